@@ -1,0 +1,16 @@
+import type { Baseline, SessionState, SodRecord } from "../core/index.js";
+
+// The ports the pipeline needs, and nothing more (STYLE.md, rule 4). State access is
+// synchronous: hot state lives in process; the live adapter loads it from Redis before a
+// batch and writes what changed after it (docs/operations.md).
+
+export type BaselineKind = "agent" | "principal";
+
+export interface StateStore {
+  session(sessionId: string): SessionState | undefined;
+  putSession(session: SessionState): void;
+  baseline(kind: BaselineKind, id: string): Baseline | undefined;
+  putBaseline(kind: BaselineKind, id: string, baseline: Baseline): void;
+  sodRecords(key: string): readonly SodRecord[];
+  appendSod(key: string, record: SodRecord): void;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The `vigil` command: a composition root (the only place besides src/main.ts that reads
+// process.env or argv and wires adapters).
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { PolicyError, DEFAULT_POLICY_YAML } from "../core/index.js";
+import { replayCommand } from "./commands/replay.js";
+import { evalCommand } from "./commands/eval.js";
+import { loadPolicy } from "./policy-file.js";
+
+const USAGE = `vigil — continuous verification for AI agents
+
+usage:
+  vigil replay <events.jsonl>... [--policy <file>] [--out <file>] [--strict]
+      Runs the live decision pipeline offline; one command per line on stdout (or --out),
+      a summary on stderr. Bad lines are reported with their line number and skipped;
+      --strict makes them fail the run (exit 1).
+  vigil eval <labelled.jsonl>... [--policy <file>] [--sessions <sidecar.jsonl>] [--json]
+      Replays events carrying label: aligned|drift and prints detection figures.
+  vigil policy check <file>     Validates a policy file; problems name line and field.
+  vigil policy default          Prints the default policy.
+  vigil --version | --help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "replay": {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { policy: { type: "string" }, out: { type: "string" }, strict: { type: "boolean" } } });
+      if (positionals.length === 0) return usage("replay needs at least one events file");
+      return replayCommand({ files: positionals, ...values });
+    }
+    case "eval": {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { policy: { type: "string" }, sessions: { type: "string" }, json: { type: "boolean" } } });
+      if (positionals.length === 0) return usage("eval needs at least one labelled events file");
+      return evalCommand({ files: positionals, ...values });
+    }
+    case "policy": {
+      const [sub, file] = rest;
+      if (sub === "default") {
+        process.stdout.write(DEFAULT_POLICY_YAML);
+        return 0;
+      }
+      if (sub === "check" && file) {
+        const policy = loadPolicy(file);
+        process.stdout.write(`${file}: valid (version ${policy.version}; ${policy.tools.size} tools, ${policy.rules.length} rules, ${policy.separationOfDuties.length} SoD pairs, ${policy.sequences.length} sequences)\n`);
+        return 0;
+      }
+      return usage("policy needs `check <file>` or `default`");
+    }
+    case "--version":
+    case "-v": {
+      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+      process.stdout.write(`${pkg.version}\n`);
+      return 0;
+    }
+    case undefined:
+    case "--help":
+    case "-h":
+    case "help":
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      return usage(`unknown command: ${command}`);
+  }
+}
+
+function usage(message: string): number {
+  process.stderr.write(`vigil: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof PolicyError) process.stderr.write(`vigil: ${error.message}\n`);
+    else if (error instanceof Error && "code" in error && (error as NodeJS.ErrnoException).code === "ENOENT") process.stderr.write(`vigil: ${error.message}\n`);
+    else process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = error instanceof PolicyError ? 2 : 1;
+  },
+);

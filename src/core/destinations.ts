@@ -1,0 +1,45 @@
+// Egress destinations named in tool arguments: recipients, URLs, e-mail addresses, bank
+// accounts. Provenance of these values (were they in the user's goal, has this principal
+// used them before?) is the strongest signal of an agent acting for someone else.
+
+const EGRESS_ARG = /^(to|cc|bcc|recipients?|emails?|e_?mail_?address(es)?|address(es)?|urls?|links?|iban|account(_?(number|id))?|destination|dest|target|webhook|endpoint|host|domain|phone(_?number)?|participants?|attendees?|user|channel)$/i;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i;
+const URL_LIKE = /^(https?:\/\/)?(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(:\d+)?(\/\S*)?$/i;
+const IBAN = /^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/;
+
+export function normalizeDestination(value: string): string {
+  const v = value.trim().toLowerCase();
+  if (EMAIL.test(v)) return v;
+  return v.replace(/^https?:\/\//, "").replace(/^www\./, "").replace(/\/+$/, "");
+}
+
+/** A value that names a destination by its shape, whatever the argument is called. */
+export const looksLikeDestination = (value: string): boolean =>
+  EMAIL.test(value.trim()) || IBAN.test(value.replace(/\s/g, "")) || (URL_LIKE.test(value.trim()) && /[a-z]/i.test(value) && value.includes("."));
+
+function collect(value: unknown, byName: boolean, out: string[], depth: number): void {
+  if (depth > 4) return;
+  if (typeof value === "string") {
+    if (value.length > 0 && value.length <= 512 && (byName || looksLikeDestination(value))) out.push(normalizeDestination(value));
+  } else if (typeof value === "number" && byName) {
+    out.push(String(value));
+  } else if (Array.isArray(value)) {
+    for (const v of value) collect(v, byName, out, depth + 1);
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) collect(v, byName || EGRESS_ARG.test(k), out, depth + 1);
+  }
+}
+
+/** Destinations in the arguments: values of egress-like parameters (by name or catalog) and values shaped like one. */
+export function extractDestinations(args: Readonly<Record<string, unknown>> | undefined, egressArgs: readonly string[] = []): string[] {
+  if (!args) return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(args)) collect(v, egressArgs.includes(k) || EGRESS_ARG.test(k), out, 0);
+  return [...new Set(out)];
+}
+
+/** Whether the goal text names this destination (case-insensitive, after normalisation). */
+export const goalMentions = (goal: string, destination: string): boolean => {
+  const g = goal.toLowerCase();
+  return g.includes(destination) || g.replace(/\s/g, "").includes(destination.replace(/\s/g, ""));
+};

@@ -1,0 +1,150 @@
+import type { AgentEvent, Command } from "../protocol/index.js";
+import { actionFacts } from "./action-facts.js";
+import type { Baseline } from "./baseline.js";
+import { learn } from "./baseline.js";
+import { buildCommand, combine, decayedRisk, transition } from "./decide.js";
+import { extractDestinations } from "./destinations.js";
+import type { Verdict } from "./enforcement.js";
+import { check } from "./enforcement.js";
+import { decideGrant } from "./grants.js";
+import type { CompiledPolicy } from "./policy/compiled-policy.js";
+import { baselineScorer } from "./scorers/baseline.js";
+import { contextScorer } from "./scorers/context.js";
+import { intentScorer } from "./scorers/intent.js";
+import { ruleScorer } from "./scorers/rules.js";
+import { sensitivityScorer } from "./scorers/sensitivity.js";
+import { sequenceScorer } from "./scorers/sequence.js";
+import type { ScoreInput, Signal } from "./scorers/signal.js";
+import { sodScorer } from "./scorers/sod.js";
+import type { ActionFacts, SessionState } from "./session-state.js";
+import { evolve, initialSession, isDuplicate } from "./session-state.js";
+import type { SodRecord, SodView } from "./sod-ledger.js";
+import { matchSod } from "./sod-ledger.js";
+import { toMillis } from "./time.js";
+
+// One event through the whole decision: fold → score → aggregate → transition → command,
+// then learn. Pure and synchronous: the caller supplies the session, both baselines and a
+// view of the SoD ledger, and stores what comes back. Replay and live run this function.
+
+export interface StepInput {
+  readonly session: SessionState | undefined;
+  readonly agentBaseline: Baseline;
+  readonly principalBaseline: Baseline;
+  readonly sod: SodView;
+}
+
+export interface DecisionRecord {
+  readonly eventId: string;
+  readonly eventType: AgentEvent["type"];
+  readonly sessionId: string;
+  readonly agentId: string;
+  readonly principalId: string;
+  readonly time: string;
+  readonly policyVersion: string;
+  readonly riskScore: number;
+  readonly signals: readonly Pick<Signal, "code" | "message" | "weight" | "decision">[];
+  readonly level: string;
+  readonly commandIds: readonly string[];
+  /** For actions: what an enforcement point applying Vigil's state would answer for this very call. */
+  readonly verdict?: Verdict;
+  readonly ruleErrors: readonly { ruleId: string; error: string }[];
+}
+
+export interface StepOutput {
+  readonly duplicate: boolean;
+  readonly session: SessionState;
+  readonly agentBaseline: Baseline;
+  readonly principalBaseline: Baseline;
+  readonly sodAppends: readonly { key: string; record: SodRecord }[];
+  readonly commands: readonly Command[];
+  readonly decision?: DecisionRecord;
+}
+
+const SCORERS = [intentScorer, sensitivityScorer, sequenceScorer, contextScorer, baselineScorer, sodScorer] as const;
+
+export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent): StepOutput {
+  const before = input.session ?? initialSession(event);
+  if (isDuplicate(input.session, event.eventId)) {
+    return { duplicate: true, session: before, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
+  }
+  let facts: ActionFacts | undefined;
+  let destinations: string[] = [];
+  if (event.type === "action") {
+    facts = actionFacts(policy, event);
+    const tool = policy.tools.get(event.action.capability);
+    destinations = extractDestinations(event.args, tool?.egressArgs);
+    if (event.resource?.destination) destinations.push(event.resource.destination.toLowerCase());
+  }
+  const folded = evolve(before, event, facts);
+  const scoreInput: ScoreInput = { policy, before, after: folded, event, ...(facts ? { facts } : {}), destinations, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sod: input.sod };
+  const signals: Signal[] = SCORERS.flatMap((scorer) => scorer(scoreInput));
+  const rules = ruleScorer(scoreInput);
+  signals.push(...rules.signals);
+
+  const score = combine(decayedRisk(policy, before.risk, event.time), signals);
+  let session: SessionState = { ...folded, risk: { score, at: folded.lastEventTime ?? event.time }, counters: { ...folded.counters, alerts: folded.counters.alerts + (signals.length > 0 ? 1 : 0) } };
+  const commands: Command[] = [];
+  let level: string;
+  if (event.type === "grant.requested") {
+    const grant = decideGrant(policy, session, event, score, signals);
+    session = grant.session;
+    commands.push(buildCommand(session, event, score, grant.draft));
+    level = grant.draft.type;
+  } else {
+    const t = transition(policy, session, event, score, signals);
+    session = { ...session, enforcement: t.enforcement };
+    if (t.draft) commands.push(buildCommand(session, event, score, t.draft));
+    level = t.level;
+  }
+
+  // Expired just-in-time grants fall away in event time.
+  if (session.jitGrants.some((g) => g.expiresAt <= event.time)) session = { ...session, jitGrants: session.jitGrants.filter((g) => g.expiresAt > event.time) };
+
+  let verdict: Verdict | undefined;
+  let agentBaseline = input.agentBaseline;
+  let principalBaseline = input.principalBaseline;
+  const sodAppends: { key: string; record: SodRecord }[] = [];
+  const newSession = event.type === "session.started" || input.session === undefined;
+  let ran = false;
+  if (event.type === "action") {
+    verdict = check(session.enforcement, event.action.capability, event.resource?.id);
+    ran = verdict.outcome === "allow" && event.outcome !== "denied";
+    if (ran) {
+      for (const m of matchSod(policy.separationOfDuties, event.action.capability, event.resource?.id)) {
+        if (m.step !== 0) continue;
+        const record = { sodId: m.entry.id, principalId: session.principalId, agentId: session.agentId, sessionId: session.sessionId, eventId: event.eventId, time: event.time, capability: event.action.capability };
+        sodAppends.push({ key: m.key, record });
+      }
+    }
+  }
+  if (ran || newSession || event.context) {
+    const now = toMillis(event.time);
+    const observation = {
+      event,
+      ran,
+      newSession,
+      destinations,
+      previousCapability: before.recent[before.recent.length - 1]?.capability,
+      actionsInLastMinute: ran ? session.recent.filter((a) => now - toMillis(a.time) < 60_000).length : 0,
+    };
+    agentBaseline = learn(agentBaseline, observation);
+    principalBaseline = learn(principalBaseline, observation);
+  }
+
+  const decision: DecisionRecord = {
+    eventId: event.eventId,
+    eventType: event.type,
+    sessionId: session.sessionId,
+    agentId: session.agentId,
+    principalId: session.principalId,
+    time: event.time,
+    policyVersion: policy.version,
+    riskScore: score,
+    signals: signals.map((s) => ({ code: s.code, message: s.message, weight: s.weight, ...(s.decision ? { decision: s.decision } : {}) })),
+    level,
+    commandIds: commands.map((c) => c.commandId),
+    ...(verdict ? { verdict } : {}),
+    ruleErrors: rules.errors,
+  };
+  return { duplicate: false, session, agentBaseline, principalBaseline, sodAppends, commands, decision };
+}

@@ -1,0 +1,15 @@
+export { step } from "./engine.js";
+export type { StepInput, StepOutput, DecisionRecord } from "./engine.js";
+export { evolve, initialSession, isDuplicate } from "./session-state.js";
+export type { SessionState, RecentAction, ActionFacts } from "./session-state.js";
+export { check, initialEnforcement, isRestricted } from "./enforcement.js";
+export type { Enforcement, Verdict } from "./enforcement.js";
+export { emptyBaseline, learn, isMature } from "./baseline.js";
+export type { Baseline } from "./baseline.js";
+export type { SodRecord, SodView } from "./sod-ledger.js";
+export { compilePolicy, DEFAULT_WEIGHTS } from "./policy/compiled-policy.js";
+export type { CompiledPolicy } from "./policy/compiled-policy.js";
+export { PolicyError, parsePolicyText } from "./policy/load-policy.js";
+export type { PolicyProblem } from "./policy/load-policy.js";
+export { DEFAULT_POLICY_YAML } from "./policy/default-policy.js";
+export type { Signal } from "./scorers/signal.js";

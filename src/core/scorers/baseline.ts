@@ -1,0 +1,44 @@
+import { isMature } from "../baseline.js";
+import { goalMentions } from "../destinations.js";
+import { toMillis } from "../time.js";
+import type { ScoreInput, Signal } from "./signal.js";
+import { weightOf } from "./signal.js";
+
+// Behavioural baselines (UEBA-style anomaly detection, in event time): a capability this
+// agent and principal never used, a destination (recipient, URL, account) the principal
+// never sent to and the goal does not name, a burst far above the agent's usual peak rate,
+// and a transition between tools the agent never made. Each abstains until the baseline
+// is mature (policy scoring.baseline: minSessions and minActions). Misses: slow drift
+// that stays within learned habits; the first sessions of a new agent.
+
+export function baselineScorer(input: ScoreInput): Signal[] {
+  const { event, before, after, agentBaseline: ab, principalBaseline: pb, policy } = input;
+  if (event.type !== "action") return [];
+  const capability = event.action.capability;
+  const signals: Signal[] = [];
+  const agentMature = isMature(ab, policy.baseline);
+  const principalMature = isMature(pb, policy.baseline);
+  if (agentMature && principalMature && !(capability in ab.capabilities) && !(capability in pb.capabilities)) {
+    signals.push({ code: "baseline.new_capability", message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}`, weight: weightOf(input, "baseline.new_capability"), capability });
+  }
+  if (principalMature && input.facts?.egress) {
+    const goal = before.intent?.goal ?? "";
+    const unseen = input.destinations.filter((d) => !(d in pb.destinations) && !goalMentions(goal, d));
+    if (unseen.length > 0) {
+      signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination"), capability });
+    }
+  }
+  if (agentMature) {
+    const now = toMillis(event.time);
+    const lastMinute = after.recent.filter((a) => now - toMillis(a.time) < 60_000).length;
+    const limit = Math.max(10, 3 * ab.peakPerMinute);
+    if (lastMinute > limit && before.recent.filter((a) => now - toMillis(a.time) < 60_000).length <= limit) {
+      signals.push({ code: "baseline.rate_spike", message: `${lastMinute} actions in a minute; this agent's peak is ${ab.peakPerMinute}`, weight: weightOf(input, "baseline.rate_spike") });
+    }
+    const previous = before.recent[before.recent.length - 1]?.capability;
+    if (previous !== undefined && previous in ab.capabilities && capability in ab.capabilities && !(`${previous}>${capability}` in ab.transitions)) {
+      signals.push({ code: "baseline.rare_transition", message: `agent ${after.agentId} never went from ${previous} to ${capability}`, weight: weightOf(input, "baseline.rare_transition"), capability });
+    }
+  }
+  return signals;
+}

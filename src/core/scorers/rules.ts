@@ -1,0 +1,64 @@
+import type { ScoreInput, Signal } from "./signal.js";
+
+// Policy rules: CEL conditions over `event`, `session` and `baseline` (docs/policy.md
+// lists every variable). A rule that errors on an event counts as not matching and is
+// reported in the decision's ruleErrors, so a typo never blocks traffic silently.
+
+export function celVariables(input: ScoreInput): { event: unknown; session: unknown; baseline: unknown } {
+  const { event, after, facts, agentBaseline, principalBaseline } = input;
+  const resource = "resource" in event && event.resource ? event.resource : {};
+  const eventView = {
+    ...event,
+    ...(event.type === "action" ? { action: { ...event.action, kind: facts?.kind ?? "" }, args: event.args ?? {} } : {}),
+    resource: { type: "", id: "", classification: "", owner: "", destination: "", external: false, ...resource, sensitivity: facts?.tags ?? ("sensitivity" in resource ? resource.sensitivity : []) ?? [] },
+    context: { ...event.context, device: { ...event.context?.device } },
+    destinations: input.destinations,
+  };
+  const intent = after.intent;
+  const session = {
+    id: after.sessionId,
+    agentId: after.agentId,
+    principalId: after.principalId,
+    started: after.started,
+    intent: { goal: intent?.goal ?? "", capabilities: intent?.capabilities ?? [], resources: intent?.resources ?? [], maxSensitivity: intent?.maxSensitivity ?? "" },
+    grants: after.grants,
+    removed: after.enforcement.removed,
+    touched: after.touched.tags,
+    maxClassification: after.touched.maxClassification ?? "",
+    counters: after.counters,
+    riskScore: input.before.risk.score,
+    recent: after.recent.map((a) => a.capability),
+  };
+  const view = (b: typeof agentBaseline) => ({ sessions: b.sessions, actions: b.actions, capabilities: b.capabilities, destinations: b.destinations });
+  return { event: eventView, session, baseline: { agent: view(agentBaseline), principal: view(principalBaseline) } };
+}
+
+export interface RuleOutcome {
+  readonly signals: Signal[];
+  readonly errors: { ruleId: string; error: string }[];
+}
+
+export function ruleScorer(input: ScoreInput): RuleOutcome {
+  const signals: Signal[] = [];
+  const errors: { ruleId: string; error: string }[] = [];
+  if (input.policy.rules.length === 0) return { signals, errors };
+  const vars = celVariables(input);
+  const capability = input.event.type === "action" ? input.event.action.capability : undefined;
+  for (const rule of input.policy.rules) {
+    const result = rule.condition.evaluate(vars);
+    if (!result.ok) {
+      errors.push({ ruleId: rule.entry.id, error: result.error });
+      continue;
+    }
+    if (!result.value) continue;
+    signals.push({
+      code: `rule.${rule.entry.id}`,
+      message: rule.entry.message ?? `rule ${rule.entry.id} matched`,
+      weight: rule.entry.weight ?? 0,
+      decision: rule.entry.decision,
+      review: rule.entry.review,
+      ...(capability ? { capability } : {}),
+    });
+  }
+  return { signals, errors };
+}

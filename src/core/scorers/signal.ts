@@ -1,0 +1,37 @@
+import type { AgentEvent, Decision } from "../../protocol/index.js";
+import type { Baseline } from "../baseline.js";
+import type { CompiledPolicy } from "../policy/compiled-policy.js";
+import type { ActionFacts, SessionState } from "../session-state.js";
+import type { SodView } from "../sod-ledger.js";
+
+/** One scorer's finding: a weighted reason, optionally with a hard decision (rules, SoD, sequences). */
+export interface Signal {
+  readonly code: string;
+  readonly message: string;
+  readonly weight: number;
+  readonly decision?: Decision;
+  readonly review?: boolean;
+  /** The capability the finding implicates, taken away on downgrade. */
+  readonly capability?: string;
+  /** Deny the capability on this resource only (SoD). */
+  readonly resourceId?: string;
+  /** Earlier events that are part of the finding (the sensitive read of an exfiltration). */
+  readonly evidence?: readonly string[];
+}
+
+export interface ScoreInput {
+  readonly policy: CompiledPolicy;
+  /** The session before the event and after its facts were folded in. */
+  readonly before: SessionState;
+  readonly after: SessionState;
+  readonly event: AgentEvent;
+  readonly facts?: ActionFacts;
+  readonly destinations: readonly string[];
+  readonly agentBaseline: Baseline;
+  readonly principalBaseline: Baseline;
+  readonly sod: SodView;
+}
+
+export type Scorer = (input: ScoreInput) => Signal[];
+
+export const weightOf = (input: ScoreInput, code: string, fallback = 0.3): number => input.policy.weights[code] ?? fallback;

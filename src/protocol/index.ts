@@ -1,0 +1,15 @@
+export { Timestamp, Sensitivity, ActionKind, SENSITIVITY_ORDER, sensitivityRank } from "./primitives.js";
+export {
+  AgentEvent, SessionStarted, ActionEvent, IntentUpdated, ContextChanged, GrantRequested, SessionEnded,
+  Intent, Resource, EventContext, EVENT_TYPES,
+} from "./event.js";
+export type { SessionStartedEvent, ActionEventT, GrantRequestedEvent, EventType } from "./event.js";
+export { Command, CommandType, COMMAND_TYPES, Reason, ReasonCode, REASON_FAMILIES, CaepEvent } from "./command.js";
+export type { ReasonFamily } from "./command.js";
+export { toCaep, CAEP_EVENT_TYPES } from "./caep.js";
+export {
+  PolicyFile, ToolEntry, SodEntry, RuleEntry, SequenceEntry, ActionMatcher, Thresholds, Scoring, Decision, ToolRisk,
+} from "./policy.js";
+export { TOPICS } from "./topics.js";
+export { validateEvent, formatIssues } from "./validate.js";
+export type { Validated } from "./validate.js";

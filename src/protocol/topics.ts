@@ -1,0 +1,9 @@
+/** Topic names of the wire contract (ARCHITECTURE.md). */
+export const TOPICS = {
+  events: "vigil.events",
+  commands: "vigil.commands",
+  sessionStatus: "vigil.session-status",
+  audit: "vigil.audit",
+  dlq: "vigil.events.dlq",
+  acks: "vigil.acks",
+} as const;
