@@ -84,7 +84,7 @@ export interface Transition {
 }
 
 export const remainingOf = (session: SessionState, removed: readonly string[]): string[] =>
-  [...session.grants, ...session.jitGrants.map((g) => g.capability)].filter((c) => !removed.includes(c));
+  [...new Set([...session.grants, ...session.jitGrants.map((g) => g.capability)])].filter((c) => !removed.includes(c));
 
 /** The next enforcement state for a scored event, and the command that announces it (if it changed). */
 export function transition(policy: CompiledPolicy, session: SessionState, event: AgentEvent, score: number, signals: readonly Signal[]): Transition {

@@ -38,8 +38,17 @@ export function extractDestinations(args: Readonly<Record<string, unknown>> | un
   return [...new Set(out)];
 }
 
-/** Whether the goal text names this destination (case-insensitive, after normalisation). */
+/**
+ * Whether the goal names this destination: literally (case-insensitive, spaces ignored),
+ * or, for an e-mail address, by the person's name in its local part ("Frank" names
+ * frank@corp.example and frank.miller@corp.example).
+ */
 export const goalMentions = (goal: string, destination: string): boolean => {
   const g = goal.toLowerCase();
-  return g.includes(destination) || g.replace(/\s/g, "").includes(destination.replace(/\s/g, ""));
+  if (g.includes(destination) || g.replace(/\s/g, "").includes(destination.replace(/\s/g, ""))) return true;
+  const at = destination.indexOf("@");
+  if (at <= 0) return false;
+  const names = destination.slice(0, at).split(/[._+-]/).filter((n) => n.length >= 3 && /^[a-z]+$/.test(n));
+  const goalWords = new Set(g.split(/[^a-z0-9]+/));
+  return names.length > 0 && goalWords.has(names[0] as string);
 };

@@ -22,12 +22,18 @@ export function intentScorer(input: ScoreInput): Signal[] {
     signals.push({ code: "intent.unknown", message: "session was never started: no declared intent", weight: weightOf(input, "intent.unknown") });
   }
   const intent = before.intent;
-  if (!intent) return signals;
+  const kind = input.facts?.kind;
+  if (!intent) {
+    // Without a declared intent, every high-impact action is itself unexplained.
+    if (kind === "egress" || kind === "delete" || kind === "admin") {
+      signals.push({ code: "intent.unknown", message: `${kind} action ${capability} with no declared intent`, weight: Math.min(1, weightOf(input, "intent.unknown") * (KIND_FACTOR[kind] ?? 1)), capability });
+    }
+    return signals;
+  }
   if (intent.expiresAt !== undefined && event.time > intent.expiresAt) {
     signals.push({ code: "intent.expired", message: `intent expired at ${intent.expiresAt}`, weight: weightOf(input, "intent.expired"), capability });
   }
   const tool = policy.tools.get(capability);
-  const kind = input.facts?.kind;
   const factor = Math.min(1.8, RISK_FACTOR[tool?.risk ?? "medium"] * (kind ? (KIND_FACTOR[kind] ?? 1) : 1));
   if (intent.capabilities !== undefined) {
     if (!anyGlob(intent.capabilities, capability)) {
@@ -56,7 +62,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
       signals.push({ code: "intent.resource_out_of_scope", message: `${name} is outside the declared resources`, weight: weightOf(input, "intent.resource_out_of_scope"), capability });
     }
   }
-  if (event.type === "action" && input.facts?.egress) {
+  if (event.type === "action" && input.facts?.external) {
     const foreign = input.destinations.filter((d) => !goalMentions(intent.goal, d));
     if (foreign.length > 0 && input.destinations.length > 0) {
       signals.push({
