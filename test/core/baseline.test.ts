@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { compilePolicy } from "../../src/core/index.js";
+import type { AgentEvent } from "../../src/protocol/index.js";
+import { action, sessionEnded, sessionStarted, specification } from "../support/given-when-then.js";
+
+// Behavioural baselines: abstain until mature, then flag new capabilities and destinations.
+// Only what ran is learned: a blocked action stays "new".
+
+const policy = compilePolicy("version: 1\nscoring:\n  baseline: { minSessions: 2, minActions: 2 }\n");
+const docs = { goal: "Tidy up the project documents", capabilities: ["docs.*", "email.*", "vault.*"] };
+const routineSession = (session: string, t: number): AgentEvent[] => [
+  sessionStarted(t, docs, { session }),
+  action(t + 10, "docs.read", { session, kind: "read" }),
+  action(t + 20, "email.send", { session, kind: "egress", resource: { external: true }, args: { to: "bob@example.com" } }),
+  sessionEnded(t + 30, { session }),
+];
+const mature = [...routineSession("s1", 0), ...routineSession("s2", 3600)];
+const s3 = sessionStarted(7200, docs, { session: "s3" });
+
+describe("baseline scorer", () => {
+  it("abstains while immature: within the first session nothing is new", () =>
+    specification(policy)
+      .given(sessionStarted(0, docs), action(10, "docs.read", { kind: "read" }), action(20, "docs.list", { kind: "read" }))
+      .when(action(30, "docs.delete"))
+      .then(({ codes }) => expect(codes.filter((c) => c.startsWith("baseline."))).toEqual([])));
+
+  it("a capability neither agent nor principal used is baseline.new_capability", () =>
+    specification(policy)
+      .given(...mature, s3)
+      .when(action(7210, "docs.delete", { session: "s3" }))
+      .then(({ codes, decision }) => {
+        expect(codes).toContain("baseline.new_capability");
+        expect(decision.signals.find((s) => s.code === "baseline.new_capability")?.weight).toBeCloseTo(0.2, 6);
+      }));
+
+  it("a learned capability is not new", () =>
+    specification(policy)
+      .given(...mature, s3)
+      .when(action(7210, "docs.read", { session: "s3", kind: "read" }))
+      .then(({ codes }) => expect(codes).not.toContain("baseline.new_capability")));
+
+  describe("baseline.new_destination", () => {
+    const send = (to: string) => action(7210, "email.send", { session: "s3", kind: "egress", resource: { external: true }, args: { to } });
+
+    it("fires for a recipient the principal never used and the goal does not name", () =>
+      specification(policy)
+        .given(...mature, s3)
+        .when(send("eve@evil.test"))
+        .then(({ codes }) => expect(codes).toContain("baseline.new_destination")));
+
+    it("does not fire for a recipient used before", () =>
+      specification(policy)
+        .given(...mature, s3)
+        .when(send("bob@example.com"))
+        .then(({ codes }) => expect(codes).not.toContain("baseline.new_destination")));
+
+    it("does not fire for a recipient the goal names", () =>
+      specification(policy)
+        .given(...mature, sessionStarted(7200, { ...docs, goal: "Send the documents to carol@example.com" }, { session: "s3" }))
+        .when(send("carol@example.com"))
+        .then(({ codes }) => expect(codes).not.toContain("baseline.new_destination")));
+  });
+
+  describe("blocked actions are not learned", () => {
+    const young = compilePolicy("version: 1\nscoring:\n  baseline: { minSessions: 1, minActions: 1 }\n");
+    const s1Start = sessionStarted(0, docs, { session: "s1" });
+    const s1Read = action(10, "docs.read", { session: "s1", kind: "read" });
+    const s2 = sessionStarted(3600, docs, { session: "s2" });
+    const s2Export = action(3610, "docs.export", { session: "s2", kind: "read" });
+
+    it("an export that ran in session 1 is not new in session 2", () =>
+      specification(young)
+        .given(s1Start, s1Read, action(20, "docs.export", { session: "s1", kind: "read" }), s2)
+        .when(s2Export)
+        .then(({ codes }) => expect(codes).not.toContain("baseline.new_capability")));
+
+    it("an export Vigil blocked in session 1 (revoked session) is still new in session 2", () =>
+      specification(young)
+        .given(
+          s1Start,
+          s1Read,
+          action(15, "vault.read", { session: "s1", kind: "read", resource: { id: "v", sensitivity: ["secret"] } }),
+          action(20, "docs.export", { session: "s1", kind: "read" }),
+          s2,
+        )
+        .when(s2Export)
+        .then(({ codes, history }) => {
+          expect(history[3]?.decision?.verdict?.outcome).toBe("deny");
+          expect(codes).toContain("baseline.new_capability");
+        }));
+
+    it("an export the enforcement point denied (outcome denied) is still new in session 2", () =>
+      specification(young)
+        .given(s1Start, s1Read, action(20, "docs.export", { session: "s1", kind: "read", outcome: "denied" }), s2)
+        .when(s2Export)
+        .then(({ codes }) => expect(codes).toContain("baseline.new_capability")));
+  });
+});
