@@ -125,7 +125,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
       newSession,
       destinations,
       previousCapability: before.recent[before.recent.length - 1]?.capability,
-      actionsInLastMinute: ran ? session.recent.filter((a) => now - toMillis(a.time) < 60_000).length : 0,
+      actionsInLastMinute: ran ? session.recent.filter((a) => now - a.ms < 60_000).length : 0,
     };
     agentBaseline = learn(agentBaseline, observation);
     principalBaseline = learn(principalBaseline, observation);

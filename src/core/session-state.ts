@@ -2,17 +2,20 @@ import type { ActionEventT, AgentEvent, EventContext, Intent, Sensitivity } from
 import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "./enforcement.js";
 import { initialEnforcement } from "./enforcement.js";
+import { toMillis } from "./time.js";
 
 // The session fold (STYLE.md, rule 1): initialSession() + evolve(state, event). evolve
 // records facts only; decisions live in decide.ts and are applied by the engine.
 
 export const RECENT_ACTIONS = 32;
-export const SEEN_EVENT_IDS = 512;
+export const SEEN_EVENT_IDS = 128;
 export const TOUCHED_RESOURCES = 64;
 
 export interface RecentAction {
   readonly eventId: string;
   readonly time: string;
+  /** `time` in epoch milliseconds, parsed once. */
+  readonly ms: number;
   readonly capability: string;
   readonly kind?: string;
   readonly tags: readonly string[];
@@ -98,6 +101,7 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
   const recent: RecentAction = {
     eventId: event.eventId,
     time: event.time,
+    ms: toMillis(event.time),
     capability: event.action.capability,
     ...(facts.kind ? { kind: facts.kind } : {}),
     tags: facts.tags,

@@ -30,9 +30,9 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   }
   if (agentMature) {
     const now = toMillis(event.time);
-    const lastMinute = after.recent.filter((a) => now - toMillis(a.time) < 60_000).length;
+    const lastMinute = after.recent.filter((a) => now - a.ms < 60_000).length;
     const limit = Math.max(10, 3 * ab.peakPerMinute);
-    if (lastMinute > limit && before.recent.filter((a) => now - toMillis(a.time) < 60_000).length <= limit) {
+    if (lastMinute > limit && before.recent.filter((a) => now - a.ms < 60_000).length <= limit) {
       signals.push({ code: "baseline.rate_spike", message: `${lastMinute} actions in a minute; this agent's peak is ${ab.peakPerMinute}`, weight: weightOf(input, "baseline.rate_spike") });
     }
     const previous = before.recent[before.recent.length - 1]?.capability;

@@ -31,7 +31,7 @@ export function sequenceScorer(input: ScoreInput): Signal[] {
   for (const seq of policy.sequences) {
     if (!seq.then.some((m) => matches(m, current))) continue;
     const within = seq.withinSeconds === undefined ? Infinity : seq.withinSeconds * 1000;
-    const first = earlier.find((a) => now - toMillis(a.time) <= within && seq.first.some((m) => matches(m, a)));
+    const first = earlier.find((a) => now - a.ms <= within && seq.first.some((m) => matches(m, a)));
     if (first) {
       signals.push({
         code: `sequence.${seq.id}`,

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `npm run bench`: performance figures as JSON on stdout. Core replay throughput is
+// measured on the AgentDojo GPT-4o traces (../shared/bench), one core, in memory:
+// decode+validate and the decision pipeline timed separately, median of 5 runs.
+import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { decodeLine } from "../dist/app/line-decoder.js";
+import { createPipeline } from "../dist/app/pipeline.js";
+import { InMemoryStateStore } from "../dist/app/in-memory-store.js";
+import { compilePolicy } from "../dist/core/index.js";
+
+const root = join(import.meta.dirname, "..");
+const candidates = [process.env.VIGIL_BENCH_DIR, join(root, "..", "shared", "bench"), join(root, "..", "..", "shared", "bench")].filter(Boolean);
+const dir = candidates.find((d) => existsSync(join(d, "agentdojo-runs-gpt-4o.jsonl")));
+if (!dir) {
+  console.error(`bench data not found; set VIGIL_BENCH_DIR (looked in ${candidates.join(", ")})`);
+  process.exit(2);
+}
+const file = join(dir, "agentdojo-runs-gpt-4o.jsonl");
+const lines = readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "");
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+const decodeRuns = [];
+let events = [];
+for (let r = 0; r < 5; r++) {
+  const t0 = process.hrtime.bigint();
+  events = lines.map((l) => decodeLine(l)).filter((d) => d.ok === true).map((d) => d.event);
+  decodeRuns.push(ms(t0));
+}
+const policy = compilePolicy();
+const pipelineRuns = [];
+for (let r = 0; r < 5; r++) {
+  const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore() });
+  const t0 = process.hrtime.bigint();
+  for (const e of events) pipeline.handle(e);
+  pipelineRuns.push(ms(t0));
+}
+const decodeMs = median(decodeRuns);
+const pipelineMs = median(pipelineRuns);
+console.log(JSON.stringify({
+  benchmark: "core-replay",
+  input: "agentdojo-runs-gpt-4o.jsonl",
+  events: events.length,
+  node: process.version,
+  decodeValidate: { medianMs: Math.round(decodeMs), eventsPerSecond: Math.round(events.length / (decodeMs / 1000)) },
+  pipeline: { medianMs: Math.round(pipelineMs), eventsPerSecond: Math.round(events.length / (pipelineMs / 1000)) },
+  endToEnd: { eventsPerSecond: Math.round(events.length / ((decodeMs + pipelineMs) / 1000)) },
+}, null, 2));

@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { AgentEvent, Command } from "../protocol/index.js";
+
+// JSON Schema (draft 2020-12) of the wire contract, generated from the zod schemas so the two
+// cannot drift. `io: "input"` describes what a producer may send: objects stay open (no
+// `additionalProperties: false`), because unknown fields are ignored, never rejected.
+// The committed copies live in schemas/*.schema.json; test/protocol/json-schema.test.ts fails
+// when they are stale. Regenerate with `npm run build && node scripts/gen-schemas.mjs`.
+
+export type JsonSchema = Record<string, unknown>;
+
+function generate(schema: z.ZodType, title: string, description: string): JsonSchema {
+  const generated = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input" }) as JsonSchema;
+  const { $schema, ...rest } = generated;
+  return { $schema, title, description, ...rest };
+}
+
+export function eventJsonSchema(): JsonSchema {
+  return generate(AgentEvent, "AgentEvent", "Vigil agent event, CONTRACT.md section 1 (topic vigil.events, key = sessionId). Generated from src/protocol/event.ts.");
+}
+
+export function commandJsonSchema(): JsonSchema {
+  return generate(Command, "Command", "Vigil enforcement command, CONTRACT.md section 2 (topic vigil.commands, key = sessionId). Generated from src/protocol/command.ts.");
+}
+
+/** The files under schemas/ and their content, exactly as committed (2-space JSON, trailing newline). */
+export function generatedSchemaFiles(): ReadonlyArray<{ file: string; text: string }> {
+  return [
+    { file: "vigil-event.schema.json", text: `${JSON.stringify(eventJsonSchema(), null, 2)}\n` },
+    { file: "vigil-command.schema.json", text: `${JSON.stringify(commandJsonSchema(), null, 2)}\n` },
+  ];
+}
