@@ -98,7 +98,8 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   for (const [i, entry] of (effective.rules ?? []).entries()) {
     const compiled = compileCondition(entry.when);
     if (compiled.ok) rules.push({ entry, condition: compiled.condition });
-    else problems.push({ line: 0, column: 0, field: `rules.${i}.when`, message: `rule ${entry.id}: ${compiled.error}` });
+    // Unreachable for files (parsePolicyText checks their rules with positions); kept for the shipped default.
+    else problems.push({ line: 1, column: 1, field: `rules.${i}.when`, message: `rule ${entry.id}: ${compiled.error}` });
   }
   if (problems.length > 0) throw new PolicyError(source, problems);
   const tools = new Map<string, CatalogTool>();
