@@ -1,0 +1,80 @@
+import { readFileSync } from "node:fs";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { describe, expect, it } from "vitest";
+import { commandJsonSchema, eventJsonSchema, generatedSchemaFiles } from "../../src/adapters/json-schema.js";
+import { AgentEvent, Command } from "../../src/protocol/index.js";
+import { commandFixtures, eventFixtures, extraCommand, extraEvent, fixture, without } from "./fixtures.js";
+
+// `format: date-time` is not checked by Ajv without ajv-formats; the generated `pattern` (zod's
+// RFC 3339 regex) enforces the timestamp shape instead.
+const ajv = new Ajv2020({ allErrors: true, strict: true, validateFormats: false });
+const validateEvent = ajv.compile(eventJsonSchema());
+const validateCommand = ajv.compile(commandJsonSchema());
+
+describe("JSON Schema files", () => {
+  it.each(generatedSchemaFiles())("schemas/$file is up to date with src/protocol", ({ file, text }) => {
+    const committed = readFileSync(new URL(`../../schemas/${file}`, import.meta.url), "utf8");
+    expect(committed, `schemas/${file} is stale: run \`npm run build && node scripts/gen-schemas.mjs\``).toBe(text);
+  });
+
+  it("are draft 2020-12", () => {
+    expect(eventJsonSchema().$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    expect(commandJsonSchema().$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+  });
+});
+
+describe("JSON Schema validation (Ajv, draft 2020-12)", () => {
+  it.each(eventFixtures)("event $name is valid", ({ value }) => {
+    expect(validateEvent(value), ajv.errorsText(validateEvent.errors)).toBe(true);
+  });
+
+  it.each(commandFixtures)("command $name is valid", ({ value }) => {
+    expect(validateCommand(value), ajv.errorsText(validateCommand.errors)).toBe(true);
+  });
+
+  it("unknown fields are accepted (event and command)", () => {
+    expect(validateEvent(extraEvent.value), ajv.errorsText(validateEvent.errors)).toBe(true);
+    expect(validateCommand(extraCommand.value), ajv.errorsText(validateCommand.errors)).toBe(true);
+  });
+
+  const sessionStarted = fixture("events/session-started.full.json");
+  const downgrade = fixture("commands/downgrade.json");
+
+  it.each(["eventId", "sessionId", "time", "agent.id", "principal", "intent", "intent.goal"])(
+    "event without %s is rejected, as by zod",
+    (path) => {
+      expect(validateEvent(without(sessionStarted, path))).toBe(false);
+      expect(AgentEvent.safeParse(without(sessionStarted, path)).success).toBe(false);
+    },
+  );
+
+  it.each(["commandId", "reasons.0.code", "review.required", "caep.subject", "caep.event_timestamp"])(
+    "command without %s is rejected, as by zod",
+    (path) => {
+      expect(validateCommand(without(downgrade, path))).toBe(false);
+      expect(Command.safeParse(without(downgrade, path)).success).toBe(false);
+    },
+  );
+
+  it.each<[string, Record<string, unknown>]>([
+    ["an unknown event type", { type: "session.paused" }],
+    ["a timestamp without a zone", { time: "2026-11-28T09:00:00" }],
+    ["an empty eventId", { eventId: "" }],
+    ["an unknown sensitivity ceiling", { intent: { goal: "g", maxSensitivity: "secret" } }],
+  ])("event with %s is rejected, as by zod", (_label, patch) => {
+    const bad = { ...sessionStarted, ...patch };
+    expect(validateEvent(bad)).toBe(false);
+    expect(AgentEvent.safeParse(bad).success).toBe(false);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["a risk score above 1", { riskScore: 1.2 }],
+    ["a reason code outside the families", { reasons: [{ code: "misc.other", message: "m" }] }],
+    ["no reasons", { reasons: [] }],
+    ["an unknown command type", { type: "quarantine" }],
+  ])("command with %s is rejected, as by zod", (_label, patch) => {
+    const bad = { ...downgrade, ...patch };
+    expect(validateCommand(bad)).toBe(false);
+    expect(Command.safeParse(bad).success).toBe(false);
+  });
+});
