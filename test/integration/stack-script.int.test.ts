@@ -1,0 +1,153 @@
+// scripts/stack.mjs itself (npm run stack:up / stack:status): it reports the running stack,
+// a second `up` is a quick no-op, and a port taken by something else fails fast, naming the
+// port, before anything is resolved or started.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { repoRoot, stackScript } from "../support/stack-env.js";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function runStack(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [stackScript, ...args], { cwd: repoRoot, env: { ...process.env, ...extraEnv } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`stack ${args.join(" ")} hung for ${timeoutMs}ms\n${stdout}${stderr}`));
+    }, timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+interface Squatter {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A TCP listener that accepts connections and never answers: not Kafka, not a registry. */
+function dummyListener(): Promise<Squatter> {
+  return new Promise((resolve, reject) => {
+    const sockets = new Set<net.Socket>();
+    const srv = net.createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => undefined);
+      s.on("close", () => sockets.delete(s));
+    });
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === "string") return reject(new Error("no port"));
+      resolve({
+        port: addr.port,
+        // server.close() waits for open connections: end them first
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.destroy();
+            srv.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+const tmpDirs: string[] = [];
+function tmpStackDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "vigil-stack-test-"));
+  tmpDirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+interface StatusRow {
+  service: string;
+  state: string;
+  owner: string;
+  address: string;
+}
+
+describe("scripts/stack.mjs", () => {
+  it("status reports kafka, registry and redis up", async () => {
+    const r = await runStack(["status", "--json"]);
+    expect(r.stderr).toBe("");
+    const rows = JSON.parse(r.stdout) as StatusRow[];
+    expect(rows.map((x) => [x.service, x.state])).toEqual([
+      ["kafka", "up"],
+      ["registry", "up"],
+      ["redis", "up"],
+    ]);
+    expect(r.code).toBe(0);
+    const table = await runStack(["status"]);
+    expect(table.stdout).toMatch(/^kafka\s+up\s/m);
+    expect(table.stdout).toMatch(/^registry\s+up\s/m);
+    expect(table.stdout).toMatch(/^redis\s+up\s/m);
+  });
+
+  it("`up` a second time is a quick no-op success", async () => {
+    const r = await runStack(["up"]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const svc of ["kafka", "registry", "redis"]) {
+      expect(r.stdout).toMatch(new RegExp(`${svc}: already (running|answering)`));
+    }
+    expect(r.stdout).not.toMatch(/starting|resolving/);
+    expect(r.ms).toBeLessThan(15_000);
+  });
+
+  it("fails fast, naming the port, when the Kafka port is taken by something else", async () => {
+    const squatter = await dummyListener();
+    const dir = tmpStackDir();
+    try {
+      const r = await runStack(["up", "kafka"], { VIGIL_STACK_DIR: dir, VIGIL_STACK_KAFKA_PORT: String(squatter.port) }, 30_000);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`port ${squatter.port}`);
+      expect(r.stderr).toMatch(/already taken/);
+      expect(r.ms).toBeLessThan(10_000);
+      // nothing was resolved or started in that stack dir
+      expect(fs.existsSync(path.join(dir, "run", "kafka.pid"))).toBe(false);
+      expect(fs.readdirSync(dir).filter((f) => f !== "logs" && f !== "run")).toEqual([]);
+    } finally {
+      await squatter.close();
+    }
+  });
+
+  it("fails fast, naming the port, when the registry port is taken by something else", async () => {
+    const squatter = await dummyListener();
+    const dir = tmpStackDir();
+    try {
+      const r = await runStack(["up", "registry"], { VIGIL_STACK_DIR: dir, VIGIL_STACK_REGISTRY_PORT: String(squatter.port) }, 30_000);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`port ${squatter.port}`);
+      expect(r.ms).toBeLessThan(10_000);
+      expect(fs.existsSync(path.join(dir, "run", "registry.pid"))).toBe(false);
+    } finally {
+      await squatter.close();
+    }
+  });
+
+  it("rejects an unknown command or service with a usage message", async () => {
+    const bad = await runStack(["explode"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/usage/);
+    const badSvc = await runStack(["up", "zookeeper"]);
+    expect(badSvc.code).toBe(1);
+    expect(badSvc.stderr).toMatch(/unknown service "zookeeper"/);
+  });
+});
