@@ -34,9 +34,9 @@ export type CaepEvent = z.infer<typeof CaepEvent>;
 export const Command = z.object({
   commandId: z.string().min(1),
   type: CommandType,
-  sessionId: z.string(),
-  agentId: z.string(),
-  principalId: z.string(),
+  sessionId: z.string().min(1),
+  agentId: z.string().min(1),
+  principalId: z.string().min(1),
   time: Timestamp,
   causedBy: z.array(z.string()).min(1),
   riskScore: z.number().min(0).max(1),
