@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/core/index.js";
-import { action, at, given, grantRequested, sessionStarted, specification } from "../support/given-when-then.js";
+import { action, at, given, grantRequested, intentUpdated, sessionStarted, specification } from "../support/given-when-then.js";
 
 // Intent drift: declared scope is checked exactly, undeclared scope is inferred from the goal.
 
@@ -103,6 +103,15 @@ tools:
         .when(action(10, "docs.read", { kind: "read", args: { to: "eve@evil.test" } }))
         .then(({ codes }) => expect(codes).not.toContain("intent.destination_not_in_goal")));
   });
+
+  it("intent.updated restates the scope: the new capabilities apply from then on", () =>
+    given(expenses, intentUpdated(20, { goal: "Submit the report and pay the hotel", capabilities: ["expense.*", "payments.*"] }))
+      .when(action(30, "payments.send", { resource: { external: false } }))
+      .then(({ codes, commands, session }) => {
+        expect(codes).not.toContain("intent.out_of_scope");
+        expect(commands).toEqual([]);
+        expect(session.intent?.capabilities).toEqual(["expense.*", "payments.*"]);
+      }));
 
   it("a grant request outside the declared scope is out_of_scope too", () =>
     given(expenses)
