@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { action, given, sessionStarted } from "../support/given-when-then.js";
+import { action, contextChanged, given, sessionStarted } from "../support/given-when-then.js";
 
 // Separation of duties (maker/checker): whoever submitted or requested something may not
 // approve it, in any session, through any agent.
@@ -71,4 +71,12 @@ describe("separation of duties", () => {
     given(started, action(10, "expense.submit", { ...manager, resource: expense("R1"), outcome: "denied" }))
       .when(action(20, "expense.approve", { ...manager, resource: expense("R1") }))
       .then(({ codes }) => expect(codes).not.toContain("sod.self_approval")));
+
+  it.fails("BUG: a submit that succeeded while the session owed a step-up still counts as the first step", () =>
+    given(started, contextChanged(5, { device: { compliant: false } }, manager), action(10, "expense.submit", { ...manager, resource: expense("R1"), outcome: "success" }))
+      .when(action(20, "expense.approve", { ...manager, resource: expense("R1"), outcome: "success" }))
+      .then(({ codes, history }) => {
+        expect(history[1]?.commands.map((c) => c.type)).toEqual(["step_up"]);
+        expect(codes).toContain("sod.self_approval");
+      }));
 });
