@@ -71,7 +71,7 @@ export function learn(b: Baseline, o: Observation): Baseline {
   if (o.newSession) m.sessions++;
   if (event.context?.ip) bump(m.ips, event.context.ip, 256);
   if (event.context?.geo) bump(m.geos, event.context.geo, 256);
-  if (!m.lastSeen || m.lastSeen < event.time) m.lastSeen = event.time;
+  if (!m.lastSeen || toMillis(m.lastSeen) < toMillis(event.time)) m.lastSeen = event.time;
   if (event.type !== "action" || !o.ran) return b;
   const ms = toMillis(event.time);
   if (Number.isFinite(ms)) {

@@ -23,8 +23,10 @@ import { matchSod } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
 
 // One event through the whole decision: fold → score → aggregate → transition → command,
-// then learn. Pure and synchronous: the caller supplies the session, both baselines and a
-// view of the SoD ledger, and stores what comes back. Replay and live run this function.
+// then learn. Synchronous and deterministic, no clock, no I/O: the caller supplies the
+// session, both baselines and a view of the SoD ledger, and stores what comes back.
+// Baselines are owned by the caller and updated in place (see learn()). Replay and live
+// run this function.
 
 export interface StepInput {
   readonly session: SessionState | undefined;
@@ -98,7 +100,8 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   }
 
   // Expired just-in-time grants fall away in event time.
-  if (session.jitGrants.some((g) => g.expiresAt <= event.time)) session = { ...session, jitGrants: session.jitGrants.filter((g) => g.expiresAt > event.time) };
+  const nowMs = toMillis(event.time);
+  if (session.jitGrants.some((g) => toMillis(g.expiresAt) <= nowMs)) session = { ...session, jitGrants: session.jitGrants.filter((g) => toMillis(g.expiresAt) > nowMs) };
 
   let verdict: Verdict | undefined;
   let agentBaseline = input.agentBaseline;
@@ -109,7 +112,9 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   if (event.type === "action") {
     verdict = check(session.enforcement, event.action.capability, event.resource?.id);
     ran = verdict.outcome === "allow" && event.outcome !== "denied";
-    if (ran) {
+    // A first step held for step-up still counts for separation of duties: if the person
+    // steps up, it runs; recording it errs on the side of the checker.
+    if (verdict.outcome !== "deny" && event.outcome !== "denied") {
       for (const m of matchSod(policy.separationOfDuties, event.action.capability, event.resource?.id)) {
         if (m.step !== 0) continue;
         const record = { sodId: m.entry.id, principalId: session.principalId, agentId: session.agentId, sessionId: session.sessionId, eventId: event.eventId, time: event.time, capability: event.action.capability };

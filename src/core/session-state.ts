@@ -126,7 +126,7 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
 
 /** Folds one event's facts into the session. Pure; `facts` is only read for actions. */
 export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFacts): SessionState {
-  const outOfOrder = state.lastEventTime !== undefined && event.time < state.lastEventTime;
+  const outOfOrder = state.lastEventTime !== undefined && toMillis(event.time) < toMillis(state.lastEventTime);
   const base: SessionState = {
     ...state,
     lastEventTime: outOfOrder ? state.lastEventTime : event.time,

@@ -72,7 +72,7 @@ describe("separation of duties", () => {
       .when(action(20, "expense.approve", { ...manager, resource: expense("R1") }))
       .then(({ codes }) => expect(codes).not.toContain("sod.self_approval")));
 
-  it.fails("BUG: a submit that succeeded while the session owed a step-up still counts as the first step", () =>
+  it("regression: a submit that succeeded while the session owed a step-up still counts as the first step", () =>
     given(started, contextChanged(5, { device: { compliant: false } }, manager), action(10, "expense.submit", { ...manager, resource: expense("R1"), outcome: "success" }))
       .when(action(20, "expense.approve", { ...manager, resource: expense("R1"), outcome: "success" }))
       .then(({ codes, history }) => {

@@ -1,4 +1,5 @@
 import { anyGlob } from "../glob.js";
+import { toMillis } from "../time.js";
 import { goalMentions } from "../destinations.js";
 import { cachedTokens, overlap, tokens } from "../text.js";
 import type { ScoreInput, Signal } from "./signal.js";
@@ -30,7 +31,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     }
     return signals;
   }
-  if (intent.expiresAt !== undefined && event.time > intent.expiresAt) {
+  if (intent.expiresAt !== undefined && toMillis(event.time) > toMillis(intent.expiresAt)) {
     signals.push({ code: "intent.expired", message: `intent expired at ${intent.expiresAt}`, weight: weightOf(input, "intent.expired"), capability });
   }
   const tool = policy.tools.get(capability);
