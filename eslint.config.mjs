@@ -3,6 +3,7 @@
 // randomness or the environment there fails the build (STYLE.md, rule 3).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 const impureModules = [
   { group: ["node:*"], message: "core/protocol are pure: no Node built-ins." },
@@ -21,6 +22,7 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "error",
     },
   },
+  { files: ["**/*.mjs", "**/*.js"], languageOptions: { globals: globals.node } },
   {
     files: ["src/core/**/*.ts", "src/protocol/**/*.ts"],
     rules: {

@@ -10,7 +10,6 @@
 // Kafka jars and the Apicurio distribution come from Maven Central through Maven
 // (stack/kafka/pom.xml, stack/registry/pom.xml) and are cached under .stack/.
 // See stack/README.md for versions, ports, environment variables and troubleshooting.
-/* global fetch, AbortSignal, setTimeout */
 import { Buffer } from "node:buffer";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
