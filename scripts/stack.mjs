@@ -589,7 +589,7 @@ async function up(args) {
     for (const e of errors) process.stderr.write(`[stack] ${e instanceof Error ? e.message : e}\n`);
     fail(`stack up failed; what did start is still running (npm run stack:down stops it)`);
   }
-  say(`all up in ${elapsed()}: kafka ${address.kafka}, registry ${address.registry}, redis ${address.redis}; logs in ${dirs.logs}`);
+  say(`${services.length === SERVICES.length ? "all" : services.join(", ")} up in ${elapsed()}: ${services.map((s) => `${s} ${address[s]}`).join(", ")}; logs in ${dirs.logs}`);
 }
 
 async function stopPid(svc, pid) {
@@ -640,7 +640,7 @@ async function status(args) {
         owner: pid ? "stack" : isUp ? "external" : "-",
         pid: pid ?? null,
         address: address[svc],
-        log: svc === "kafka" ? logFile.kafka : logFile[svc],
+        log: pid || fs.existsSync(svc === "kafka" ? logFile.kafka : logFile[svc]) ? (svc === "kafka" ? logFile.kafka : logFile[svc]) : "-",
       };
     }),
   );
