@@ -18,8 +18,9 @@ export function createPipeline(options: { policy: () => CompiledPolicy; store: S
     handle(event) {
       const policy = options.policy();
       const session = store.session(event.sessionId);
-      const agentId = session?.agentId ?? event.agent.id;
-      const principalId = session?.principalId ?? event.principal.id;
+      // Baselines belong to whoever acts in this event (a session may change agent).
+      const agentId = event.agent.id;
+      const principalId = event.principal.id;
       const out = step(
         policy,
         {

@@ -7,6 +7,8 @@ import { PolicyError, DEFAULT_POLICY_YAML } from "../core/index.js";
 import { replayCommand } from "./commands/replay.js";
 import { evalCommand } from "./commands/eval.js";
 import { loadPolicy } from "./policy-file.js";
+import { schemasRegisterCommand, startCommand, topicsCreateCommand } from "./commands/live.js";
+import { ConfigError } from "../config/config.js";
 
 const USAGE = `vigil — continuous verification for AI agents
 
@@ -17,6 +19,10 @@ usage:
       --strict makes them fail the run (exit 1).
   vigil eval <labelled.jsonl>... [--policy <file>] [--sessions <sidecar.jsonl>] [--json]
       Replays events carrying label: aligned|drift and prints detection figures.
+  vigil start                   Runs the live processor (configuration: VIGIL_* environment
+                                variables, docs/operations.md); stops gracefully on SIGTERM.
+  vigil topics create           Creates Vigil's topics (partitions, retention, compaction).
+  vigil schemas register        Registers the Avro schemas in the schema registry.
   vigil policy check <file>     Validates a policy file; problems name line and field.
   vigil policy default          Prints the default policy.
   vigil --version | --help
@@ -35,6 +41,14 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length === 0) return usage("eval needs at least one labelled events file");
       return evalCommand({ files: positionals, ...values });
     }
+    case "start":
+      return startCommand(process.env);
+    case "topics":
+      if (rest[0] !== "create") return usage("topics needs `create`");
+      return topicsCreateCommand(process.env);
+    case "schemas":
+      if (rest[0] !== "register") return usage("schemas needs `register`");
+      return schemasRegisterCommand(process.env);
     case "policy": {
       const [sub, file] = rest;
       if (sub === "default") {
@@ -75,9 +89,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof PolicyError) process.stderr.write(`vigil: ${error.message}\n`);
+    if (error instanceof PolicyError || error instanceof ConfigError) process.stderr.write(`vigil: ${error.message}\n`);
     else if (error instanceof Error && "code" in error && (error as NodeJS.ErrnoException).code === "ENOENT") process.stderr.write(`vigil: ${error.message}\n`);
     else process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = error instanceof PolicyError ? 2 : 1;
+    process.exitCode = error instanceof PolicyError || error instanceof ConfigError ? 2 : 1;
   },
 );

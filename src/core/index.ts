@@ -13,3 +13,5 @@ export { PolicyError, parsePolicyText } from "./policy/load-policy.js";
 export type { PolicyProblem } from "./policy/load-policy.js";
 export { DEFAULT_POLICY_YAML } from "./policy/default-policy.js";
 export type { Signal } from "./scorers/signal.js";
+export { matchSod } from "./sod-ledger.js";
+export { remainingOf } from "./decide.js";

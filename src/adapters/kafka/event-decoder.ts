@@ -1,0 +1,66 @@
+import type { AgentEvent } from "../../protocol/index.js";
+import { validateEvent } from "../../protocol/index.js";
+import { eventFromAvro } from "../avro-codec.js";
+
+// Decodes one Kafka message value into a validated event. Each message is detected on its
+// own: Confluent wire format (magic byte 0, 4-byte schema id, Avro body) or plain JSON.
+// Failures carry a stable reason code (a DLQ header and a metric label) and a retry
+// verdict: a bad message goes to the DLQ, an unreachable registry is retried (STYLE.md 8).
+
+export type DlqReason = "empty" | "oversized" | "unparseable_json" | "invalid_event" | "unknown_schema" | "undecodable_avro";
+
+export type Decoded =
+  | { ok: true; event: AgentEvent; format: "json" | "avro" }
+  | { ok: false; reason: DlqReason; error: string };
+
+export class RetriableDecodeError extends Error {
+  readonly code = "REGISTRY_UNAVAILABLE";
+  readonly retriable = true;
+}
+
+/** The part of @kafkajs/confluent-schema-registry the decoder calls. */
+export interface AvroRegistry {
+  decode(buffer: Buffer): Promise<unknown>;
+}
+
+const isWireFormat = (v: Buffer) => v.length >= 5 && v[0] === 0;
+
+function fromRaw(raw: unknown, format: "json" | "avro"): Decoded {
+  const v = validateEvent(raw);
+  return v.ok ? { ok: true, event: v.value, format } : { ok: false, reason: "invalid_event", error: v.error };
+}
+
+function registryStatus(e: unknown): number | undefined {
+  const status = (e as { status?: unknown })?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+export async function decodeEvent(value: Buffer | null, maxBytes: number, registry: AvroRegistry | undefined): Promise<Decoded> {
+  if (value === null || value.length === 0) return { ok: false, reason: "empty", error: "message has no value" };
+  if (value.length > maxBytes) return { ok: false, reason: "oversized", error: `message of ${value.length} bytes exceeds ${maxBytes}` };
+  if (isWireFormat(value)) {
+    const schemaId = value.readUInt32BE(1);
+    if (!registry) return { ok: false, reason: "unknown_schema", error: `Avro message (schema id ${schemaId}) but no schema registry is configured` };
+    let record: unknown;
+    try {
+      record = await registry.decode(value);
+    } catch (e) {
+      const status = registryStatus(e);
+      const message = e instanceof Error ? e.message : String(e);
+      if (status === 404 || /not found/i.test(message)) return { ok: false, reason: "unknown_schema", error: `schema id ${schemaId}: ${message}` };
+      if (status === undefined && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket|network|fetch failed/i.test(message)) {
+        throw new RetriableDecodeError(`schema registry unavailable: ${message}`, { cause: e });
+      }
+      if (status !== undefined && status >= 500) throw new RetriableDecodeError(`schema registry error ${status}: ${message}`, { cause: e });
+      return { ok: false, reason: "undecodable_avro", error: `schema id ${schemaId}: ${message}` };
+    }
+    return fromRaw(eventFromAvro(record), "avro");
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value.toString("utf8"));
+  } catch (e) {
+    return { ok: false, reason: "unparseable_json", error: `unparseable JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  return fromRaw(raw, "json");
+}

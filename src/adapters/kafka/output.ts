@@ -1,0 +1,59 @@
+import type { Message, Producer, TopicMessages } from "kafkajs";
+import type { Command } from "../../protocol/index.js";
+import type { BatchResult } from "../../app/batch-processor.js";
+import type { Config } from "../../config/config.js";
+import { commandToAvro } from "../avro-codec.js";
+
+/** Encodes a command for the wire: JSON, or Confluent wire-format Avro through the registry. */
+export interface CommandEncoder {
+  encode(command: Command): Promise<Buffer>;
+  readonly format: "json" | "avro";
+}
+
+export const jsonCommands: CommandEncoder = { format: "json", encode: async (c) => Buffer.from(JSON.stringify(c)) };
+
+export function avroCommands(registry: { encode(id: number, payload: unknown): Promise<Buffer> }, schemaId: number): CommandEncoder {
+  return { format: "avro", encode: (c) => registry.encode(schemaId, commandToAvro(c)) };
+}
+
+export interface RejectedMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: Message["headers"];
+  readonly partition: number;
+  readonly offset: string;
+  readonly reason: string;
+  readonly error: string;
+}
+
+/** The DLQ record: the original bytes and headers, plus headers naming the error and its origin (like Kafka Connect's). */
+export function dlqMessage(sourceTopic: string, r: RejectedMessage): Message {
+  return {
+    key: r.key,
+    value: r.value,
+    headers: {
+      ...r.headers,
+      "vigil.error.reason": r.reason,
+      "vigil.error.message": r.error.slice(0, 4000),
+      "vigil.error.topic": sourceTopic,
+      "vigil.error.partition": String(r.partition),
+      "vigil.error.offset": r.offset,
+    },
+  };
+}
+
+/** Publishes a batch's outputs in one producer request; resolves once the broker acknowledged all (acks=all). */
+export async function publishBatch(producer: Producer, config: Config, encoder: CommandEncoder, result: BatchResult, rejected: readonly RejectedMessage[]): Promise<void> {
+  const t = config.topics;
+  const topicMessages: TopicMessages[] = [];
+  if (result.commands.length > 0) {
+    const messages = await Promise.all(
+      result.commands.map(async (c) => ({ key: c.sessionId, value: await encoder.encode(c), headers: { "vigil.command.id": c.commandId, "vigil.command.type": c.type, "content-type": encoder.format === "json" ? "application/json" : "application/vnd.confluent.avro" } })),
+    );
+    topicMessages.push({ topic: t.commands, messages });
+  }
+  if (result.statuses.length > 0) topicMessages.push({ topic: t.sessionStatus, messages: result.statuses.map((s) => ({ key: s.sessionId, value: JSON.stringify(s) })) });
+  if (result.audits.length > 0) topicMessages.push({ topic: t.audit, messages: result.audits.map((a) => ({ key: a.sessionId, value: JSON.stringify(a) })) });
+  if (rejected.length > 0) topicMessages.push({ topic: t.dlq, messages: rejected.map((r) => dlqMessage(t.events, r)) });
+  if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+}

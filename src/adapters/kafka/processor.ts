@@ -1,0 +1,129 @@
+import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from "kafkajs";
+import type { CompiledPolicy } from "../../core/index.js";
+import type { BatchInput } from "../../app/batch-processor.js";
+import { processBatch } from "../../app/batch-processor.js";
+import type { DurableState, SessionSnapshot } from "../../app/durable-state.js";
+import type { Metrics } from "../../app/metrics.js";
+import type { Config } from "../../config/config.js";
+import type { Logger } from "../logger.js";
+import type { AvroRegistry } from "./event-decoder.js";
+import { decodeEvent } from "./event-decoder.js";
+import type { CommandEncoder, RejectedMessage } from "./output.js";
+import { publishBatch } from "./output.js";
+
+// The live processor: a consumer group on vigil.events, one batch at a time per partition.
+// Order per batch: decode → decide → publish (acks=all) → persist state (MULTI) → commit.
+// A crash anywhere re-delivers from the last commit; deterministic command ids and
+// per-session snapshot offsets make the re-run publish the same command ids and apply
+// nothing twice. A failing batch (Redis or broker down) throws: kafkajs backs off and
+// retries it from the same offset, and /readyz reports not ready meanwhile.
+
+export interface ProcessorDeps {
+  readonly config: Config;
+  readonly consumer: Consumer;
+  readonly producer: Producer;
+  readonly state: DurableState;
+  readonly policy: () => CompiledPolicy;
+  readonly registry?: AvroRegistry;
+  readonly encoder: CommandEncoder;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface Processor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): { joined: boolean; lastBatchError?: string; batches: number };
+}
+
+export function createProcessor(d: ProcessorDeps): Processor {
+  const hot = new Map<number, Map<string, SessionSnapshot>>();
+  const now = d.now ?? (() => Date.now());
+  let joined = false;
+  let batches = 0;
+  let lastBatchError: string | undefined;
+
+  async function decode(m: KafkaMessage, partition: number): Promise<{ input: BatchInput; rejected?: RejectedMessage }> {
+    const decoded = await decodeEvent(m.value, d.config.maxMessageBytes, d.registry);
+    if (decoded.ok) return { input: { offset: m.offset, ok: true, event: decoded.event, format: decoded.format } };
+    const rejected: RejectedMessage = { key: m.key, value: m.value, headers: m.headers, partition, offset: m.offset, reason: decoded.reason, error: decoded.error };
+    return { input: { offset: m.offset, ok: false, reason: decoded.reason, error: decoded.error }, rejected };
+  }
+
+  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const t0 = process.hrtime.bigint();
+    const partition = batch.partition;
+    try {
+      const decoded = [];
+      for (const m of batch.messages) decoded.push(await decode(m, partition));
+      const policy = d.policy();
+      const cache = hot.get(partition) ?? new Map<string, SessionSnapshot>();
+      const result = await processBatch(policy, d.state, cache, partition, decoded.map((x) => x.input));
+      const rejected = decoded.flatMap((x) => (x.rejected ? [x.rejected] : []));
+      await heartbeat();
+      await publishBatch(d.producer, d.config, d.encoder, result, rejected);
+      await d.state.persist(result.changes);
+      for (const s of result.changes.sessions) cache.set(s.state.sessionId, s);
+      hot.set(partition, cache);
+      const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+      await d.consumer.commitOffsets([{ topic: batch.topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+      resolveOffset(last.offset);
+
+      const wall = now();
+      for (const p of result.processed) d.metrics.eventProcessed(p.type, p.format);
+      for (const r of rejected) d.metrics.eventRejected(r.reason);
+      for (const c of result.commands) {
+        d.metrics.commandIssued(c.type, c.reasons[0]?.code ?? "none");
+        d.metrics.eventTimeToCommand((wall - Date.parse(c.time)) / 1000);
+      }
+      for (const a of result.audits) d.metrics.decision(a.level);
+      for (const s of result.statuses) d.metrics.riskScore(s.riskScore);
+      if (result.alreadyApplied > 0) d.metrics.alreadyApplied(result.alreadyApplied);
+      d.metrics.consumerLag(batch.topic, partition, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+      d.metrics.batch(Number(process.hrtime.bigint() - t0) / 1e9, batch.messages.length);
+      batches++;
+      lastBatchError = undefined;
+      if (rejected.length > 0) d.log.warn("events dead-lettered", { partition, count: rejected.length, reasons: [...new Set(rejected.map((r) => r.reason))] });
+    } catch (e) {
+      lastBatchError = e instanceof Error ? e.message : String(e);
+      d.log.error("batch failed; it will be retried from the last committed offset", { partition, error: lastBatchError });
+      throw e;
+    }
+  }
+
+  return {
+    async start() {
+      const { GROUP_JOIN, REBALANCING, CRASH, STOP } = d.consumer.events;
+      d.consumer.on(GROUP_JOIN, (e) => {
+        joined = true;
+        const assigned = new Set(((e.payload.memberAssignment[d.config.topics.events] as number[] | undefined) ?? []).map(Number));
+        // State moves with partitions: drop hot sessions of partitions this member lost.
+        for (const p of [...hot.keys()]) if (!assigned.has(p)) hot.delete(p);
+        d.log.info("joined consumer group", { groupId: e.payload.groupId, partitions: [...assigned] });
+      });
+      d.consumer.on(REBALANCING, () => {
+        joined = false;
+      });
+      d.consumer.on(CRASH, (e) => {
+        joined = false;
+        d.log.error("consumer crashed", { error: String(e.payload.error), restart: e.payload.restart });
+      });
+      d.consumer.on(STOP, () => {
+        joined = false;
+      });
+      await d.consumer.connect();
+      await d.producer.connect();
+      await d.consumer.subscribe({ topics: [d.config.topics.events], fromBeginning: true });
+      await d.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+    },
+    async stop() {
+      // kafkajs finishes the batch in flight (which commits after persisting) before disconnecting.
+      await d.consumer.disconnect();
+      await d.producer.disconnect();
+      joined = false;
+    },
+    health: () => ({ joined, batches, ...(lastBatchError ? { lastBatchError } : {}) }),
+  };
+}

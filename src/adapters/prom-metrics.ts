@@ -1,0 +1,43 @@
+import client from "prom-client";
+import type { Metrics } from "../app/metrics.js";
+
+// prom-client metrics, Prometheus naming: vigil_ prefix, _total counters, _seconds
+// histograms, bounded labels (never a session id). Listed in docs/metrics.md.
+
+export function promMetrics(registry: client.Registry): Metrics {
+  client.collectDefaultMetrics({ register: registry, prefix: "vigil_process_" });
+  const r = [registry];
+  const events = new client.Counter({ name: "vigil_events_processed_total", help: "Events decided, by type and wire format", labelNames: ["type", "format"], registers: r });
+  const rejected = new client.Counter({ name: "vigil_events_dlq_total", help: "Events sent to the dead-letter topic, by reason", labelNames: ["reason"], registers: r });
+  const commands = new client.Counter({ name: "vigil_commands_total", help: "Commands issued, by type and leading reason code", labelNames: ["type", "reason"], registers: r });
+  const decisions = new client.Counter({ name: "vigil_decisions_total", help: "Decisions by resulting level (alert = scored, nothing changed)", labelNames: ["level"], registers: r });
+  const risk = new client.Histogram({ name: "vigil_risk_score", help: "Session risk score after each event", buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1], registers: r });
+  const applied = new client.Counter({ name: "vigil_events_already_applied_total", help: "Re-delivered events skipped because their session snapshot already reflects them", registers: r });
+  const batchSeconds = new client.Histogram({ name: "vigil_batch_duration_seconds", help: "Time to process one batch (load, decide, publish, persist, commit)", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: r });
+  const batchSize = new client.Histogram({ name: "vigil_batch_size", help: "Messages per batch", buckets: [1, 10, 50, 100, 500, 1000, 5000], registers: r });
+  const redis = new client.Histogram({ name: "vigil_redis_duration_seconds", help: "Redis round trips, by operation", labelNames: ["op"], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: r });
+  const toCommand = new client.Histogram({ name: "vigil_event_to_command_seconds", help: "Wall time from the triggering event's time to the command's publication", buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60], registers: r });
+  const lag = new client.Gauge({ name: "vigil_consumer_lag", help: "Messages behind the partition's high watermark at the last batch", labelNames: ["topic", "partition"], registers: r });
+  const policy = new client.Gauge({ name: "vigil_policy_info", help: "The loaded policy (value 1), by version and source", labelNames: ["version", "source"], registers: r });
+  const policyRejected = new client.Counter({ name: "vigil_policy_reload_rejected_total", help: "Policy reloads rejected as invalid (the previous policy stays)", registers: r });
+  return {
+    eventProcessed: (type, format) => events.inc({ type, format }),
+    eventRejected: (reason) => rejected.inc({ reason }),
+    commandIssued: (type, reason) => commands.inc({ type, reason }),
+    decision: (level) => decisions.inc({ level }),
+    riskScore: (score) => risk.observe(score),
+    alreadyApplied: (n) => applied.inc(n),
+    batch: (seconds, size) => {
+      batchSeconds.observe(seconds);
+      batchSize.observe(size);
+    },
+    redisRoundTrip: (op, seconds) => redis.observe({ op }, seconds),
+    eventTimeToCommand: (seconds) => toCommand.observe(Math.max(0, seconds)),
+    consumerLag: (topic, partition, value) => lag.set({ topic, partition: String(partition) }, value),
+    policyLoaded: (version, source) => {
+      policy.reset();
+      policy.set({ version, source }, 1);
+    },
+    policyRejected: () => policyRejected.inc(),
+  };
+}

@@ -1,0 +1,57 @@
+import type { Baseline, SessionState, SodRecord } from "../core/index.js";
+import type { BaselineKind, StateStore } from "./ports.js";
+import type { Changes, Loaded, SessionSnapshot } from "./durable-state.js";
+import { baselineKey } from "./durable-state.js";
+
+/**
+ * The state one batch works on: the partition's hot sessions and what was loaded for the
+ * batch, with every write kept in an overlay. The overlay becomes the batch's Changes; the
+ * hot cache is updated only after those are durable, so a failed batch leaves no trace.
+ */
+export class BatchStore implements StateStore {
+  private readonly sessions = new Map<string, SessionSnapshot>();
+  private readonly baselines = new Map<string, { kind: BaselineKind; id: string; baseline: Baseline }>();
+  private readonly sodAppends: { key: string; record: SodRecord }[] = [];
+  private currentOffset = "-1";
+
+  constructor(
+    private readonly partition: number,
+    private readonly hot: ReadonlyMap<string, SessionSnapshot>,
+    private readonly loaded: Loaded,
+  ) {}
+
+  /** The snapshot as of the last write in this batch, else the hot or loaded one. */
+  snapshot(sessionId: string): SessionSnapshot | undefined {
+    return this.sessions.get(sessionId) ?? this.hot.get(sessionId) ?? this.loaded.sessions.get(sessionId);
+  }
+
+  /** The input offset the next writes reflect. */
+  at(offset: string): void {
+    this.currentOffset = offset;
+  }
+
+  session(sessionId: string): SessionState | undefined {
+    return this.snapshot(sessionId)?.state;
+  }
+  putSession(state: SessionState): void {
+    this.sessions.set(state.sessionId, { state, partition: this.partition, offset: this.currentOffset });
+  }
+  baseline(kind: BaselineKind, id: string): Baseline | undefined {
+    const key = baselineKey(kind, id);
+    return this.baselines.get(key)?.baseline ?? this.loaded.baselines.get(key);
+  }
+  putBaseline(kind: BaselineKind, id: string, baseline: Baseline): void {
+    this.baselines.set(baselineKey(kind, id), { kind, id, baseline });
+  }
+  sodRecords(key: string): readonly SodRecord[] {
+    const appended = this.sodAppends.filter((a) => a.key === key).map((a) => a.record);
+    return [...(this.loaded.sod.get(key) ?? []), ...appended];
+  }
+  appendSod(key: string, record: SodRecord): void {
+    this.sodAppends.push({ key, record });
+  }
+
+  changes(reviews: Changes["reviews"]): Changes {
+    return { sessions: [...this.sessions.values()], baselines: [...this.baselines.values()], sodAppends: this.sodAppends, reviews };
+  }
+}

@@ -1,0 +1,48 @@
+import type { Baseline, SessionState, SodRecord } from "../core/index.js";
+import type { BaselineKind } from "./ports.js";
+
+// The durable side of processing state (Redis live; an in-memory twin for tests). A
+// session snapshot carries the input offset it reflects, so a re-delivered event at or
+// below it is recognised as already applied after a crash.
+
+export interface SessionSnapshot {
+  readonly state: SessionState;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+export interface LoadRequest {
+  readonly sessions: readonly string[];
+  readonly baselines: readonly { kind: BaselineKind; id: string }[];
+  readonly sodKeys: readonly string[];
+}
+
+export interface Loaded {
+  readonly sessions: ReadonlyMap<string, SessionSnapshot>;
+  readonly baselines: ReadonlyMap<string, Baseline>;
+  readonly sod: ReadonlyMap<string, readonly SodRecord[]>;
+}
+
+export interface ReviewItem {
+  readonly sessionId: string;
+  readonly commandId: string;
+  readonly type: string;
+  readonly time: string;
+  readonly reasons: readonly string[];
+}
+
+export interface Changes {
+  readonly sessions: readonly SessionSnapshot[];
+  readonly baselines: readonly { kind: BaselineKind; id: string; baseline: Baseline }[];
+  readonly sodAppends: readonly { key: string; record: SodRecord }[];
+  readonly reviews: readonly ReviewItem[];
+}
+
+export interface DurableState {
+  load(request: LoadRequest): Promise<Loaded>;
+  /** Writes all changes of one batch at once (one round trip, atomic where the store allows). */
+  persist(changes: Changes): Promise<void>;
+  ping(): Promise<boolean>;
+}
+
+export const baselineKey = (kind: BaselineKind, id: string): string => `${kind}:${id}`;

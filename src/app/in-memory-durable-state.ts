@@ -1,0 +1,41 @@
+import type { Baseline, SodRecord } from "../core/index.js";
+import type { Changes, DurableState, LoadRequest, Loaded, ReviewItem, SessionSnapshot } from "./durable-state.js";
+import { baselineKey } from "./durable-state.js";
+
+/** The in-memory twin of DurableState. Values are deep-copied in and out, as through Redis. */
+export class InMemoryDurableState implements DurableState {
+  readonly sessions = new Map<string, string>();
+  readonly baselines = new Map<string, string>();
+  readonly sod = new Map<string, string[]>();
+  readonly reviews = new Map<string, ReviewItem>();
+
+  async load(req: LoadRequest): Promise<Loaded> {
+    const sessions = new Map<string, SessionSnapshot>();
+    for (const id of req.sessions) {
+      const v = this.sessions.get(id);
+      if (v) sessions.set(id, JSON.parse(v) as SessionSnapshot);
+    }
+    const baselines = new Map<string, Baseline>();
+    for (const b of req.baselines) {
+      const v = this.baselines.get(baselineKey(b.kind, b.id));
+      if (v) baselines.set(baselineKey(b.kind, b.id), JSON.parse(v) as Baseline);
+    }
+    const sod = new Map<string, SodRecord[]>();
+    for (const key of req.sodKeys) {
+      const v = this.sod.get(key);
+      if (v) sod.set(key, v.map((r) => JSON.parse(r) as SodRecord));
+    }
+    return { sessions, baselines, sod };
+  }
+
+  async persist(c: Changes): Promise<void> {
+    for (const s of c.sessions) this.sessions.set(s.state.sessionId, JSON.stringify(s));
+    for (const b of c.baselines) this.baselines.set(baselineKey(b.kind, b.id), JSON.stringify(b.baseline));
+    for (const a of c.sodAppends) this.sod.set(a.key, [...(this.sod.get(a.key) ?? []), JSON.stringify(a.record)]);
+    for (const r of c.reviews) this.reviews.set(r.sessionId, r);
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+}

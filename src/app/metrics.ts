@@ -1,0 +1,32 @@
+// The metrics the processor reports, as a narrow port (STYLE.md rules 4 and 5): the
+// prom-client adapter implements it; noopMetrics lets call sites never test `if (metrics)`.
+
+export interface Metrics {
+  eventProcessed(type: string, format: string): void;
+  eventRejected(reason: string): void;
+  commandIssued(type: string, reasonCode: string): void;
+  decision(level: string): void;
+  riskScore(score: number): void;
+  alreadyApplied(n: number): void;
+  batch(seconds: number, size: number): void;
+  redisRoundTrip(op: string, seconds: number): void;
+  eventTimeToCommand(seconds: number): void;
+  consumerLag(topic: string, partition: number, lag: number): void;
+  policyLoaded(version: string, source: string): void;
+  policyRejected(): void;
+}
+
+export const noopMetrics: Metrics = {
+  eventProcessed: () => {},
+  eventRejected: () => {},
+  commandIssued: () => {},
+  decision: () => {},
+  riskScore: () => {},
+  alreadyApplied: () => {},
+  batch: () => {},
+  redisRoundTrip: () => {},
+  eventTimeToCommand: () => {},
+  consumerLag: () => {},
+  policyLoaded: () => {},
+  policyRejected: () => {},
+};

@@ -1,0 +1,50 @@
+import { loadConfig } from "../../config/config.js";
+import { jsonLogger } from "../../adapters/logger.js";
+import { createKafka } from "../../adapters/kafka/client.js";
+import { ensureTopics, topicSpecs } from "../../adapters/kafka/topics.js";
+import { registerSchemas, schemaRegistry, startVigil } from "../../main.js";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `vigil start`: runs the processor until SIGTERM or SIGINT, then stops gracefully. */
+export async function startCommand(env: Env): Promise<number> {
+  const running = await startVigil(env);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      running.stop().then(resolve, (e: unknown) => {
+        process.stderr.write(`vigil: error while stopping: ${String(e)}\n`);
+        resolve();
+      });
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  return 0;
+}
+
+export async function topicsCreateCommand(env: Env): Promise<number> {
+  const config = loadConfig(env);
+  const admin = createKafka(config, jsonLogger(config.logLevel)).admin();
+  await admin.connect();
+  try {
+    const created = await ensureTopics(admin, config);
+    for (const s of topicSpecs(config)) process.stdout.write(`${s.topic}\t${created.includes(s.topic) ? "created" : "exists"}\tpartitions=${s.numPartitions}\t${s.configEntries.map((c) => `${c.name}=${c.value}`).join(" ")}\n`);
+  } finally {
+    await admin.disconnect();
+  }
+  return 0;
+}
+
+export async function schemasRegisterCommand(env: Env): Promise<number> {
+  const config = loadConfig(env);
+  if (!config.registryUrl) {
+    process.stderr.write("vigil: VIGIL_REGISTRY_URL is not set (e.g. http://127.0.0.1:8081/apis/ccompat/v7)\n");
+    return 2;
+  }
+  const ids = await registerSchemas(schemaRegistry(config.registryUrl), config);
+  process.stdout.write(`${config.topics.events}-value\tid=${ids.events}\n${config.topics.commands}-value\tid=${ids.commands}\n`);
+  return 0;
+}

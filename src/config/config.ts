@@ -1,0 +1,96 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+// Configuration is one zod schema (STYLE.md, rule 10): loose environment strings →
+// defaults → the compiled form. loadConfig takes the environment as a parameter; only the
+// composition roots pass process.env. Every variable is listed in docs/operations.md.
+
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== ""));
+
+export const ENV_SCHEMA = z.object({
+  VIGIL_KAFKA_BROKERS: list.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, "host:port")).min(1)).default(["127.0.0.1:9092"]),
+  VIGIL_KAFKA_CLIENT_ID: z.string().min(1).default("vigil"),
+  VIGIL_GROUP_ID: z.string().min(1).default("vigil-processor"),
+  VIGIL_KAFKA_SSL: bool.default(false),
+  VIGIL_KAFKA_SSL_CA_FILE: z.string().optional(),
+  VIGIL_KAFKA_SSL_REJECT_UNAUTHORIZED: bool.default(true),
+  VIGIL_KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+  VIGIL_KAFKA_SASL_USERNAME: z.string().optional(),
+  VIGIL_KAFKA_SASL_PASSWORD: z.string().optional(),
+  VIGIL_TOPIC_PREFIX: z.string().default(""),
+  VIGIL_TOPIC_PARTITIONS: int(1, 10_000).default(6),
+  VIGIL_TOPIC_REPLICATION: int(1, 10).default(1),
+  VIGIL_CREATE_TOPICS: bool.default(true),
+  VIGIL_MAX_MESSAGE_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  VIGIL_REDIS_URL: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").default("redis://127.0.0.1:6379"),
+  VIGIL_REDIS_PREFIX: z.string().default("vigil:"),
+  VIGIL_SESSION_TTL_SECONDS: int(60, 365 * 86400).default(7 * 86400),
+  VIGIL_REGISTRY_URL: z.url().optional(),
+  VIGIL_OUTPUT_FORMAT: z.enum(["json", "avro"]).optional(),
+  VIGIL_POLICY_FILE: z.string().optional(),
+  VIGIL_POLICY_POLL_MS: int(100, 3_600_000).default(2000),
+  VIGIL_HTTP_HOST: z.string().default("127.0.0.1"),
+  VIGIL_HTTP_PORT: int(0, 65535).default(9464),
+  VIGIL_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+export type Config = ReturnType<typeof compile>;
+
+function compile(e: z.infer<typeof ENV_SCHEMA>) {
+  const topic = (name: string) => `${e.VIGIL_TOPIC_PREFIX}${name}`;
+  const sasl = e.VIGIL_KAFKA_SASL_MECHANISM
+    ? { mechanism: e.VIGIL_KAFKA_SASL_MECHANISM, username: e.VIGIL_KAFKA_SASL_USERNAME ?? "", password: e.VIGIL_KAFKA_SASL_PASSWORD ?? "" }
+    : undefined;
+  return {
+    kafka: {
+      brokers: e.VIGIL_KAFKA_BROKERS,
+      clientId: e.VIGIL_KAFKA_CLIENT_ID,
+      groupId: e.VIGIL_GROUP_ID,
+      ssl: e.VIGIL_KAFKA_SSL ? { rejectUnauthorized: e.VIGIL_KAFKA_SSL_REJECT_UNAUTHORIZED, ...(e.VIGIL_KAFKA_SSL_CA_FILE ? { ca: [readFileSync(e.VIGIL_KAFKA_SSL_CA_FILE, "utf8")] } : {}) } : undefined,
+      sasl,
+    },
+    topics: {
+      events: topic("vigil.events"),
+      commands: topic("vigil.commands"),
+      sessionStatus: topic("vigil.session-status"),
+      audit: topic("vigil.audit"),
+      dlq: topic("vigil.events.dlq"),
+      acks: topic("vigil.acks"),
+      partitions: e.VIGIL_TOPIC_PARTITIONS,
+      replication: e.VIGIL_TOPIC_REPLICATION,
+      create: e.VIGIL_CREATE_TOPICS,
+    },
+    maxMessageBytes: e.VIGIL_MAX_MESSAGE_BYTES,
+    redis: { url: e.VIGIL_REDIS_URL, prefix: e.VIGIL_REDIS_PREFIX, sessionTtlSeconds: e.VIGIL_SESSION_TTL_SECONDS },
+    registryUrl: e.VIGIL_REGISTRY_URL,
+    outputFormat: e.VIGIL_OUTPUT_FORMAT ?? (e.VIGIL_REGISTRY_URL ? "avro" : "json"),
+    policyFile: e.VIGIL_POLICY_FILE,
+    policyPollMs: e.VIGIL_POLICY_POLL_MS,
+    http: { host: e.VIGIL_HTTP_HOST, port: e.VIGIL_HTTP_PORT },
+    logLevel: e.VIGIL_LOG_LEVEL,
+  } as const;
+}
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  readonly retriable = false;
+}
+
+/** Reads configuration from an environment map; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>) {
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("VIGIL_") && v !== undefined && v !== ""));
+  const parsed = ENV_SCHEMA.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message.replace(/^Invalid input: /, "")}${i.path[0] && present[String(i.path[0])] !== undefined ? ` (got "${present[String(i.path[0])]}")` : ""}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  if (parsed.data.VIGIL_OUTPUT_FORMAT === "avro" && !parsed.data.VIGIL_REGISTRY_URL) {
+    throw new ConfigError("invalid configuration:\n  VIGIL_OUTPUT_FORMAT: avro needs VIGIL_REGISTRY_URL");
+  }
+  if (parsed.data.VIGIL_KAFKA_SASL_MECHANISM && (!parsed.data.VIGIL_KAFKA_SASL_USERNAME || !parsed.data.VIGIL_KAFKA_SASL_PASSWORD)) {
+    throw new ConfigError("invalid configuration:\n  VIGIL_KAFKA_SASL_USERNAME / VIGIL_KAFKA_SASL_PASSWORD: required with VIGIL_KAFKA_SASL_MECHANISM");
+  }
+  return compile(parsed.data);
+}

@@ -1,0 +1,95 @@
+// The live processor's composition root: reads the environment once, wires Kafka, Redis,
+// the schema registry, metrics and HTTP, and returns a handle to stop it gracefully.
+import { Redis } from "ioredis";
+import { Registry } from "prom-client";
+import SchemaRegistryModule from "@kafkajs/confluent-schema-registry";
+import type { Config } from "./config/config.js";
+import { loadConfig } from "./config/config.js";
+import { readAvroSchema } from "./adapters/avro-codec.js";
+import { startHttp } from "./adapters/http-server.js";
+import { createKafka } from "./adapters/kafka/client.js";
+import { avroCommands, jsonCommands } from "./adapters/kafka/output.js";
+import { createProcessor } from "./adapters/kafka/processor.js";
+import { ensureTopics } from "./adapters/kafka/topics.js";
+import type { Logger } from "./adapters/logger.js";
+import { jsonLogger } from "./adapters/logger.js";
+import { watchPolicy } from "./adapters/policy-watcher.js";
+import { promMetrics } from "./adapters/prom-metrics.js";
+import { redisState } from "./adapters/redis/redis-state.js";
+
+const { SchemaRegistry, SchemaType } = SchemaRegistryModule as unknown as typeof import("@kafkajs/confluent-schema-registry");
+export type SchemaRegistryClient = InstanceType<typeof SchemaRegistry>;
+
+export const schemaRegistry = (url: string): SchemaRegistryClient => new SchemaRegistry({ host: url });
+
+/** Registers the event and command Avro schemas under `<topic>-value`; returns their ids. */
+export async function registerSchemas(registry: SchemaRegistryClient, config: Config): Promise<{ events: number; commands: number }> {
+  const register = async (name: "vigil-event" | "vigil-command", topic: string) =>
+    (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(readAvroSchema(name)) }, { subject: `${topic}-value` })).id;
+  return { events: await register("vigil-event", config.topics.events), commands: await register("vigil-command", config.topics.commands) };
+}
+
+export interface Running {
+  stop(): Promise<void>;
+  readonly httpPort: number;
+}
+
+export async function startVigil(env: Readonly<Record<string, string | undefined>>, log: Logger = jsonLogger(loadConfig(env).logLevel)): Promise<Running> {
+  const config = loadConfig(env);
+  const registry = new Registry();
+  const metrics = promMetrics(registry);
+  const policy = watchPolicy(config.policyFile, config.policyPollMs, {
+    loaded: (p) => {
+      metrics.policyLoaded(p.version, p.source);
+      log.info("policy loaded", { version: p.version, source: p.source });
+    },
+    rejected: (e) => {
+      metrics.policyRejected();
+      log.error("policy reload rejected; the previous policy stays in force", { error: e.message });
+    },
+  });
+  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 200, 5000) });
+  redis.on("error", (e) => log.warn("redis error", { error: e.message }));
+  await redis.connect();
+  const state = redisState(redis, { prefix: config.redis.prefix, sessionTtlSeconds: config.redis.sessionTtlSeconds, onRoundTrip: (op, s) => metrics.redisRoundTrip(op, s) });
+
+  const kafka = createKafka(config, log);
+  if (config.topics.create) {
+    const admin = kafka.admin();
+    await admin.connect();
+    const created = await ensureTopics(admin, config);
+    await admin.disconnect();
+    if (created.length > 0) log.info("topics created", { topics: created });
+  }
+  const schemaClient = config.registryUrl ? schemaRegistry(config.registryUrl) : undefined;
+  let encoder = jsonCommands;
+  if (schemaClient && config.outputFormat === "avro") encoder = avroCommands(schemaClient, (await registerSchemas(schemaClient, config)).commands);
+
+  const consumer = kafka.consumer({ groupId: config.kafka.groupId, maxBytesPerPartition: Math.max(1024 * 1024, config.maxMessageBytes * 2), retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 } });
+  // Idempotent producer: kafkajs requires unbounded retries for it; a broker outage stalls the batch (and /readyz) until it is back.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
+  const processor = createProcessor({ config, consumer, producer, state, policy: policy.current, ...(schemaClient ? { registry: schemaClient } : {}), encoder, metrics, log });
+  const server = await startHttp(config.http.host, config.http.port, {
+    registry,
+    ready: async () => {
+      const h = processor.health();
+      const redisOk = await state.ping();
+      return { ready: h.joined && redisOk && h.lastBatchError === undefined, checks: { consumerGroup: h.joined ? "joined" : "not joined", redis: redisOk ? "ok" : "unreachable", batches: h.batches, ...(h.lastBatchError ? { lastBatchError: h.lastBatchError } : {}) } };
+    },
+  });
+  const address = server.address();
+  const httpPort = typeof address === "object" && address ? address.port : config.http.port;
+  await processor.start();
+  log.info("vigil processor started", { brokers: config.kafka.brokers, groupId: config.kafka.groupId, topic: config.topics.events, http: `${config.http.host}:${httpPort}`, outputFormat: encoder.format });
+  return {
+    httpPort,
+    async stop() {
+      log.info("stopping: finishing the batch in flight, committing, leaving the group");
+      policy.stop();
+      await processor.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      redis.disconnect();
+      log.info("stopped");
+    },
+  };
+}
