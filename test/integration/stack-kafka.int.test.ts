@@ -92,6 +92,43 @@ describe("Kafka (real broker, kafkajs)", () => {
     await admin.deleteTopics({ topics: [topic] });
   });
 
+  it("splits partitions between two members of one group and rebalances when one leaves", async () => {
+    const topic = uniqueName("vigil.int.rebalance");
+    const groupId = uniqueName("vigil-int-rebalance");
+    await admin.createTopics({ topics: [{ topic, numPartitions: 4, replicationFactor: 1 }], waitForLeaders: true });
+    const assigned = new Map<string, number[]>();
+    const member = (name: string) => {
+      // a member learns of a rebalance between fetches: a short fetch wait keeps rebalances ~1 s
+      const c = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTimeInMs: 500 });
+      c.on(c.events.GROUP_JOIN, (e) => assigned.set(name, e.payload.memberAssignment[topic] ?? []));
+      return c;
+    };
+    const a = member("a");
+    const b = member("b");
+    const waitUntil = async (ok: () => boolean, what: string) => {
+      const deadline = Date.now() + 45_000;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify([...assigned])}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    try {
+      for (const c of [a, b]) {
+        await c.connect();
+        await c.subscribe({ topics: [topic], fromBeginning: true });
+        await c.run({ eachBatch: async () => undefined });
+      }
+      await waitUntil(() => (assigned.get("a")?.length ?? 0) > 0 && (assigned.get("b")?.length ?? 0) > 0 && (assigned.get("a")?.length ?? 0) + (assigned.get("b")?.length ?? 0) === 4, "a 2-member split");
+      expect([...(assigned.get("a") ?? []), ...(assigned.get("b") ?? [])].sort()).toEqual([0, 1, 2, 3]);
+      await b.disconnect();
+      await waitUntil(() => assigned.get("a")?.length === 4, "a to take all 4 partitions");
+    } finally {
+      await a.disconnect();
+      await b.disconnect();
+    }
+    await admin.deleteTopics({ topics: [topic] });
+  });
+
   it("answers the admin calls the processor uses (cluster, configs, compacted topics, partitions)", async () => {
     const cluster = await admin.describeCluster();
     expect(cluster.brokers.length).toBeGreaterThanOrEqual(1);
