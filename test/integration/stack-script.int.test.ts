@@ -142,6 +142,28 @@ describe("scripts/stack.mjs", () => {
     }
   });
 
+  it("`down` never signals a process it did not start (stale or recycled pid file)", async () => {
+    const dir = tmpStackDir();
+    const stranger = spawn("sleep", ["60"], { stdio: "ignore" });
+    try {
+      expect(stranger.pid).toBeTypeOf("number");
+      fs.mkdirSync(path.join(dir, "run"), { recursive: true });
+      for (const svc of ["kafka", "registry", "redis"]) fs.writeFileSync(path.join(dir, "run", `${svc}.pid`), `${stranger.pid}\n`);
+      const r = await runStack(["down"], { VIGIL_STACK_DIR: dir });
+      expect(r.code, r.stderr).toBe(0);
+      for (const svc of ["kafka", "registry", "redis"]) expect(r.stdout).toContain(`${svc}: not started by this stack; nothing to stop`);
+      expect(stranger.exitCode).toBeNull();
+      expect(stranger.signalCode).toBeNull();
+      expect(() => process.kill(stranger.pid ?? -1, 0)).not.toThrow();
+      // the stale pid files are gone, and the shared services still answer
+      expect(fs.readdirSync(path.join(dir, "run"))).toEqual([]);
+      const status = await runStack(["status", "--json"]);
+      expect((JSON.parse(status.stdout) as StatusRow[]).every((x) => x.state === "up")).toBe(true);
+    } finally {
+      stranger.kill("SIGKILL");
+    }
+  });
+
   it("rejects an unknown command or service with a usage message", async () => {
     const bad = await runStack(["explode"]);
     expect(bad.code).toBe(2);
