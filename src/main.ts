@@ -65,7 +65,15 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
   let encoder = jsonCommands;
   if (schemaClient && config.outputFormat === "avro") encoder = avroCommands(schemaClient, (await registerSchemas(schemaClient, config)).commands);
 
-  const consumer = kafka.consumer({ groupId: config.kafka.groupId, maxBytesPerPartition: Math.max(1024 * 1024, config.maxMessageBytes * 2), retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 } });
+  const consumer = kafka.consumer({
+    groupId: config.kafka.groupId,
+    sessionTimeout: config.kafka.sessionTimeoutMs,
+    // kafkajs notices a rebalance only between fetches: a short fetch wait keeps rebalances (and latency) near 1 s.
+    maxWaitTimeInMs: 500,
+    heartbeatInterval: Math.min(3000, Math.floor(config.kafka.sessionTimeoutMs / 3)),
+    // The broker still returns a larger message whole (KIP-74); this bounds batch size.
+    maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
+    retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 } });
   // Idempotent producer: kafkajs requires unbounded retries for it; a broker outage stalls the batch (and /readyz) until it is back.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
   const processor = createProcessor({ config, consumer, producer, state, policy: policy.current, ...(schemaClient ? { registry: schemaClient } : {}), encoder, metrics, log });

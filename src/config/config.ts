@@ -19,6 +19,8 @@ export const ENV_SCHEMA = z.object({
   VIGIL_KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
   VIGIL_KAFKA_SASL_USERNAME: z.string().optional(),
   VIGIL_KAFKA_SASL_PASSWORD: z.string().optional(),
+  VIGIL_KAFKA_SESSION_TIMEOUT_MS: int(6000, 300_000).default(30_000),
+  VIGIL_FETCH_MAX_BYTES_PER_PARTITION: int(1024, 256 * 1024 * 1024).default(1024 * 1024),
   VIGIL_TOPIC_PREFIX: z.string().default(""),
   VIGIL_TOPIC_PARTITIONS: int(1, 10_000).default(6),
   VIGIL_TOPIC_REPLICATION: int(1, 10).default(1),
@@ -50,6 +52,8 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
       groupId: e.VIGIL_GROUP_ID,
       ssl: e.VIGIL_KAFKA_SSL ? { rejectUnauthorized: e.VIGIL_KAFKA_SSL_REJECT_UNAUTHORIZED, ...(e.VIGIL_KAFKA_SSL_CA_FILE ? { ca: [readFileSync(e.VIGIL_KAFKA_SSL_CA_FILE, "utf8")] } : {}) } : undefined,
       sasl,
+      sessionTimeoutMs: e.VIGIL_KAFKA_SESSION_TIMEOUT_MS,
+      fetchMaxBytesPerPartition: e.VIGIL_FETCH_MAX_BYTES_PER_PARTITION,
     },
     topics: {
       events: topic("vigil.events"),

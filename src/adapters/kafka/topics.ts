@@ -13,7 +13,7 @@ export function topicSpecs(config: Config) {
     configEntries: Object.entries(configEntries).map(([name, value]) => ({ name, value })),
   });
   return [
-    spec(t.events, { "retention.ms": String(7 * DAY_MS), "max.message.bytes": String(config.maxMessageBytes + 1024) }),
+    spec(t.events, { "retention.ms": String(7 * DAY_MS) }),
     spec(t.commands, { "retention.ms": String(30 * DAY_MS) }),
     spec(t.sessionStatus, { "cleanup.policy": "compact", "min.compaction.lag.ms": "60000", "segment.ms": String(DAY_MS) }),
     spec(t.audit, { "retention.ms": String(90 * DAY_MS) }),

@@ -1,0 +1,114 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/config.js";
+import type { Command } from "../../src/protocol/index.js";
+import { collect, isolatedEnv, jsonValues, kafka, produce } from "../support/live.js";
+
+// Nothing lost, nothing doubled: a pre-seeded topic is processed once without
+// interruption and once while the processor is SIGKILLed at random points and restarted.
+// The set of command ids that reaches vigil.commands must be the same (a repeat may
+// appear, carrying the same id and content), and every command must have been published.
+
+const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
+const dir = join(import.meta.dirname, "..", "golden", "scenarios");
+const templates = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort().flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean));
+const REPLICAS = 120;
+const KILLS = 10;
+
+/** The golden scenarios replicated with distinct session, event and resource ids: ~5,400 events. */
+function workload(): { key: string; value: string }[] {
+  const out: { key: string; value: string }[] = [];
+  for (let r = 0; r < REPLICAS; r++) {
+    for (const line of templates) {
+      const e = JSON.parse(line) as { sessionId: string; eventId: string; resource?: { id?: string } };
+      e.sessionId = `${e.sessionId}-r${r}`;
+      e.eventId = `${e.eventId}-r${r}`;
+      if (e.resource?.id) e.resource.id = `${e.resource.id}-r${r}`;
+      out.push({ key: e.sessionId, value: JSON.stringify(e) });
+    }
+  }
+  return out;
+}
+
+const envFor = (name: string) => isolatedEnv(name, { VIGIL_KAFKA_SESSION_TIMEOUT_MS: "6000", VIGIL_FETCH_MAX_BYTES_PER_PARTITION: "8192" });
+const startChild = (env: Record<string, string>): ChildProcess => spawn(process.execPath, [cli, "start"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function committed(groupId: string, topic: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return Number(t?.partitions[0]?.offset ?? -1);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function untilCommitted(groupId: string, topic: string, end: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await committed(groupId, topic)) < end) {
+    if (Date.now() > deadline) throw new Error(`group ${groupId} did not reach offset ${end} within ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+async function seed(env: Record<string, string>, messages: { key: string; value: string }[]) {
+  const config = loadConfig(env);
+  const admin = kafka().admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: config.topics.events, numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  for (let i = 0; i < messages.length; i += 500) await produce(config.topics.events, messages.slice(i, i + 500));
+  return config;
+}
+
+const stopped = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
+
+describe("crash safety", () => {
+  it(`SIGKILL at ${KILLS}+ random points: the same command ids as an uninterrupted run`, { timeout: 600_000 }, async () => {
+    const messages = workload();
+    // Uninterrupted run.
+    const cleanEnv = envFor("kill-clean");
+    const clean = await seed(cleanEnv, messages);
+    const child = startChild(cleanEnv);
+    await untilCommitted(clean.kafka.groupId, clean.topics.events, messages.length, 180_000);
+    child.kill("SIGTERM");
+    await stopped(child);
+    const reference = jsonValues<Command>(await collect(clean.topics.commands, () => false, 4000));
+    expect(reference.length).toBeGreaterThan(REPLICAS * 5);
+
+    // Interrupted run.
+    const crashEnv = envFor("kill-crash");
+    const crash = await seed(crashEnv, messages);
+    const killedAt: number[] = [];
+    let seed32 = 0x9e3779b9;
+    const random = () => ((seed32 = (seed32 * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    for (let k = 0; k < KILLS * 3 && killedAt.filter((o) => o > 0 && o < messages.length).length < KILLS; k++) {
+      const victim = startChild(crashEnv);
+      const before = await committed(crash.kafka.groupId, crash.topics.events);
+      // Wait for progress (or a random moment of the start-up), then a random delay more.
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && (await committed(crash.kafka.groupId, crash.topics.events)) <= before && random() < 0.97) await sleep(50);
+      await sleep(Math.floor(random() * 400));
+      victim.kill("SIGKILL");
+      await stopped(victim);
+      killedAt.push(await committed(crash.kafka.groupId, crash.topics.events));
+      if (killedAt[killedAt.length - 1] === messages.length) break;
+    }
+    const survivor = startChild(crashEnv);
+    await untilCommitted(crash.kafka.groupId, crash.topics.events, messages.length, 180_000);
+    survivor.kill("SIGTERM");
+    await stopped(survivor);
+    const got = jsonValues<Command>(await collect(crash.topics.commands, () => false, 4000));
+
+    const midStream = killedAt.filter((o) => o > 0 && o < messages.length);
+    expect(midStream.length, `kill points (committed offset at each kill): ${killedAt.join(", ")}`).toBeGreaterThanOrEqual(KILLS);
+    const byId = new Map(reference.map((c) => [c.commandId, c]));
+    expect(new Set(got.map((c) => c.commandId))).toEqual(new Set(byId.keys()));
+    for (const c of got) expect(c).toEqual(byId.get(c.commandId));
+  });
+});
