@@ -112,3 +112,24 @@ describe("crash safety", () => {
     for (const c of got) expect(c).toEqual(byId.get(c.commandId));
   });
 });
+
+describe("graceful stop", () => {
+  it("SIGTERM finishes, commits, leaves the group and exits 0", { timeout: 120_000 }, async () => {
+    const env = { ...envFor("sigterm"), VIGIL_LOG_LEVEL: "info" };
+    const messages = workload().slice(0, 300);
+    const config = await seed(env, messages);
+    const child = startChild(env);
+    let logs = "";
+    child.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
+    await untilCommitted(config.kafka.groupId, config.topics.events, messages.length, 60_000);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(logs).toContain('"msg":"stopped"');
+    const admin = kafka().admin();
+    await admin.connect();
+    const group = (await admin.describeGroups([config.kafka.groupId])).groups[0];
+    await admin.disconnect();
+    expect(group?.members ?? []).toEqual([]);
+  });
+});
