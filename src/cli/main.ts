@@ -8,6 +8,7 @@ import { replayCommand } from "./commands/replay.js";
 import { evalCommand } from "./commands/eval.js";
 import { loadPolicy } from "./policy-file.js";
 import { schemasRegisterCommand, startCommand, topicsCreateCommand } from "./commands/live.js";
+import { demoCommand } from "./commands/demo.js";
 import { ConfigError } from "../config/config.js";
 
 const USAGE = `vigil — continuous verification for AI agents
@@ -21,6 +22,10 @@ usage:
       Replays events carrying label: aligned|drift and prints detection figures.
   vigil start                   Runs the live processor (configuration: VIGIL_* environment
                                 variables, docs/operations.md); stops gracefully on SIGTERM.
+  vigil demo [--for <seconds>] [--pace <ms>]
+                                Runs the processor on the local stack and plays the golden
+                                scenarios (the seed's expense story first), printing events
+                                and commands as they happen; Ctrl-C stops it.
   vigil topics create           Creates Vigil's topics (partitions, retention, compaction).
   vigil schemas register        Registers the Avro schemas in the schema registry.
   vigil policy check <file>     Validates a policy file; problems name line and field.
@@ -43,6 +48,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case "start":
       return startCommand(process.env);
+    case "demo": {
+      const { values } = parseArgs({ args: rest, options: { for: { type: "string" }, pace: { type: "string" } } });
+      const forSeconds = values.for === undefined ? undefined : Number(values.for);
+      if (forSeconds !== undefined && !(forSeconds > 0)) return usage("--for takes a number of seconds");
+      return demoCommand(process.env, forSeconds, values.pace === undefined ? 400 : Number(values.pace));
+    }
     case "topics":
       if (rest[0] !== "create") return usage("topics needs `create`");
       return topicsCreateCommand(process.env);
