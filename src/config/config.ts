@@ -9,7 +9,7 @@ const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const list = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== ""));
 
-export const ENV_SCHEMA = z.object({
+export const ENV_SCHEMA = z.strictObject({
   VIGIL_KAFKA_BROKERS: list.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, "host:port")).min(1)).default(["127.0.0.1:9092"]),
   VIGIL_KAFKA_CLIENT_ID: z.string().min(1).default("vigil"),
   VIGIL_GROUP_ID: z.string().min(1).default("vigil-processor"),
@@ -82,12 +82,34 @@ export class ConfigError extends Error {
   readonly retriable = false;
 }
 
-/** Reads configuration from an environment map; throws ConfigError naming each bad variable. */
+/** `KEY=VALUE` lines (comments with #, optional quotes); a malformed line is an error naming file and line. */
+export function readConfigFile(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [i, raw] of readFileSync(path, "utf8").split("\n").entries()) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) throw new ConfigError(`invalid configuration:\n  ${path}:${i + 1}: expected KEY=VALUE, got "${line}"`);
+    out[m[1] as string] = (m[2] as string).replace(/^"(.*)"$|^'(.*)'$/, "$1$2");
+  }
+  return out;
+}
+
+/**
+ * Reads configuration from an environment map, and from the file VIGIL_CONFIG_FILE names
+ * (the environment wins). Throws ConfigError naming each bad variable.
+ */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>) {
-  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("VIGIL_") && v !== undefined && v !== ""));
+  const fromFile = env.VIGIL_CONFIG_FILE ? readConfigFile(env.VIGIL_CONFIG_FILE) : {};
+  const merged = { ...fromFile, ...env };
+  const present = Object.fromEntries(Object.entries(merged).filter(([k, v]) => k.startsWith("VIGIL_") && k !== "VIGIL_CONFIG_FILE" && !k.startsWith("VIGIL_STACK_") && !k.startsWith("VIGIL_BENCH") && v !== undefined && v !== ""));
   const parsed = ENV_SCHEMA.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message.replace(/^Invalid input: /, "")}${i.path[0] && present[String(i.path[0])] !== undefined ? ` (got "${present[String(i.path[0])]}")` : ""}`);
+    const lines = parsed.error.issues.map((i) =>
+      i.code === "unrecognized_keys"
+        ? `  ${i.keys.join(", ")}: unknown variable (a typo? see docs/operations.md)`
+        : `  ${i.path.join(".")}: ${i.message.replace(/^Invalid input: /, "")}${i.path[0] && present[String(i.path[0])] !== undefined ? ` (got "${present[String(i.path[0])]}")` : ""}`,
+    );
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   if (parsed.data.VIGIL_OUTPUT_FORMAT === "avro" && !parsed.data.VIGIL_REGISTRY_URL) {

@@ -1,0 +1,45 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/config.js";
+
+describe("loadConfig", () => {
+  it("gives the documented defaults for an empty environment", () => {
+    const c = loadConfig({});
+    expect(c.kafka.brokers).toEqual(["127.0.0.1:9092"]);
+    expect(c.topics.events).toBe("vigil.events");
+    expect(c.outputFormat).toBe("json");
+    expect(c.http).toEqual({ host: "127.0.0.1", port: 9464 });
+  });
+
+  it("names every bad variable and the value it got", () => {
+    expect(() => loadConfig({ VIGIL_KAFKA_BROKERS: "nope", VIGIL_HTTP_PORT: "abc", VIGIL_LOG_LEVEL: "loud" })).toThrow(
+      /VIGIL_KAFKA_BROKERS\.0: host:port \(got "nope"\)[\s\S]*VIGIL_HTTP_PORT: expected number, received NaN \(got "abc"\)[\s\S]*VIGIL_LOG_LEVEL/,
+    );
+  });
+
+  it("rejects an unknown VIGIL_ variable (a typo must not silently fall back to a default)", () => {
+    expect(() => loadConfig({ VIGIL_KAFKA_BROKER: "kafka:9092" })).toThrow(/VIGIL_KAFKA_BROKER: unknown variable/);
+    expect(() => loadConfig({ VIGIL_STACK_KEEP: "1" })).not.toThrow();
+  });
+
+  it("needs credentials with SASL and a registry for Avro output", () => {
+    expect(() => loadConfig({ VIGIL_KAFKA_SASL_MECHANISM: "scram-sha-512" })).toThrow(ConfigError);
+    expect(() => loadConfig({ VIGIL_OUTPUT_FORMAT: "avro" })).toThrow(/needs VIGIL_REGISTRY_URL/);
+    const c = loadConfig({ VIGIL_KAFKA_SASL_MECHANISM: "plain", VIGIL_KAFKA_SASL_USERNAME: "u", VIGIL_KAFKA_SASL_PASSWORD: "p", VIGIL_KAFKA_SSL: "true" });
+    expect(c.kafka.sasl).toEqual({ mechanism: "plain", username: "u", password: "p" });
+    expect(c.kafka.ssl).toEqual({ rejectUnauthorized: true });
+  });
+
+  it("reads VIGIL_CONFIG_FILE, the environment winning; a bad line names file and line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-config-"));
+    const file = join(dir, "vigil.env");
+    writeFileSync(file, "# Vigil\nVIGIL_TOPIC_PREFIX=prod.\nVIGIL_GROUP_ID='from-file'\n");
+    const c = loadConfig({ VIGIL_CONFIG_FILE: file, VIGIL_GROUP_ID: "from-env" });
+    expect(c.topics.commands).toBe("prod.vigil.commands");
+    expect(c.kafka.groupId).toBe("from-env");
+    writeFileSync(file, "VIGIL_TOPIC_PREFIX=prod.\nthis is not config\n");
+    expect(() => loadConfig({ VIGIL_CONFIG_FILE: file })).toThrow(`${file}:2: expected KEY=VALUE`);
+  });
+});
