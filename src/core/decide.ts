@@ -1,6 +1,6 @@
 import type { AgentEvent, Command, CommandType, Decision, Reason } from "../protocol/index.js";
 import { toCaep } from "../protocol/index.js";
-import type { Enforcement } from "./enforcement.js";
+import type { Enforcement } from "../protocol/enforcement.js";
 import { deriveId } from "./ids.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { Signal } from "./scorers/signal.js";

@@ -1,7 +1,7 @@
 import type { GrantRequestedEvent } from "../protocol/index.js";
 import type { CommandDraft } from "./decide.js";
 import { remainingOf } from "./decide.js";
-import { check } from "./enforcement.js";
+import { check } from "../protocol/enforcement.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { Signal } from "./scorers/signal.js";
 import type { SessionState } from "./session-state.js";

@@ -1,7 +1,7 @@
 import type { ActionEventT, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
 import { sensitivityRank } from "../protocol/index.js";
-import type { Enforcement } from "./enforcement.js";
-import { initialEnforcement } from "./enforcement.js";
+import type { Enforcement } from "../protocol/enforcement.js";
+import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
 
 // The session fold (STYLE.md, rule 1): initialSession() + evolve(state, event). evolve

@@ -1,4 +1,4 @@
-import { anyGlob } from "../glob.js";
+import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
 import { goalMentions } from "../destinations.js";
 import { cachedTokens, overlap, tokens } from "../text.js";

@@ -1,6 +1,6 @@
 import type { ActionMatcher } from "../../protocol/index.js";
 import { sensitivityRank } from "../../protocol/index.js";
-import { globMatch } from "../glob.js";
+import { globMatch } from "../../protocol/glob.js";
 import type { RecentAction } from "../session-state.js";
 import { toMillis } from "../time.js";
 import type { ScoreInput, Signal } from "./signal.js";
