@@ -1,0 +1,198 @@
+import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
+import kafkajs from "kafkajs";
+import type { Consumer, Kafka, Producer } from "kafkajs";
+import type { Command, Enforcement, Verdict } from "../protocol/index.js";
+import { Command as CommandSchema, TOPICS, anyGlob, check, initialEnforcement } from "../protocol/index.js";
+
+// Enforcement SDK (`vigil/enforcer`): an enforcement point (API gateway, MCP proxy, tool
+// runner) keeps the effective state of every session in memory, starting from the
+// compacted vigil.session-status topic and following vigil.commands, and answers
+// check(session, capability, resource) locally in microseconds, with no I/O. Commands are
+// de-duplicated by commandId; each applied command is acknowledged on vigil.acks so Vigil
+// can measure time-to-enforce. When it has not heard from Kafka within `staleAfterMs`,
+// it can fail closed for sensitive capabilities.
+
+export interface EnforcerOptions {
+  readonly brokers?: readonly string[];
+  readonly kafka?: Kafka;
+  readonly clientId?: string;
+  /** Prefix of Vigil's topics (VIGIL_TOPIC_PREFIX of the processor). */
+  readonly topicPrefix?: string;
+  /** Name of this enforcement point in acknowledgements (default: a random id). */
+  readonly enforcerId?: string;
+  /** Fail closed: deny these capability globs while the enforcer is stale. */
+  readonly failClosed?: { readonly capabilities: readonly string[]; readonly staleAfterMs: number };
+  /** Publish an acknowledgement per applied command (default true). */
+  readonly acks?: boolean;
+  readonly now?: () => number;
+}
+
+export interface SessionView {
+  readonly enforcement: Enforcement;
+  /** Event time of the newest status or command applied. */
+  readonly time: string;
+}
+
+export interface Enforcer {
+  /** Resolves once the status topic has been read up to its end at start. */
+  start(): Promise<void>;
+  check(sessionId: string, capability: string, resourceId?: string): Verdict;
+  session(sessionId: string): SessionView | undefined;
+  /** 'change' (sessionId, view, commandOrStatus) after every applied update. */
+  on(event: "change", listener: (sessionId: string, view: SessionView, cause: Command | StatusRecord) => void): this;
+  stop(): Promise<void>;
+  readonly stale: boolean;
+}
+
+export interface StatusRecord {
+  readonly sessionId: string;
+  readonly revoked: boolean;
+  readonly stepUpRequired: boolean;
+  readonly removed: readonly string[];
+  readonly deniedOn: readonly { capability: string; resourceId: string }[];
+  readonly review: Enforcement["review"];
+  readonly time: string;
+  readonly lastCommandId?: string;
+}
+
+const MAX_SEEN = 100_000;
+
+/** Applies a command to a session's enforcement state (pure; shared with tests). */
+export function applyCommand(e: Enforcement, c: Command): Enforcement {
+  switch (c.type) {
+    case "revoke":
+      return { ...e, revoked: true, review: c.review };
+    case "step_up":
+      return { ...e, stepUpRequired: true };
+    case "downgrade":
+      return { ...e, removed: [...new Set([...e.removed, ...(c.capabilities?.removed ?? [])])], review: c.review.required ? c.review : e.review };
+    case "restore": {
+      const restored = new Set(c.capabilities?.remaining ?? []);
+      return { ...e, removed: e.removed.filter((r) => !restored.has(r)), stepUpRequired: false, review: c.review };
+    }
+    case "grant":
+    case "deny_grant":
+      return e;
+    default: {
+      const _exhaustive: never = c.type;
+      return _exhaustive;
+    }
+  }
+}
+
+export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer> {
+  const kafka = options.kafka ?? new kafkajs.Kafka({ brokers: [...(options.brokers ?? ["127.0.0.1:9092"])], clientId: options.clientId ?? "vigil-enforcer", logLevel: kafkajs.logLevel.WARN });
+  const prefix = options.topicPrefix ?? "";
+  const topics = { status: `${prefix}${TOPICS.sessionStatus}`, commands: `${prefix}${TOPICS.commands}`, acks: `${prefix}${TOPICS.acks}` };
+  const enforcerId = options.enforcerId ?? `enforcer-${randomUUID().slice(0, 8)}`;
+  const now = options.now ?? (() => Date.now());
+  const sessions = new Map<string, SessionView>();
+  const seen = new Set<string>();
+  const emitter = new EventEmitter();
+  // Each enforcer reads everything: a group of its own, from the beginning.
+  const consumer: Consumer = kafka.consumer({ groupId: `${enforcerId}-${randomUUID()}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
+  const producer: Producer | undefined = options.acks === false ? undefined : kafka.producer();
+  let lastHeard = now();
+  consumer.on(consumer.events.FETCH, () => {
+    lastHeard = now();
+  });
+
+  const update = (sessionId: string, view: SessionView, cause: Command | StatusRecord) => {
+    sessions.set(sessionId, view);
+    emitter.emit("change", sessionId, view, cause);
+  };
+
+  const applyStatus = (s: StatusRecord) => {
+    const current = sessions.get(s.sessionId);
+    if (current && Date.parse(current.time) > Date.parse(s.time)) return;
+    // The status already reflects its last command: that command is enforced now.
+    if (s.lastCommandId && !seen.has(s.lastCommandId)) {
+      remember(s.lastCommandId);
+      ack(s.lastCommandId, s.sessionId, s.time);
+    }
+    update(s.sessionId, { time: s.time, enforcement: { revoked: s.revoked, stepUpRequired: s.stepUpRequired, removed: s.removed, deniedOn: s.deniedOn, review: s.review } }, s);
+  };
+
+  const acks: { key: string; value: string }[] = [];
+  const remember = (commandId: string) => {
+    if (seen.size >= MAX_SEEN) seen.clear();
+    seen.add(commandId);
+  };
+  const ack = (commandId: string, sessionId: string, commandTime: string) => {
+    if (producer) acks.push({ key: sessionId, value: JSON.stringify({ commandId, sessionId, enforcerId, commandTime, appliedAt: new Date(now()).toISOString() }) });
+  };
+  const applyCommand_ = (c: Command) => {
+    if (seen.has(c.commandId)) return;
+    remember(c.commandId);
+    const current = sessions.get(c.sessionId) ?? { time: c.time, enforcement: initialEnforcement };
+    update(c.sessionId, { time: Date.parse(current.time) > Date.parse(c.time) ? current.time : c.time, enforcement: applyCommand(current.enforcement, c) }, c);
+    ack(c.commandId, c.sessionId, c.time);
+  };
+
+  let statusEnds = new Map<number, bigint>();
+  let caughtUp: () => void = () => {};
+  const statusReady = new Promise<void>((resolve) => (caughtUp = resolve));
+  const checkCaughtUp = (partition: number, offset: string) => {
+    const end = statusEnds.get(partition);
+    if (end !== undefined && BigInt(offset) + 1n >= end) statusEnds.delete(partition);
+    if (statusEnds.size === 0) caughtUp();
+  };
+
+  const enforcer: Enforcer = {
+    async start() {
+      if (producer) await producer.connect();
+      const admin = kafka.admin();
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(topics.status).catch(() => []);
+      await admin.disconnect();
+      statusEnds = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+      if (statusEnds.size === 0) caughtUp();
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topics.status, topics.commands], fromBeginning: true });
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) {
+            if (!m.value) continue;
+            let json: unknown;
+            try {
+              json = JSON.parse(m.value.toString("utf8"));
+            } catch {
+              continue; // Avro commands: configure the processor's JSON output for enforcers (docs/sdk.md).
+            }
+            if (batch.topic === topics.status) {
+              applyStatus(json as StatusRecord);
+              checkCaughtUp(batch.partition, m.offset);
+            } else {
+              const parsed = CommandSchema.safeParse(json);
+              if (parsed.success) applyCommand_(parsed.data);
+            }
+          }
+          if (producer && acks.length > 0) await producer.send({ topic: topics.acks, messages: acks.splice(0) });
+          lastHeard = now();
+        },
+      });
+      await statusReady;
+    },
+    check(sessionId, capability, resourceId) {
+      if (options.failClosed && now() - lastHeard > options.failClosed.staleAfterMs && anyGlob(options.failClosed.capabilities, capability)) {
+        return { outcome: "deny", reason: `enforcer has not heard from Kafka for ${now() - lastHeard} ms (fail closed)` };
+      }
+      const view = sessions.get(sessionId);
+      return view ? check(view.enforcement, capability, resourceId) : { outcome: "allow" };
+    },
+    session: (id) => sessions.get(id),
+    on(event, listener) {
+      emitter.on(event, listener);
+      return enforcer;
+    },
+    async stop() {
+      await consumer.disconnect();
+      await producer?.disconnect();
+    },
+    get stale() {
+      return options.failClosed !== undefined && now() - lastHeard > options.failClosed.staleAfterMs;
+    },
+  };
+  return enforcer;
+}

@@ -1,0 +1,4 @@
+export { createPublisher, jsonEncoder, InvalidEventError, validateForPublish } from "./publisher.js";
+export type { Publisher, PublisherOptions, EventInput, EventEncoder } from "./publisher.js";
+export { createEnforcer, applyCommand } from "./enforcer.js";
+export type { Enforcer, EnforcerOptions, SessionView, StatusRecord } from "./enforcer.js";

@@ -1,0 +1,157 @@
+import { randomUUID } from "node:crypto";
+import kafkajs from "kafkajs";
+import type { Kafka, KafkaConfig, Producer } from "kafkajs";
+import type { AgentEvent } from "../protocol/index.js";
+import { AgentEvent as AgentEventSchema, TOPICS, formatIssues } from "../protocol/index.js";
+
+// Publisher SDK (`vigil/publisher`): agents and tool gateways publish events in a few
+// lines. Every event is validated before anything is sent (an invalid one is rejected with
+// the field named, and nothing is sent); the key is the sessionId; events are batched,
+// sent by an idempotent producer with acks=all, and `publish` resolves once the broker has
+// them. When the broker is slow, `publish` waits for room instead of queueing without bound.
+
+export class InvalidEventError extends Error {
+  readonly code = "INVALID_EVENT";
+  readonly retriable = false;
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = "InvalidEventError";
+  }
+}
+
+/** Encodes a validated event for the wire; JSON by default, registry Avro via `avroEncoder`. */
+export type EventEncoder = (event: AgentEvent) => Promise<Buffer | string>;
+export const jsonEncoder: EventEncoder = async (e) => JSON.stringify(e);
+
+export interface PublisherOptions {
+  /** Bootstrap servers; or pass a configured kafkajs instance as `kafka` (TLS, SASL). */
+  readonly brokers?: readonly string[];
+  readonly kafka?: Kafka;
+  readonly clientId?: string;
+  readonly topic?: string;
+  readonly encoder?: EventEncoder;
+  /** Flush when this many events are waiting (default 200) or after lingerMs (default 5). */
+  readonly batchSize?: number;
+  readonly lingerMs?: number;
+  /** Events accepted but not yet acknowledged before `publish` waits (default 10,000). */
+  readonly maxPending?: number;
+  /** Fills `time` when the caller leaves it out (default: the wall clock). */
+  readonly now?: () => Date;
+  /** Fills `eventId` when the caller leaves it out (default: a random UUID). */
+  readonly newId?: () => string;
+}
+
+type Common = Pick<AgentEvent, "sessionId" | "agent" | "principal"> & { eventId?: string; time?: string; delegation?: string[]; context?: AgentEvent["context"] };
+type Of<T extends AgentEvent["type"]> = Omit<Extract<AgentEvent, { type: T }>, "type" | "eventId" | "time" | keyof Common> & Common;
+/** An event as the caller writes it: `type` required, `eventId` and `time` optional. */
+export type EventInput = { [T in AgentEvent["type"]]: Of<T> & { type: T } }[AgentEvent["type"]];
+
+export interface Publisher {
+  /** Validates, then sends; resolves with the event as sent once the broker acknowledged it. */
+  publish(event: EventInput): Promise<AgentEvent>;
+  sessionStarted(e: Of<"session.started">): Promise<AgentEvent>;
+  action(e: Of<"action">): Promise<AgentEvent>;
+  intentUpdated(e: Of<"intent.updated">): Promise<AgentEvent>;
+  contextChanged(e: Of<"context.changed">): Promise<AgentEvent>;
+  grantRequested(e: Of<"grant.requested">): Promise<AgentEvent>;
+  sessionEnded(e: Of<"session.ended">): Promise<AgentEvent>;
+  /** Sends everything accepted so far and waits for the acknowledgements. */
+  flush(): Promise<void>;
+  /** flush(), then disconnect. */
+  close(): Promise<void>;
+  /** Events accepted and not yet acknowledged. */
+  readonly pending: number;
+}
+
+interface Queued {
+  key: string;
+  value: Buffer | string;
+  event: AgentEvent;
+  resolve: (e: AgentEvent) => void;
+  reject: (e: unknown) => void;
+}
+
+export function validateForPublish(input: EventInput, now: () => Date, newId: () => string): AgentEvent {
+  const candidate = { ...input, eventId: input.eventId ?? newId(), time: input.time ?? now().toISOString() };
+  const parsed = AgentEventSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const { message, field } = formatIssues(parsed.error);
+    throw new InvalidEventError(`invalid ${String(input.type)} event: ${message}`, field);
+  }
+  return parsed.data;
+}
+
+export async function createPublisher(options: PublisherOptions): Promise<Publisher> {
+  const kafka = options.kafka ?? new kafkajs.Kafka({ brokers: [...(options.brokers ?? ["127.0.0.1:9092"])], clientId: options.clientId ?? "vigil-publisher", logLevel: kafkajs.logLevel.WARN } satisfies KafkaConfig);
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
+  await producer.connect();
+  const topic = options.topic ?? TOPICS.events;
+  const encode = options.encoder ?? jsonEncoder;
+  const batchSize = options.batchSize ?? 200;
+  const lingerMs = options.lingerMs ?? 5;
+  const maxPending = options.maxPending ?? 10_000;
+  const now = options.now ?? (() => new Date());
+  const newId = options.newId ?? (() => randomUUID());
+
+  let queue: Queued[] = [];
+  let pending = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let sending: Promise<void> = Promise.resolve();
+  let closed = false;
+  const roomWaiters: (() => void)[] = [];
+
+  const send = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return sending;
+    sending = sending.then(async () => {
+      try {
+        await producer.send({ topic, acks: -1, messages: batch.map((q) => ({ key: q.key, value: q.value })) });
+        for (const q of batch) q.resolve(q.event);
+      } catch (e) {
+        for (const q of batch) q.reject(e);
+      } finally {
+        pending -= batch.length;
+        while (pending < maxPending && roomWaiters.length > 0) roomWaiters.shift()?.();
+      }
+    });
+    return sending;
+  };
+
+  const publish = async (input: EventInput): Promise<AgentEvent> => {
+    if (closed) throw new Error("publisher is closed");
+    const event = validateForPublish(input, now, newId);
+    const value = await encode(event);
+    while (pending >= maxPending) await new Promise<void>((resolve) => roomWaiters.push(resolve));
+    pending++;
+    return new Promise<AgentEvent>((resolve, reject) => {
+      queue.push({ key: event.sessionId, value, event, resolve, reject });
+      if (queue.length >= batchSize) void send();
+      else timer ??= setTimeout(() => void send(), lingerMs);
+    });
+  };
+
+  return {
+    publish,
+    sessionStarted: (e) => publish({ ...e, type: "session.started" }),
+    action: (e) => publish({ ...e, type: "action" }),
+    intentUpdated: (e) => publish({ ...e, type: "intent.updated" }),
+    contextChanged: (e) => publish({ ...e, type: "context.changed" }),
+    grantRequested: (e) => publish({ ...e, type: "grant.requested" }),
+    sessionEnded: (e) => publish({ ...e, type: "session.ended" }),
+    flush: () => send(),
+    async close() {
+      closed = true;
+      await send();
+      await producer.disconnect();
+    },
+    get pending() {
+      return pending;
+    },
+  };
+}
