@@ -1,0 +1,31 @@
+// A runnable example of both SDKs (after `npm run build`, with `npm start` running on the
+// local stack): an agent publishes what it does, a gateway guards the tool with Vigil.
+//   node examples/guarded-tool.mjs
+import { createPublisher } from "../dist/sdk/publisher.js";
+import { createEnforcer } from "../dist/sdk/enforcer.js";
+
+const brokers = (process.env.VIGIL_KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
+const topicPrefix = process.env.VIGIL_TOPIC_PREFIX ?? "";
+const publisher = await createPublisher({ brokers, topic: `${topicPrefix}vigil.events` });
+const gateway = await createEnforcer({ brokers, topicPrefix, enforcerId: "example-gateway", failClosed: { capabilities: ["expense.approve", "payments.*"], staleAfterMs: 10_000 } });
+await gateway.start();
+
+const sessionId = `example-${Date.now()}`;
+const who = { sessionId, agent: { id: "example-agent" }, principal: { id: "alice" } };
+
+/** The tool, guarded: publish the attempt, wait for Vigil's decision, then allow or refuse. */
+async function call(capability, resourceId, run) {
+  const event = await publisher.action({ ...who, action: { capability }, resource: { id: resourceId }, outcome: "attempted" });
+  await gateway.decided(sessionId, event.time, 3000);
+  const verdict = gateway.check(sessionId, capability, resourceId);
+  if (verdict.outcome !== "allow") return console.log(`${capability} on ${resourceId}: ${verdict.outcome} (${verdict.reason})`);
+  console.log(`${capability} on ${resourceId}: allowed`);
+  return run();
+}
+
+await publisher.sessionStarted({ ...who, intent: { goal: "File my trip report and get it approved" }, grants: ["expense.submit", "expense.approve"] });
+await call("expense.submit", "ER-example", () => "submitted");
+await call("expense.approve", "ER-example", () => "approved");
+
+await publisher.close();
+await gateway.stop();
