@@ -1,6 +1,7 @@
 // The live processor's composition root: reads the environment once, wires Kafka, Redis,
 // the schema registry, metrics and HTTP, and returns a handle to stop it gracefully.
 import { Redis } from "ioredis";
+import kafkajs from "kafkajs";
 import { Registry } from "prom-client";
 import SchemaRegistryModule from "@kafkajs/confluent-schema-registry";
 import type { Config } from "./config/config.js";
@@ -75,7 +76,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
     retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 } });
   // Idempotent producer: kafkajs requires unbounded retries for it; a broker outage stalls the batch (and /readyz) until it is back.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
+  const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
   const processor = createProcessor({ config, consumer, producer, state, policy: policy.current, ...(schemaClient ? { registry: schemaClient } : {}), encoder, metrics, log });
   const server = await startHttp(config.http.host, config.http.port, {
     registry,

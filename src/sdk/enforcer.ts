@@ -38,6 +38,12 @@ export interface Enforcer {
   /** Resolves once the status topic has been read up to its end at start. */
   start(): Promise<void>;
   check(sessionId: string, capability: string, resourceId?: string): Verdict;
+  /**
+   * Resolves true once Vigil's state for the session reflects an event at or after `time`
+   * (the processor has decided on it), false after `timeoutMs`. A gateway that holds an
+   * attempted call calls this, then check().
+   */
+  decided(sessionId: string, time: string, timeoutMs: number): Promise<boolean>;
   session(sessionId: string): SessionView | undefined;
   /** 'change' (sessionId, view, commandOrStatus) after every applied update. */
   on(event: "change", listener: (sessionId: string, view: SessionView, cause: Command | StatusRecord) => void): this;
@@ -92,7 +98,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
   const emitter = new EventEmitter();
   // Each enforcer reads everything: a group of its own, from the beginning.
   const consumer: Consumer = kafka.consumer({ groupId: `${enforcerId}-${randomUUID()}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
-  const producer: Producer | undefined = options.acks === false ? undefined : kafka.producer();
+  const producer: Producer | undefined = options.acks === false ? undefined : kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
   let lastHeard = now();
   consumer.on(consumer.events.FETCH, () => {
     lastHeard = now();
@@ -107,10 +113,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     const current = sessions.get(s.sessionId);
     if (current && Date.parse(current.time) > Date.parse(s.time)) return;
     // The status already reflects its last command: that command is enforced now.
-    if (s.lastCommandId && !seen.has(s.lastCommandId)) {
-      remember(s.lastCommandId);
-      ack(s.lastCommandId, s.sessionId, s.time);
-    }
+    if (s.lastCommandId) ack(s.lastCommandId, s.sessionId, s.time);
     update(s.sessionId, { time: s.time, enforcement: { revoked: s.revoked, stepUpRequired: s.stepUpRequired, removed: s.removed, deniedOn: s.deniedOn, review: s.review } }, s);
   };
 
@@ -119,7 +122,11 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     if (seen.size >= MAX_SEEN) seen.clear();
     seen.add(commandId);
   };
+  const acked = new Set<string>();
   const ack = (commandId: string, sessionId: string, commandTime: string) => {
+    if (acked.has(commandId)) return;
+    if (acked.size >= MAX_SEEN) acked.clear();
+    acked.add(commandId);
     if (producer) acks.push({ key: sessionId, value: JSON.stringify({ commandId, sessionId, enforcerId, commandTime, appliedAt: new Date(now()).toISOString() }) });
   };
   const applyCommand_ = (c: Command) => {
@@ -182,6 +189,30 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
       return view ? check(view.enforcement, capability, resourceId) : { outcome: "allow" };
     },
     session: (id) => sessions.get(id),
+    decided(sessionId, time, timeoutMs) {
+      const target = Date.parse(time);
+      const done = () => {
+        const v = sessions.get(sessionId);
+        return v !== undefined && Date.parse(v.time) >= target;
+      };
+      if (done()) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const onChange = (id: string) => {
+          if (id !== sessionId || !done()) return;
+          cleanup();
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          resolve(false);
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          emitter.off("change", onChange);
+        };
+        emitter.on("change", onChange);
+      });
+    },
     on(event, listener) {
       emitter.on(event, listener);
       return enforcer;

@@ -86,7 +86,7 @@ export function validateForPublish(input: EventInput, now: () => Date, newId: ()
 
 export async function createPublisher(options: PublisherOptions): Promise<Publisher> {
   const kafka = options.kafka ?? new kafkajs.Kafka({ brokers: [...(options.brokers ?? ["127.0.0.1:9092"])], clientId: options.clientId ?? "vigil-publisher", logLevel: kafkajs.logLevel.WARN } satisfies KafkaConfig);
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
+  const producer: Producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
   await producer.connect();
   const topic = options.topic ?? TOPICS.events;
   const encode = options.encoder ?? jsonEncoder;

@@ -9,7 +9,7 @@ import { brokers, redisUrl } from "../support/stack-env.js";
 const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
 
 describe("vigil demo", () => {
-  it("plays the expense story: the self-approval is downgraded pending review; exits 0", { timeout: 90_000 }, async () => {
+  it("plays the expense story through both SDKs: the self-approval is denied at the gateway and downgraded pending review; exits 0", { timeout: 90_000 }, async () => {
     const child = spawn(process.execPath, [cli, "demo", "--for", "20", "--pace", "30"], {
       env: { ...process.env, VIGIL_KAFKA_BROKERS: brokers.join(","), VIGIL_REDIS_URL: redisUrl, VIGIL_HTTP_PORT: "0" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -21,7 +21,9 @@ describe("vigil demo", () => {
     expect(out).toMatch(/COMMAND DOWNGRADE exp-1 removed expense\.approve — sod\.self_approval: .*\[pending review\]/);
     expect(out).toMatch(/COMMAND DOWNGRADE exp-2 removed expense\.approve/);
     expect(out).toContain("COMMAND REVOKE code-1");
-    expect(out).toContain("stopping: 8 commands seen");
+    expect(out).toMatch(/\[exp-1\] calls expense\.approve on ER-1042\n\s+DENIED {2}by the gateway: capability expense\.approve removed/);
+    expect(out).toMatch(/\[exp-3\] calls expense\.approve on ER-1042\n\s+ALLOWED by the gateway/);
+    expect(out).toMatch(/stopping: 8 commands seen, [1-9]\d* background actions/);
     expect(code).toBe(0);
   });
 });
