@@ -38,7 +38,9 @@ export interface Running {
 export async function startVigil(env: Readonly<Record<string, string | undefined>>, log: Logger = jsonLogger(loadConfig(env).logLevel)): Promise<Running> {
   const config = loadConfig(env);
   const registry = new Registry();
-  const metrics = promMetrics(registry);
+  // Scrape-time gauges read the processor and Redis, which exist a few lines below.
+  const sources = { reviews: async () => 0, activeSessions: () => 0 };
+  const metrics = promMetrics(registry, { reviews: () => sources.reviews(), activeSessions: () => sources.activeSessions() });
   const policy = watchPolicy(config.policyFile, config.policyPollMs, {
     loaded: (p) => {
       metrics.policyLoaded(p.version, p.source);
@@ -78,6 +80,23 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
   // Idempotent producer: kafkajs requires unbounded retries for it; a broker outage stalls the batch (and /readyz) until it is back.
   const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
   const processor = createProcessor({ config, consumer, producer, state, policy: policy.current, ...(schemaClient ? { registry: schemaClient } : {}), encoder, metrics, log });
+  sources.reviews = () => state.reviewCount();
+  sources.activeSessions = () => processor.activeSessions();
+  // Time-to-enforce: enforcement points acknowledge each applied command on vigil.acks.
+  const acks = kafka.consumer({ groupId: `${config.kafka.groupId}-acks`, maxWaitTimeInMs: 500 });
+  await acks.connect();
+  await acks.subscribe({ topics: [config.topics.acks], fromBeginning: false });
+  await acks.run({
+    eachMessage: async ({ message }) => {
+      try {
+        const a = JSON.parse(message.value?.toString("utf8") ?? "{}") as { publishedAt?: string; appliedAt?: string };
+        const seconds = (Date.parse(a.appliedAt ?? "") - Date.parse(a.publishedAt ?? "")) / 1000;
+        if (Number.isFinite(seconds)) metrics.timeToEnforce(seconds);
+      } catch {
+        log.warn("unreadable acknowledgement on the acks topic", { offset: message.offset });
+      }
+    },
+  });
   const server = await startHttp(config.http.host, config.http.port, {
     registry,
     ready: async () => {
@@ -96,6 +115,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       log.info("stopping: finishing the batch in flight, committing, leaving the group");
       policy.stop();
       await processor.stop();
+      await acks.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       redis.disconnect();
       log.info("stopped");

@@ -4,7 +4,13 @@ import type { Metrics } from "../app/metrics.js";
 // prom-client metrics, Prometheus naming: vigil_ prefix, _total counters, _seconds
 // histograms, bounded labels (never a session id). Listed in docs/metrics.md.
 
-export function promMetrics(registry: client.Registry): Metrics {
+/** Gauges read when Prometheus scrapes, not on the hot path. */
+export interface ScrapeSources {
+  reviews(): Promise<number>;
+  activeSessions(): number;
+}
+
+export function promMetrics(registry: client.Registry, sources: ScrapeSources = { reviews: async () => 0, activeSessions: () => 0 }): Metrics {
   client.collectDefaultMetrics({ register: registry, prefix: "vigil_process_" });
   const r = [registry];
   const events = new client.Counter({ name: "vigil_events_processed_total", help: "Events decided, by type and wire format", labelNames: ["type", "format"], registers: r });
@@ -19,6 +25,24 @@ export function promMetrics(registry: client.Registry): Metrics {
   const toCommand = new client.Histogram({ name: "vigil_event_to_command_seconds", help: "Wall time from the triggering event's time to the command's publication", buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60], registers: r });
   const lag = new client.Gauge({ name: "vigil_consumer_lag", help: "Messages behind the partition's high watermark at the last batch", labelNames: ["topic", "partition"], registers: r });
   const policy = new client.Gauge({ name: "vigil_policy_info", help: "The loaded policy (value 1), by version and source", labelNames: ["version", "source"], registers: r });
+  const signals = new client.Histogram({ name: "vigil_signal_weight", help: "Weight of each drift finding, by scorer family", labelNames: ["scorer"], buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1], registers: r });
+  new client.Gauge({
+    name: "vigil_sessions_active",
+    help: "Sessions held in this process that are neither ended nor revoked",
+    registers: r,
+    collect() {
+      this.set(sources.activeSessions());
+    },
+  });
+  new client.Gauge({
+    name: "vigil_sessions_under_review",
+    help: "Sessions held for a person's review (the Redis review queue)",
+    registers: r,
+    async collect() {
+      this.set(await sources.reviews().catch(() => 0));
+    },
+  });
+  const enforce = new client.Histogram({ name: "vigil_time_to_enforce_seconds", help: "From a command's publication to an enforcement point applying it (vigil.acks)", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r });
   const policyRejected = new client.Counter({ name: "vigil_policy_reload_rejected_total", help: "Policy reloads rejected as invalid (the previous policy stays)", registers: r });
   return {
     eventProcessed: (type, format) => events.inc({ type, format }),
@@ -39,5 +63,7 @@ export function promMetrics(registry: client.Registry): Metrics {
       policy.set({ version, source }, 1);
     },
     policyRejected: () => policyRejected.inc(),
+    signal: (family, weight) => signals.observe({ scorer: family }, weight),
+    timeToEnforce: (seconds) => enforce.observe(Math.max(0, seconds)),
   };
 }

@@ -43,6 +43,8 @@ export interface DurableState {
   /** Writes all changes of one batch at once (one round trip, atomic where the store allows). */
   persist(changes: Changes): Promise<void>;
   ping(): Promise<boolean>;
+  /** Sessions in the review queue. */
+  reviewCount(): Promise<number>;
 }
 
 export const baselineKey = (kind: BaselineKind, id: string): string => `${kind}:${id}`;

@@ -35,6 +35,10 @@ export class InMemoryDurableState implements DurableState {
     for (const r of c.reviews) this.reviews.set(r.sessionId, r);
   }
 
+  async reviewCount(): Promise<number> {
+    return this.reviews.size;
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }

@@ -14,6 +14,8 @@ export interface Metrics {
   consumerLag(topic: string, partition: number, lag: number): void;
   policyLoaded(version: string, source: string): void;
   policyRejected(): void;
+  signal(family: string, weight: number): void;
+  timeToEnforce(seconds: number): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -29,4 +31,6 @@ export const noopMetrics: Metrics = {
   consumerLag: () => {},
   policyLoaded: () => {},
   policyRejected: () => {},
+  signal: () => {},
+  timeToEnforce: () => {},
 };

@@ -109,11 +109,11 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     emitter.emit("change", sessionId, view, cause);
   };
 
-  const applyStatus = (s: StatusRecord) => {
+  const applyStatus = (s: StatusRecord, publishedAt: number) => {
     const current = sessions.get(s.sessionId);
     if (current && Date.parse(current.time) > Date.parse(s.time)) return;
     // The status already reflects its last command: that command is enforced now.
-    if (s.lastCommandId) ack(s.lastCommandId, s.sessionId, s.time);
+    if (s.lastCommandId) ack(s.lastCommandId, s.sessionId, s.time, publishedAt);
     update(s.sessionId, { time: s.time, enforcement: { revoked: s.revoked, stepUpRequired: s.stepUpRequired, removed: s.removed, deniedOn: s.deniedOn, review: s.review } }, s);
   };
 
@@ -123,18 +123,18 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     seen.add(commandId);
   };
   const acked = new Set<string>();
-  const ack = (commandId: string, sessionId: string, commandTime: string) => {
+  const ack = (commandId: string, sessionId: string, commandTime: string, publishedAt: number) => {
     if (acked.has(commandId)) return;
     if (acked.size >= MAX_SEEN) acked.clear();
     acked.add(commandId);
-    if (producer) acks.push({ key: sessionId, value: JSON.stringify({ commandId, sessionId, enforcerId, commandTime, appliedAt: new Date(now()).toISOString() }) });
+    if (producer) acks.push({ key: sessionId, value: JSON.stringify({ commandId, sessionId, enforcerId, commandTime, publishedAt: new Date(publishedAt).toISOString(), appliedAt: new Date(now()).toISOString() }) });
   };
-  const applyCommand_ = (c: Command) => {
+  const applyCommand_ = (c: Command, publishedAt: number) => {
     if (seen.has(c.commandId)) return;
     remember(c.commandId);
     const current = sessions.get(c.sessionId) ?? { time: c.time, enforcement: initialEnforcement };
     update(c.sessionId, { time: Date.parse(current.time) > Date.parse(c.time) ? current.time : c.time, enforcement: applyCommand(current.enforcement, c) }, c);
-    ack(c.commandId, c.sessionId, c.time);
+    ack(c.commandId, c.sessionId, c.time, publishedAt);
   };
 
   let statusEnds = new Map<number, bigint>();
@@ -168,11 +168,11 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
               continue; // Avro commands: configure the processor's JSON output for enforcers (docs/sdk.md).
             }
             if (batch.topic === topics.status) {
-              applyStatus(json as StatusRecord);
+              applyStatus(json as StatusRecord, Number(m.timestamp));
               checkCaughtUp(batch.partition, m.offset);
             } else {
               const parsed = CommandSchema.safeParse(json);
-              if (parsed.success) applyCommand_(parsed.data);
+              if (parsed.success) applyCommand_(parsed.data, Number(m.timestamp));
             }
           }
           if (producer && acks.length > 0) await producer.send({ topic: topics.acks, messages: acks.splice(0) });

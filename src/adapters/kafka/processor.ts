@@ -35,6 +35,8 @@ export interface Processor {
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): { joined: boolean; lastBatchError?: string; batches: number };
+  /** Hot sessions that are neither ended nor revoked (computed when asked: off the hot path). */
+  activeSessions(): number;
 }
 
 export function createProcessor(d: ProcessorDeps): Processor {
@@ -78,7 +80,10 @@ export function createProcessor(d: ProcessorDeps): Processor {
         d.metrics.commandIssued(c.type, c.reasons[0]?.code ?? "none");
         d.metrics.eventTimeToCommand((wall - Date.parse(c.time)) / 1000);
       }
-      for (const a of result.audits) d.metrics.decision(a.level);
+      for (const a of result.audits) {
+        d.metrics.decision(a.level);
+        for (const s of a.signals) d.metrics.signal(s.code.split(".")[0] ?? "unknown", s.weight);
+      }
       for (const s of result.statuses) d.metrics.riskScore(s.riskScore);
       if (result.alreadyApplied > 0) d.metrics.alreadyApplied(result.alreadyApplied);
       d.metrics.consumerLag(batch.topic, partition, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
@@ -123,6 +128,11 @@ export function createProcessor(d: ProcessorDeps): Processor {
       await d.consumer.disconnect();
       await d.producer.disconnect();
       joined = false;
+    },
+    activeSessions() {
+      let active = 0;
+      for (const c of hot.values()) for (const s of c.values()) if (!s.state.ended && !s.state.enforcement.revoked) active++;
+      return active;
     },
     health: () => ({ joined, batches, ...(lastBatchError ? { lastBatchError } : {}) }),
   };

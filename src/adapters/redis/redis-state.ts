@@ -17,7 +17,7 @@ export interface RedisStateOptions {
   readonly onRoundTrip?: (op: "load" | "persist", seconds: number) => void;
 }
 
-type Client = Pick<Redis, "pipeline" | "multi" | "ping">;
+type Client = Pick<Redis, "pipeline" | "multi" | "ping" | "hlen">;
 
 export function redisState(redis: Client, o: RedisStateOptions): DurableState {
   const k = {
@@ -80,6 +80,7 @@ export function redisState(redis: Client, o: RedisStateOptions): DurableState {
         if (results === null || failed) throw new Error(`redis persist failed: ${failed?.[0]?.message ?? "transaction aborted"}`);
       });
     },
+    reviewCount: () => redis.hlen(k.reviews),
     async ping() {
       try {
         return (await redis.ping()) === "PONG";
