@@ -9,6 +9,8 @@ import { evalCommand } from "./commands/eval.js";
 import { loadPolicy } from "./policy-file.js";
 import { schemasRegisterCommand, startCommand, topicsCreateCommand } from "./commands/live.js";
 import { demoCommand } from "./commands/demo.js";
+import { policyFromCatalog } from "../app/policy-from-catalog.js";
+import type { CatalogTool } from "../app/policy-from-catalog.js";
 import { ConfigError } from "../config/config.js";
 
 const USAGE = `vigil — continuous verification for AI agents
@@ -30,6 +32,9 @@ usage:
   vigil schemas register        Registers the Avro schemas in the schema registry.
   vigil policy check <file>     Validates a policy file; problems name line and field.
   vigil policy default          Prints the default policy.
+  vigil policy from-catalog <tools.json>
+                                Prints a policy whose tool catalog is built from a JSON list
+                                of tools ({ tool, description, parameters }); review it.
   vigil --version | --help
 `;
 
@@ -66,12 +71,18 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(DEFAULT_POLICY_YAML);
         return 0;
       }
+      if (sub === "from-catalog" && file) {
+        const tools = JSON.parse(readFileSync(file, "utf8")) as unknown;
+        if (!Array.isArray(tools) || !tools.every((t) => typeof (t as { tool?: unknown }).tool === "string")) return usage(`${file}: expected a JSON list of { tool, description?, parameters? }`);
+        process.stdout.write(policyFromCatalog(tools as CatalogTool[], file));
+        return 0;
+      }
       if (sub === "check" && file) {
         const policy = loadPolicy(file);
         process.stdout.write(`${file}: valid (version ${policy.version}; ${policy.tools.size} tools, ${policy.rules.length} rules, ${policy.separationOfDuties.length} SoD pairs, ${policy.sequences.length} sequences)\n`);
         return 0;
       }
-      return usage("policy needs `check <file>` or `default`");
+      return usage("policy needs `check <file>`, `from-catalog <tools.json>` or `default`");
     }
     case "--version":
     case "-v": {
