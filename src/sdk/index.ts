@@ -1,4 +1,4 @@
-export { createPublisher, jsonEncoder, InvalidEventError, validateForPublish } from "./publisher.js";
-export type { Publisher, PublisherOptions, EventInput, EventEncoder } from "./publisher.js";
+export { createPublisher, jsonEncoder, avroEncoder, InvalidEventError, validateForPublish } from "./publisher.js";
+export type { Publisher, PublisherOptions, EventInput, EventEncoder, SchemaRegistryLike } from "./publisher.js";
 export { createEnforcer, applyCommand } from "./enforcer.js";
 export type { Enforcer, EnforcerOptions, SessionView, StatusRecord } from "./enforcer.js";

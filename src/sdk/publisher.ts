@@ -155,3 +155,21 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
     },
   };
 }
+
+/** The part of @kafkajs/confluent-schema-registry the Avro encoder needs. */
+export interface SchemaRegistryLike {
+  /** `register({ type: "AVRO", schema }, { subject })` (overloaded in the client library, hence the loose parameter type). */
+  register(...args: never[]): Promise<{ id: number }>;
+  encode(id: number, payload: unknown): Promise<Buffer>;
+}
+
+/**
+ * Confluent wire-format Avro through a schema registry: registers Vigil's event schema
+ * under `<topic>-value` (idempotent) and encodes with it. Pass the result as `encoder`.
+ */
+export async function avroEncoder(registry: SchemaRegistryLike, topic: string = TOPICS.events): Promise<EventEncoder> {
+  const { readAvroSchema, eventToAvro } = await import("../adapters/avro-codec.js");
+  const register = registry.register.bind(registry) as (schema: { type: "AVRO"; schema: string }, options: { subject: string }) => Promise<{ id: number }>;
+  const { id } = await register({ type: "AVRO", schema: JSON.stringify(readAvroSchema("vigil-event")) }, { subject: `${topic}-value` });
+  return (event) => registry.encode(id, eventToAvro(event));
+}

@@ -26,4 +26,20 @@ describe("vigil demo", () => {
     expect(out).toMatch(/stopping: 8 commands seen, [1-9]\d* background actions/);
     expect(code).toBe(0);
   });
+
+  it("ends cleanly on Ctrl-C (SIGINT) in the middle of the story", { timeout: 90_000 }, async () => {
+    const child = spawn(process.execPath, [cli, "demo", "--pace", "30"], {
+      env: { ...process.env, VIGIL_KAFKA_BROKERS: brokers.join(","), VIGIL_REDIS_URL: redisUrl, VIGIL_HTTP_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const deadline = Date.now() + 60_000;
+    while (!out.includes("COMMAND DOWNGRADE exp-2") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(out).toContain("COMMAND DOWNGRADE exp-2");
+    expect(out).toMatch(/stopping: \d+ commands seen/);
+  });
 });
