@@ -1,25 +1,15 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { startVigil } from "../../src/main.js";
-import { collect, isolatedEnv, jsonValues, produce } from "../support/live.js";
+import { collect, freePort, isolatedEnv, jsonValues, produce } from "../support/live.js";
 
 // Redis unavailable: the processor backs off, /readyz says not ready, and when Redis is
 // back it resumes from the last committed offset without losing or skipping events. A
 // real redis-server of the test's own, stopped and started again (never the machine's).
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 function redisServer(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "60 1", "--appendonly", "yes", "--dir", dir], { stdio: "ignore" });

@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readFileSync, readdirSync } from "node:fs";
@@ -15,7 +14,7 @@ import type { Enforcer } from "../../src/sdk/enforcer.js";
 import { createPublisher } from "../../src/sdk/publisher.js";
 import type { Publisher } from "../../src/sdk/publisher.js";
 import { brokers, repoRoot } from "../support/stack-env.js";
-import { isolatedEnv, produce } from "../support/live.js";
+import { freePort, isolatedEnv, produce } from "../support/live.js";
 import { dashboardExpressions } from "./promql-expressions.js";
 
 // Every panel proven to show data: a real Prometheus (Debian's package) scrapes a live
@@ -23,15 +22,6 @@ import { dashboardExpressions } from "./promql-expressions.js";
 // acknowledgements) plus a dead-lettered message; then every PromQL expression of the
 // dashboards and the alerting rules runs through Prometheus' HTTP API. A query error
 // fails; a panel query without series fails.
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 interface QueryResult {
   status: string;

@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import kafkajs from "kafkajs";
@@ -8,19 +7,11 @@ import { loadConfig } from "../../src/config/config.js";
 import { ensureTopics } from "../../src/adapters/kafka/topics.js";
 import { createEnforcer } from "../../src/sdk/enforcer.js";
 import { stackScript } from "../support/stack-env.js";
+import { freePort } from "../support/live.js";
 
 // Fail closed: an enforcer that stops hearing from Kafka denies sensitive capabilities
 // after its staleness bound, and keeps allowing the others. The broker is a real one of
 // this test's own (the stack script with its own directory and ports), really stopped.
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 describe("enforcer fail-closed", () => {
   it("denies sensitive capabilities once the broker is gone for longer than the bound", { timeout: 240_000 }, async () => {

@@ -1,5 +1,6 @@
 // Helpers for tests against the live processor: an isolated configuration (unique topics,
 // group, Redis prefix, a free HTTP port), producing raw messages and collecting a topic.
+import { createServer } from "node:net";
 import kafkajs from "kafkajs";
 import type { IHeaders, Message } from "kafkajs";
 import { brokers, redisUrl, registryUrl, uniqueName } from "./stack-env.js";
@@ -61,3 +62,13 @@ export async function collect(topic: string, done: (m: Collected[]) => boolean, 
 }
 
 export const jsonValues = <T>(messages: Collected[]): T[] => messages.map((m) => JSON.parse(m.value?.toString("utf8") ?? "null") as T);
+
+/** A TCP port free on 127.0.0.1 right now (for a service the test starts itself). */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
