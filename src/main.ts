@@ -37,88 +37,113 @@ export interface Running {
 
 export async function startVigil(env: Readonly<Record<string, string | undefined>>, log: Logger = jsonLogger(loadConfig(env).logLevel)): Promise<Running> {
   const config = loadConfig(env);
-  const registry = new Registry();
-  // Scrape-time gauges read the processor and Redis, which exist a few lines below.
-  const sources = { reviews: async () => 0, activeSessions: () => 0 };
-  const metrics = promMetrics(registry, { reviews: () => sources.reviews(), activeSessions: () => sources.activeSessions() });
-  const policy = watchPolicy(config.policyFile, config.policyPollMs, {
-    loaded: (p) => {
-      metrics.policyLoaded(p.version, p.source);
-      log.info("policy loaded", { version: p.version, source: p.source });
-    },
-    rejected: (e) => {
-      metrics.policyRejected();
-      log.error("policy reload rejected; the previous policy stays in force", { error: e.message });
-    },
-  });
-  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 200, 5000) });
-  redis.on("error", (e) => log.warn("redis error", { error: e.message }));
-  await redis.connect();
-  const state = redisState(redis, { prefix: config.redis.prefix, sessionTtlSeconds: config.redis.sessionTtlSeconds, onRoundTrip: (op, s) => metrics.redisRoundTrip(op, s) });
-
-  const kafka = createKafka(config, log);
-  if (config.topics.create) {
-    const admin = kafka.admin();
-    await admin.connect();
-    const created = await ensureTopics(admin, config);
-    await admin.disconnect();
-    if (created.length > 0) log.info("topics created", { topics: created });
-  }
-  const schemaClient = config.registryUrl ? schemaRegistry(config.registryUrl) : undefined;
-  let encoder = jsonCommands;
-  if (schemaClient && config.outputFormat === "avro") encoder = avroCommands(schemaClient, (await registerSchemas(schemaClient, config)).commands);
-
-  const consumer = kafka.consumer({
-    groupId: config.kafka.groupId,
-    sessionTimeout: config.kafka.sessionTimeoutMs,
-    // kafkajs notices a rebalance only between fetches: a short fetch wait keeps rebalances (and latency) near 1 s.
-    maxWaitTimeInMs: 500,
-    heartbeatInterval: Math.min(3000, Math.floor(config.kafka.sessionTimeoutMs / 3)),
-    // The broker still returns a larger message whole (KIP-74); this bounds batch size.
-    maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
-    retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 } });
-  // Idempotent producer: kafkajs requires unbounded retries for it; a broker outage stalls the batch (and /readyz) until it is back.
-  const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
-  const processor = createProcessor({ config, consumer, producer, state, policy: policy.current, ...(schemaClient ? { registry: schemaClient } : {}), encoder, metrics, log });
-  sources.reviews = () => state.reviewCount();
-  sources.activeSessions = () => processor.activeSessions();
-  // Time-to-enforce: enforcement points acknowledge each applied command on vigil.acks.
-  const acks = kafka.consumer({ groupId: `${config.kafka.groupId}-acks`, maxWaitTimeInMs: 500 });
-  await acks.connect();
-  await acks.subscribe({ topics: [config.topics.acks], fromBeginning: false });
-  await acks.run({
-    eachMessage: async ({ message }) => {
+  // Everything started is registered here, so a failed start or a stop closes all of it.
+  const teardown: { name: string; close: () => Promise<void> | void }[] = [];
+  const closeAll = async () => {
+    for (const t of teardown.splice(0).reverse()) {
       try {
-        const a = JSON.parse(message.value?.toString("utf8") ?? "{}") as { publishedAt?: string; appliedAt?: string };
-        const seconds = (Date.parse(a.appliedAt ?? "") - Date.parse(a.publishedAt ?? "")) / 1000;
-        if (Number.isFinite(seconds)) metrics.timeToEnforce(seconds);
-      } catch {
-        log.warn("unreadable acknowledgement on the acks topic", { offset: message.offset });
+        await t.close();
+      } catch (e) {
+        log.warn(`error while closing ${t.name}`, { error: String(e) });
       }
-    },
-  });
-  const server = await startHttp(config.http.host, config.http.port, {
-    registry,
-    ready: async () => {
-      const h = processor.health();
-      const redisOk = await state.ping();
-      return { ready: h.joined && redisOk && h.lastBatchError === undefined, checks: { consumerGroup: h.joined ? "joined" : "not joined", redis: redisOk ? "ok" : "unreachable", batches: h.batches, ...(h.lastBatchError ? { lastBatchError: h.lastBatchError } : {}) } };
-    },
-  });
-  const address = server.address();
-  const httpPort = typeof address === "object" && address ? address.port : config.http.port;
-  await processor.start();
-  log.info("vigil processor started", { brokers: config.kafka.brokers, groupId: config.kafka.groupId, topic: config.topics.events, http: `${config.http.host}:${httpPort}`, outputFormat: encoder.format });
-  return {
-    httpPort,
-    async stop() {
-      log.info("stopping: finishing the batch in flight, committing, leaving the group");
-      policy.stop();
-      await processor.stop();
-      await acks.disconnect();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      redis.disconnect();
-      log.info("stopped");
-    },
+    }
   };
+  try {
+    return await start();
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+
+  async function start(): Promise<Running> {
+    const registry = new Registry();
+    // Scrape-time gauges read the processor and Redis, which exist a few lines below.
+    const sources = { reviews: async () => 0, activeSessions: () => 0 };
+    const metrics = promMetrics(registry, { reviews: () => sources.reviews(), activeSessions: () => sources.activeSessions() });
+    const policy = watchPolicy(config.policyFile, config.policyPollMs, {
+      loaded: (p) => {
+        metrics.policyLoaded(p.version, p.source);
+        log.info("policy loaded", { version: p.version, source: p.source });
+      },
+      rejected: (e) => {
+        metrics.policyRejected();
+        log.error("policy reload rejected; the previous policy stays in force", { error: e.message });
+      },
+    });
+    teardown.push({ name: "policy watcher", close: () => policy.stop() });
+    const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 200, 5000) });
+    redis.on("error", (e) => log.warn("redis error", { error: e.message }));
+    teardown.push({ name: "redis", close: () => redis.disconnect() });
+    await redis.connect();
+    const state = redisState(redis, { prefix: config.redis.prefix, sessionTtlSeconds: config.redis.sessionTtlSeconds, onRoundTrip: (op, s) => metrics.redisRoundTrip(op, s) });
+
+    const kafka = createKafka(config, log);
+    let created: string[] = [];
+    if (config.topics.create) {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        created = await ensureTopics(admin, config);
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    if (created.length > 0) log.info("topics created", { topics: created });
+    const schemaClient = config.registryUrl ? schemaRegistry(config.registryUrl) : undefined;
+    let encoder = jsonCommands;
+    if (schemaClient && config.outputFormat === "avro") encoder = avroCommands(schemaClient, (await registerSchemas(schemaClient, config)).commands);
+
+    const consumer = kafka.consumer({
+      groupId: config.kafka.groupId,
+      sessionTimeout: config.kafka.sessionTimeoutMs,
+      // kafkajs notices a rebalance only between fetches: a short fetch wait keeps rebalances (and latency) near 1 s.
+      maxWaitTimeInMs: 500,
+      heartbeatInterval: Math.min(3000, Math.floor(config.kafka.sessionTimeoutMs / 3)),
+      // The broker still returns a larger message whole (KIP-74); this bounds batch size.
+      maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
+      retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 } });
+    // Idempotent producer: kafkajs requires unbounded retries for it; a broker outage stalls the batch (and /readyz) until it is back.
+    const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
+    const processor = createProcessor({ config, consumer, producer, state, policy: policy.current, ...(schemaClient ? { registry: schemaClient } : {}), encoder, metrics, log });
+    sources.reviews = () => state.reviewCount();
+    sources.activeSessions = () => processor.activeSessions();
+    // Time-to-enforce: enforcement points acknowledge each applied command on vigil.acks.
+    const acks = kafka.consumer({ groupId: `${config.kafka.groupId}-acks`, maxWaitTimeInMs: 500 });
+    teardown.push({ name: "acks consumer", close: () => acks.disconnect() });
+    await acks.connect();
+    await acks.subscribe({ topics: [config.topics.acks], fromBeginning: false });
+    await acks.run({
+      eachMessage: async ({ message }) => {
+        try {
+          const a = JSON.parse(message.value?.toString("utf8") ?? "{}") as { publishedAt?: string; appliedAt?: string };
+          const seconds = (Date.parse(a.appliedAt ?? "") - Date.parse(a.publishedAt ?? "")) / 1000;
+          if (Number.isFinite(seconds)) metrics.timeToEnforce(seconds);
+        } catch {
+          log.warn("unreadable acknowledgement on the acks topic", { offset: message.offset });
+        }
+      },
+    });
+    const server = await startHttp(config.http.host, config.http.port, {
+      registry,
+      ready: async () => {
+        const h = processor.health();
+        const redisOk = await state.ping();
+        return { ready: h.joined && redisOk && h.lastBatchError === undefined, checks: { consumerGroup: h.joined ? "joined" : "not joined", redis: redisOk ? "ok" : "unreachable", batches: h.batches, ...(h.lastBatchError ? { lastBatchError: h.lastBatchError } : {}) } };
+      },
+    });
+    teardown.push({ name: "http server", close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const address = server.address();
+    const httpPort = typeof address === "object" && address ? address.port : config.http.port;
+    teardown.push({ name: "processor", close: () => processor.stop() });
+    await processor.start();
+    log.info("vigil processor started", { brokers: config.kafka.brokers, groupId: config.kafka.groupId, topic: config.topics.events, http: `${config.http.host}:${httpPort}`, outputFormat: encoder.format });
+    return {
+      httpPort,
+      async stop() {
+        log.info("stopping: finishing the batch in flight, committing, leaving the group");
+        await closeAll();
+        log.info("stopped");
+      },
+    };
+  }
 }

@@ -58,6 +58,7 @@ export async function processBatch(
   const reviews: ReviewItem[] = [];
   const touched = new Map<string, string | undefined>();
   const processed: { type: string; format: string }[] = [];
+  const failed: Extract<BatchInput, { ok: false }>[] = [];
   let alreadyApplied = 0;
   let duplicates = 0;
   for (const input of events) {
@@ -67,7 +68,14 @@ export async function processBatch(
       continue;
     }
     store.at(input.offset);
-    const out = pipeline.handle(input.event);
+    let out: ReturnType<typeof pipeline.handle>;
+    try {
+      out = pipeline.handle(input.event);
+    } catch (e) {
+      // A defect must not wedge the partition: the event goes to the DLQ, named and counted.
+      failed.push({ offset: input.offset, ok: false, reason: "processing_error", error: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
     if (out.duplicate) {
       duplicates++;
       continue;
@@ -90,7 +98,7 @@ export async function processBatch(
     commands,
     statuses,
     audits,
-    rejected: inputs.filter((i): i is Extract<BatchInput, { ok: false }> => !i.ok),
+    rejected: [...inputs.filter((i): i is Extract<BatchInput, { ok: false }> => !i.ok), ...failed],
     changes: store.changes(reviews),
     alreadyApplied,
     duplicates,

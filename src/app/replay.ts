@@ -39,7 +39,16 @@ export async function replay(lines: AsyncIterable<SourceLine> | Iterable<SourceL
       hooks.onReject?.(rejection);
       continue;
     }
-    const out = pipeline.handle(decoded.event);
+    let out: ReturnType<Pipeline["handle"]>;
+    try {
+      out = pipeline.handle(decoded.event);
+    } catch (e) {
+      summary.rejected++;
+      const rejection = { file, line, error: `processing error: ${e instanceof Error ? e.message : String(e)}` };
+      if (summary.rejections.length < MAX_REPORTED_REJECTIONS) summary.rejections.push(rejection);
+      hooks.onReject?.(rejection);
+      continue;
+    }
     if (out.duplicate) {
       summary.duplicates++;
       continue;

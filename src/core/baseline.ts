@@ -43,10 +43,14 @@ export const isMature = (b: Baseline, k: BaselineKnobs): boolean => b.sessions >
 
 type Counts = Record<string, number>;
 
-/** Counts one more `key`; a new key is dropped once the map holds `max` keys (bounded memory). */
+/**
+ * Counts one more `key`; a new key is dropped once the map holds `max` keys (bounded memory).
+ * Keys come from events: own-property checks only, so `constructor` or `__proto__` are
+ * ordinary keys (or ignored), never the prototype's members.
+ */
 function bump(m: Counts, key: string, max: number): void {
-  const n = m[key];
-  if (n !== undefined) m[key] = n + 1;
+  if (key === "__proto__") return;
+  if (Object.hasOwn(m, key)) m[key] = (m[key] as number) + 1;
   else if (Object.keys(m).length < max) m[key] = 1;
 }
 

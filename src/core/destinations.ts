@@ -2,6 +2,7 @@
 // accounts. Provenance of these values (were they in the user's goal, has this principal
 // used them before?) is the strongest signal of an agent acting for someone else.
 
+export const MAX_DESTINATIONS_PER_EVENT = 32;
 const EGRESS_ARG = /^(to|cc|bcc|recipients?|emails?|e_?mail_?address(es)?|address(es)?|urls?|links?|iban|account(_?(number|id))?|destination|dest|target|webhook|endpoint|host|domain|phone(_?number)?|participants?|attendees?|user|channel)$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i;
 const URL_LIKE = /^(https?:\/\/)?(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(:\d+)?(\/\S*)?$/i;
@@ -35,7 +36,8 @@ export function extractDestinations(args: Readonly<Record<string, unknown>> | un
   if (!args) return [];
   const out: string[] = [];
   for (const [k, v] of Object.entries(args)) collect(v, egressArgs.includes(k) || EGRESS_ARG.test(k), out, 0);
-  return [...new Set(out)];
+  // Bounded: an event naming thousands of recipients is scored on the first ones.
+  return [...new Set(out)].slice(0, MAX_DESTINATIONS_PER_EVENT);
 }
 
 /**

@@ -4,8 +4,15 @@ import { ActionKind, Sensitivity, Timestamp } from "./primitives.js";
 // The agent event contract (CONTRACT.md section 1). Unknown fields are stripped, never
 // rejected; every field the contract names is typed here and nowhere else.
 
-export const AgentRef = z.object({ id: z.string().min(1), name: z.string().optional(), version: z.string().optional() });
-export const PrincipalRef = z.object({ id: z.string().min(1), roles: z.array(z.string()).optional() });
+// Bounds keep one event from costing unbounded work or producing outputs larger than a
+// Kafka request (docs/contract.md). Capabilities are names, never patterns.
+const Id = z.string().min(1).max(512);
+const Text = z.string().max(16_384);
+const Short = z.string().max(1024);
+export const CapabilityName = z.string().min(1).max(256).regex(/^[^*?\s]+$/, "a capability name (no spaces, no * or ?)");
+
+export const AgentRef = z.object({ id: Id, name: z.string().optional(), version: z.string().optional() });
+export const PrincipalRef = z.object({ id: Id, roles: z.array(Short).max(256).optional() });
 
 export const DeviceContext = z.object({ id: z.string().optional(), compliant: z.boolean().optional() });
 export const EventContext = z.object({
@@ -18,9 +25,9 @@ export const EventContext = z.object({
 export type EventContext = z.infer<typeof EventContext>;
 
 export const Intent = z.object({
-  goal: z.string(),
-  capabilities: z.array(z.string()).optional(),
-  resources: z.array(z.string()).optional(),
+  goal: Text,
+  capabilities: z.array(z.string().min(1).max(256)).max(1024).optional(),
+  resources: z.array(Short).max(1024).optional(),
   maxSensitivity: Sensitivity.optional(),
   expiresAt: Timestamp.optional(),
 });
@@ -28,8 +35,8 @@ export type Intent = z.infer<typeof Intent>;
 
 export const Resource = z.object({
   type: z.string().optional(),
-  id: z.string().optional(),
-  sensitivity: z.array(z.string()).optional(),
+  id: Short.optional(),
+  sensitivity: z.array(z.string().max(64)).max(64).optional(),
   classification: Sensitivity.optional(),
   owner: z.string().optional(),
   destination: z.string().optional(),
@@ -40,8 +47,8 @@ export type Resource = z.infer<typeof Resource>;
 export const Outcome = z.enum(["attempted", "success", "denied", "error"]);
 
 const common = {
-  eventId: z.string().min(1),
-  sessionId: z.string().min(1),
+  eventId: Id,
+  sessionId: Id,
   time: Timestamp,
   agent: AgentRef,
   principal: PrincipalRef,
@@ -59,7 +66,7 @@ export const SessionStarted = z.object({
 export const ActionEvent = z.object({
   ...common,
   type: z.literal("action"),
-  action: z.object({ capability: z.string().min(1), tool: z.string().optional(), kind: ActionKind.optional() }),
+  action: z.object({ capability: CapabilityName, tool: Short.optional(), kind: ActionKind.optional() }),
   resource: Resource.optional(),
   args: z.record(z.string(), z.unknown()).optional(),
   outcome: Outcome.optional(),
@@ -70,7 +77,7 @@ export const ContextChanged = z.object({ ...common, type: z.literal("context.cha
 export const GrantRequested = z.object({
   ...common,
   type: z.literal("grant.requested"),
-  capability: z.string().min(1),
+  capability: CapabilityName,
   resource: Resource.optional(),
   purpose: z.string().optional(),
   ttlSeconds: z.number().int().positive().optional(),

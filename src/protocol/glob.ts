@@ -1,19 +1,32 @@
-// Glob patterns for capabilities and resources: `*` matches any run of characters,
-// `?` one character; everything else is literal. `expense.*` matches `expense.approve`.
+// Glob patterns for capabilities and resources: `*` matches any run of characters, `?`
+// one character; everything else is literal. `expense.*` matches `expense.approve`.
+// Matched without regular expressions, in O(pattern × value) time at worst: patterns come
+// from events (declared intents), so a crafted pattern must not cost exponential time.
 
-const cache = new Map<string, RegExp>();
-
-function compile(pattern: string): RegExp {
-  let re = cache.get(pattern);
-  if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-    re = new RegExp(`^${body}$`);
-    cache.set(pattern, re);
+export function globMatch(pattern: string, value: string): boolean {
+  if (pattern === value || pattern === "*") return true;
+  if (!pattern.includes("*") && !pattern.includes("?")) return false;
+  let p = 0;
+  let v = 0;
+  let star = -1;
+  let mark = 0;
+  while (v < value.length) {
+    const c = pattern[p];
+    if (c === "?" || (c !== undefined && c !== "*" && c === value[v])) {
+      p++;
+      v++;
+    } else if (c === "*") {
+      star = p++;
+      mark = v;
+    } else if (star >= 0) {
+      p = star + 1;
+      v = ++mark;
+    } else {
+      return false;
+    }
   }
-  return re;
+  while (pattern[p] === "*") p++;
+  return p === pattern.length;
 }
-
-export const globMatch = (pattern: string, value: string): boolean =>
-  pattern === value || pattern === "*" || (pattern.includes("*") || pattern.includes("?") ? compile(pattern).test(value) : false);
 
 export const anyGlob = (patterns: readonly string[], value: string): boolean => patterns.some((p) => globMatch(p, value));

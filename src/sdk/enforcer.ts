@@ -64,6 +64,18 @@ export interface StatusRecord {
 
 const MAX_SEEN = 100_000;
 
+function parseJson(value: Buffer | null): unknown {
+  if (!value) return undefined;
+  try {
+    return JSON.parse(value.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+const isStatus = (x: unknown): x is StatusRecord =>
+  typeof x === "object" && x !== null && typeof (x as StatusRecord).sessionId === "string" && typeof (x as StatusRecord).time === "string" && Array.isArray((x as StatusRecord).removed);
+
 /** Applies a command to a session's enforcement state (pure; shared with tests). */
 export function applyCommand(e: Enforcement, c: Command): Enforcement {
   switch (c.type) {
@@ -160,17 +172,13 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
       await consumer.run({
         eachBatch: async ({ batch }) => {
           for (const m of batch.messages) {
-            if (!m.value) continue;
-            let json: unknown;
-            try {
-              json = JSON.parse(m.value.toString("utf8"));
-            } catch {
-              continue; // Avro commands: configure the processor's JSON output for enforcers (docs/sdk.md).
-            }
+            const json = parseJson(m.value);
             if (batch.topic === topics.status) {
-              applyStatus(json as StatusRecord, Number(m.timestamp));
+              // A status is the session's whole state; tombstones and unreadable records are skipped.
+              if (isStatus(json)) applyStatus(json, Number(m.timestamp));
               checkCaughtUp(batch.partition, m.offset);
             } else {
+              // Avro commands cannot be read here: enforcers need the processor's JSON output (docs/sdk.md).
               const parsed = CommandSchema.safeParse(json);
               if (parsed.success) applyCommand_(parsed.data, Number(m.timestamp));
             }

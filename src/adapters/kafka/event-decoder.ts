@@ -30,6 +30,16 @@ function fromRaw(raw: unknown, format: "json" | "avro"): Decoded {
   return v.ok ? { ok: true, event: v.value, format } : { ok: false, reason: "invalid_event", error: v.error };
 }
 
+const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|socket hang up|network|fetch failed|timed? ?out/i;
+
+function isNetworkError(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x && depth < 4; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = (x as { code?: unknown }).code;
+    if ((typeof code === "string" && NETWORK.test(code)) || (x instanceof Error && NETWORK.test(x.message))) return true;
+  }
+  return false;
+}
+
 function registryStatus(e: unknown): number | undefined {
   const status = (e as { status?: unknown })?.status;
   return typeof status === "number" ? status : undefined;
@@ -47,11 +57,11 @@ export async function decodeEvent(value: Buffer | null, maxBytes: number, regist
     } catch (e) {
       const status = registryStatus(e);
       const message = e instanceof Error ? e.message : String(e);
-      if (status === 404 || /not found/i.test(message)) return { ok: false, reason: "unknown_schema", error: `schema id ${schemaId}: ${message}` };
-      if (status === undefined && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket|network|fetch failed/i.test(message)) {
-        throw new RetriableDecodeError(`schema registry unavailable: ${message}`, { cause: e });
-      }
+      // The registry client reports network failures with a made-up status (400), so the
+      // network is recognised by its error text first, whatever the status says.
+      if (isNetworkError(e)) throw new RetriableDecodeError(`schema registry unavailable: ${message}`, { cause: e });
       if (status !== undefined && status >= 500) throw new RetriableDecodeError(`schema registry error ${status}: ${message}`, { cause: e });
+      if (status === 404 || /not found/i.test(message)) return { ok: false, reason: "unknown_schema", error: `schema id ${schemaId}: ${message}` };
       return { ok: false, reason: "undecodable_avro", error: `schema id ${schemaId}: ${message}` };
     }
     return fromRaw(eventFromAvro(record), "avro");

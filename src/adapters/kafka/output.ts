@@ -55,5 +55,40 @@ export async function publishBatch(producer: Producer, config: Config, encoder: 
   if (result.statuses.length > 0) topicMessages.push({ topic: t.sessionStatus, messages: result.statuses.map((s) => ({ key: s.sessionId, value: JSON.stringify(s) })) });
   if (result.audits.length > 0) topicMessages.push({ topic: t.audit, messages: result.audits.map((a) => ({ key: a.sessionId, value: JSON.stringify(a) })) });
   if (rejected.length > 0) topicMessages.push({ topic: t.dlq, messages: rejected.map((r) => dlqMessage(t.events, r)) });
-  if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+  for (const chunk of chunked(topicMessages, MAX_REQUEST_BYTES)) await producer.sendBatch({ topicMessages: chunk, acks: -1 });
+}
+
+/** Keeps each producer request (and so each partition's record batch) well under the broker's 1 MB default. */
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+const sizeOf = (m: Message): number => {
+  const bytes = (v: unknown) => (v === null || v === undefined ? 0 : typeof v === "string" ? Buffer.byteLength(v) : Buffer.isBuffer(v) ? v.length : 64);
+  let n = bytes(m.key) + bytes(m.value) + 64;
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + bytes(v);
+  return n;
+};
+
+/** Splits the batch's output into requests of at most `limit` bytes, keeping each topic's order. */
+export function chunked(topics: readonly TopicMessages[], limit: number): TopicMessages[][] {
+  const chunks: TopicMessages[][] = [];
+  let current: TopicMessages[] = [];
+  let size = 0;
+  for (const t of topics) {
+    let messages: Message[] = [];
+    for (const m of t.messages) {
+      const s = sizeOf(m);
+      if (size + s > limit && size > 0) {
+        if (messages.length > 0) current.push({ topic: t.topic, messages });
+        chunks.push(current);
+        current = [];
+        messages = [];
+        size = 0;
+      }
+      messages.push(m);
+      size += s;
+    }
+    if (messages.length > 0) current.push({ topic: t.topic, messages });
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }

@@ -18,6 +18,8 @@ import { publishBatch } from "./output.js";
 // nothing twice. A failing batch (Redis or broker down) throws: kafkajs backs off and
 // retries it from the same offset, and /readyz reports not ready meanwhile.
 
+export const HOT_SESSIONS_PER_PARTITION = 50_000;
+
 export interface ProcessorDeps {
   readonly config: Config;
   readonly consumer: Consumer;
@@ -45,12 +47,17 @@ export function createProcessor(d: ProcessorDeps): Processor {
   let joined = false;
   let batches = 0;
   let lastBatchError: string | undefined;
+  // Bumped whenever the hot cache is dropped, so a batch still in flight across a
+  // rebalance does not put its (possibly stale) sessions back.
+  let generation = 0;
+  const dropHot = () => {
+    generation++;
+    hot.clear();
+  };
 
-  async function decode(m: KafkaMessage, partition: number): Promise<{ input: BatchInput; rejected?: RejectedMessage }> {
+  async function decode(m: KafkaMessage): Promise<BatchInput> {
     const decoded = await decodeEvent(m.value, d.config.maxMessageBytes, d.registry);
-    if (decoded.ok) return { input: { offset: m.offset, ok: true, event: decoded.event, format: decoded.format } };
-    const rejected: RejectedMessage = { key: m.key, value: m.value, headers: m.headers, partition, offset: m.offset, reason: decoded.reason, error: decoded.error };
-    return { input: { offset: m.offset, ok: false, reason: decoded.reason, error: decoded.error }, rejected };
+    return decoded.ok ? { offset: m.offset, ok: true, event: decoded.event, format: decoded.format } : { offset: m.offset, ok: false, reason: decoded.reason, error: decoded.error };
   }
 
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
@@ -58,17 +65,32 @@ export function createProcessor(d: ProcessorDeps): Processor {
     const t0 = process.hrtime.bigint();
     const partition = batch.partition;
     try {
-      const decoded = [];
-      for (const m of batch.messages) decoded.push(await decode(m, partition));
+      const inputs: BatchInput[] = [];
+      for (const m of batch.messages) inputs.push(await decode(m));
       const policy = d.policy();
+      const startedIn = generation;
       const cache = hot.get(partition) ?? new Map<string, SessionSnapshot>();
-      const result = await processBatch(policy, d.state, cache, partition, decoded.map((x) => x.input));
-      const rejected = decoded.flatMap((x) => (x.rejected ? [x.rejected] : []));
+      const result = await processBatch(policy, d.state, cache, partition, inputs);
+      // Undecodable, invalid and failed events: the original message to the DLQ.
+      const byOffset = new Map(batch.messages.map((m) => [m.offset, m]));
+      const rejected: RejectedMessage[] = result.rejected.map((r) => {
+        const m = byOffset.get(r.offset);
+        return { key: m?.key ?? null, value: m?.value ?? null, headers: m?.headers, partition, offset: r.offset, reason: r.reason, error: r.error };
+      });
       await heartbeat();
       await publishBatch(d.producer, d.config, d.encoder, result, rejected);
       await d.state.persist(result.changes);
-      for (const s of result.changes.sessions) cache.set(s.state.sessionId, s);
-      hot.set(partition, cache);
+      for (const s of result.changes.sessions) {
+        // Ended and revoked sessions rarely come back: keep them in Redis only.
+        cache.delete(s.state.sessionId);
+        if (!s.state.ended && !s.state.enforcement.revoked) cache.set(s.state.sessionId, s);
+      }
+      // Bounded: beyond the cap the least recently written sessions fall back to Redis.
+      for (const id of cache.keys()) {
+        if (cache.size <= HOT_SESSIONS_PER_PARTITION) break;
+        cache.delete(id);
+      }
+      if (generation === startedIn) hot.set(partition, cache);
       const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
       await d.consumer.commitOffsets([{ topic: batch.topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
       resolveOffset(last.offset);
@@ -103,16 +125,20 @@ export function createProcessor(d: ProcessorDeps): Processor {
       const { GROUP_JOIN, REBALANCING, CRASH, STOP } = d.consumer.events;
       d.consumer.on(GROUP_JOIN, (e) => {
         joined = true;
-        const assigned = new Set(((e.payload.memberAssignment[d.config.topics.events] as number[] | undefined) ?? []).map(Number));
-        // State moves with partitions: drop hot sessions of partitions this member lost.
-        for (const p of [...hot.keys()]) if (!assigned.has(p)) hot.delete(p);
-        d.log.info("joined consumer group", { groupId: e.payload.groupId, partitions: [...assigned] });
+        const assigned = ((e.payload.memberAssignment[d.config.topics.events] as number[] | undefined) ?? []).map(Number);
+        // State moves with partitions through Redis. Whatever this member held before the
+        // rebalance may have been processed by another member meanwhile (even a partition
+        // it gets back), so the hot cache starts empty and reloads from Redis on demand.
+        dropHot();
+        d.log.info("joined consumer group", { groupId: e.payload.groupId, partitions: assigned });
       });
       d.consumer.on(REBALANCING, () => {
         joined = false;
+        dropHot();
       });
       d.consumer.on(CRASH, (e) => {
         joined = false;
+        dropHot();
         d.log.error("consumer crashed", { error: String(e.payload.error), restart: e.payload.restart });
       });
       d.consumer.on(STOP, () => {

@@ -10,6 +10,10 @@ import { baselineKey } from "../../app/durable-state.js";
 //   reviews                      hash sessionId → JSON review item (sessions held for a person)
 // One pipelined round trip loads a batch; one MULTI/EXEC writes it.
 
+/** The ledger keeps the last records per business object, for this long after the last step. */
+export const SOD_RECORDS_PER_KEY = 1000;
+export const SOD_TTL_SECONDS = 90 * 86_400;
+
 export interface RedisStateOptions {
   readonly prefix: string;
   readonly sessionTtlSeconds: number;
@@ -41,7 +45,7 @@ export function redisState(redis: Client, o: RedisStateOptions): DurableState {
         const p = redis.pipeline();
         for (const id of req.sessions) p.get(k.session(id));
         for (const b of req.baselines) p.get(k.baseline(baselineKey(b.kind, b.id)));
-        for (const key of req.sodKeys) p.lrange(k.sod(key), 0, -1);
+        for (const key of req.sodKeys) p.lrange(k.sod(key), -SOD_RECORDS_PER_KEY, -1);
         const results = (await p.exec()) ?? [];
         const value = (i: number): unknown => {
           const [err, v] = results[i] ?? [new Error("missing reply"), null];
@@ -73,7 +77,11 @@ export function redisState(redis: Client, o: RedisStateOptions): DurableState {
         const m = redis.multi();
         for (const s of c.sessions) m.set(k.session(s.state.sessionId), JSON.stringify(s), "EX", o.sessionTtlSeconds);
         for (const b of c.baselines) m.set(k.baseline(baselineKey(b.kind, b.id)), JSON.stringify(b.baseline));
-        for (const a of c.sodAppends) m.rpush(k.sod(a.key), JSON.stringify(a.record));
+        for (const a of c.sodAppends) {
+          m.rpush(k.sod(a.key), JSON.stringify(a.record));
+          m.ltrim(k.sod(a.key), -SOD_RECORDS_PER_KEY, -1);
+          m.expire(k.sod(a.key), SOD_TTL_SECONDS);
+        }
         for (const r of c.reviews) m.hset(k.reviews, r.sessionId, JSON.stringify(r));
         const results = await m.exec();
         const failed = results?.find(([err]) => err);

@@ -18,12 +18,12 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   const signals: Signal[] = [];
   const agentMature = isMature(ab, policy.baseline);
   const principalMature = isMature(pb, policy.baseline);
-  if (agentMature && principalMature && !(capability in ab.capabilities) && !(capability in pb.capabilities)) {
+  if (agentMature && principalMature && !Object.hasOwn(ab.capabilities, capability) && !Object.hasOwn(pb.capabilities, capability)) {
     signals.push({ code: "baseline.new_capability", message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}`, weight: weightOf(input, "baseline.new_capability"), capability });
   }
   if (principalMature && input.facts?.egress) {
     const goal = before.intent?.goal ?? "";
-    const unseen = input.destinations.filter((d) => !(d in pb.destinations) && !goalMentions(goal, d));
+    const unseen = input.destinations.filter((d) => !Object.hasOwn(pb.destinations, d) && !goalMentions(goal, d));
     if (unseen.length > 0) {
       signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination"), capability });
     }
@@ -36,7 +36,7 @@ export function baselineScorer(input: ScoreInput): Signal[] {
       signals.push({ code: "baseline.rate_spike", message: `${lastMinute} actions in a minute; this agent's peak is ${ab.peakPerMinute}`, weight: weightOf(input, "baseline.rate_spike") });
     }
     const previous = before.recent[before.recent.length - 1]?.capability;
-    if (previous !== undefined && previous in ab.capabilities && capability in ab.capabilities && !(`${previous}>${capability}` in ab.transitions)) {
+    if (previous !== undefined && Object.hasOwn(ab.capabilities, previous) && Object.hasOwn(ab.capabilities, capability) && !Object.hasOwn(ab.transitions, `${previous}>${capability}`)) {
       signals.push({ code: "baseline.rare_transition", message: `agent ${after.agentId} never went from ${previous} to ${capability}`, weight: weightOf(input, "baseline.rare_transition"), capability });
     }
   }

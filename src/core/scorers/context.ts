@@ -16,10 +16,10 @@ export function contextScorer(input: ScoreInput): Signal[] {
   }
   const ctx = event.context;
   const mature = isMature(pb, policy.baseline);
-  if (ctx?.geo && mature && !(ctx.geo in pb.geos) && !before.context.geos.includes(ctx.geo)) {
+  if (ctx?.geo && mature && !Object.hasOwn(pb.geos, ctx.geo) && !before.context.geos.includes(ctx.geo)) {
     signals.push({ code: "context.new_geo", message: `principal ${after.principalId} never acted from ${ctx.geo}`, weight: weightOf(input, "context.new_geo") });
   }
-  if (ctx?.ip && mature && !(ctx.ip in pb.ips) && !before.context.ips.includes(ctx.ip)) {
+  if (ctx?.ip && mature && !Object.hasOwn(pb.ips, ctx.ip) && !before.context.ips.includes(ctx.ip)) {
     signals.push({ code: "context.new_ip", message: `principal ${after.principalId} never acted from ${ctx.ip}`, weight: weightOf(input, "context.new_ip") });
   }
   if (event.type === "action" && before.counters.actions === 0) {

@@ -29,7 +29,7 @@ export function sensitivityScorer(input: ScoreInput): Signal[] {
   }
   const goal = before.intent ? cachedTokens(before.intent.goal) : new Set<string>();
   const unexpected = (input.facts?.tags ?? []).filter((tag) => {
-    const implied = TAG_WORDS[tag] ?? [tag];
+    const implied = Object.hasOwn(TAG_WORDS, tag) ? (TAG_WORDS[tag] as readonly string[]) : [tag];
     return !implied.some((w) => [...goal].some((g) => g.startsWith(w) || w.startsWith(g)));
   });
   if (unexpected.length > 0) {

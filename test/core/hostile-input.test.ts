@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { compilePolicy, emptyBaseline, step } from "../../src/core/index.js";
+import type { AgentEvent } from "../../src/protocol/index.js";
+import { AgentEvent as AgentEventSchema, globMatch } from "../../src/protocol/index.js";
+
+// Regressions named after the failures they pin: event fields are attacker-controlled.
+
+const policy = compilePolicy();
+const base = { sessionId: "h1", agent: { id: "a" }, principal: { id: "p" } };
+const run = (events: AgentEvent[]) => {
+  let session;
+  let agentBaseline = emptyBaseline();
+  let principalBaseline = emptyBaseline();
+  const outs = [];
+  for (const e of events) {
+    const out = step(policy, { session, agentBaseline, principalBaseline, sod: { records: () => [] } }, e);
+    session = out.session;
+    agentBaseline = out.agentBaseline;
+    principalBaseline = out.principalBaseline;
+    outs.push(out);
+  }
+  return { outs, agentBaseline };
+};
+
+describe("hostile event content", () => {
+  it("regression: a sensitivity tag or capability named after an Object member does not crash or corrupt baselines", () => {
+    const events = ["constructor", "__proto__", "toString", "hasOwnProperty"].map((name, i) =>
+      AgentEventSchema.parse({ ...base, eventId: `e${i}`, type: "action", time: `2026-11-28T09:00:0${i}Z`, action: { capability: name }, resource: { sensitivity: [name] }, args: { to: name } }),
+    );
+    const { outs, agentBaseline } = run(events);
+    expect(outs).toHaveLength(4);
+    expect(agentBaseline.capabilities.constructor).toBe(1);
+    expect(Object.getPrototypeOf(agentBaseline.capabilities)).toBe(Object.prototype);
+  });
+
+  it("regression: a crafted glob in a declared intent is matched in linear time (no regex backtracking)", () => {
+    expect(globMatch("*a*a*a*a*a*a*a*a*b", "a".repeat(20_000))).toBe(false);
+    expect(globMatch("*a*a*a*a*a*a*a*a*b", `${"a".repeat(20_000)}b`)).toBe(true);
+  });
+
+  it("rejects capability names that are patterns or absurdly long", () => {
+    const parse = (capability: string) => AgentEventSchema.safeParse({ ...base, eventId: "x", type: "action", time: "2026-11-28T09:00:00Z", action: { capability } }).success;
+    expect(parse("expense.approve")).toBe(true);
+    expect(parse("*")).toBe(false);
+    expect(parse("expense.*")).toBe(false);
+    expect(parse("x".repeat(300))).toBe(false);
+  });
+});
