@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readFileSync, readdirSync } from "node:fs";
+import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { startVigil } from "../../src/main.js";
@@ -54,17 +55,20 @@ beforeAll(async () => {
   const port = await freePort();
   const work = mkdtempSync(join(tmpdir(), "vigil-prom-"));
   const configFile = join(work, "prometheus.yml");
-  writeFileSync(
-    configFile,
-    [
-      "global: { scrape_interval: 1s, evaluation_interval: 1s }",
-      `rule_files: ["${join(repoRoot, "prometheus", "rules")}/*.yml"]`,
-      "scrape_configs:",
-      "  - job_name: vigil",
-      `    static_configs: [{ targets: ["127.0.0.1:${running.httpPort}"], labels: { service: vigil-processor } }]`,
-      "",
-    ].join("\n"),
-  );
+  // The repo's own configuration, pointed at this processor: same jobs, rules and labels;
+  // only the target address, the rules path and the intervals (1 s, to be quick) change.
+  const repoConfig = parse(readFileSync(join(repoRoot, "prometheus", "prometheus.yml"), "utf8")) as {
+    global: Record<string, string>;
+    rule_files: string[];
+    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+  };
+  repoConfig.global = { ...repoConfig.global, scrape_interval: "1s", evaluation_interval: "1s" };
+  repoConfig.rule_files = repoConfig.rule_files.map((r) => join(repoRoot, "prometheus", r));
+  const vigilJob = repoConfig.scrape_configs.find((j) => j.job_name === "vigil");
+  expect(vigilJob, "prometheus/prometheus.yml has a `vigil` job").toBeDefined();
+  for (const sc of vigilJob?.static_configs ?? []) sc.targets = [`127.0.0.1:${running.httpPort}`];
+  repoConfig.scrape_configs = repoConfig.scrape_configs.filter((j) => j.job_name !== "prometheus");
+  writeFileSync(configFile, stringify(repoConfig));
   prometheus = spawn("prometheus", [`--config.file=${configFile}`, `--storage.tsdb.path=${join(work, "data")}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: "ignore" });
   promUrl = `http://127.0.0.1:${port}`;
   // Keep traffic flowing while Prometheus collects enough samples for rate() windows.
