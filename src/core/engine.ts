@@ -3,7 +3,7 @@ import { actionFacts } from "./action-facts.js";
 import type { Baseline } from "./baseline.js";
 import { learn } from "./baseline.js";
 import { buildCommand, combine, decayedRisk, transition } from "./decide.js";
-import { extractDestinations } from "./destinations.js";
+import { extractDestinations, normalizeDestination } from "./destinations.js";
 import type { Verdict } from "../protocol/enforcement.js";
 import { check } from "../protocol/enforcement.js";
 import { decideGrant } from "./grants.js";
@@ -75,7 +75,8 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     facts = actionFacts(policy, event);
     const tool = policy.tools.get(event.action.capability);
     destinations = extractDestinations(event.args, tool?.egressArgs);
-    if (event.resource?.destination) destinations.push(event.resource.destination.toLowerCase());
+    const named = event.resource?.destination ? normalizeDestination(event.resource.destination) : undefined;
+    if (named !== undefined && !destinations.includes(named)) destinations.push(named);
   }
   const folded = evolve(before, event, facts);
   const scoreInput: ScoreInput = { policy, before, after: folded, event, ...(facts ? { facts } : {}), destinations, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sod: input.sod };
