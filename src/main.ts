@@ -9,7 +9,7 @@ import { loadConfig } from "./config/config.js";
 import { readAvroSchema } from "./adapters/avro-codec.js";
 import { startHttp } from "./adapters/http-server.js";
 import { createKafka } from "./adapters/kafka/client.js";
-import { avroCommands, jsonCommands } from "./adapters/kafka/output.js";
+import { avroOutput, jsonOutput } from "./adapters/kafka/output.js";
 import { createProcessor } from "./adapters/kafka/processor.js";
 import { ensureTopics } from "./adapters/kafka/topics.js";
 import type { Logger } from "./adapters/logger.js";
@@ -23,11 +23,15 @@ export type SchemaRegistryClient = InstanceType<typeof SchemaRegistry>;
 
 export const schemaRegistry = (url: string): SchemaRegistryClient => new SchemaRegistry({ host: url });
 
-/** Registers the event and command Avro schemas under `<topic>-value`; returns their ids. */
-export async function registerSchemas(registry: SchemaRegistryClient, config: Config): Promise<{ events: number; commands: number }> {
-  const register = async (name: "vigil-event" | "vigil-command", topic: string) =>
+/** Registers the event, command and session-status Avro schemas under `<topic>-value`; returns their ids. */
+export async function registerSchemas(registry: SchemaRegistryClient, config: Config): Promise<{ events: number; commands: number; status: number }> {
+  const register = async (name: "vigil-event" | "vigil-command" | "vigil-session-status", topic: string) =>
     (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(readAvroSchema(name)) }, { subject: `${topic}-value` })).id;
-  return { events: await register("vigil-event", config.topics.events), commands: await register("vigil-command", config.topics.commands) };
+  return {
+    events: await register("vigil-event", config.topics.events),
+    commands: await register("vigil-command", config.topics.commands),
+    status: await register("vigil-session-status", config.topics.sessionStatus),
+  };
 }
 
 export interface Running {
@@ -90,8 +94,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     }
     if (created.length > 0) log.info("topics created", { topics: created });
     const schemaClient = config.registryUrl ? schemaRegistry(config.registryUrl) : undefined;
-    let encoder = jsonCommands;
-    if (schemaClient && config.outputFormat === "avro") encoder = avroCommands(schemaClient, (await registerSchemas(schemaClient, config)).commands);
+    let encoder = jsonOutput;
+    if (schemaClient && config.outputFormat === "avro") encoder = avroOutput(schemaClient, await registerSchemas(schemaClient, config));
 
     const consumer = kafka.consumer({
       groupId: config.kafka.groupId,

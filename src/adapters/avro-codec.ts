@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import avro from "avsc";
 import type { Type, types } from "avsc";
-import type { AgentEvent, Command } from "../protocol/index.js";
+import type { AgentEvent, Command, SessionStatus } from "../protocol/index.js";
 
 // The Avro form of the wire contract (schemas/vigil-event.avsc, schemas/vigil-command.avsc).
 // Field names are the JSON form's; the mapping is mechanical and driven by the schema itself:
@@ -21,6 +21,7 @@ const JSON_TEXT_FIELDS: Readonly<Record<string, readonly string[]>> = {
 export interface AvroSchemas {
   readonly event: Type;
   readonly command: Type;
+  readonly status: Type;
 }
 
 /** An Avro schema as JSON (avsc does not export its schema type). */
@@ -29,7 +30,7 @@ export type AvroSchema = Parameters<typeof avro.Type.forSchema>[0];
 const schemaUrl = (file: string): URL => new URL(`../../schemas/${file}`, import.meta.url);
 
 /** Reads the raw Avro schema JSON (as registered in the schema registry). */
-export function readAvroSchema(name: "vigil-event" | "vigil-command"): AvroSchema {
+export function readAvroSchema(name: "vigil-event" | "vigil-command" | "vigil-session-status"): AvroSchema {
   return JSON.parse(readFileSync(schemaUrl(`${name}.avsc`), "utf8")) as AvroSchema;
 }
 
@@ -40,6 +41,7 @@ export function loadAvroSchemas(): AvroSchemas {
   cached ??= {
     event: avro.Type.forSchema(readAvroSchema("vigil-event")),
     command: avro.Type.forSchema(readAvroSchema("vigil-command")),
+    status: avro.Type.forSchema(readAvroSchema("vigil-session-status")),
   };
   return cached;
 }
@@ -131,4 +133,14 @@ export function commandToAvro(command: Command): Record<string, unknown> {
 /** An Avro record of schemas/vigil-command.avsc back in the JSON form; validate it with `Command`. */
 export function commandFromAvro(record: unknown): unknown {
   return fromAvroValue(loadAvroSchemas().command, record);
+}
+
+/** A session status as an Avro record of schemas/vigil-session-status.avsc. */
+export function statusToAvro(status: SessionStatus): Record<string, unknown> {
+  return toAvroValue(loadAvroSchemas().status, status) as Record<string, unknown>;
+}
+
+/** An Avro record of schemas/vigil-session-status.avsc back in the JSON form; validate it with `SessionStatus`. */
+export function statusFromAvro(record: unknown): unknown {
+  return fromAvroValue(loadAvroSchemas().status, record);
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentEvent, Command } from "../protocol/index.js";
+import { AgentEvent, Command, SessionStatus } from "../protocol/index.js";
 
 // JSON Schema (draft 2020-12) of the wire contract, generated from the zod schemas so the two
 // cannot drift. `io: "input"` describes what a producer may send: objects stay open (no
@@ -23,10 +23,15 @@ export function commandJsonSchema(): JsonSchema {
   return generate(Command, "Command", "Vigil enforcement command, CONTRACT.md section 2 (topic vigil.commands, key = sessionId). Generated from src/protocol/command.ts.");
 }
 
+export function statusJsonSchema(): JsonSchema {
+  return generate(SessionStatus, "SessionStatus", "Vigil session status (compacted topic vigil.session-status, key = sessionId). Generated from src/protocol/session-status.ts.");
+}
+
 /** The files under schemas/ and their content, exactly as committed (2-space JSON, trailing newline). */
 export function generatedSchemaFiles(): ReadonlyArray<{ file: string; text: string }> {
   return [
     { file: "vigil-event.schema.json", text: `${JSON.stringify(eventJsonSchema(), null, 2)}\n` },
     { file: "vigil-command.schema.json", text: `${JSON.stringify(commandJsonSchema(), null, 2)}\n` },
+    { file: "vigil-session-status.schema.json", text: `${JSON.stringify(statusJsonSchema(), null, 2)}\n` },
   ];
 }

@@ -16,3 +16,4 @@ export type { Validated } from "./validate.js";
 export { check, initialEnforcement, isRestricted } from "./enforcement.js";
 export type { Enforcement, Verdict } from "./enforcement.js";
 export { globMatch, anyGlob } from "./glob.js";
+export { SessionStatus } from "./session-status.js";

@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import kafkajs from "kafkajs";
 import type { Consumer, Kafka, Producer } from "kafkajs";
 import type { Command, Enforcement, Verdict } from "../protocol/index.js";
-import { Command as CommandSchema, TOPICS, anyGlob, check, initialEnforcement } from "../protocol/index.js";
+import { Command as CommandSchema, SessionStatus, TOPICS, anyGlob, check, initialEnforcement } from "../protocol/index.js";
+import { commandFromAvro, statusFromAvro } from "../adapters/avro-codec.js";
 
 // Enforcement SDK (`vigil/enforcer`): an enforcement point (API gateway, MCP proxy, tool
 // runner) keeps the effective state of every session in memory, starting from the
@@ -23,6 +24,11 @@ export interface EnforcerOptions {
   readonly enforcerId?: string;
   /** Fail closed: deny these capability globs while the enforcer is stale. */
   readonly failClosed?: { readonly capabilities: readonly string[]; readonly staleAfterMs: number };
+  /**
+   * A schema registry client (@kafkajs/confluent-schema-registry) to read Avro commands
+   * and statuses (the processor's output with a registry); without it only JSON is read.
+   */
+  readonly registry?: { decode(buffer: Buffer): Promise<unknown> };
   /** Publish an acknowledgement per applied command (default true). */
   readonly acks?: boolean;
   readonly now?: () => number;
@@ -73,9 +79,6 @@ function parseJson(value: Buffer | null): unknown {
   }
 }
 
-const isStatus = (x: unknown): x is StatusRecord =>
-  typeof x === "object" && x !== null && typeof (x as StatusRecord).sessionId === "string" && typeof (x as StatusRecord).time === "string" && Array.isArray((x as StatusRecord).removed);
-
 /** Applies a command to a session's enforcement state (pure; shared with tests). */
 export function applyCommand(e: Enforcement, c: Command): Enforcement {
   switch (c.type) {
@@ -112,6 +115,18 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
   const consumer: Consumer = kafka.consumer({ groupId: `${enforcerId}-${randomUUID()}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
   const producer: Producer | undefined = options.acks === false ? undefined : kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
   let lastHeard = now();
+  /** JSON, or Confluent wire-format Avro when a registry is given; undefined when unreadable. */
+  const readValue = async (value: Buffer | null, fromAvro: (record: unknown) => unknown): Promise<unknown> => {
+    if (value && value.length >= 5 && value[0] === 0) {
+      if (!options.registry) return undefined;
+      try {
+        return fromAvro(await options.registry.decode(value));
+      } catch {
+        return undefined;
+      }
+    }
+    return parseJson(value);
+  };
   consumer.on(consumer.events.FETCH, () => {
     lastHeard = now();
   });
@@ -172,13 +187,14 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
       await consumer.run({
         eachBatch: async ({ batch }) => {
           for (const m of batch.messages) {
-            const json = parseJson(m.value);
-            if (batch.topic === topics.status) {
+            const isStatusTopic = batch.topic === topics.status;
+            const json = await readValue(m.value, isStatusTopic ? statusFromAvro : commandFromAvro);
+            if (isStatusTopic) {
               // A status is the session's whole state; tombstones and unreadable records are skipped.
-              if (isStatus(json)) applyStatus(json, Number(m.timestamp));
+              const parsed = SessionStatus.safeParse(json);
+              if (parsed.success) applyStatus(parsed.data, Number(m.timestamp));
               checkCaughtUp(batch.partition, m.offset);
             } else {
-              // Avro commands cannot be read here: enforcers need the processor's JSON output (docs/sdk.md).
               const parsed = CommandSchema.safeParse(json);
               if (parsed.success) applyCommand_(parsed.data, Number(m.timestamp));
             }

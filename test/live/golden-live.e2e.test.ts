@@ -2,8 +2,10 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Message } from "kafkajs";
-import { AgentEvent, Command } from "../../src/protocol/index.js";
-import { eventToAvro } from "../../src/adapters/avro-codec.js";
+import { AgentEvent, Command, SessionStatus } from "../../src/protocol/index.js";
+import { eventToAvro, statusFromAvro } from "../../src/adapters/avro-codec.js";
+import { createEnforcer } from "../../src/sdk/enforcer.js";
+import { brokers } from "../support/stack-env.js";
 import { loadConfig } from "../../src/config/config.js";
 import type { Running } from "../../src/main.js";
 import { registerSchemas, schemaRegistry, startVigil } from "../../src/main.js";
@@ -56,5 +58,21 @@ describe("live processor: golden scenarios through Kafka equal `vigil replay`", 
     const { commandFromAvro } = await import("../../src/adapters/avro-codec.js");
     const decoded = await Promise.all(all.map(async (m) => Command.parse(commandFromAvro(await registry.decode(m.value as Buffer)))));
     expect(decoded).toEqual(expected);
+
+    // Statuses are Avro too, and an enforcer given the registry starts from them.
+    const sessions = new Set(events.map((e) => e.sessionId));
+    const statuses = await collect(config.topics.sessionStatus, (m) => new Set(m.map((x) => x.key)).size >= sessions.size, 30_000);
+    expect(statuses.every((m) => m.value?.[0] === 0)).toBe(true);
+    const decodedStatuses = await Promise.all(statuses.map(async (m) => SessionStatus.parse(statusFromAvro(await registry.decode(m.value as Buffer)))));
+    expect(decodedStatuses.find((s) => s.sessionId === "code-1")?.status).toBe("revoked");
+    const enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, registry, acks: false });
+    try {
+      await enforcer.start();
+      expect(enforcer.check("exp-1", "expense.approve", "ER-1042").outcome).toBe("deny");
+      expect(enforcer.check("code-1", "repo.read").outcome).toBe("deny");
+      expect(enforcer.check("exp-3", "expense.approve", "ER-1042").outcome).toBe("allow");
+    } finally {
+      await enforcer.stop();
+    }
   });
 });

@@ -20,7 +20,7 @@ export function isolatedEnv(name: string, extra: Record<string, string> = {}): R
   };
 }
 
-export const withRegistry = (env: Record<string, string>) => ({ ...env, VIGIL_REGISTRY_URL: registryUrl });
+export const withRegistry = (env: Record<string, string>): Record<string, string> => ({ ...env, VIGIL_REGISTRY_URL: registryUrl });
 
 export const kafka = () => new kafkajs.Kafka({ brokers, clientId: "vigil-tests", logLevel: kafkajs.logLevel.NOTHING });
 

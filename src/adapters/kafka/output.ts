@@ -1,19 +1,28 @@
 import type { Message, Producer, TopicMessages } from "kafkajs";
-import type { Command } from "../../protocol/index.js";
+import type { Command, SessionStatus } from "../../protocol/index.js";
 import type { BatchResult } from "../../app/batch-processor.js";
 import type { Config } from "../../config/config.js";
-import { commandToAvro } from "../avro-codec.js";
+import { commandToAvro, statusToAvro } from "../avro-codec.js";
 
-/** Encodes a command for the wire: JSON, or Confluent wire-format Avro through the registry. */
-export interface CommandEncoder {
-  encode(command: Command): Promise<Buffer>;
+/** Encodes commands and session statuses for the wire: JSON, or Confluent wire-format Avro through the registry. */
+export interface OutputEncoder {
+  command(command: Command): Promise<Buffer>;
+  status(status: SessionStatus): Promise<Buffer>;
   readonly format: "json" | "avro";
 }
 
-export const jsonCommands: CommandEncoder = { format: "json", encode: async (c) => Buffer.from(JSON.stringify(c)) };
+export const jsonOutput: OutputEncoder = {
+  format: "json",
+  command: async (c) => Buffer.from(JSON.stringify(c)),
+  status: async (s) => Buffer.from(JSON.stringify(s)),
+};
 
-export function avroCommands(registry: { encode(id: number, payload: unknown): Promise<Buffer> }, schemaId: number): CommandEncoder {
-  return { format: "avro", encode: (c) => registry.encode(schemaId, commandToAvro(c)) };
+export function avroOutput(registry: { encode(id: number, payload: unknown): Promise<Buffer> }, ids: { commands: number; status: number }): OutputEncoder {
+  return {
+    format: "avro",
+    command: (c) => registry.encode(ids.commands, commandToAvro(c)),
+    status: (s) => registry.encode(ids.status, statusToAvro(s)),
+  };
 }
 
 export interface RejectedMessage {
@@ -43,16 +52,19 @@ export function dlqMessage(sourceTopic: string, r: RejectedMessage): Message {
 }
 
 /** Publishes a batch's outputs in one producer request; resolves once the broker acknowledged all (acks=all). */
-export async function publishBatch(producer: Producer, config: Config, encoder: CommandEncoder, result: BatchResult, rejected: readonly RejectedMessage[]): Promise<void> {
+export async function publishBatch(producer: Producer, config: Config, encoder: OutputEncoder, result: BatchResult, rejected: readonly RejectedMessage[]): Promise<void> {
   const t = config.topics;
   const topicMessages: TopicMessages[] = [];
   if (result.commands.length > 0) {
     const messages = await Promise.all(
-      result.commands.map(async (c) => ({ key: c.sessionId, value: await encoder.encode(c), headers: { "vigil.command.id": c.commandId, "vigil.command.type": c.type, "content-type": encoder.format === "json" ? "application/json" : "application/vnd.confluent.avro" } })),
+      result.commands.map(async (c) => ({ key: c.sessionId, value: await encoder.command(c), headers: { "vigil.command.id": c.commandId, "vigil.command.type": c.type, "content-type": encoder.format === "json" ? "application/json" : "application/vnd.confluent.avro" } })),
     );
     topicMessages.push({ topic: t.commands, messages });
   }
-  if (result.statuses.length > 0) topicMessages.push({ topic: t.sessionStatus, messages: result.statuses.map((s) => ({ key: s.sessionId, value: JSON.stringify(s) })) });
+  if (result.statuses.length > 0) {
+    const messages = await Promise.all(result.statuses.map(async (s) => ({ key: s.sessionId, value: await encoder.status(s) })));
+    topicMessages.push({ topic: t.sessionStatus, messages });
+  }
   if (result.audits.length > 0) topicMessages.push({ topic: t.audit, messages: result.audits.map((a) => ({ key: a.sessionId, value: JSON.stringify(a) })) });
   if (rejected.length > 0) topicMessages.push({ topic: t.dlq, messages: rejected.map((r) => dlqMessage(t.events, r)) });
   for (const chunk of chunked(topicMessages, MAX_REQUEST_BYTES)) await producer.sendBatch({ topicMessages: chunk, acks: -1 });

@@ -8,7 +8,7 @@ import type { Config } from "../../config/config.js";
 import type { Logger } from "../logger.js";
 import type { AvroRegistry } from "./event-decoder.js";
 import { decodeEvent } from "./event-decoder.js";
-import type { CommandEncoder, RejectedMessage } from "./output.js";
+import type { OutputEncoder, RejectedMessage } from "./output.js";
 import { publishBatch } from "./output.js";
 
 // The live processor: a consumer group on vigil.events, one batch at a time per partition.
@@ -27,7 +27,7 @@ export interface ProcessorDeps {
   readonly state: DurableState;
   readonly policy: () => CompiledPolicy;
   readonly registry?: AvroRegistry;
-  readonly encoder: CommandEncoder;
+  readonly encoder: OutputEncoder;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => number;

@@ -45,6 +45,6 @@ export async function schemasRegisterCommand(env: Env): Promise<number> {
     return 2;
   }
   const ids = await registerSchemas(schemaRegistry(config.registryUrl), config);
-  process.stdout.write(`${config.topics.events}-value\tid=${ids.events}\n${config.topics.commands}-value\tid=${ids.commands}\n`);
+  process.stdout.write(`${config.topics.events}-value\tid=${ids.events}\n${config.topics.commands}-value\tid=${ids.commands}\n${config.topics.sessionStatus}-value\tid=${ids.status}\n`);
   return 0;
 }
