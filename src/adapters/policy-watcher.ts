@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import type { CompiledPolicy } from "../core/index.js";
-import { PolicyError, compilePolicy } from "../core/index.js";
+import type { PolicyError } from "../core/index.js";
+import { loadPolicy } from "./policy-file.js";
 
 // Keeps the effective policy: loads the file (or the default), polls it for changes and
 // swaps in a new version only if it is valid; an invalid edit is reported and the old
@@ -16,7 +17,7 @@ export function watchPolicy(
   pollMs: number,
   on: { loaded(p: CompiledPolicy): void; rejected(e: PolicyError | Error): void },
 ): PolicyWatcher {
-  const load = () => (path === undefined ? compilePolicy() : compilePolicy(readFileSync(path, "utf8"), path));
+  const load = () => loadPolicy(path);
   let policy = load();
   on.loaded(policy);
   if (path === undefined) return { current: () => policy, stop: () => {} };

@@ -9,18 +9,18 @@ export interface SourceLine {
 
 export type DecodedLine =
   | { ok: true; event: AgentEvent; raw: Record<string, unknown> }
-  | { ok: false; error: string; field: string }
+  | { ok: false; reason: "unparseable_json" | "invalid_event"; error: string; field: string }
   | { ok: "blank" };
 
-/** One JSONL line to a validated event, or an error naming the field (never throws). */
+/** One JSON text (a JSONL line, a Kafka message) to a validated event, or an error naming the field (never throws). */
 export function decodeLine(text: string): DecodedLine {
   if (text.trim() === "") return { ok: "blank" };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    return { ok: false, error: `unparseable JSON: ${e instanceof Error ? e.message : String(e)}`, field: "" };
+    return { ok: false, reason: "unparseable_json", error: `unparseable JSON: ${e instanceof Error ? e.message : String(e)}`, field: "" };
   }
   const v = validateEvent(raw);
-  return v.ok ? { ok: true, event: v.value, raw: raw as Record<string, unknown> } : { ok: false, error: v.error, field: v.field };
+  return v.ok ? { ok: true, event: v.value, raw: raw as Record<string, unknown> } : { ok: false, reason: "invalid_event", error: v.error, field: v.field };
 }

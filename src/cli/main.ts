@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { PolicyError, DEFAULT_POLICY_YAML } from "../core/index.js";
 import { replayCommand } from "./commands/replay.js";
 import { evalCommand } from "./commands/eval.js";
-import { loadPolicy } from "./policy-file.js";
+import { loadPolicy } from "../adapters/policy-file.js";
 import { schemasRegisterCommand, startCommand, topicsCreateCommand } from "./commands/live.js";
 import { demoCommand } from "./commands/demo.js";
 import { policyFromCatalog } from "../app/policy-from-catalog.js";

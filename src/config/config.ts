@@ -56,6 +56,7 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
       fetchMaxBytesPerPartition: e.VIGIL_FETCH_MAX_BYTES_PER_PARTITION,
     },
     topics: {
+      prefix: e.VIGIL_TOPIC_PREFIX,
       events: topic("vigil.events"),
       commands: topic("vigil.commands"),
       sessionStatus: topic("vigil.session-status"),

@@ -66,6 +66,7 @@ const SCORERS = [intentScorer, sensitivityScorer, sequenceScorer, contextScorer,
 
 export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent): StepOutput {
   const before = input.session ?? initialSession(event);
+  const nowMs = toMillis(event.time);
   if (isDuplicate(input.session, event.eventId)) {
     return { duplicate: true, session: before, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
   }
@@ -101,7 +102,6 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   }
 
   // Expired just-in-time grants fall away in event time.
-  const nowMs = toMillis(event.time);
   if (session.jitGrants.some((g) => toMillis(g.expiresAt) <= nowMs)) session = { ...session, jitGrants: session.jitGrants.filter((g) => toMillis(g.expiresAt) > nowMs) };
 
   let verdict: Verdict | undefined;
@@ -124,14 +124,13 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     }
   }
   if (ran || newSession || event.context) {
-    const now = toMillis(event.time);
     const observation = {
       event,
       ran,
       newSession,
       destinations,
       previousCapability: before.recent[before.recent.length - 1]?.capability,
-      actionsInLastMinute: ran ? session.recent.filter((a) => now - a.ms < 60_000).length : 0,
+      actionsInLastMinute: ran ? session.recent.filter((a) => nowMs - a.ms < 60_000).length : 0,
     };
     agentBaseline = learn(agentBaseline, observation);
     principalBaseline = learn(principalBaseline, observation);

@@ -52,20 +52,9 @@ export interface Enforcer {
   decided(sessionId: string, time: string, timeoutMs: number): Promise<boolean>;
   session(sessionId: string): SessionView | undefined;
   /** 'change' (sessionId, view, commandOrStatus) after every applied update. */
-  on(event: "change", listener: (sessionId: string, view: SessionView, cause: Command | StatusRecord) => void): this;
+  on(event: "change", listener: (sessionId: string, view: SessionView, cause: Command | SessionStatus) => void): this;
   stop(): Promise<void>;
   readonly stale: boolean;
-}
-
-export interface StatusRecord {
-  readonly sessionId: string;
-  readonly revoked: boolean;
-  readonly stepUpRequired: boolean;
-  readonly removed: readonly string[];
-  readonly deniedOn: readonly { capability: string; resourceId: string }[];
-  readonly review: Enforcement["review"];
-  readonly time: string;
-  readonly lastCommandId?: string;
 }
 
 const MAX_SEEN = 100_000;
@@ -131,12 +120,12 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     lastHeard = now();
   });
 
-  const update = (sessionId: string, view: SessionView, cause: Command | StatusRecord) => {
+  const update = (sessionId: string, view: SessionView, cause: Command | SessionStatus) => {
     sessions.set(sessionId, view);
     emitter.emit("change", sessionId, view, cause);
   };
 
-  const applyStatus = (s: StatusRecord, publishedAt: number) => {
+  const applyStatus = (s: SessionStatus, publishedAt: number) => {
     const current = sessions.get(s.sessionId);
     if (current && Date.parse(current.time) > Date.parse(s.time)) return;
     // The status already reflects its last command: that command is enforced now.

@@ -1,6 +1,7 @@
 import type { AgentEvent } from "../../protocol/index.js";
 import { validateEvent } from "../../protocol/index.js";
 import { eventFromAvro } from "../avro-codec.js";
+import { decodeLine } from "../../app/line-decoder.js";
 
 // Decodes one Kafka message value into a validated event. Each message is detected on its
 // own: Confluent wire format (magic byte 0, 4-byte schema id, Avro body) or plain JSON.
@@ -25,9 +26,9 @@ export interface AvroRegistry {
 
 const isWireFormat = (v: Buffer) => v.length >= 5 && v[0] === 0;
 
-function fromRaw(raw: unknown, format: "json" | "avro"): Decoded {
-  const v = validateEvent(raw);
-  return v.ok ? { ok: true, event: v.value, format } : { ok: false, reason: "invalid_event", error: v.error };
+function fromAvroRecord(record: unknown): Decoded {
+  const v = validateEvent(eventFromAvro(record));
+  return v.ok ? { ok: true, event: v.value, format: "avro" } : { ok: false, reason: "invalid_event", error: v.error };
 }
 
 const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|socket hang up|network|fetch failed|timed? ?out/i;
@@ -64,13 +65,9 @@ export async function decodeEvent(value: Buffer | null, maxBytes: number, regist
       if (status === 404 || /not found/i.test(message)) return { ok: false, reason: "unknown_schema", error: `schema id ${schemaId}: ${message}` };
       return { ok: false, reason: "undecodable_avro", error: `schema id ${schemaId}: ${message}` };
     }
-    return fromRaw(eventFromAvro(record), "avro");
+    return fromAvroRecord(record);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value.toString("utf8"));
-  } catch (e) {
-    return { ok: false, reason: "unparseable_json", error: `unparseable JSON: ${e instanceof Error ? e.message : String(e)}` };
-  }
-  return fromRaw(raw, "json");
+  const decoded = decodeLine(value.toString("utf8"));
+  if (decoded.ok === "blank") return { ok: false, reason: "empty", error: "message has only white space" };
+  return decoded.ok ? { ok: true, event: decoded.event, format: "json" } : { ok: false, reason: decoded.reason, error: decoded.error };
 }

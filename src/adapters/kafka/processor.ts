@@ -72,9 +72,9 @@ export function createProcessor(d: ProcessorDeps): Processor {
       const cache = hot.get(partition) ?? new Map<string, SessionSnapshot>();
       const result = await processBatch(policy, d.state, cache, partition, inputs);
       // Undecodable, invalid and failed events: the original message to the DLQ.
-      const byOffset = new Map(batch.messages.map((m) => [m.offset, m]));
+      const byOffset = result.rejected.length > 0 ? new Map(batch.messages.map((m) => [m.offset, m])) : undefined;
       const rejected: RejectedMessage[] = result.rejected.map((r) => {
-        const m = byOffset.get(r.offset);
+        const m = byOffset?.get(r.offset);
         return { key: m?.key ?? null, value: m?.value ?? null, headers: m?.headers, partition, offset: r.offset, reason: r.reason, error: r.error };
       });
       await heartbeat();

@@ -61,7 +61,7 @@ export async function demoCommand(env: Readonly<Record<string, string | undefine
 
   const brokers = config.kafka.brokers;
   const publisher = await createPublisher({ brokers, topic: config.topics.events, clientId: "demo-agents", lingerMs: 1 });
-  const enforcer = await createEnforcer({ brokers, topicPrefix: config.topics.events.slice(0, -"vigil.events".length), enforcerId: "demo-gateway" });
+  const enforcer = await createEnforcer({ brokers, topicPrefix: config.topics.prefix, enforcerId: "demo-gateway" });
   await enforcer.start();
   let commands = 0;
   enforcer.on("change", (sessionId, _view, cause) => {

@@ -7,7 +7,7 @@ import { lineWriter } from "../../adapters/line-writer.js";
 import { progressBar } from "../../adapters/progress-bar.js";
 import type { SourceLine } from "../../app/line-decoder.js";
 import type { ReplayHooks } from "../../app/replay.js";
-import { loadPolicy } from "../policy-file.js";
+import { loadPolicy } from "../../adapters/policy-file.js";
 
 export interface ReplayOptions {
   files: string[];

@@ -1,7 +1,7 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
 import { goalMentions } from "../destinations.js";
-import { cachedTokens, overlap, tokens } from "../text.js";
+import { cachedTokens, overlap } from "../text.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { weightOf } from "./signal.js";
 
@@ -46,7 +46,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
       });
     }
   } else if (intent.goal.trim() !== "") {
-    const shared = overlap(cachedTokens(intent.goal), tool?.tokens ?? tokens(capability));
+    const shared = overlap(cachedTokens(intent.goal), tool?.tokens ?? cachedTokens(capability));
     if (shared.length === 0) {
       signals.push({
         code: "intent.unrelated_capability",
