@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { ActionKind, ToolEntry, ToolRisk } from "../protocol/index.js";
+import { leadingVerbKind, words } from "../core/index.js";
 
 // `vigil policy from-catalog`: turns a tool catalog (a JSON list of tools with names,
 // descriptions and parameters, as MCP servers and agent frameworks publish them) into the
@@ -14,28 +15,12 @@ export interface CatalogTool {
   readonly parameters?: readonly { name: string; type?: string; description?: string }[];
 }
 
-const KIND_VERBS: readonly [ActionKind, RegExp][] = [
-  ["egress", /\b(send|sends|post|posts|share|shares|upload|transfer|transfers|email|mail|publish|forward|invite|invites|pay|pays|wire|export|notify|message|tweet|reply|sms|schedule_transaction)\b/],
-  ["delete", /\b(delete|deletes|remove|removes|drop|purge|destroy|erase|cancel|cancels)\b/],
-  ["admin", /\b(admin|grant|grants|permission|permissions|role|roles|password|passwords|configure|access)\b/],
-  ["execute", /\b(execute|executes|run|runs|exec|invoke|deploy|install|shell|terminal|command)\b/],
-  ["write", /\b(create|creates|update|updates|write|writes|set|sets|add|adds|edit|modify|book|books|reserve|reserves|schedule|change|changes|move|rename|append|append_to)\b/],
-  ["read", /\b(get|gets|list|lists|read|reads|search|searches|find|view|fetch|query|check|show|download|retrieve|retrieves|returns)\b/],
-];
-
 const EGRESS_PARAM = /(^|_)(to|cc|bcc|recipients?|emails?|address(es)?|urls?|links?|iban|account|destination|dest|target|webhook|endpoint|host|domain|phone|participants?|attendees?|user|channel)($|_)/i;
 const EGRESS_DESC = /\b(recipient|e-?mail address|url|iban|account number|destination|phone number|send to|webhook)\b/i;
 
-const words = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_.-]+/g, " ").toLowerCase();
-
 /** The kind of the first word (of the name, else of the description) that is a known verb. */
 export function kindOf(t: CatalogTool): ActionKind | undefined {
-  for (const text of [t.tool, t.description ?? ""]) {
-    for (const word of words(text).split(/\s+/)) {
-      for (const [kind, re] of KIND_VERBS) if (re.test(word)) return kind;
-    }
-  }
-  return undefined;
+  return leadingVerbKind(t.tool) ?? leadingVerbKind(t.description ?? "");
 }
 
 const RISK: Record<ActionKind, ToolRisk> = { read: "low", write: "medium", execute: "high", egress: "high", delete: "high", admin: "critical" };
@@ -45,7 +30,7 @@ export function toolEntry(t: CatalogTool): ToolEntry {
   const egressArgs = (t.parameters ?? []).filter((p) => EGRESS_PARAM.test(p.name) || EGRESS_DESC.test(p.description ?? "")).map((p) => p.name);
   return {
     capability: t.tool,
-    ...(t.description ? { description: [t.description.trim(), t.toolkit ? `(${words(t.toolkit)})` : ""].filter(Boolean).join(" ") } : {}),
+    ...(t.description ? { description: [t.description.trim(), t.toolkit ? `(${words(t.toolkit).join(" ")})` : ""].filter(Boolean).join(" ") } : {}),
     ...(kind ? { kind, risk: RISK[kind] } : {}),
     ...(egressArgs.length > 0 ? { egressArgs } : {}),
   };

@@ -1,4 +1,4 @@
-import type { ActionEventT } from "../protocol/index.js";
+import type { ActionEventT, ActionKind } from "../protocol/index.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { ActionFacts } from "./session-state.js";
 import { words } from "./text.js";
@@ -7,18 +7,45 @@ import { words } from "./text.js";
 // catalog, else the verbs of its name. Egress with unknown externality counts as external
 // (fail-safe: an unlabelled send is treated as leaving the organisation).
 
-const VERBS: readonly [string, readonly string[]][] = [
+/** Words that name an action's kind, most dangerous kind first. The one verb table of Vigil. */
+export const KIND_WORDS: readonly [ActionKind, readonly string[]][] = [
   ["egress", ["send", "post", "share", "upload", "transfer", "email", "mail", "publish", "forward", "invite", "pay", "wire", "export", "notify", "message", "tweet", "reply", "sms"]],
   ["delete", ["delete", "remove", "drop", "purge", "destroy", "erase", "cancel"]],
   ["admin", ["admin", "grant", "role", "permission", "configure", "password", "sudo"]],
   ["execute", ["execute", "run", "exec", "invoke", "deploy", "install", "shell"]],
   ["write", ["create", "update", "write", "set", "add", "edit", "modify", "approve", "submit", "book", "reserve", "schedule", "change", "move", "rename", "append", "request"]],
-  ["read", ["get", "list", "read", "search", "find", "view", "fetch", "query", "check", "show", "download", "summarize", "summarise", "lookup"]],
+  ["read", ["get", "list", "read", "search", "find", "view", "fetch", "query", "check", "show", "download", "summarize", "summarise", "lookup", "retrieve"]],
 ];
 
-export function inferKind(capability: string): string | undefined {
-  const ws = new Set(words(capability));
-  for (const [kind, verbs] of VERBS) if (verbs.some((v) => ws.has(v))) return kind;
+const KIND_OF_WORD = new Map<string, ActionKind>();
+for (const [kind, list] of KIND_WORDS) for (const w of list) if (!KIND_OF_WORD.has(w)) KIND_OF_WORD.set(w, kind);
+
+/** Words that only say what a tool does in a catalog's prose ("Returns the…", "Access the…"). */
+const CATALOG_WORDS = new Map<string, ActionKind>([
+  ["return", "read"],
+  ["access", "admin"],
+  ["terminal", "execute"],
+  ["command", "execute"],
+]);
+/** A verb as such or in the third person ("sends"): descriptions say what a tool does. */
+const verbKind = (w: string): ActionKind | undefined => KIND_OF_WORD.get(w) ?? CATALOG_WORDS.get(w);
+const kindOfVerb = (w: string): ActionKind | undefined => verbKind(w) ?? (w.endsWith("s") ? verbKind(w.slice(0, -1)) : undefined);
+
+/**
+ * At run time, fail-safe: the most dangerous kind that any word of the capability's name
+ * names exactly (plurals are nouns here: `read_channel_messages` reads).
+ */
+export function inferKind(capability: string): ActionKind | undefined {
+  const named = new Set(words(capability).map((w) => KIND_OF_WORD.get(w)));
+  return KIND_WORDS.find(([kind]) => named.has(kind))?.[0];
+}
+
+/** For a catalog entry a person reviews: the kind of the first word that is a known verb ("GmailReadEmail" reads). */
+export function leadingVerbKind(text: string): ActionKind | undefined {
+  for (const w of words(text)) {
+    const kind = kindOfVerb(w);
+    if (kind) return kind;
+  }
   return undefined;
 }
 
