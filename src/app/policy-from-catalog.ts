@@ -30,7 +30,8 @@ export function toolEntry(t: CatalogTool): ToolEntry {
   const egressArgs = (t.parameters ?? []).filter((p) => EGRESS_PARAM.test(p.name) || EGRESS_DESC.test(p.description ?? "")).map((p) => p.name);
   return {
     capability: t.tool,
-    ...(t.description ? { description: [t.description.trim(), t.toolkit ? `(${words(t.toolkit).join(" ")})` : ""].filter(Boolean).join(" ") } : {}),
+    ...(t.description ? { description: t.description.trim() } : {}),
+    ...(t.toolkit ? { toolkit: words(t.toolkit).join(" ") } : {}),
     ...(kind ? { kind, risk: RISK[kind] } : {}),
     ...(egressArgs.length > 0 ? { egressArgs } : {}),
   };

@@ -1,7 +1,7 @@
 import type { ActionEventT, ActionKind } from "../protocol/index.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { ActionFacts } from "./session-state.js";
-import { words } from "./text.js";
+import { stem, tokens, words } from "./text.js";
 
 // What an action is, when the sender did not say: its kind from the event, else the tool
 // catalog, else the verbs of its name. Egress with unknown externality counts as external
@@ -30,6 +30,43 @@ const CATALOG_WORDS = new Map<string, ActionKind>([
 /** A verb as such or in the third person ("sends"): descriptions say what a tool does. */
 const verbKind = (w: string): ActionKind | undefined => KIND_OF_WORD.get(w) ?? CATALOG_WORDS.get(w);
 const kindOfVerb = (w: string): ActionKind | undefined => verbKind(w) ?? (w.endsWith("s") ? verbKind(w.slice(0, -1)) : undefined);
+
+/**
+ * Words that say how, not what: the read verbs (every tool reads something, so "read the
+ * webpage" says nothing about read_channel_messages) and catalog prose. Verbs of change
+ * stay: "get it approved" is about expense.approve, "send them the difference" about send_money.
+ */
+const HOW_STEMS = new Set([...(KIND_WORDS.find(([k]) => k === "read")?.[1] ?? []), ...CATALOG_WORDS.keys(), "given", "specified", "provided", "current", "list"].map(stem));
+
+const NOUNS = new Set(["admin", "role", "permission", "password", "email", "mail", "message", "sms", "tweet", "shell"]);
+/** Every verb of the table (bar the words that are nouns too): an application is known by its objects alone. */
+const VERB_STEMS = new Set([...KIND_WORDS.flatMap(([, list]) => list).filter((w) => !NOUNS.has(w)), ...HOW_STEMS].map(stem));
+
+/** The nouns of a text: object terms without any verb ("a banking app" is about accounts and transactions, not "send"). */
+export function nounTerms(text: string): Set<string> {
+  const out = tokens(text);
+  for (const t of out) if (VERB_STEMS.has(t)) out.delete(t);
+  return out;
+}
+
+/** The object words of a text (a goal, a tool's name and description): what it is about, not how it acts. */
+export function objectTerms(text: string): Set<string> {
+  const out = tokens(text);
+  for (const t of out) if (HOW_STEMS.has(t)) out.delete(t);
+  return out;
+}
+
+const goalCache = new Map<string, ReadonlySet<string>>();
+/** objectTerms() of a goal, memoised (bounded): goals repeat on every event of a session. */
+export function goalTerms(goal: string): ReadonlySet<string> {
+  let t = goalCache.get(goal);
+  if (!t) {
+    if (goalCache.size > 10_000) goalCache.clear();
+    t = objectTerms(goal);
+    goalCache.set(goal, t);
+  }
+  return t;
+}
 
 /**
  * At run time, fail-safe: the most dangerous kind that any word of the capability's name

@@ -18,10 +18,25 @@ export function normalizeDestination(value: string): string {
 export const looksLikeDestination = (value: string): boolean =>
   EMAIL.test(value.trim()) || IBAN.test(value.replace(/\s/g, "")) || (URL_LIKE.test(value.trim()) && /[a-z]/i.test(value) && value.includes("."));
 
+/** Addresses, links and account numbers written inside free text (a message body, a subject). */
+const EMBEDDED = /[^\s@<>()"',;]+@[^\s@<>()"',;]+\.[a-z]{2,}|\b(?:https?:\/\/)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|app|info|biz|co|uk|de|fr|ru|cn|xyz|site|online|top|me|ly|gl|to)\b(?:\/[^\s"'<>)]*)?|\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/gi;
+const MAX_TEXT_SCANNED = 4096;
+
+export function embeddedDestinations(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.slice(0, MAX_TEXT_SCANNED).matchAll(EMBEDDED)) {
+    const v = m[0].replace(/[.:]+$/, "");
+    if (looksLikeDestination(v)) out.push(normalizeDestination(v));
+    if (out.length >= MAX_DESTINATIONS_PER_EVENT) break;
+  }
+  return out;
+}
+
 function collect(value: unknown, byName: boolean, out: string[], depth: number): void {
   if (depth > 4) return;
   if (typeof value === "string") {
     if (value.length > 0 && value.length <= 512 && (byName || looksLikeDestination(value))) out.push(normalizeDestination(value));
+    else if (value.length > 12) out.push(...embeddedDestinations(value));
   } else if (typeof value === "number" && byName) {
     out.push(String(value));
   } else if (Array.isArray(value)) {

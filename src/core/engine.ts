@@ -17,7 +17,7 @@ import { sequenceScorer } from "./scorers/sequence.js";
 import type { ScoreInput, Signal } from "./scorers/signal.js";
 import { sodScorer } from "./scorers/sod.js";
 import type { ActionFacts, SessionState } from "./session-state.js";
-import { evolve, initialSession, isDuplicate } from "./session-state.js";
+import { evolve, initialSession, isDuplicate, rememberDestinations } from "./session-state.js";
 import type { SodRecord, SodView } from "./sod-ledger.js";
 import { matchSod } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
@@ -113,6 +113,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   if (event.type === "action") {
     verdict = check(session.enforcement, event.action.capability, event.resource?.id);
     ran = verdict.outcome === "allow" && event.outcome !== "denied";
+    if (ran) session = rememberDestinations(session, destinations);
     // A first step held for step-up still counts for separation of duties: if the person
     // steps up, it runs; recording it errs on the side of the checker.
     if (verdict.outcome !== "deny" && event.outcome !== "denied") {

@@ -10,6 +10,7 @@ import { toMillis } from "./time.js";
 export const RECENT_ACTIONS = 32;
 export const SEEN_EVENT_IDS = 128;
 export const TOUCHED_RESOURCES = 64;
+export const SESSION_DESTINATIONS = 64;
 
 export interface RecentAction {
   readonly eventId: string;
@@ -42,6 +43,12 @@ export interface SessionState {
   readonly risk: { score: number; at?: string };
   readonly enforcement: Enforcement;
   readonly seenEventIds: readonly string[];
+  /**
+   * Destinations (recipients, channels, links, accounts) named by actions of this session
+   * that were allowed to run: a later call naming one of them has provenance in the session.
+   * Optional: snapshots written before it existed read as empty.
+   */
+  readonly destinations?: readonly string[];
 }
 
 export function initialSession(event: Pick<AgentEvent, "sessionId" | "agent" | "principal">): SessionState {
@@ -161,6 +168,10 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
     }
   }
 }
+
+/** Remembers the destinations of an action that ran (bounded, oldest forgotten first). */
+export const rememberDestinations = (state: SessionState, destinations: readonly string[]): SessionState =>
+  destinations.length === 0 ? state : { ...state, destinations: addUnique(state.destinations ?? [], destinations, SESSION_DESTINATIONS) };
 
 export const isDuplicate = (state: SessionState | undefined, eventId: string): boolean =>
   state !== undefined && state.seenEventIds.includes(eventId);

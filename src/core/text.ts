@@ -1,21 +1,14 @@
-// Lexical helpers for inferring scope from a goal written in words. Deliberately small:
-// lower-case word tokens, a light suffix stemmer, and stop words that carry no intent.
+import { stemmer } from "stemmer";
+import { eng } from "stopword";
 
-const STOP = new Set(
-  "a an and are as at be by can could do for from get give have i in into is it its me my of on or our please the their them then this to up us we what when where which who will with would you your all any some make let need want help also just now new".split(" "),
-);
+// Lexical helpers for inferring scope from a goal written in words: lower-case word
+// tokens, Porter stems (the maintained `stemmer` package), and stop words that carry no
+// intent (the `stopword` package's English list plus the politeness of requests).
 
-/** Stems "approved", "approving", "approval" and "approves" to one token, "reports" to "report". */
-export function stem(word: string): string {
-  let w = word;
-  for (const suffix of ["ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "als", "al", "ers", "er", "es", "ed", "e", "s", "y"]) {
-    if (w.length - suffix.length >= 4 && w.endsWith(suffix)) {
-      w = w.slice(0, w.length - suffix.length);
-      break;
-    }
-  }
-  return w;
-}
+const STOP = new Set([...eng, ..."please can could would will let need want help also just now new thanks thank hi hey hello".split(" ")]);
+
+/** Porter stem: "approved", "approving" and "approves" become one token, "reports" becomes "report". */
+export const stem = (word: string): string => stemmer(word);
 
 /** Splits identifiers and prose: `getUserInfo`, `send_money`, `expense.approve`, "Pay the bill". */
 export function words(text: string): string[] {
@@ -49,3 +42,4 @@ export function cachedTokens(text: string): ReadonlySet<string> {
   }
   return t;
 }
+

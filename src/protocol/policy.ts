@@ -14,6 +14,8 @@ export type ToolRisk = z.infer<typeof ToolRisk>;
 export const ToolEntry = z.strictObject({
   capability: z.string().min(1),
   description: z.string().optional(),
+  /** The application or server the tool belongs to (e.g. `slack`, `banking`): part of what it is about. */
+  toolkit: z.string().optional(),
   risk: ToolRisk.optional(),
   kind: ActionKind.optional(),
   /** Argument names that carry a destination (recipient, URL, account): checked for provenance. */

@@ -8,8 +8,9 @@ import { action, sessionEnded, sessionStarted, specification } from "../support/
 
 const policy = compilePolicy("version: 1\nscoring:\n  baseline: { minSessions: 2, minActions: 2 }\n");
 const docs = { goal: "Tidy up the project documents", capabilities: ["docs.*", "email.*", "vault.*"] };
+// The routine sessions name bob in their goal, so their sends run and are learned; s3's does not.
 const routineSession = (session: string, t: number): AgentEvent[] => [
-  sessionStarted(t, docs, { session }),
+  sessionStarted(t, { ...docs, goal: "Tidy up the project documents and mail them to bob@example.com" }, { session }),
   action(t + 10, "docs.read", { session, kind: "read" }),
   action(t + 20, "email.send", { session, kind: "egress", resource: { external: true }, args: { to: "bob@example.com" } }),
   sessionEnded(t + 30, { session }),

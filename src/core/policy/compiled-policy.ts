@@ -1,7 +1,7 @@
 import type { ActionMatcher, PolicyFile, RuleEntry, SequenceEntry, SodEntry, Thresholds, ToolEntry } from "../../protocol/index.js";
 import type { BaselineKnobs } from "../baseline.js";
 import { deriveId } from "../ids.js";
-import { tokens } from "../text.js";
+import { nounTerms, objectTerms } from "../action-facts.js";
 import type { Condition } from "./cel.js";
 import { compileCondition } from "./cel.js";
 import { DEFAULT_POLICY_YAML } from "./default-policy.js";
@@ -16,13 +16,14 @@ export const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = {
   "intent.resource_out_of_scope": 0.5,
   "intent.unrelated_capability": 0.35,
   "intent.expired": 0.5,
-  "intent.destination_not_in_goal": 0.3,
+  "intent.destination_not_in_goal": 0.5,
+  "intent.unfamiliar_toolkit": 0.6,
   "sensitivity.above_ceiling": 0.6,
   "sensitivity.unexpected_tag": 0.4,
   "baseline.new_capability": 0.2,
-  "baseline.new_destination": 0.4,
+  "baseline.new_destination": 0.3,
   "baseline.rate_spike": 0.3,
-  "baseline.rare_transition": 0.1,
+  "baseline.rare_transition": 0.05,
   "context.device_noncompliant": 0.55,
   "context.new_geo": 0.3,
   "context.new_ip": 0.1,
@@ -30,7 +31,8 @@ export const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = {
 };
 
 export interface CatalogTool extends ToolEntry {
-  readonly tokens: ReadonlySet<string>;
+  /** The object stems only (what the tool is about): matched against a goal's. */
+  readonly terms: ReadonlySet<string>;
 }
 
 export interface CompiledRule {
@@ -43,6 +45,8 @@ export interface CompiledPolicy {
   readonly version: string;
   readonly source: string;
   readonly tools: ReadonlyMap<string, CatalogTool>;
+  /** Toolkit name → its tools and the object stems of all of them together (what the application is about). */
+  readonly toolkits: ReadonlyMap<string, { readonly tools: readonly string[]; readonly terms: ReadonlySet<string> }>;
   readonly separationOfDuties: readonly SodEntry[];
   readonly sequences: readonly (SequenceEntry & { first: readonly ActionMatcher[]; then: readonly ActionMatcher[] })[];
   readonly rules: readonly CompiledRule[];
@@ -103,12 +107,24 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   }
   if (problems.length > 0) throw new PolicyError(source, problems);
   const tools = new Map<string, CatalogTool>();
-  for (const t of effective.tools ?? []) tools.set(t.capability, { ...t, tokens: tokens(`${t.capability} ${t.description ?? ""}`) });
+  for (const t of effective.tools ?? []) {
+    const text = `${t.capability} ${t.description ?? ""} ${t.toolkit ?? ""}`;
+    tools.set(t.capability, { ...t, terms: objectTerms(text) });
+  }
+  const toolkits = new Map<string, { tools: string[]; terms: Set<string> }>();
+  for (const t of tools.values()) {
+    if (t.toolkit === undefined) continue;
+    let kit = toolkits.get(t.toolkit);
+    if (!kit) toolkits.set(t.toolkit, (kit = { tools: [], terms: new Set() }));
+    kit.tools.push(t.capability);
+    for (const term of nounTerms(`${t.capability} ${t.description ?? ""} ${t.toolkit}`)) kit.terms.add(term);
+  }
   const scoring = effective.scoring ?? {};
   return {
     version: deriveId("pol", [JSON.stringify(effective)]).slice(0, 16),
     source: text === undefined ? "default" : source,
     tools,
+    toolkits,
     separationOfDuties: effective.separationOfDuties ?? [],
     sequences: (effective.sequences ?? []).map((s) => ({ ...s, first: asList(s.first), then: asList(s.then) })),
     rules,

@@ -1,5 +1,5 @@
 import { isMature } from "../baseline.js";
-import { goalMentions } from "../destinations.js";
+import { provenanceOf } from "../provenance.js";
 import { toMillis } from "../time.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { weightOf } from "./signal.js";
@@ -21,9 +21,8 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   if (agentMature && principalMature && !Object.hasOwn(ab.capabilities, capability) && !Object.hasOwn(pb.capabilities, capability)) {
     signals.push({ code: "baseline.new_capability", message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}`, weight: weightOf(input, "baseline.new_capability"), capability });
   }
-  if (principalMature && input.facts?.egress) {
-    const goal = before.intent?.goal ?? "";
-    const unseen = input.destinations.filter((d) => !Object.hasOwn(pb.destinations, d) && !goalMentions(goal, d));
+  if (principalMature && (input.facts?.egress || (input.facts?.kind !== undefined && input.facts.kind !== "read"))) {
+    const unseen = input.destinations.filter((d) => provenanceOf(d, before, pb) === undefined);
     if (unseen.length > 0) {
       signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination"), capability });
     }

@@ -1,7 +1,9 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
 import { goalMentions } from "../destinations.js";
-import { cachedTokens, overlap } from "../text.js";
+import { goalTerms, objectTerms } from "../action-facts.js";
+import { isMature } from "../baseline.js";
+import { overlap } from "../text.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { weightOf } from "./signal.js";
 
@@ -12,6 +14,10 @@ import { weightOf } from "./signal.js";
 // with the goal is unrelated to it. Misses: drift that uses a tool the goal plausibly needs.
 
 const RISK_FACTOR = { low: 0.5, medium: 1, high: 1.4, critical: 1.8 } as const;
+/** How much a read the principal runs routinely counts against the goal. */
+const FAMILIAR_READ = 0.5;
+/** A destination written into a record (a scheduled payment, a channel membership) weighs less than one sent to. */
+const WRITE_DESTINATION = 0.8;
 const KIND_FACTOR: Readonly<Record<string, number>> = { read: 0.5, write: 1, execute: 1.2, egress: 1.3, delete: 1.4, admin: 1.6 };
 
 export function intentScorer(input: ScoreInput): Signal[] {
@@ -45,13 +51,38 @@ export function intentScorer(input: ScoreInput): Signal[] {
         capability,
       });
     }
-  } else if (intent.goal.trim() !== "") {
-    const shared = overlap(cachedTokens(intent.goal), tool?.tokens ?? cachedTokens(capability));
+  } else if (intent.goal.trim() !== "" && !(input.destinations.length > 0 && input.destinations.every((d) => goalMentions(intent.goal, d)))) {
+    // Scope from the goal's words against the tool's: verbs say how, not what, so only
+    // the objects count ("read the webpage" does not make read_channel_messages related).
+    // A call whose every destination the goal names is in scope whatever its verb.
+    const shared = overlap(goalTerms(intent.goal), tool?.terms ?? objectTerms(capability));
     if (shared.length === 0) {
+      // Reads are how an agent gathers context; a read its principal routinely runs is
+      // weak evidence on its own.
+      const familiar = kind === "read" && isMature(input.principalBaseline, policy.baseline) && (input.principalBaseline.capabilities[capability] ?? 0) >= policy.baseline.minSessions;
       signals.push({
         code: "intent.unrelated_capability",
         message: `${capability} shares nothing with the goal`,
-        weight: Math.min(1, weightOf(input, "intent.unrelated_capability") * factor),
+        weight: Math.min(1, weightOf(input, "intent.unrelated_capability") * factor * (familiar ? FAMILIAR_READ : 1)),
+        capability,
+      });
+    }
+  }
+  if (event.type === "action" && kind !== "read" && intent.capabilities === undefined && intent.goal.trim() !== "" && tool?.toolkit !== undefined) {
+    // An application (the catalog's toolkit) that the request does not mention and its
+    // principal has never used: an agent that wanders into it is acting on someone else's
+    // instructions. Abstains in a principal's first session (everything is new to a new
+    // principal), once the application ran in this session, and for reads: a read blocked
+    // on its first legitimate use would never be learned, and every later session would be
+    // blocked with it (measured: with reads, replaying the same sessions with the tasks in
+    // another order blocked 13.6 % of them before any drift).
+    const kit = policy.toolkits.get(tool.toolkit);
+    const pb = input.principalBaseline;
+    if (kit !== undefined && pb.sessions > 1 && overlap(goalTerms(intent.goal), kit.terms).length === 0 && !before.recent.some((a) => kit.tools.includes(a.capability)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c))) {
+      signals.push({
+        code: "intent.unfamiliar_toolkit",
+        message: `${capability} belongs to ${tool.toolkit}, which the goal does not mention and principal ${before.principalId} never used`,
+        weight: weightOf(input, "intent.unfamiliar_toolkit"),
         capability,
       });
     }
@@ -63,13 +94,13 @@ export function intentScorer(input: ScoreInput): Signal[] {
       signals.push({ code: "intent.resource_out_of_scope", message: `${name} is outside the declared resources`, weight: weightOf(input, "intent.resource_out_of_scope"), capability });
     }
   }
-  if (event.type === "action" && input.facts?.external) {
-    const foreign = input.destinations.filter((d) => !goalMentions(intent.goal, d));
-    if (foreign.length > 0 && input.destinations.length > 0) {
+  if (event.type === "action" && input.destinations.length > 0 && (input.facts?.external || (kind !== undefined && kind !== "read"))) {
+    const foreign = input.destinations.filter((d) => !goalMentions(intent.goal, d) && !before.destinations?.includes(d));
+    if (foreign.length > 0) {
       signals.push({
         code: "intent.destination_not_in_goal",
-        message: `destination ${foreign.join(", ")} is not named in the goal`,
-        weight: weightOf(input, "intent.destination_not_in_goal"),
+        message: `destination ${foreign.join(", ")} is named neither in the goal nor earlier in the session`,
+        weight: Math.min(1, weightOf(input, "intent.destination_not_in_goal") * (input.facts?.external ? 1 : WRITE_DESTINATION)),
         capability,
       });
     }

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// `npm run bench:detection`: Vigil's detection figures on the labelled benchmark files
+// (issue 7), as JSON. Every file is replayed through `vigil eval`'s own code with the policy
+// generated from its tool catalog (bench/policies/*.yaml, `vigil policy from-catalog`), on
+// the whole file and on both halves of the split fixed before tuning (bench/split.mjs):
+// `tune` is what the weights were chosen on, `holdout` was never looked at while tuning.
+// Per-attack rows select sessions by the benchmark's `case` field: reporting only, the
+// decision path never reads it.
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Evaluator } from "../dist/app/evaluate.js";
+import { runReplay } from "../dist/cli/commands/replay.js";
+import { benchDir, splitLines } from "./split.mjs";
+
+const root = join(import.meta.dirname, "..");
+const POLICY = { "agentdojo-runs-gpt-4o": "agentdojo", "agentdojo-gt": "agentdojo", injecagent: "injecagent" };
+
+function outcomes(dir) {
+  const map = new Map();
+  for (const line of readFileSync(join(dir, "agentdojo-runs-gpt-4o.sessions.jsonl"), "utf8").split("\n")) {
+    if (line.trim() === "") continue;
+    const o = JSON.parse(line);
+    map.set(o.sessionId, { security: o.security === true ? true : o.security === false ? false : null, injected: o.injected === true });
+  }
+  return map;
+}
+
+async function evaluate(path, policy, sidecar) {
+  const ev = new Evaluator();
+  await runReplay([path], policy, { onCommand: (c) => ev.onCommand(c), onDecision: (d, raw) => ev.onDecision(d, raw) });
+  return ev.report(sidecar);
+}
+
+/** Keeps whole sessions whose started event satisfies `keep`. */
+function sessionsWhere(lines, keep) {
+  const kept = new Set();
+  return lines.filter((line) => {
+    if (line.trim() === "") return false;
+    const e = JSON.parse(line);
+    if (e.type === "session.started" && keep(e)) kept.add(e.sessionId);
+    return kept.has(e.sessionId);
+  });
+}
+
+const figures = (r) => ({
+  sessions: r.sessions,
+  driftCallsBlockedPct: r.calls.driftBlockedPct,
+  alignedCallsBlockedPct: r.calls.alignedBlockedPct,
+  driftSessionsCaughtPct: r.sessionsWithDrift.caughtPct,
+  blockedBeforeFirstDriftPct: r.sessionsWithDrift.blockedBeforeFirstDriftPct,
+  sessionsWithoutDriftBlockedPct: r.sessionsWithoutDrift.blockedPct,
+  ...(r.attack ? { asrWithoutVigilPct: r.attack.asrWithoutVigilPct, residualAsrPct: r.attack.residualAsrPct } : {}),
+});
+
+export async function detectionFigures() {
+  const dir = benchDir();
+  const sidecar = outcomes(dir);
+  const tmp = mkdtempSync(join(tmpdir(), "vigil-detection-"));
+  const rows = [];
+  try {
+    for (const [name, policyName] of Object.entries(POLICY)) {
+      const policy = join(root, "bench", "policies", `${policyName}.yaml`);
+      const lines = readFileSync(join(dir, `${name}.jsonl`), "utf8").split("\n").filter((l) => l.trim() !== "");
+      const { tune, holdout } = splitLines(lines);
+      const parts = { all: lines, tune, holdout };
+      if (name === "agentdojo-runs-gpt-4o") {
+        for (const [part, ls] of Object.entries({ all: lines, tune, holdout })) {
+          parts[`important_instructions/${part}`] = sessionsWhere(ls, (e) => String(e.case).split("/")[2] === "important_instructions");
+        }
+      }
+      for (const [part, ls] of Object.entries(parts)) {
+        const path = join(tmp, `${name}.${part.replace("/", "-")}.jsonl`);
+        writeFileSync(path, `${ls.join("\n")}\n`);
+        const r = await evaluate(path, policy, name === "agentdojo-runs-gpt-4o" ? sidecar : undefined);
+        rows.push({ file: name, part, policy: `bench/policies/${policyName}.yaml`, ...figures(r) });
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await detectionFigures();
+  if (process.argv.includes("--markdown")) {
+    const f = (v) => (v === undefined || v === null ? "–" : `${v.toFixed(2)} %`);
+    console.log("| file | part | sessions | residual attack success (without Vigil) | no-drift sessions blocked | blocked before 1st drift | drift sessions caught | drift calls blocked | aligned calls blocked |");
+    console.log("|---|---|---|---|---|---|---|---|---|");
+    for (const r of rows) console.log(`| ${r.file} | ${r.part} | ${r.sessions} | ${r.residualAsrPct === undefined ? "–" : `${f(r.residualAsrPct)} (${f(r.asrWithoutVigilPct)})`} | ${f(r.sessionsWithoutDriftBlockedPct)} | ${f(r.blockedBeforeFirstDriftPct)} | ${f(r.driftSessionsCaughtPct)} | ${f(r.driftCallsBlockedPct)} | ${f(r.alignedCallsBlockedPct)} |`);
+  } else {
+    console.log(JSON.stringify({ benchmark: "detection", rows }, null, 2));
+  }
+}
