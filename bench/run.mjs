@@ -2,18 +2,19 @@
 // `npm run bench`: performance figures as JSON on stdout. Core replay throughput is
 // measured on the AgentDojo GPT-4o traces (../shared/bench), one core, in memory:
 // decode+validate and the decision pipeline timed separately, median of 5 runs.
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { benchDir } from "./split.mjs";
 import { join } from "node:path";
 import { decodeLine } from "../dist/app/line-decoder.js";
 import { createPipeline } from "../dist/app/pipeline.js";
 import { InMemoryStateStore } from "../dist/app/in-memory-store.js";
 import { compilePolicy } from "../dist/core/index.js";
 
-const root = join(import.meta.dirname, "..");
-const candidates = [process.env.VIGIL_BENCH_DIR, join(root, "..", "shared", "bench"), join(root, "..", "..", "shared", "bench")].filter(Boolean);
-const dir = candidates.find((d) => existsSync(join(d, "agentdojo-runs-gpt-4o.jsonl")));
-if (!dir) {
-  console.error(`bench data not found; set VIGIL_BENCH_DIR (looked in ${candidates.join(", ")})`);
+let dir;
+try {
+  dir = benchDir();
+} catch (e) {
+  console.error(e.message);
   process.exit(2);
 }
 const file = join(dir, "agentdojo-runs-gpt-4o.jsonl");
