@@ -11,6 +11,11 @@ export interface Baseline {
   readonly sessions: number;
   readonly actions: number;
   readonly capabilities: Readonly<Record<string, number>>;
+  /**
+   * Sessions in which each capability was attempted, whether or not it was allowed to run.
+   * Optional: baselines stored before it existed read as empty.
+   */
+  readonly attempted?: Readonly<Record<string, number>>;
   readonly transitions: Readonly<Record<string, number>>;
   readonly destinations: Readonly<Record<string, number>>;
   readonly ips: Readonly<Record<string, number>>;
@@ -62,6 +67,8 @@ export interface Observation {
   readonly newSession: boolean;
   /** False when the action was blocked or denied: it is not learned as normal behaviour. */
   readonly ran: boolean;
+  /** The session's first call of this capability (counted in `attempted`, allowed or not). */
+  readonly firstAttemptInSession?: boolean;
 }
 
 /**
@@ -76,6 +83,7 @@ export function learn(b: Baseline, o: Observation): Baseline {
   if (event.context?.ip) bump(m.ips, event.context.ip, 256);
   if (event.context?.geo) bump(m.geos, event.context.geo, 256);
   if (!m.lastSeen || toMillis(m.lastSeen) < toMillis(event.time)) m.lastSeen = event.time;
+  if (event.type === "action" && o.firstAttemptInSession) bump((m.attempted ??= {}), event.action.capability, 4096);
   if (event.type !== "action" || !o.ran) return b;
   const ms = toMillis(event.time);
   if (Number.isFinite(ms)) {

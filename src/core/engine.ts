@@ -124,11 +124,12 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
       }
     }
   }
-  if (ran || newSession || event.context) {
+  if (ran || newSession || event.context || event.type === "action") {
     const observation = {
       event,
       ran,
       newSession,
+      firstAttemptInSession: event.type === "action" && !before.recent.some((a) => a.capability === event.action.capability),
       destinations,
       previousCapability: before.recent[before.recent.length - 1]?.capability,
       actionsInLastMinute: ran ? session.recent.filter((a) => nowMs - a.ms < 60_000).length : 0,

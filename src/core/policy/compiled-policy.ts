@@ -119,6 +119,14 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     kit.tools.push(t.capability);
     for (const term of nounTerms(`${t.capability} ${t.description ?? ""} ${t.toolkit}`)) kit.terms.add(term);
   }
+  // A noun many applications share ("details", "id", "user") says nothing about which one a
+  // request is about: with enough toolkits to tell (8 or more), nouns found in more than
+  // max(2, an eighth of them) are dropped from every toolkit's terms.
+  if (toolkits.size >= 8) {
+    const df = new Map<string, number>();
+    for (const kit of toolkits.values()) for (const term of kit.terms) df.set(term, (df.get(term) ?? 0) + 1);
+    for (const kit of toolkits.values()) for (const term of kit.terms) if ((df.get(term) ?? 0) > Math.max(2, toolkits.size / 8)) kit.terms.delete(term);
+  }
   const scoring = effective.scoring ?? {};
   return {
     version: deriveId("pol", [JSON.stringify(effective)]).slice(0, 16),

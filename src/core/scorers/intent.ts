@@ -18,6 +18,15 @@ const RISK_FACTOR = { low: 0.5, medium: 1, high: 1.4, critical: 1.8 } as const;
 const FAMILIAR_READ = 0.5;
 /** A destination written into a record (a scheduled payment, a channel membership) weighs less than one sent to. */
 const WRITE_DESTINATION = 0.8;
+/**
+ * Sessions in which a principal's agents tried to read from an application before its
+ * reads stop counting as unfamiliar. A read blocked on its first legitimate use never runs,
+ * so it would never be learned and every later session would be blocked with it; a read
+ * the principal's sessions keep attempting is part of their work.
+ */
+const REPEATED_READS = 3;
+const attemptedSessions = (b: ScoreInput["principalBaseline"], tools: readonly string[]): number =>
+  tools.reduce((n, c) => n + (b.attempted !== undefined && Object.hasOwn(b.attempted, c) ? (b.attempted[c] as number) : 0), 0);
 const KIND_FACTOR: Readonly<Record<string, number>> = { read: 0.5, write: 1, execute: 1.2, egress: 1.3, delete: 1.4, admin: 1.6 };
 
 export function intentScorer(input: ScoreInput): Signal[] {
@@ -68,7 +77,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
       });
     }
   }
-  if (event.type === "action" && kind !== "read" && intent.capabilities === undefined && intent.goal.trim() !== "" && tool?.toolkit !== undefined) {
+  if (event.type === "action" && intent.capabilities === undefined && intent.goal.trim() !== "" && tool?.toolkit !== undefined) {
     // An application (the catalog's toolkit) that the request does not mention and its
     // principal has never used: an agent that wanders into it is acting on someone else's
     // instructions. Abstains in a principal's first session (everything is new to a new
@@ -78,7 +87,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // another order blocked 13.6 % of them before any drift).
     const kit = policy.toolkits.get(tool.toolkit);
     const pb = input.principalBaseline;
-    if (kit !== undefined && pb.sessions > 1 && overlap(goalTerms(intent.goal), kit.terms).length === 0 && !before.recent.some((a) => kit.tools.includes(a.capability)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c))) {
+    if (kit !== undefined && pb.sessions > 1 && overlap(goalTerms(intent.goal), kit.terms).length === 0 && !before.recent.some((a) => kit.tools.includes(a.capability)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, [capability]) < REPEATED_READS)) {
       signals.push({
         code: "intent.unfamiliar_toolkit",
         message: `${capability} belongs to ${tool.toolkit}, which the goal does not mention and principal ${before.principalId} never used`,
