@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { ActionKind, ToolEntry, ToolRisk } from "../protocol/index.js";
-import { leadingVerbKind, words } from "../core/index.js";
+import { KIND_WORDS, leadingVerbKind, words } from "../core/index.js";
 
 // `vigil policy from-catalog`: turns a tool catalog (a JSON list of tools with names,
 // descriptions and parameters, as MCP servers and agent frameworks publish them) into the
@@ -25,6 +25,10 @@ export function kindOf(t: CatalogTool): ActionKind | undefined {
 
 const RISK: Record<ActionKind, ToolRisk> = { read: "low", write: "medium", execute: "high", egress: "high", delete: "high", admin: "critical" };
 
+/** Whatever its verb, a tool that changes credentials or permissions is critical ("update_password"). */
+const CREDENTIAL_WORDS = new Set(KIND_WORDS.find(([k]) => k === "admin")?.[1] ?? []);
+const changesCredentials = (t: CatalogTool, kind: ActionKind | undefined): boolean => kind !== undefined && kind !== "read" && words(t.tool).some((w) => CREDENTIAL_WORDS.has(w));
+
 export function toolEntry(t: CatalogTool): ToolEntry {
   const kind = kindOf(t);
   const egressArgs = (t.parameters ?? []).filter((p) => EGRESS_PARAM.test(p.name) || EGRESS_DESC.test(p.description ?? "")).map((p) => p.name);
@@ -32,7 +36,7 @@ export function toolEntry(t: CatalogTool): ToolEntry {
     capability: t.tool,
     ...(t.description ? { description: t.description.trim() } : {}),
     ...(t.toolkit ? { toolkit: words(t.toolkit).join(" ") } : {}),
-    ...(kind ? { kind, risk: RISK[kind] } : {}),
+    ...(kind ? { kind, risk: changesCredentials(t, kind) ? "critical" : RISK[kind] } : {}),
     ...(egressArgs.length > 0 ? { egressArgs } : {}),
   };
 }

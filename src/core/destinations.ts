@@ -69,3 +69,13 @@ export const goalMentions = (goal: string, destination: string): boolean => {
   const goalWords = new Set(g.split(/[^a-z0-9]+/));
   return names.length > 0 && goalWords.has(names[0] as string);
 };
+
+/** Whether a (normalised) destination is an address by its shape (e-mail, link, account number), not a bare name. */
+export const isAddress = (destination: string): boolean =>
+  EMAIL.test(destination) || IBAN.test(destination.toUpperCase().replace(/\s/g, "")) || (URL_LIKE.test(destination) && destination.includes("."));
+
+/**
+ * How much unexplained destinations weigh: fully when one is an address, half when all are
+ * bare names (a user, a channel), which agents routinely read from lists the events do not carry.
+ */
+export const unexplainedWeight = (destinations: readonly string[]): number => (destinations.some(isAddress) ? 1 : 0.5);

@@ -1,4 +1,5 @@
 import { isMature } from "../baseline.js";
+import { unexplainedWeight } from "../destinations.js";
 import { provenanceOf } from "../provenance.js";
 import { toMillis } from "../time.js";
 import type { ScoreInput, Signal } from "./signal.js";
@@ -24,7 +25,7 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   if (principalMature && (input.facts?.egress || (input.facts?.kind !== undefined && input.facts.kind !== "read"))) {
     const unseen = input.destinations.filter((d) => provenanceOf(d, before, pb) === undefined);
     if (unseen.length > 0) {
-      signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination"), capability });
+      signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination") * unexplainedWeight(unseen), capability });
     }
   }
   if (agentMature) {

@@ -1,6 +1,6 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
-import { goalMentions } from "../destinations.js";
+import { goalMentions, unexplainedWeight } from "../destinations.js";
 import { goalTerms, objectTerms } from "../action-facts.js";
 import { isMature } from "../baseline.js";
 import { overlap } from "../text.js";
@@ -109,7 +109,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
       signals.push({
         code: "intent.destination_not_in_goal",
         message: `destination ${foreign.join(", ")} is named neither in the goal nor earlier in the session`,
-        weight: Math.min(1, weightOf(input, "intent.destination_not_in_goal") * (input.facts?.external ? 1 : WRITE_DESTINATION)),
+        weight: Math.min(1, weightOf(input, "intent.destination_not_in_goal") * (input.facts?.external ? 1 : WRITE_DESTINATION) * unexplainedWeight(foreign)),
         capability,
       });
     }
