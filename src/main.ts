@@ -11,6 +11,7 @@ import { startHttp } from "./adapters/http-server.js";
 import { createKafka } from "./adapters/kafka/client.js";
 import { avroOutput, jsonOutput } from "./adapters/kafka/output.js";
 import { createProcessor } from "./adapters/kafka/processor.js";
+import { openAiJudge } from "./adapters/judge/openai-judge.js";
 import { ensureTopics } from "./adapters/kafka/topics.js";
 import type { Logger } from "./adapters/logger.js";
 import { jsonLogger } from "./adapters/logger.js";
@@ -108,7 +109,9 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 } });
     // Idempotent producer: kafkajs requires unbounded retries for it; a broker outage stalls the batch (and /readyz) until it is back.
     const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
-    const processor = createProcessor({ config, consumer, producer, state, policy: policy.current, ...(schemaClient ? { registry: schemaClient } : {}), encoder, metrics, log });
+    const judge = config.judge ? openAiJudge(config.judge) : undefined;
+    if (judge) log.info("judge enabled for uncertain calls", { url: config.judge?.url, model: judge.name });
+    const processor = createProcessor({ config, consumer, producer, state, policy: policy.current, ...(schemaClient ? { registry: schemaClient } : {}), encoder, metrics, log, ...(judge ? { judge } : {}) });
     sources.reviews = () => state.reviewCount();
     sources.activeSessions = () => processor.activeSessions();
     // Time-to-enforce: enforcement points acknowledge each applied command on vigil.acks.

@@ -44,6 +44,7 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
   });
   const enforce = new client.Histogram({ name: "vigil_time_to_enforce_seconds", help: "From a command's publication to an enforcement point applying it (vigil.acks)", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r });
   const policyRejected = new client.Counter({ name: "vigil_policy_reload_rejected_total", help: "Policy reloads rejected as invalid (the previous policy stays)", registers: r });
+  const judged = new client.Histogram({ name: "vigil_judge_seconds", help: "Questions put to the optional judge, by outcome (drift, aligned, unanswered), and how long each took", labelNames: ["outcome"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: r });
   return {
     eventProcessed: (type, format) => events.inc({ type, format }),
     eventRejected: (reason) => rejected.inc({ reason }),
@@ -65,5 +66,6 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     policyRejected: () => policyRejected.inc(),
     signal: (family, weight) => signals.observe({ scorer: family }, weight),
     timeToEnforce: (seconds) => enforce.observe(Math.max(0, seconds)),
+    judged: (outcome, seconds) => judged.observe({ outcome }, Math.max(0, seconds)),
   };
 }

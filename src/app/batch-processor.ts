@@ -4,6 +4,7 @@ import { matchSod } from "../core/index.js";
 import { BatchStore } from "./batch-store.js";
 import type { Changes, DurableState, ReviewItem, SessionSnapshot } from "./durable-state.js";
 import { createPipeline } from "./pipeline.js";
+import type { PipelineOptions } from "./pipeline.js";
 import type { SessionStatus } from "./session-status.js";
 import { sessionStatus } from "./session-status.js";
 
@@ -39,6 +40,7 @@ export async function processBatch(
   hot: ReadonlyMap<string, SessionSnapshot>,
   partition: number,
   inputs: readonly BatchInput[],
+  judging: Pick<PipelineOptions, "judge" | "onJudged"> = {},
 ): Promise<BatchResult> {
   const events = inputs.filter((i): i is Extract<BatchInput, { ok: true }> => i.ok);
   const sessions = [...new Set(events.map((e) => e.event.sessionId))].filter((id) => !hot.has(id));
@@ -51,7 +53,7 @@ export async function processBatch(
   }
   const loaded = await state.load({ sessions, baselines: [...baselines.values()], sodKeys: [...sodKeys] });
   const store = new BatchStore(partition, hot, loaded);
-  const pipeline = createPipeline({ policy: () => policy, store });
+  const pipeline = createPipeline({ policy: () => policy, store, ...judging });
 
   const commands: Command[] = [];
   const audits: AuditRecord[] = [];
@@ -70,7 +72,7 @@ export async function processBatch(
     store.at(input.offset);
     let out: ReturnType<typeof pipeline.handle>;
     try {
-      out = pipeline.handle(input.event);
+      out = await pipeline.handleAsync(input.event);
     } catch (e) {
       // A defect must not wedge the partition: the event goes to the DLQ, named and counted.
       failed.push({ offset: input.offset, ok: false, reason: "processing_error", error: e instanceof Error ? e.message : String(e) });

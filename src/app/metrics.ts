@@ -16,6 +16,8 @@ export interface Metrics {
   policyRejected(): void;
   signal(family: string, weight: number): void;
   timeToEnforce(seconds: number): void;
+  /** One question put to the optional judge, by outcome (drift, aligned, unanswered). */
+  judged(outcome: string, seconds: number): void;
 }
 
 export const noopMetrics: Metrics = {
@@ -33,4 +35,5 @@ export const noopMetrics: Metrics = {
   policyRejected: () => {},
   signal: () => {},
   timeToEnforce: () => {},
+  judged: () => {},
 };

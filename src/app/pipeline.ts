@@ -1,42 +1,64 @@
 import type { AgentEvent } from "../protocol/index.js";
-import type { CompiledPolicy, StepOutput } from "../core/index.js";
-import { emptyBaseline, step } from "../core/index.js";
+import type { CompiledPolicy, StepInput, StepOutput } from "../core/index.js";
+import { emptyBaseline, needsJudgement, step } from "../core/index.js";
+import type { Judge } from "./judge.js";
+import { questionFor } from "./judge.js";
 import type { StateStore } from "./ports.js";
 
 /** load → evolve → score → decide → save. The same for replay and the live processor. */
 export interface Pipeline {
+  /** Decides one event without a judge. */
   handle(event: AgentEvent): StepOutput;
+  /** Decides one event, first asking the judge when one is configured and the core wants its opinion. */
+  handleAsync(event: AgentEvent): Promise<StepOutput>;
   readonly policy: CompiledPolicy;
 }
 
-export function createPipeline(options: { policy: () => CompiledPolicy; store: StateStore }): Pipeline {
+export interface PipelineOptions {
+  readonly policy: () => CompiledPolicy;
+  readonly store: StateStore;
+  /** Optional second opinion on uncertain calls (off by default). */
+  readonly judge?: Judge;
+  /** Called after every question put to the judge (metrics). */
+  readonly onJudged?: (outcome: "drift" | "aligned" | "unanswered", seconds: number) => void;
+}
+
+export function createPipeline(options: PipelineOptions): Pipeline {
   const { store } = options;
+  const load = (event: AgentEvent): StepInput => ({
+    session: store.session(event.sessionId),
+    // Baselines belong to whoever acts in this event (a session may change agent).
+    agentBaseline: store.baseline("agent", event.agent.id) ?? emptyBaseline(),
+    principalBaseline: store.baseline("principal", event.principal.id) ?? emptyBaseline(),
+    sod: { records: (key) => store.sodRecords(key) },
+  });
+  const decide = (policy: CompiledPolicy, input: StepInput, event: AgentEvent): StepOutput => {
+    const out = step(policy, input, event);
+    if (out.duplicate) return out;
+    store.putSession(out.session);
+    store.putBaseline("agent", event.agent.id, out.agentBaseline);
+    store.putBaseline("principal", event.principal.id, out.principalBaseline);
+    for (const { key, record } of out.sodAppends) store.appendSod(key, record);
+    return out;
+  };
   return {
     get policy() {
       return options.policy();
     },
     handle(event) {
       const policy = options.policy();
-      const session = store.session(event.sessionId);
-      // Baselines belong to whoever acts in this event (a session may change agent).
-      const agentId = event.agent.id;
-      const principalId = event.principal.id;
-      const out = step(
-        policy,
-        {
-          session,
-          agentBaseline: store.baseline("agent", agentId) ?? emptyBaseline(),
-          principalBaseline: store.baseline("principal", principalId) ?? emptyBaseline(),
-          sod: { records: (key) => store.sodRecords(key) },
-        },
-        event,
-      );
-      if (out.duplicate) return out;
-      store.putSession(out.session);
-      store.putBaseline("agent", agentId, out.agentBaseline);
-      store.putBaseline("principal", principalId, out.principalBaseline);
-      for (const { key, record } of out.sodAppends) store.appendSod(key, record);
-      return out;
+      return decide(policy, load(event), event);
+    },
+    async handleAsync(event) {
+      const policy = options.policy();
+      const input = load(event);
+      const judge = options.judge;
+      if (judge === undefined || event.type !== "action" || !needsJudgement(policy, input, event)) return decide(policy, input, event);
+      const started = performance.now();
+      const judgement = await judge.assess(questionFor(policy, input.session, event)).catch(() => undefined);
+      options.onJudged?.(judgement === undefined ? "unanswered" : judgement.drift ? "drift" : "aligned", (performance.now() - started) / 1000);
+      // The store is only touched by this caller, in event order: reloading is not needed.
+      return decide(policy, judgement ? { ...input, judgement } : input, event);
     },
   };
 }

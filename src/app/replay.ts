@@ -41,7 +41,7 @@ export async function replay(lines: AsyncIterable<SourceLine> | Iterable<SourceL
     }
     let out: ReturnType<Pipeline["handle"]>;
     try {
-      out = pipeline.handle(decoded.event);
+      out = await pipeline.handleAsync(decoded.event);
     } catch (e) {
       summary.rejected++;
       const rejection = { file, line, error: `processing error: ${e instanceof Error ? e.message : String(e)}` };

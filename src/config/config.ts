@@ -36,7 +36,25 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_HTTP_HOST: z.string().default("127.0.0.1"),
   VIGIL_HTTP_PORT: int(0, 65535).default(9464),
   VIGIL_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  VIGIL_JUDGE_URL: z.url().optional(),
+  VIGIL_JUDGE_MODEL: z.string().min(1).default("gpt-4o-mini"),
+  VIGIL_JUDGE_API_KEY: z.string().optional(),
+  VIGIL_JUDGE_TIMEOUT_MS: int(100, 120_000).default(5000),
 });
+
+/** The optional judge's settings (off without VIGIL_JUDGE_URL); also read by `vigil replay` and `vigil eval`. */
+export const judgeSettings = (e: Pick<z.infer<typeof ENV_SCHEMA>, "VIGIL_JUDGE_URL" | "VIGIL_JUDGE_MODEL" | "VIGIL_JUDGE_API_KEY" | "VIGIL_JUDGE_TIMEOUT_MS">) =>
+  e.VIGIL_JUDGE_URL ? { url: e.VIGIL_JUDGE_URL, model: e.VIGIL_JUDGE_MODEL, ...(e.VIGIL_JUDGE_API_KEY ? { apiKey: e.VIGIL_JUDGE_API_KEY } : {}), timeoutMs: e.VIGIL_JUDGE_TIMEOUT_MS } : undefined;
+
+export type JudgeSettings = NonNullable<ReturnType<typeof judgeSettings>>;
+
+/** Reads only the VIGIL_JUDGE_* variables (for the offline commands, which need nothing else). */
+export function loadJudgeSettings(env: Readonly<Record<string, string | undefined>>): JudgeSettings | undefined {
+  const picked = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("VIGIL_JUDGE_") && v !== undefined && v !== ""));
+  const parsed = ENV_SCHEMA.pick({ VIGIL_JUDGE_URL: true, VIGIL_JUDGE_MODEL: true, VIGIL_JUDGE_API_KEY: true, VIGIL_JUDGE_TIMEOUT_MS: true }).strict().safeParse(picked);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  return judgeSettings(parsed.data);
+}
 
 export type Config = ReturnType<typeof compile>;
 
@@ -75,6 +93,7 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
     policyPollMs: e.VIGIL_POLICY_POLL_MS,
     http: { host: e.VIGIL_HTTP_HOST, port: e.VIGIL_HTTP_PORT },
     logLevel: e.VIGIL_LOG_LEVEL,
+    judge: judgeSettings(e),
   } as const;
 }
 

@@ -21,6 +21,8 @@ import { evolve, initialSession, isDuplicate, rememberDestinations } from "./ses
 import type { SodRecord, SodView } from "./sod-ledger.js";
 import { matchSod } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
+import type { Judgement } from "./judgement.js";
+import { judgeSignals } from "./judgement.js";
 
 // One event through the whole decision: fold → score → aggregate → transition → command,
 // then learn. Synchronous and deterministic, no clock, no I/O: the caller supplies the
@@ -33,6 +35,8 @@ export interface StepInput {
   readonly agentBaseline: Baseline;
   readonly principalBaseline: Baseline;
   readonly sod: SodView;
+  /** A judge's verdict on this very event, when one was asked (see needsJudgement). */
+  readonly judgement?: Judgement;
 }
 
 export interface DecisionRecord {
@@ -50,6 +54,8 @@ export interface DecisionRecord {
   /** For actions: what an enforcement point applying Vigil's state would answer for this very call. */
   readonly verdict?: Verdict;
   readonly ruleErrors: readonly { ruleId: string; error: string }[];
+  /** The judge's verdict this decision took into account, for the audit trail. */
+  readonly judgement?: Judgement;
 }
 
 export interface StepOutput {
@@ -64,12 +70,18 @@ export interface StepOutput {
 
 const SCORERS = [intentScorer, sensitivityScorer, sequenceScorer, contextScorer, baselineScorer, sodScorer] as const;
 
-export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent): StepOutput {
+interface Assessment {
+  readonly before: SessionState;
+  readonly folded: SessionState;
+  readonly destinations: string[];
+  readonly signals: Signal[];
+  readonly ruleErrors: readonly { ruleId: string; error: string }[];
+  readonly score: number;
+}
+
+/** Fold, facts and scoring: what step() decides on. Pure, and learns nothing. */
+function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): Assessment {
   const before = input.session ?? initialSession(event);
-  const nowMs = toMillis(event.time);
-  if (isDuplicate(input.session, event.eventId)) {
-    return { duplicate: true, session: before, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
-  }
   let facts: ActionFacts | undefined;
   let destinations: string[] = [];
   if (event.type === "action") {
@@ -84,8 +96,30 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   const signals: Signal[] = SCORERS.flatMap((scorer) => scorer(scoreInput));
   const rules = ruleScorer(scoreInput);
   signals.push(...rules.signals);
-
+  if (input.judgement) signals.push(...judgeSignals(policy, event, input.judgement));
   const score = combine(decayedRisk(policy, before.risk, event.time), signals);
+  return { before, folded, destinations, signals, ruleErrors: rules.errors, score };
+}
+
+/**
+ * Whether an event is worth a judge's time: an action, not yet decided by the session's
+ * enforcement, whose risk would land in the uncertain band [judgeAskFrom, step_up).
+ * Pure: the caller asks the judge and passes the verdict to step() as input.judgement.
+ */
+export function needsJudgement(policy: CompiledPolicy, input: StepInput, event: AgentEvent): boolean {
+  if (event.type !== "action" || isDuplicate(input.session, event.eventId) || input.session?.enforcement.revoked) return false;
+  const { judgement: _asked, ...unjudged } = input;
+  const { score } = assess(policy, unjudged, event);
+  return score >= policy.judgeAskFrom && score < policy.thresholds.step_up;
+}
+
+export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent): StepOutput {
+  const nowMs = toMillis(event.time);
+  if (isDuplicate(input.session, event.eventId)) {
+    const before = input.session ?? initialSession(event);
+    return { duplicate: true, session: before, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
+  }
+  const { before, folded, destinations, signals, ruleErrors, score } = assess(policy, input, event);
   let session: SessionState = { ...folded, risk: { score, at: folded.lastEventTime ?? event.time }, counters: { ...folded.counters, alerts: folded.counters.alerts + (signals.length > 0 ? 1 : 0) } };
   const commands: Command[] = [];
   let level: string;
@@ -151,7 +185,8 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     level,
     commandIds: commands.map((c) => c.commandId),
     ...(verdict ? { verdict } : {}),
-    ruleErrors: rules.errors,
+    ruleErrors,
+    ...(input.judgement ? { judgement: input.judgement } : {}),
   };
   return { duplicate: false, session, agentBaseline, principalBaseline, sodAppends, commands, decision };
 }

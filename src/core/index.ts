@@ -1,4 +1,5 @@
-export { step } from "./engine.js";
+export { needsJudgement, step } from "./engine.js";
+export type { Judgement } from "./judgement.js";
 export type { StepInput, StepOutput, DecisionRecord } from "./engine.js";
 export { evolve, initialSession, isDuplicate } from "./session-state.js";
 export type { SessionState, RecentAction, ActionFacts } from "./session-state.js";

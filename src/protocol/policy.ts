@@ -81,6 +81,12 @@ export const Scoring = z.strictObject({
     .optional(),
   workingHours: z.strictObject({ start: z.number().int().min(0).max(23), end: z.number().int().min(1).max(24) }).optional(),
   grants: z.strictObject({ maxTtlSeconds: z.number().int().positive().optional() }).optional(),
+  /**
+   * When a judge is configured (it is off by default): an action whose risk would land in
+   * [askFrom, thresholds.step_up) is put to the judge, whose "drift" verdict adds
+   * `intent.judge_drift` (weight × its confidence). The judge can only add risk.
+   */
+  judge: z.strictObject({ askFrom: z.number().min(0).max(1).optional() }).optional(),
 });
 export type Scoring = z.infer<typeof Scoring>;
 

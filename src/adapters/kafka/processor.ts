@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from "kafkajs
 import type { CompiledPolicy } from "../../core/index.js";
 import type { BatchInput } from "../../app/batch-processor.js";
 import { processBatch } from "../../app/batch-processor.js";
+import type { Judge } from "../../app/judge.js";
 import type { DurableState, SessionSnapshot } from "../../app/durable-state.js";
 import type { Metrics } from "../../app/metrics.js";
 import type { Config } from "../../config/config.js";
@@ -31,6 +32,8 @@ export interface ProcessorDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => number;
+  /** The optional judge for uncertain calls (off unless VIGIL_JUDGE_URL is set). */
+  readonly judge?: Judge;
 }
 
 export interface Processor {
@@ -70,7 +73,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
       const policy = d.policy();
       const startedIn = generation;
       const cache = hot.get(partition) ?? new Map<string, SessionSnapshot>();
-      const result = await processBatch(policy, d.state, cache, partition, inputs);
+      const result = await processBatch(policy, d.state, cache, partition, inputs, d.judge ? { judge: d.judge, onJudged: (outcome, seconds) => d.metrics.judged(outcome, seconds) } : {});
       // Undecodable, invalid and failed events: the original message to the DLQ.
       const byOffset = result.rejected.length > 0 ? new Map(batch.messages.map((m) => [m.offset, m])) : undefined;
       const rejected: RejectedMessage[] = result.rejected.map((r) => {

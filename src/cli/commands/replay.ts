@@ -8,6 +8,8 @@ import { progressBar } from "../../adapters/progress-bar.js";
 import type { SourceLine } from "../../app/line-decoder.js";
 import type { ReplayHooks } from "../../app/replay.js";
 import { loadPolicy } from "../../adapters/policy-file.js";
+import { openAiJudge } from "../../adapters/judge/openai-judge.js";
+import { loadJudgeSettings } from "../../config/config.js";
 
 export interface ReplayOptions {
   files: string[];
@@ -26,7 +28,10 @@ async function* pacedBy(lines: AsyncIterable<SourceLine>, wait: () => Promise<vo
 /** Runs the replay pipeline over files; shared by `replay` and `eval`. */
 export async function runReplay(files: string[], policyPath: string | undefined, hooks: ReplayHooks, wait: () => Promise<void> = async () => {}): Promise<ReplaySummary> {
   const policy = loadPolicy(policyPath);
-  const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore() });
+  // The optional judge: only with VIGIL_JUDGE_URL set (replays that use one are no longer
+  // byte-reproducible: the judge is outside Vigil).
+  const judge = loadJudgeSettings(process.env);
+  const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), ...(judge ? { judge: openAiJudge(judge) } : {}) });
   const bar = progressBar(process.stderr, totalBytes(files), "replay");
   try {
     return await replay(pacedBy(readJsonlFiles(files, (n) => bar.advance(n)), wait), pipeline, hooks);

@@ -18,6 +18,7 @@ export const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = {
   "intent.expired": 0.5,
   "intent.destination_not_in_goal": 0.5,
   "intent.unfamiliar_toolkit": 0.6,
+  "intent.judge_drift": 0.6,
   "sensitivity.above_ceiling": 0.6,
   "sensitivity.unexpected_tag": 0.4,
   "baseline.new_capability": 0.2,
@@ -56,6 +57,8 @@ export interface CompiledPolicy {
   readonly baseline: BaselineKnobs;
   readonly workingHours?: { start: number; end: number };
   readonly maxGrantTtlSeconds: number;
+  /** Risk from which an action is put to the judge, when one is configured (below thresholds.step_up). */
+  readonly judgeAskFrom: number;
 }
 
 const byId = <T extends { id: string }>(base: readonly T[] = [], over: readonly T[] = []): T[] => {
@@ -81,6 +84,7 @@ function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
       weights: { ...base.scoring?.weights, ...file.scoring?.weights },
       baseline: { ...base.scoring?.baseline, ...file.scoring?.baseline },
       grants: { ...base.scoring?.grants, ...file.scoring?.grants },
+      judge: { ...base.scoring?.judge, ...file.scoring?.judge },
     },
   };
 }
@@ -121,11 +125,11 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   }
   // A noun many applications share ("details", "id", "user") says nothing about which one a
   // request is about: with enough toolkits to tell (8 or more), nouns found in more than
-  // max(2, an eighth of them) are dropped from every toolkit's terms.
+  // max(3, an eighth of them) are dropped from every toolkit's terms.
   if (toolkits.size >= 8) {
     const df = new Map<string, number>();
     for (const kit of toolkits.values()) for (const term of kit.terms) df.set(term, (df.get(term) ?? 0) + 1);
-    for (const kit of toolkits.values()) for (const term of kit.terms) if ((df.get(term) ?? 0) > Math.max(2, toolkits.size / 8)) kit.terms.delete(term);
+    for (const kit of toolkits.values()) for (const term of kit.terms) if ((df.get(term) ?? 0) > Math.max(3, toolkits.size / 8)) kit.terms.delete(term);
   }
   const scoring = effective.scoring ?? {};
   return {
@@ -142,5 +146,6 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     baseline: { minSessions: scoring.baseline?.minSessions ?? 5, minActions: scoring.baseline?.minActions ?? 20 },
     ...(scoring.workingHours ? { workingHours: scoring.workingHours } : {}),
     maxGrantTtlSeconds: scoring.grants?.maxTtlSeconds ?? 3600,
+    judgeAskFrom: scoring.judge?.askFrom ?? 0.15,
   };
 }
