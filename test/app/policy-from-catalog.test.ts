@@ -3,6 +3,8 @@ import { parse } from "yaml";
 import { kindOf, policyFromCatalog, toolEntry } from "../../src/app/policy-from-catalog.js";
 import { compilePolicy } from "../../src/core/index.js";
 
+// `vigil policy from-catalog`: kinds, risks, egress arguments and toolkits inferred from a tool catalog.
+
 describe("vigil policy from-catalog", () => {
   it("infers kind, risk and egress arguments from names and descriptions", () => {
     expect(toolEntry({ tool: "send_money", description: "Sends a transaction to the recipient.", parameters: [{ name: "recipient" }, { name: "amount" }] })).toEqual({
@@ -28,5 +30,48 @@ describe("vigil policy from-catalog", () => {
     const policy = compilePolicy(text, "generated.yaml");
     expect(policy.tools.get("send_money")?.egressArgs).toEqual(["recipient"]);
     expect(policy.separationOfDuties.length).toBeGreaterThan(0);
+  });
+
+  describe("toolkit", () => {
+    it("is emitted as the words of the catalog's toolkit name", () => {
+      expect(toolEntry({ tool: "GmailSendEmail", toolkit: "Gmail" }).toolkit).toBe("gmail");
+      expect(toolEntry({ tool: "EpicFHIRManageAppointments", toolkit: "EpicFHIR" }).toolkit).toBe("epic fhir");
+    });
+
+    it("is left out when the catalog gives none", () => expect(toolEntry({ tool: "get_balance" })).not.toHaveProperty("toolkit"));
+
+    it("groups the tools of one application in the compiled policy", () => {
+      const text = policyFromCatalog(
+        [
+          { tool: "GmailSendEmail", toolkit: "Gmail" },
+          { tool: "GmailReadEmail", toolkit: "Gmail" },
+          { tool: "AugustSmartLockUnlockDoor", toolkit: "AugustSmartLock" },
+        ],
+        "tools.json",
+      );
+      const policy = compilePolicy(text, "generated.yaml");
+      expect(policy.toolkits.get("gmail")?.tools).toEqual(["GmailSendEmail", "GmailReadEmail"]);
+      expect(policy.tools.get("AugustSmartLockUnlockDoor")?.toolkit).toBe("august smart lock");
+    });
+  });
+
+  describe("risk of tools that change credentials or permissions", () => {
+    it("a write to a password is critical, not medium", () => expect(toolEntry({ tool: "update_password" })).toMatchObject({ kind: "write", risk: "critical" }));
+
+    it("a change of role is critical", () => expect(toolEntry({ tool: "change_user_role" })).toMatchObject({ kind: "write", risk: "critical" }));
+
+    it("a delete of an admin account is critical, not high", () => expect(toolEntry({ tool: "delete_admin_account" })).toMatchObject({ kind: "delete", risk: "critical" }));
+
+    it("a read of a password hint or of roles stays low", () => {
+      expect(toolEntry({ tool: "get_password_hint" })).toMatchObject({ kind: "read", risk: "low" });
+      expect(toolEntry({ tool: "list_user_roles" })).toMatchObject({ kind: "read", risk: "low" });
+    });
+
+    it("a write without such a word keeps the risk of its kind", () => expect(toolEntry({ tool: "update_profile" })).toMatchObject({ kind: "write", risk: "medium" }));
+
+    // BUG (src/app/policy-from-catalog.ts, changesCredentials): the admin words are matched
+    // unstemmed, so a plural name ("permissions", "roles", "passwords") is missed and
+    // update_permissions stays "medium" although it changes permissions. Flip to `it` when fixed.
+    it.fails("a write to permissions (plural) is critical", () => expect(toolEntry({ tool: "update_permissions" })).toMatchObject({ kind: "write", risk: "critical" }));
   });
 });
