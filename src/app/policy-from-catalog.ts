@@ -27,7 +27,7 @@ const RISK: Record<ActionKind, ToolRisk> = { read: "low", write: "medium", execu
 
 /** Whatever its verb, a tool that changes credentials or permissions is critical ("update_password"). */
 const CREDENTIAL_WORDS = new Set(KIND_WORDS.find(([k]) => k === "admin")?.[1] ?? []);
-const changesCredentials = (t: CatalogTool, kind: ActionKind | undefined): boolean => kind !== undefined && kind !== "read" && words(t.tool).some((w) => CREDENTIAL_WORDS.has(w));
+const changesCredentials = (t: CatalogTool, kind: ActionKind | undefined): boolean => kind !== undefined && kind !== "read" && words(t.tool).some((w) => CREDENTIAL_WORDS.has(w) || (w.endsWith("s") && CREDENTIAL_WORDS.has(w.slice(0, -1))));
 
 export function toolEntry(t: CatalogTool): ToolEntry {
   const kind = kindOf(t);

@@ -17,7 +17,7 @@ import { sequenceScorer } from "./scorers/sequence.js";
 import type { ScoreInput, Signal } from "./scorers/signal.js";
 import { sodScorer } from "./scorers/sod.js";
 import type { ActionFacts, SessionState } from "./session-state.js";
-import { evolve, initialSession, isDuplicate, rememberDestinations } from "./session-state.js";
+import { evolve, initialSession, isDuplicate, rememberRun } from "./session-state.js";
 import type { SodRecord, SodView } from "./sod-ledger.js";
 import { matchSod } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
@@ -68,7 +68,39 @@ export interface StepOutput {
   readonly decision?: DecisionRecord;
 }
 
+/** Distinct findings a session remembers for discounting repeats (bounded). */
+const MAX_FINDINGS = 64;
+
 const SCORERS = [intentScorer, sensitivityScorer, sequenceScorer, contextScorer, baselineScorer, sodScorer] as const;
+
+/**
+ * Repeated evidence is correlated evidence: the third message to a name read from the same
+ * list is not three independent reasons to suspect the session. A weak finding (one that
+ * could not reach step-up on its own, and carries no hard decision) that the session already
+ * raised for the same capability counts half as much each time it recurs. Findings strong
+ * enough to act alone, and hard decisions (rules, SoD, sequences), are never discounted.
+ */
+function discountRepeats(policy: CompiledPolicy, before: SessionState, signals: readonly Signal[]): Signal[] {
+  const seen = before.findings;
+  if (seen === undefined) return [...signals];
+  return signals.map((s) => {
+    const n = s.decision === undefined && s.weight < policy.thresholds.step_up ? (seen[findingKey(s)] ?? 0) : 0;
+    return n > 0 ? { ...s, weight: s.weight * Math.pow(0.5, n) } : s;
+  });
+}
+
+const findingKey = (s: Signal): string => `${s.code}|${s.capability ?? ""}`;
+
+function countFindings(before: SessionState, signals: readonly Signal[]): Readonly<Record<string, number>> {
+  const out: Record<string, number> = { ...before.findings };
+  for (const s of signals) {
+    if (s.decision !== undefined) continue;
+    const k = findingKey(s);
+    if (Object.hasOwn(out, k)) out[k] = (out[k] as number) + 1;
+    else if (Object.keys(out).length < MAX_FINDINGS) out[k] = 1;
+  }
+  return out;
+}
 
 interface Assessment {
   readonly before: SessionState;
@@ -97,8 +129,9 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
   const rules = ruleScorer(scoreInput);
   signals.push(...rules.signals);
   if (input.judgement) signals.push(...judgeSignals(policy, event, input.judgement));
-  const score = combine(decayedRisk(policy, before.risk, event.time), signals);
-  return { before, folded, destinations, signals, ruleErrors: rules.errors, score };
+  const counted = discountRepeats(policy, before, signals);
+  const score = combine(decayedRisk(policy, before.risk, event.time), counted);
+  return { before, folded: { ...folded, ...(counted.length > 0 ? { findings: countFindings(before, signals) } : {}) }, destinations, signals: counted, ruleErrors: rules.errors, score };
 }
 
 /**
@@ -147,7 +180,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   if (event.type === "action") {
     verdict = check(session.enforcement, event.action.capability, event.resource?.id);
     ran = verdict.outcome === "allow" && event.outcome !== "denied";
-    if (ran) session = rememberDestinations(session, destinations);
+    if (ran) session = rememberRun(session, event.action.capability, destinations);
     // A first step held for step-up still counts for separation of duties: if the person
     // steps up, it runs; recording it errs on the side of the checker.
     if (verdict.outcome !== "deny" && event.outcome !== "denied") {

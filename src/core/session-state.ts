@@ -49,6 +49,10 @@ export interface SessionState {
    * Optional: snapshots written before it existed read as empty.
    */
   readonly destinations?: readonly string[];
+  /** Capabilities that ran in this session (allowed by Vigil and not denied where they ran), bounded. Optional like the above. */
+  readonly ran?: readonly string[];
+  /** How often each weighted finding (code and capability) was raised in this session: repeats count less. Optional like the above. */
+  readonly findings?: Readonly<Record<string, number>>;
 }
 
 export function initialSession(event: Pick<AgentEvent, "sessionId" | "agent" | "principal">): SessionState {
@@ -169,9 +173,12 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
   }
 }
 
-/** Remembers the destinations of an action that ran (bounded, oldest forgotten first). */
-export const rememberDestinations = (state: SessionState, destinations: readonly string[]): SessionState =>
-  destinations.length === 0 ? state : { ...state, destinations: addUnique(state.destinations ?? [], destinations, SESSION_DESTINATIONS) };
+/** Remembers an action that ran: its capability and its destinations (bounded, oldest forgotten first). */
+export const rememberRun = (state: SessionState, capability: string, destinations: readonly string[]): SessionState => ({
+  ...state,
+  ran: addUnique(state.ran ?? [], [capability], SESSION_DESTINATIONS),
+  ...(destinations.length > 0 ? { destinations: addUnique(state.destinations ?? [], destinations, SESSION_DESTINATIONS) } : {}),
+});
 
 export const isDuplicate = (state: SessionState | undefined, eventId: string): boolean =>
   state !== undefined && state.seenEventIds.includes(eventId);

@@ -69,9 +69,7 @@ describe("vigil policy from-catalog", () => {
 
     it("a write without such a word keeps the risk of its kind", () => expect(toolEntry({ tool: "update_profile" })).toMatchObject({ kind: "write", risk: "medium" }));
 
-    // BUG (src/app/policy-from-catalog.ts, changesCredentials): the admin words are matched
-    // unstemmed, so a plural name ("permissions", "roles", "passwords") is missed and
-    // update_permissions stays "medium" although it changes permissions. Flip to `it` when fixed.
-    it.fails("a write to permissions (plural) is critical", () => expect(toolEntry({ tool: "update_permissions" })).toMatchObject({ kind: "write", risk: "critical" }));
+    // Plurals name the same thing ("permissions", "roles").
+    it("a write to permissions (plural) is critical", () => expect(toolEntry({ tool: "update_permissions" })).toMatchObject({ kind: "write", risk: "critical" }));
   });
 });

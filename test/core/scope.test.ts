@@ -191,12 +191,8 @@ tools:
         expect(codes).not.toContain("intent.unfamiliar_toolkit");
       }));
 
-  // BUG (src/core/scorers/intent.ts): the scorer abstains once the application was
-  // *attempted* earlier in the session (`before.recent` holds every action, run or not),
-  // while its comment and the spec say "once the application ran in this session". A first
-  // call into the application that the enforcement point denied silences the signal for
-  // every later call into it. Flip to `it` when fixed.
-  it.fails("still fires after an earlier call into the application was denied and never ran", () =>
+  // Only a call that ran makes the application part of the session: a denied first call does not silence the signal.
+  it("still fires after an earlier call into the application was denied and never ran", () =>
     spec
       .given(...calendarHistory, now(), action(100_005, "get_lock_status", { session: "s", kind: "read", outcome: "denied" }))
       .when(call("unlock_door", "write", undefined, 100_020))

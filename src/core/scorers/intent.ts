@@ -87,7 +87,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // another order blocked 13.6 % of them before any drift).
     const kit = policy.toolkits.get(tool.toolkit);
     const pb = input.principalBaseline;
-    if (kit !== undefined && pb.sessions > 1 && overlap(goalTerms(intent.goal), kit.terms).length === 0 && !before.recent.some((a) => kit.tools.includes(a.capability)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, [capability]) < REPEATED_READS)) {
+    if (kit !== undefined && pb.sessions > 1 && overlap(goalTerms(intent.goal), kit.terms).length === 0 && !(before.ran ?? []).some((c) => kit.tools.includes(c)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, [capability]) < REPEATED_READS)) {
       signals.push({
         code: "intent.unfamiliar_toolkit",
         message: `${capability} belongs to ${tool.toolkit}, which the goal does not mention and principal ${before.principalId} never used`,
