@@ -57,7 +57,7 @@ export function objectTerms(text: string): Set<string> {
 }
 
 const goalCache = new Map<string, ReadonlySet<string>>();
-/** objectTerms() of a goal, memoised (bounded): goals repeat on every event of a session. */
+/** objectTerms() memoised (bounded): goals repeat on every event of a session, capabilities on every call. */
 export function goalTerms(goal: string): ReadonlySet<string> {
   let t = goalCache.get(goal);
   if (!t) {
@@ -68,13 +68,18 @@ export function goalTerms(goal: string): ReadonlySet<string> {
   return t;
 }
 
+const inferred = new Map<string, ActionKind | undefined>();
 /**
  * At run time, fail-safe: the most dangerous kind that any word of the capability's name
  * names exactly (plurals are nouns here: `read_channel_messages` reads).
  */
 export function inferKind(capability: string): ActionKind | undefined {
+  if (inferred.has(capability)) return inferred.get(capability);
   const named = new Set(words(capability).map((w) => KIND_OF_WORD.get(w)));
-  return KIND_WORDS.find(([kind]) => named.has(kind))?.[0];
+  const kind = KIND_WORDS.find(([k]) => named.has(k))?.[0];
+  if (inferred.size > 10_000) inferred.clear();
+  inferred.set(capability, kind);
+  return kind;
 }
 
 /** For a catalog entry a person reviews: the kind of the first word that is a known verb ("GmailReadEmail" reads). */

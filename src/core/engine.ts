@@ -131,7 +131,7 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
   if (input.judgement) signals.push(...judgeSignals(policy, event, input.judgement));
   const counted = discountRepeats(policy, before, signals);
   const score = combine(decayedRisk(policy, before.risk, event.time), counted);
-  return { before, folded: { ...folded, ...(counted.length > 0 ? { findings: countFindings(before, signals) } : {}) }, destinations, signals: counted, ruleErrors: rules.errors, score };
+  return { before, folded, destinations, signals: counted, ruleErrors: rules.errors, score };
 }
 
 /**
@@ -153,7 +153,12 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     return { duplicate: true, session: before, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
   }
   const { before, folded, destinations, signals, ruleErrors, score } = assess(policy, input, event);
-  let session: SessionState = { ...folded, risk: { score, at: folded.lastEventTime ?? event.time }, counters: { ...folded.counters, alerts: folded.counters.alerts + (signals.length > 0 ? 1 : 0) } };
+  let session: SessionState = {
+    ...folded,
+    risk: { score, at: folded.lastEventTime ?? event.time },
+    counters: { ...folded.counters, alerts: folded.counters.alerts + (signals.length > 0 ? 1 : 0) },
+    ...(signals.some((s) => s.decision === undefined) ? { findings: countFindings(before, signals) } : {}),
+  };
   const commands: Command[] = [];
   let level: string;
   if (event.type === "grant.requested") {

@@ -1,7 +1,7 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
 import { goalMentions, unexplainedWeight } from "../destinations.js";
-import { goalTerms, objectTerms } from "../action-facts.js";
+import { goalTerms } from "../action-facts.js";
 import { isMature } from "../baseline.js";
 import { overlap } from "../text.js";
 import type { ScoreInput, Signal } from "./signal.js";
@@ -64,7 +64,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // Scope from the goal's words against the tool's: verbs say how, not what, so only
     // the objects count ("read the webpage" does not make read_channel_messages related).
     // A call whose every destination the goal names is in scope whatever its verb.
-    const shared = overlap(goalTerms(intent.goal), tool?.terms ?? objectTerms(capability));
+    const shared = overlap(goalTerms(intent.goal), tool?.terms ?? goalTerms(capability));
     if (shared.length === 0) {
       // Reads are how an agent gathers context; a read its principal routinely runs is
       // weak evidence on its own.
