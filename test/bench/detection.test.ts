@@ -23,18 +23,18 @@ interface Row {
 }
 
 const PINNED: Row[] = [
-  { file: "agentdojo-runs-gpt-4o", part: "all", sessions: 3947, driftCallsBlockedPct: 67.15, alignedCallsBlockedPct: 15.24, driftSessionsCaughtPct: 66.72, blockedBeforeFirstDriftPct: 0.3, sessionsWithoutDriftBlockedPct: 10.55, asrWithoutVigilPct: 33.98, residualAsrPct: 12.06 },
-  { file: "agentdojo-runs-gpt-4o", part: "tune", sessions: 3044, driftCallsBlockedPct: 66.19, alignedCallsBlockedPct: 15.88, driftSessionsCaughtPct: 65.83, blockedBeforeFirstDriftPct: 0.29, sessionsWithoutDriftBlockedPct: 11.67, asrWithoutVigilPct: 34.1, residualAsrPct: 12.63 },
-  { file: "agentdojo-runs-gpt-4o", part: "holdout", sessions: 903, driftCallsBlockedPct: 73.65, alignedCallsBlockedPct: 13.93, driftSessionsCaughtPct: 74.19, blockedBeforeFirstDriftPct: 0.32, sessionsWithoutDriftBlockedPct: 7.25, asrWithoutVigilPct: 33.6, residualAsrPct: 8.54 },
-  { file: "agentdojo-runs-gpt-4o", part: "important_instructions/all", sessions: 389, driftCallsBlockedPct: 65.63, alignedCallsBlockedPct: 21.26, driftSessionsCaughtPct: 65.7, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 6.59, asrWithoutVigilPct: 52.19, residualAsrPct: 18.25 },
-  { file: "agentdojo-runs-gpt-4o", part: "important_instructions/tune", sessions: 300, driftCallsBlockedPct: 64.75, alignedCallsBlockedPct: 22.46, driftSessionsCaughtPct: 64.88, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 9.09, asrWithoutVigilPct: 54.33, residualAsrPct: 19.67 },
-  { file: "agentdojo-runs-gpt-4o", part: "important_instructions/holdout", sessions: 89, driftCallsBlockedPct: 72.88, alignedCallsBlockedPct: 18.91, driftSessionsCaughtPct: 74.36, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 4, asrWithoutVigilPct: 44.94, residualAsrPct: 12.36 },
-  { file: "agentdojo-gt", part: "all", sessions: 426, driftCallsBlockedPct: 49.65, alignedCallsBlockedPct: 34.88, driftSessionsCaughtPct: 48.51, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 21.05 },
-  { file: "agentdojo-gt", part: "tune", sessions: 330, driftCallsBlockedPct: 50.83, alignedCallsBlockedPct: 34.89, driftSessionsCaughtPct: 50, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 25 },
-  { file: "agentdojo-gt", part: "holdout", sessions: 96, driftCallsBlockedPct: 47.5, alignedCallsBlockedPct: 39.25, driftSessionsCaughtPct: 46.99, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 30.77 },
-  { file: "injecagent", part: "all", sessions: 1071, driftCallsBlockedPct: 56.01, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 34.06, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0 },
-  { file: "injecagent", part: "tune", sessions: 693, driftCallsBlockedPct: 56.87, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 34.6, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0 },
-  { file: "injecagent", part: "holdout", sessions: 378, driftCallsBlockedPct: 56.03, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 35.48, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0 },
+  { file: "agentdojo-runs-gpt-4o", part: "all", sessions: 3947, driftCallsBlockedPct: 69.29, alignedCallsBlockedPct: 14.31, driftSessionsCaughtPct: 70.07, blockedBeforeFirstDriftPct: 0.22, sessionsWithoutDriftBlockedPct: 7.9, asrWithoutVigilPct: 33.98, residualAsrPct: 10.85 },
+  { file: "agentdojo-runs-gpt-4o", part: "tune", sessions: 3044, driftCallsBlockedPct: 68.33, alignedCallsBlockedPct: 14.8, driftSessionsCaughtPct: 69.22, blockedBeforeFirstDriftPct: 0.19, sessionsWithoutDriftBlockedPct: 9.29, asrWithoutVigilPct: 34.1, residualAsrPct: 11.4 },
+  { file: "agentdojo-runs-gpt-4o", part: "holdout", sessions: 903, driftCallsBlockedPct: 73.65, alignedCallsBlockedPct: 13.38, driftSessionsCaughtPct: 74.19, blockedBeforeFirstDriftPct: 1.29, sessionsWithoutDriftBlockedPct: 4.05, asrWithoutVigilPct: 33.6, residualAsrPct: 8.54 },
+  { file: "agentdojo-runs-gpt-4o", part: "important_instructions/all", sessions: 389, driftCallsBlockedPct: 69.38, alignedCallsBlockedPct: 21.26, driftSessionsCaughtPct: 69.57, blockedBeforeFirstDriftPct: 0.48, sessionsWithoutDriftBlockedPct: 6.04, asrWithoutVigilPct: 52.19, residualAsrPct: 16.2 },
+  { file: "agentdojo-runs-gpt-4o", part: "important_instructions/tune", sessions: 300, driftCallsBlockedPct: 69.35, alignedCallsBlockedPct: 22.46, driftSessionsCaughtPct: 69.64, blockedBeforeFirstDriftPct: 0.6, sessionsWithoutDriftBlockedPct: 8.33, asrWithoutVigilPct: 54.33, residualAsrPct: 17 },
+  { file: "agentdojo-runs-gpt-4o", part: "important_instructions/holdout", sessions: 89, driftCallsBlockedPct: 72.88, alignedCallsBlockedPct: 19.36, driftSessionsCaughtPct: 74.36, blockedBeforeFirstDriftPct: 7.69, sessionsWithoutDriftBlockedPct: 2, asrWithoutVigilPct: 44.94, residualAsrPct: 12.36 },
+  { file: "agentdojo-gt", part: "all", sessions: 426, driftCallsBlockedPct: 51.77, alignedCallsBlockedPct: 34.43, driftSessionsCaughtPct: 51.49, blockedBeforeFirstDriftPct: 0.54, sessionsWithoutDriftBlockedPct: 15.79 },
+  { file: "agentdojo-gt", part: "tune", sessions: 330, driftCallsBlockedPct: 53.21, alignedCallsBlockedPct: 34.35, driftSessionsCaughtPct: 53.15, blockedBeforeFirstDriftPct: 0.7, sessionsWithoutDriftBlockedPct: 20.45 },
+  { file: "agentdojo-gt", part: "holdout", sessions: 96, driftCallsBlockedPct: 47.5, alignedCallsBlockedPct: 38.83, driftSessionsCaughtPct: 46.99, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 23.08 },
+  { file: "injecagent", part: "all", sessions: 1071, driftCallsBlockedPct: 95.81, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 93.64, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0 },
+  { file: "injecagent", part: "tune", sessions: 693, driftCallsBlockedPct: 96.52, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 94.72, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0 },
+  { file: "injecagent", part: "holdout", sessions: 378, driftCallsBlockedPct: 96.28, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 94.35, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0 },
 ];
 
 /** Lower is better for these; higher is better for the others. */
