@@ -1,7 +1,7 @@
 import type { ActionEventT, ActionKind } from "../protocol/index.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { ActionFacts } from "./session-state.js";
-import { stem, tokens, words } from "./text.js";
+import { memoise, stem, tokens, words } from "./text.js";
 
 // What an action is, when the sender did not say: its kind from the event, else the tool
 // catalog, else the verbs of its name. Egress with unknown externality counts as external
@@ -56,31 +56,17 @@ export function objectTerms(text: string): Set<string> {
   return out;
 }
 
-const goalCache = new Map<string, ReadonlySet<string>>();
-/** objectTerms() memoised (bounded): goals repeat on every event of a session, capabilities on every call. */
-export function goalTerms(goal: string): ReadonlySet<string> {
-  let t = goalCache.get(goal);
-  if (!t) {
-    if (goalCache.size > 10_000) goalCache.clear();
-    t = objectTerms(goal);
-    goalCache.set(goal, t);
-  }
-  return t;
-}
+/** objectTerms(), memoised: goals repeat on every event of a session, capabilities on every call. */
+export const goalTerms: (text: string) => ReadonlySet<string> = memoise(objectTerms);
 
-const inferred = new Map<string, ActionKind | undefined>();
 /**
  * At run time, fail-safe: the most dangerous kind that any word of the capability's name
- * names exactly (plurals are nouns here: `read_channel_messages` reads).
+ * names exactly (plurals are nouns here: `read_channel_messages` reads). Memoised.
  */
-export function inferKind(capability: string): ActionKind | undefined {
-  if (inferred.has(capability)) return inferred.get(capability);
+export const inferKind: (capability: string) => ActionKind | undefined = memoise((capability) => {
   const named = new Set(words(capability).map((w) => KIND_OF_WORD.get(w)));
-  const kind = KIND_WORDS.find(([k]) => named.has(k))?.[0];
-  if (inferred.size > 10_000) inferred.clear();
-  inferred.set(capability, kind);
-  return kind;
-}
+  return KIND_WORDS.find(([kind]) => named.has(kind))?.[0];
+});
 
 /** For a catalog entry a person reviews: the kind of the first word that is a known verb ("GmailReadEmail" reads). */
 export function leadingVerbKind(text: string): ActionKind | undefined {

@@ -32,15 +32,20 @@ export function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): string[
   return shared;
 }
 
-const cache = new Map<string, ReadonlySet<string>>();
-/** tokens() with a bounded memo: goals repeat on every event of a session. */
-export function cachedTokens(text: string): ReadonlySet<string> {
-  let t = cache.get(text);
-  if (!t) {
-    if (cache.size > 10_000) cache.clear();
-    t = tokens(text);
-    cache.set(text, t);
-  }
-  return t;
+/**
+ * A pure function of a string, memoised in a bounded map (cleared when full): goals and
+ * capability names repeat on every event. Results are shared: callers must not mutate them.
+ */
+export function memoise<T>(fn: (text: string) => T, max = 10_000): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text) => {
+    if (cache.has(text)) return cache.get(text) as T;
+    if (cache.size >= max) cache.clear();
+    const value = fn(text);
+    cache.set(text, value);
+    return value;
+  };
 }
 
+/** tokens(), memoised. */
+export const cachedTokens: (text: string) => ReadonlySet<string> = memoise(tokens);
