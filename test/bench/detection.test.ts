@@ -1,6 +1,12 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { policyFromCatalog } from "../../src/app/policy-from-catalog.js";
+import type { CatalogTool } from "../../src/app/policy-from-catalog.js";
 // @ts-expect-error: plain ESM bench script without types
 import { detectionFigures } from "../../bench/detection.mjs";
+// @ts-expect-error: plain ESM bench script without types
+import { benchDir } from "../../bench/split.mjs";
 
 // Regression test for issue 7: the detection figures on the public benchmark files and on
 // the held-out split (bench/split.mjs) may only get better. Each figure is pinned at the
@@ -40,6 +46,19 @@ const PINNED: Row[] = [
 /** Lower is better for these; higher is better for the others. */
 const LOWER_IS_BETTER = new Set(["alignedCallsBlockedPct", "blockedBeforeFirstDriftPct", "sessionsWithoutDriftBlockedPct", "residualAsrPct"]);
 const HIGHER_IS_BETTER = new Set(["driftCallsBlockedPct", "driftSessionsCaughtPct"]);
+
+describe("the policies behind the figures", () => {
+  // The rule of issue 7: each policy is the unedited output of the generic catalog step.
+  for (const name of ["agentdojo", "injecagent"]) {
+    it(`bench/policies/${name}.yaml is exactly what \`vigil policy from-catalog\` makes of ${name}-tools.json`, () => {
+      const committed = readFileSync(join(import.meta.dirname, "..", "..", "bench", "policies", `${name}.yaml`), "utf8");
+      const source = /from-catalog (\S+)`/.exec(committed)?.[1] ?? "";
+      expect(source.endsWith(`${name}-tools.json`)).toBe(true);
+      const tools = JSON.parse(readFileSync(join(benchDir() as string, `${name}-tools.json`), "utf8")) as CatalogTool[];
+      expect(policyFromCatalog(tools, source)).toBe(committed);
+    });
+  }
+});
 
 describe("detection figures on the benchmark files (issue 7)", async () => {
   const rows: (Row & { policy: string })[] = await detectionFigures();
