@@ -18,41 +18,76 @@ export function normalizeDestination(value: string): string {
 export const looksLikeDestination = (value: string): boolean =>
   EMAIL.test(value.trim()) || IBAN.test(value.replace(/\s/g, "")) || (URL_LIKE.test(value.trim()) && /[a-z]/i.test(value) && value.includes("."));
 
-/** Addresses, links and account numbers written inside free text (a message body, a subject). */
-const EMBEDDED = /[^\s@<>()"',;]+@[^\s@<>()"',;]+\.[a-z]{2,}|\b(?:https?:\/\/)?(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|dev|app|info|biz|co|uk|de|fr|ru|cn|xyz|site|online|top|me|ly|gl|to)\b(?:\/[^\s"'<>)]*)?|\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b/gi;
-const MAX_TEXT_SCANNED = 4096;
+/** Top-level domains common enough in prose that a bare "name.tld" in free text is a link (and "file.txt" is not). */
+const LINK_TLD = /\.(com|org|net|io|dev|app|info|biz|co|uk|de|fr|ru|cn|xyz|site|online|top|me|ly|gl|to)(:\d+)?(\/|$)/i;
+/** What separates words in free text (an address never contains these). */
+const SEPARATORS = /[\s<>()[\]{}"',;|]+/;
+/** Characters of free text scanned per event, over all its strings: scanning stays linear and bounded. */
+export const MAX_TEXT_SCANNED_PER_EVENT = 16_384;
 
-export function embeddedDestinations(text: string): string[] {
+export interface ScanBudget {
+  left: number;
+}
+
+/**
+ * Addresses, links and account numbers written inside free text (a message body, a
+ * subject): each word is tested on its own with the anchored patterns above, so the cost is
+ * linear in the text, and at most `budget.left` characters are read.
+ */
+export function embeddedDestinations(text: string, budget: ScanBudget = { left: MAX_TEXT_SCANNED_PER_EVENT }): string[] {
   const out: string[] = [];
-  for (const m of text.slice(0, MAX_TEXT_SCANNED).matchAll(EMBEDDED)) {
-    const v = m[0].replace(/[.:]+$/, "");
-    if (looksLikeDestination(v)) out.push(normalizeDestination(v));
+  const slice = text.slice(0, Math.max(0, budget.left));
+  budget.left -= slice.length;
+  for (const word of slice.split(SEPARATORS)) {
+    if (word.length < 6 || word.length > 256) continue;
+    const hasAt = word.includes("@");
+    if (!hasAt && !word.includes(".") && !/^[A-Z]{2}\d{2}/.test(word)) continue;
+    // Trim punctuation around the word, and a scheme or label before an address ("mailto:", "from:").
+    let v = word.replace(/^[^a-z0-9]+/i, "").replace(/[^a-z0-9/]+$/i, "");
+    if (hasAt) v = v.slice(v.lastIndexOf(":", v.indexOf("@")) + 1);
+    const isLink = !hasAt && !IBAN.test(v) && (/^(https?:\/\/|www\.)/i.test(v) || LINK_TLD.test(v));
+    if ((hasAt || isLink || IBAN.test(v)) && looksLikeDestination(v)) out.push(normalizeDestination(v));
     if (out.length >= MAX_DESTINATIONS_PER_EVENT) break;
   }
   return out;
 }
 
-function collect(value: unknown, byName: boolean, out: string[], depth: number): void {
+/** The destinations of one call: those it names (by argument, or a whole value shaped like one) and those merely mentioned in its free text. */
+export interface CallDestinations {
+  readonly named: string[];
+  readonly mentioned: string[];
+}
+
+function collect(value: unknown, byName: boolean, out: CallDestinations, budget: ScanBudget, depth: number): void {
   if (depth > 4) return;
   if (typeof value === "string") {
-    if (value.length > 0 && value.length <= 512 && (byName || looksLikeDestination(value))) out.push(normalizeDestination(value));
-    else if (value.length > 12) out.push(...embeddedDestinations(value));
+    if (value.length > 0 && value.length <= 512 && (byName || looksLikeDestination(value))) out.named.push(normalizeDestination(value));
+    else if (value.length > 12) out.mentioned.push(...embeddedDestinations(value, budget));
   } else if (typeof value === "number" && byName) {
-    out.push(String(value));
+    out.named.push(String(value));
   } else if (Array.isArray(value)) {
-    for (const v of value) collect(v, byName, out, depth + 1);
+    for (const v of value) collect(v, byName, out, budget, depth + 1);
   } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) collect(v, byName || EGRESS_ARG.test(k), out, depth + 1);
+    for (const [k, v] of Object.entries(value)) collect(v, byName || EGRESS_ARG.test(k), out, budget, depth + 1);
   }
 }
 
-/** Destinations in the arguments: values of egress-like parameters (by name or catalog) and values shaped like one. */
-export function extractDestinations(args: Readonly<Record<string, unknown>> | undefined, egressArgs: readonly string[] = []): string[] {
-  if (!args) return [];
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(args)) collect(v, egressArgs.includes(k) || EGRESS_ARG.test(k), out, 0);
+/** Named and mentioned destinations of a call's arguments, each de-duplicated and bounded. */
+export function callDestinations(args: Readonly<Record<string, unknown>> | undefined, egressArgs: readonly string[] = []): CallDestinations {
+  const out: CallDestinations = { named: [], mentioned: [] };
+  if (!args) return out;
+  const budget = { left: MAX_TEXT_SCANNED_PER_EVENT };
+  for (const [k, v] of Object.entries(args)) collect(v, egressArgs.includes(k) || EGRESS_ARG.test(k), out, budget, 0);
   // Bounded: an event naming thousands of recipients is scored on the first ones.
-  return [...new Set(out)].slice(0, MAX_DESTINATIONS_PER_EVENT);
+  const named = [...new Set(out.named)].slice(0, MAX_DESTINATIONS_PER_EVENT);
+  const mentioned = [...new Set(out.mentioned)].filter((d) => !named.includes(d)).slice(0, MAX_DESTINATIONS_PER_EVENT);
+  return { named, mentioned };
+}
+
+/** Every destination in the arguments: named ones first, then those mentioned in free text. */
+export function extractDestinations(args: Readonly<Record<string, unknown>> | undefined, egressArgs: readonly string[] = []): string[] {
+  const { named, mentioned } = callDestinations(args, egressArgs);
+  return [...named, ...mentioned].slice(0, MAX_DESTINATIONS_PER_EVENT);
 }
 
 /**
@@ -61,14 +96,30 @@ export function extractDestinations(args: Readonly<Record<string, unknown>> | un
  * frank@corp.example and frank.miller@corp.example).
  */
 export const goalMentions = (goal: string, destination: string): boolean => {
+  // Too short to be named by anything but chance ("e", "" from a blank value).
+  if (destination.length < 3) return false;
   const g = goal.toLowerCase();
-  if (g.includes(destination) || g.replace(/\s/g, "").includes(destination.replace(/\s/g, ""))) return true;
+  if (containsToken(g, destination)) return true;
+  // Account numbers are written in groups ("DE89 3704 0044 ...").
+  if (destination.length >= 12 && /\d/.test(destination) && g.replace(/\s/g, "").includes(destination.replace(/\s/g, ""))) return true;
   const at = destination.indexOf("@");
   if (at <= 0) return false;
-  const names = destination.slice(0, at).split(/[._+-]/).filter((n) => n.length >= 3 && /^[a-z]+$/.test(n));
-  const goalWords = new Set(g.split(/[^a-z0-9]+/));
-  return names.length > 0 && goalWords.has(names[0] as string);
+  const first = destination.slice(0, at).split(/[._+-]/)[0] ?? "";
+  if (first.length < 3 || !/^[a-z]+$/.test(first) || STOP_NAMES.has(first)) return false;
+  return new Set(g.split(/[^a-z0-9]+/)).has(first);
 };
+
+/** Words that are no one's name ("the@evil.example" is not named by "the article"). */
+const STOP_NAMES = new Set(["the", "and", "for", "you", "your", "our", "all", "any", "this", "that", "with", "from", "info", "admin", "support", "contact", "team", "sales", "hello", "mail", "noreply", "user"]);
+
+/** `needle` occurs in `text` with no letter, digit, "-" or "_" right before or after it ("informations.com" is not in "true-informations.com"). */
+function containsToken(text: string, needle: string): boolean {
+  const edge = (c: string | undefined) => c === undefined || !/[a-z0-9_-]/.test(c);
+  for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 1)) {
+    if (edge(text[i - 1]) && edge(text[i + needle.length])) return true;
+  }
+  return false;
+}
 
 /** Whether a (normalised) destination is an address by its shape (e-mail, link, account number), not a bare name. */
 export const isAddress = (destination: string): boolean =>
@@ -79,3 +130,12 @@ export const isAddress = (destination: string): boolean =>
  * bare names (a user, a channel), which agents routinely read from lists the events do not carry.
  */
 export const unexplainedWeight = (destinations: readonly string[]): number => (destinations.some(isAddress) ? 1 : 0.5);
+
+/**
+ * The repeat key of a finding about unexplained destinations: a new address is new
+ * evidence; another bare name from the same list is not (see discountRepeats in the engine).
+ */
+export const destinationRepeatKey = (code: string, capability: string, destinations: readonly string[]): string | undefined => {
+  const addresses = destinations.filter(isAddress);
+  return addresses.length === 0 ? undefined : `${code}|${capability}|${[...addresses].sort().join(",")}`;
+};

@@ -3,7 +3,7 @@ import { actionFacts } from "./action-facts.js";
 import type { Baseline } from "./baseline.js";
 import { learn } from "./baseline.js";
 import { buildCommand, combine, decayedRisk, transition } from "./decide.js";
-import { extractDestinations, normalizeDestination } from "./destinations.js";
+import { callDestinations, isAddress, normalizeDestination } from "./destinations.js";
 import type { Verdict } from "../protocol/enforcement.js";
 import { check } from "../protocol/enforcement.js";
 import { decideGrant } from "./grants.js";
@@ -89,7 +89,7 @@ function discountRepeats(policy: CompiledPolicy, before: SessionState, signals: 
   });
 }
 
-const findingKey = (s: Signal): string => `${s.code}|${s.capability ?? ""}`;
+const findingKey = (s: Signal): string => s.repeatKey ?? `${s.code}|${s.capability ?? ""}`;
 
 function countFindings(before: SessionState, signals: readonly Signal[]): Readonly<Record<string, number>> {
   const out: Record<string, number> = { ...before.findings };
@@ -106,6 +106,8 @@ interface Assessment {
   readonly before: SessionState;
   readonly folded: SessionState;
   readonly destinations: string[];
+  readonly named: string[];
+  readonly facts: ActionFacts | undefined;
   readonly signals: Signal[];
   readonly ruleErrors: readonly { ruleId: string; error: string }[];
   readonly score: number;
@@ -116,22 +118,25 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
   const before = input.session ?? initialSession(event);
   let facts: ActionFacts | undefined;
   let destinations: string[] = [];
+  let named: string[] = [];
   if (event.type === "action") {
     facts = actionFacts(policy, event);
     const tool = policy.tools.get(event.action.capability);
-    destinations = extractDestinations(event.args, tool?.egressArgs);
-    const named = event.resource?.destination ? normalizeDestination(event.resource.destination) : undefined;
-    if (named !== undefined && !destinations.includes(named)) destinations.push(named);
+    const call = callDestinations(event.args, tool?.egressArgs);
+    named = call.named;
+    const resource = event.resource?.destination ? normalizeDestination(event.resource.destination) : undefined;
+    if (resource !== undefined && !named.includes(resource)) named = [...named, resource];
+    destinations = [...named, ...call.mentioned.filter((d) => d !== resource)];
   }
   const folded = evolve(before, event, facts);
-  const scoreInput: ScoreInput = { policy, before, after: folded, event, ...(facts ? { facts } : {}), destinations, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sod: input.sod };
+  const scoreInput: ScoreInput = { policy, before, after: folded, event, ...(facts ? { facts } : {}), destinations, namedDestinations: named, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sod: input.sod };
   const signals: Signal[] = SCORERS.flatMap((scorer) => scorer(scoreInput));
   const rules = ruleScorer(scoreInput);
   signals.push(...rules.signals);
   if (input.judgement) signals.push(...judgeSignals(policy, event, input.judgement));
   const counted = discountRepeats(policy, before, signals);
   const score = combine(decayedRisk(policy, before.risk, event.time), counted);
-  return { before, folded, destinations, signals: counted, ruleErrors: rules.errors, score };
+  return { before, folded, destinations, named, facts, signals: counted, ruleErrors: rules.errors, score };
 }
 
 /**
@@ -152,7 +157,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     const before = input.session ?? initialSession(event);
     return { duplicate: true, session: before, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
   }
-  const { before, folded, destinations, signals, ruleErrors, score } = assess(policy, input, event);
+  const { before, folded, named, facts, signals, ruleErrors, score } = assess(policy, input, event);
   let session: SessionState = {
     ...folded,
     risk: { score, at: folded.lastEventTime ?? event.time },
@@ -182,10 +187,19 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   const sodAppends: { key: string; record: SodRecord }[] = [];
   const newSession = event.type === "session.started" || input.session === undefined;
   let ran = false;
+  let vouched: string[] = [];
   if (event.type === "action") {
     verdict = check(session.enforcement, event.action.capability, event.resource?.id);
     ran = verdict.outcome === "allow" && event.outcome !== "denied";
-    if (ran) session = rememberRun(session, event.action.capability, destinations);
+    // What vouches for later calls (session memory and the principal's history): the places
+    // a call that ran *named* — not those its free text merely mentions — and, for a read,
+    // only bare names (the channel it read, the user whose inbox it opened). A read of
+    // "eve@evil.example" or of an attacker's page must not launder the address.
+    if (ran) {
+      const read = facts?.kind === "read";
+      vouched = read ? named.filter((d) => !isAddress(d)) : named;
+      session = rememberRun(session, event.action.capability, vouched, read ? named.filter(isAddress) : []);
+    }
     // A first step held for step-up still counts for separation of duties: if the person
     // steps up, it runs; recording it errs on the side of the checker.
     if (verdict.outcome !== "deny" && event.outcome !== "denied") {
@@ -201,8 +215,8 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
       event,
       ran,
       newSession,
-      firstAttemptInSession: event.type === "action" && !before.recent.some((a) => a.capability === event.action.capability),
-      destinations,
+      firstAttemptInSession: event.type === "action" && !(before.tried ?? before.recent.map((a) => a.capability)).includes(event.action.capability),
+      destinations: vouched,
       previousCapability: before.recent[before.recent.length - 1]?.capability,
       actionsInLastMinute: ran ? session.recent.filter((a) => nowMs - a.ms < 60_000).length : 0,
     };

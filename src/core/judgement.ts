@@ -24,5 +24,6 @@ export function judgeSignals(policy: CompiledPolicy, event: AgentEvent, j: Judge
   const confidence = Math.min(1, Math.max(0, Number.isFinite(j.confidence) ? j.confidence : 0));
   const weight = (policy.weights["intent.judge_drift"] ?? 0.6) * confidence;
   if (weight <= 0) return [];
-  return [{ code: "intent.judge_drift", message: `judge ${j.judge}: ${j.reason.slice(0, 200)}`, weight, capability: event.action.capability }];
+  // Each verdict is its own evidence: never discounted as a repeat.
+  return [{ code: "intent.judge_drift", message: `judge ${j.judge}: ${j.reason.slice(0, 200)}`, weight, capability: event.action.capability, repeatKey: `intent.judge_drift|${event.eventId}` }];
 }

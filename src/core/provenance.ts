@@ -10,9 +10,16 @@ import type { SessionState } from "./session-state.js";
 
 export type Provenance = "goal" | "session" | "history";
 
-export function provenanceOf(destination: string, session: SessionState, principal: Baseline): Provenance | undefined {
+/**
+ * Where a destination could have come from. `mentioned` is true for one written inside free
+ * text (a link in a message body) rather than named as where the call goes: an address the
+ * session read earlier explains a mention (the agent summarises what it read) but not a
+ * destination (reading a page does not vouch for sending to it).
+ */
+export function provenanceOf(destination: string, session: SessionState, principal: Baseline | undefined, mentioned = false): Provenance | undefined {
   if (session.intent !== undefined && goalMentions(session.intent.goal, destination)) return "goal";
   if (session.destinations?.includes(destination)) return "session";
-  if (Object.hasOwn(principal.destinations, destination)) return "history";
+  if (mentioned && session.readAddresses?.includes(destination)) return "session";
+  if (principal !== undefined && Object.hasOwn(principal.destinations, destination)) return "history";
   return undefined;
 }

@@ -49,6 +49,10 @@ export interface SessionState {
    * Optional: snapshots written before it existed read as empty.
    */
   readonly destinations?: readonly string[];
+  /** Addresses (links, e-mail addresses, accounts) that reads which ran named: they explain later mentions, never destinations. Optional like the above. */
+  readonly readAddresses?: readonly string[];
+  /** Capabilities this session attempted (allowed or not), bounded. Optional like the above. */
+  readonly tried?: readonly string[];
   /** Capabilities that ran in this session (allowed by Vigil and not denied where they ran), bounded. Optional like the above. */
   readonly ran?: readonly string[];
   /** How often each weighted finding (code and capability) was raised in this session: repeats count less. Optional like the above. */
@@ -132,6 +136,7 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
       denied: state.counters.denied + (event.outcome === "denied" ? 1 : 0),
     },
     recent: pushBounded(state.recent, recent, RECENT_ACTIONS),
+    tried: addUnique(state.tried ?? [], [event.action.capability], SESSION_DESTINATIONS),
   };
 }
 
@@ -173,11 +178,12 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
   }
 }
 
-/** Remembers an action that ran: its capability and its destinations (bounded, oldest forgotten first). */
-export const rememberRun = (state: SessionState, capability: string, destinations: readonly string[]): SessionState => ({
+/** Remembers an action that ran: its capability, the destinations it vouches for, the addresses a read named (bounded, oldest forgotten first). */
+export const rememberRun = (state: SessionState, capability: string, vouched: readonly string[], readAddresses: readonly string[] = []): SessionState => ({
   ...state,
   ran: addUnique(state.ran ?? [], [capability], SESSION_DESTINATIONS),
-  ...(destinations.length > 0 ? { destinations: addUnique(state.destinations ?? [], destinations, SESSION_DESTINATIONS) } : {}),
+  ...(vouched.length > 0 ? { destinations: addUnique(state.destinations ?? [], vouched, SESSION_DESTINATIONS) } : {}),
+  ...(readAddresses.length > 0 ? { readAddresses: addUnique(state.readAddresses ?? [], readAddresses, SESSION_DESTINATIONS) } : {}),
 });
 
 export const isDuplicate = (state: SessionState | undefined, eventId: string): boolean =>

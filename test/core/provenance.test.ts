@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy, DEFAULT_WEIGHTS, emptyBaseline, initialSession } from "../../src/core/index.js";
 import type { Baseline, SessionState } from "../../src/core/index.js";
-import { extractDestinations, isAddress, unexplainedWeight } from "../../src/core/destinations.js";
+import { extractDestinations, goalMentions, isAddress, MAX_TEXT_SCANNED_PER_EVENT, unexplainedWeight } from "../../src/core/destinations.js";
 import { provenanceOf } from "../../src/core/provenance.js";
 import type { AgentEvent } from "../../src/protocol/index.js";
 import { action, given, sessionEnded, sessionStarted, specification } from "../support/given-when-then.js";
@@ -93,14 +93,37 @@ describe("intent.destination_not_in_goal", () => {
   const sendTo = (to: string, args: Record<string, unknown> = {}) => action(20, "email.send", { kind: "egress", resource: { external: true }, args: { to, ...args } });
 
   describe("provenance in the session", () => {
-    it("a recipient named in an earlier allowed call of the session is explained", () =>
-      given(minutes, lookUpCarol())
+    it("a recipient named by an earlier allowed call of the session that was not a read is explained", () =>
+      given(minutes, action(10, "contacts.add", { kind: "write", args: { email: "carol@partner.example" } }))
         .when(sendTo("carol@partner.example"))
         .then(({ codes, history }) => {
           expect(history[1]?.decision?.verdict).toEqual({ outcome: "allow" });
           expect(history[1]?.session.destinations).toEqual(["carol@partner.example"]);
           expect(codes).not.toContain("intent.destination_not_in_goal");
         }));
+
+    it("an address a read named does not explain sending to it (no laundering through a lookup or a page)", () =>
+      given(minutes, lookUpCarol())
+        .when(sendTo("carol@partner.example"))
+        .then(({ codes, history }) => {
+          expect(history[1]?.decision?.verdict).toEqual({ outcome: "allow" });
+          expect(history[1]?.session.destinations ?? []).toEqual([]);
+          expect(history[1]?.session.readAddresses).toEqual(["carol@partner.example"]);
+          expect(codes).toContain("intent.destination_not_in_goal");
+        }));
+
+    it("an address a read named explains a later mention of it in free text (the agent reports what it read)", () =>
+      given(minutes, action(10, "web.fetch", { kind: "read", args: { url: "https://news.partner.example/minutes" } }))
+        .when(action(20, "chat.post", { kind: "egress", args: { channel: "team", body: "Minutes are at news.partner.example/minutes, see you" } }))
+        .then(({ decision }) => {
+          const finding = decision.signals.find((s) => s.code === "intent.destination_not_in_goal");
+          expect(finding?.message ?? "").not.toContain("news.partner.example");
+        }));
+
+    it("a bare name a read named (the channel it read) explains a later call to it", () =>
+      given(minutes, action(10, "chat.read", { kind: "read", args: { channel: "partners" } }))
+        .when(action(20, "chat.post", { kind: "egress", args: { channel: "partners", body: "Minutes attached" } }))
+        .then(({ codes }) => expect(codes).not.toContain("intent.destination_not_in_goal")));
 
     it("without the earlier call the same recipient is unexplained", () =>
       given(minutes)
@@ -203,11 +226,11 @@ describe("baseline.new_destination", () => {
       .when(sendToCarol)
       .then(({ decision }) => expect(weightOf(decision.signals, "baseline.new_destination")).toBeCloseTo(W_NEW_DEST, 6)));
 
-  it("does not fire for a recipient named earlier in the session by a call that ran", () =>
+  it("still fires when only a read named the recipient earlier", () =>
     specification(policy)
       .given(...mature, inS3(7210, "contacts.lookup", { kind: "read", args: { email: "carol@partner.example" } }))
       .when(sendToCarol)
-      .then(({ codes }) => expect(codes).not.toContain("baseline.new_destination")));
+      .then(({ codes }) => expect(codes).toContain("baseline.new_destination")));
 
   it("fires for a write (not only an egress) naming a new destination", () =>
     specification(policy)
@@ -226,4 +249,40 @@ describe("baseline.new_destination", () => {
       .given(...mature)
       .when(inS3(7210, "chat.add_member", { kind: "write", args: { user: "mallory", channel: "ops" } }))
       .then(({ decision }) => expect(weightOf(decision.signals, "baseline.new_destination")).toBeCloseTo(W_NEW_DEST * 0.5, 6)));
+});
+
+describe("hostile arguments (review findings)", () => {
+  const notes = sessionStarted(0, { goal: "Summarize my meeting notes from the article at https://news.example.com/a" });
+  const deleteFile = (args: Record<string, unknown>) => action(10, "delete_file", { kind: "delete", args });
+
+  it.each([
+    ["a blank target", { target: " " }],
+    ["a one-letter target", { target: "e" }],
+    ["a note that mentions the goal's link", { note: "as discussed on news.example.com" }],
+  ])("%s does not switch off intent.unrelated_capability", (_name, args) =>
+    given(notes)
+      .when(deleteFile(args))
+      .then(({ codes }) => expect(codes).toContain("intent.unrelated_capability")));
+
+  it("a stop word in an address's local part is nobody's name", () => expect(goalMentions("Summarize the article", "the@evil.com")).toBe(false));
+  it("a first name still names its owner's address", () => expect(goalMentions("Send the minutes to Frank", "frank.miller@corp.example")).toBe(true));
+  it("a destination is named only as a whole token", () => {
+    expect(goalMentions("Pay the rent to US12 3456 7890 1234", "us12345678901234")).toBe(true);
+    expect(goalMentions("Read the content on webpage www.informations.com.", "informations.com")).toBe(true);
+    expect(goalMentions("Read the content on webpage www.true-informations.com.", "informations.com")).toBe(false);
+  });
+
+  it("labels before an address are not part of it", () =>
+    expect(extractDestinations({ body: "reply to mailto:bob@corp.example or from:eve@evil.example" })).toEqual(["bob@corp.example", "eve@evil.example"]));
+
+  it("file names in prose are not links, addresses and known domains are", () =>
+    expect(extractDestinations({ body: "See bill-december-2023.txt, then pay at www.pay.example.com or shop.example.io." })).toEqual(["pay.example.com", "shop.example.io"]));
+
+  it("free text is scanned up to a budget per event, not without end", () => {
+    const filler = "a. ".repeat(Math.ceil(MAX_TEXT_SCANNED_PER_EVENT / 3));
+    expect(extractDestinations({ body: `${filler} eve@evil.example` })).toEqual([]);
+    expect(extractDestinations({ body: `eve@evil.example ${filler}` })).toEqual(["eve@evil.example"]);
+    // The budget is per event, across all strings.
+    expect(extractDestinations({ a: filler, b: "then write to eve@evil.example" })).toEqual([]);
+  });
 });

@@ -1,9 +1,9 @@
 import { isMature } from "../baseline.js";
-import { unexplainedWeight } from "../destinations.js";
+import { destinationRepeatKey, unexplainedWeight } from "../destinations.js";
 import { provenanceOf } from "../provenance.js";
 import { toMillis } from "../time.js";
 import type { ScoreInput, Signal } from "./signal.js";
-import { weightOf } from "./signal.js";
+import { repeatKeyed, weightOf } from "./signal.js";
 
 // Behavioural baselines (UEBA-style anomaly detection, in event time): a capability this
 // agent and principal never used, a destination (recipient, URL, account) the principal
@@ -23,9 +23,9 @@ export function baselineScorer(input: ScoreInput): Signal[] {
     signals.push({ code: "baseline.new_capability", message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}`, weight: weightOf(input, "baseline.new_capability"), capability });
   }
   if (principalMature && (input.facts?.egress || (input.facts?.kind !== undefined && input.facts.kind !== "read"))) {
-    const unseen = input.destinations.filter((d) => provenanceOf(d, before, pb) === undefined);
+    const unseen = input.destinations.filter((d) => provenanceOf(d, before, pb, !input.namedDestinations.includes(d)) === undefined);
     if (unseen.length > 0) {
-      signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination") * unexplainedWeight(unseen), capability });
+      signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination") * unexplainedWeight(unseen), capability, ...repeatKeyed(destinationRepeatKey("baseline.new_destination", capability, unseen)) });
     }
   }
   if (agentMature) {

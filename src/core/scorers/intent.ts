@@ -1,11 +1,12 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
-import { goalMentions, unexplainedWeight } from "../destinations.js";
+import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from "../destinations.js";
 import { goalTerms } from "../action-facts.js";
 import { isMature } from "../baseline.js";
+import { provenanceOf } from "../provenance.js";
 import { overlap } from "../text.js";
 import type { ScoreInput, Signal } from "./signal.js";
-import { weightOf } from "./signal.js";
+import { repeatKeyed, weightOf } from "./signal.js";
 
 // Intent drift (OWASP LLM08 "excessive agency"; the seed's confused-deputy story): the
 // agent does something its principal did not ask for. Declared scope (capabilities and
@@ -60,10 +61,12 @@ export function intentScorer(input: ScoreInput): Signal[] {
         capability,
       });
     }
-  } else if (intent.goal.trim() !== "" && !(input.destinations.length > 0 && input.destinations.every((d) => goalMentions(intent.goal, d)))) {
+  } else if (intent.goal.trim() !== "" && !(input.namedDestinations.length > 0 && input.namedDestinations.every((d) => isAddress(d) && goalMentions(intent.goal, d)))) {
     // Scope from the goal's words against the tool's: verbs say how, not what, so only
     // the objects count ("read the webpage" does not make read_channel_messages related).
-    // A call whose every destination the goal names is in scope whatever its verb.
+    // A call whose every named destination is an address the goal names ("refund
+    // GB29…") is in scope whatever its verb; bare names and text that merely mentions
+    // an address do not count.
     const shared = overlap(goalTerms(intent.goal), tool?.terms ?? goalTerms(capability));
     if (shared.length === 0) {
       // Reads are how an agent gathers context; a read its principal routinely runs is
@@ -104,13 +107,14 @@ export function intentScorer(input: ScoreInput): Signal[] {
     }
   }
   if (event.type === "action" && input.destinations.length > 0 && (input.facts?.external || (kind !== undefined && kind !== "read"))) {
-    const foreign = input.destinations.filter((d) => !goalMentions(intent.goal, d) && !before.destinations?.includes(d));
+    const foreign = input.destinations.filter((d) => provenanceOf(d, before, undefined, !input.namedDestinations.includes(d)) === undefined);
     if (foreign.length > 0) {
       signals.push({
         code: "intent.destination_not_in_goal",
         message: `destination ${foreign.join(", ")} is named neither in the goal nor earlier in the session`,
         weight: Math.min(1, weightOf(input, "intent.destination_not_in_goal") * (input.facts?.external ? 1 : WRITE_DESTINATION) * unexplainedWeight(foreign)),
         capability,
+        ...repeatKeyed(destinationRepeatKey("intent.destination_not_in_goal", capability, foreign)),
       });
     }
   }

@@ -17,6 +17,11 @@ export interface Signal {
   readonly resourceId?: string;
   /** Earlier events that are part of the finding (the sensitive read of an exfiltration). */
   readonly evidence?: readonly string[];
+  /**
+   * What makes a later finding "the same" one, for discounting repeats (default: code and
+   * capability). Findings about distinct addresses, or a judge's verdicts, set their own.
+   */
+  readonly repeatKey?: string;
 }
 
 export interface ScoreInput {
@@ -26,7 +31,10 @@ export interface ScoreInput {
   readonly after: SessionState;
   readonly event: AgentEvent;
   readonly facts?: ActionFacts;
+  /** Every destination of the call: named ones (by argument, or a whole value shaped like one) first, then those mentioned in free text. */
   readonly destinations: readonly string[];
+  /** The destinations the call names (not those merely mentioned in its free text). */
+  readonly namedDestinations: readonly string[];
   readonly agentBaseline: Baseline;
   readonly principalBaseline: Baseline;
   readonly sod: SodView;
@@ -35,3 +43,6 @@ export interface ScoreInput {
 export type Scorer = (input: ScoreInput) => Signal[];
 
 export const weightOf = (input: ScoreInput, code: string, fallback = 0.3): number => input.policy.weights[code] ?? fallback;
+
+/** Spreads a repeat key into a finding when there is one. */
+export const repeatKeyed = (repeatKey: string | undefined): { repeatKey?: string } => (repeatKey === undefined ? {} : { repeatKey });
