@@ -259,10 +259,11 @@ describe("hostile arguments (review findings)", () => {
     ["a blank target", { target: " " }],
     ["a one-letter target", { target: "e" }],
     ["a note that mentions the goal's link", { note: "as discussed on news.example.com" }],
-  ])("%s does not switch off intent.unrelated_capability", (_name, args) =>
+  ])("%s does not switch off intent.unrelated_capability", (_name, args) => {
     given(notes)
       .when(deleteFile(args))
-      .then(({ codes }) => expect(codes).toContain("intent.unrelated_capability")));
+      .then(({ codes }) => expect(codes).toContain("intent.unrelated_capability"));
+  });
 
   it("a stop word in an address's local part is nobody's name", () => expect(goalMentions("Summarize the article", "the@evil.com")).toBe(false));
   it("a first name still names its owner's address", () => expect(goalMentions("Send the minutes to Frank", "frank.miller@corp.example")).toBe(true));
