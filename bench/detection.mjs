@@ -54,6 +54,8 @@ const figures = (r) => ({
 });
 
 export async function detectionFigures() {
+  // The figures are Vigil's own: an optional judge configured in the environment is not asked.
+  for (const key of Object.keys(process.env)) if (key.startsWith("VIGIL_JUDGE_")) delete process.env[key];
   const dir = benchDir();
   const sidecar = outcomes(dir);
   const tmp = mkdtempSync(join(tmpdir(), "vigil-detection-"));

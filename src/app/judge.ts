@@ -37,3 +37,13 @@ export function questionFor(policy: CompiledPolicy, session: SessionState | unde
     earlierCalls: (session?.recent ?? []).map((a) => a.capability),
   };
 }
+
+/**
+ * A judge that stops asking once `budgetMs` have passed (it then answers nothing at once):
+ * a batch waits for its judge in event order, so a slow or dead judge must not hold a
+ * partition past the consumer's session timeout. One is made per batch.
+ */
+export function withBudget(judge: Judge, budgetMs: number, now: () => number = () => performance.now()): Judge {
+  const deadline = now() + budgetMs;
+  return { name: judge.name, assess: async (q) => (now() >= deadline ? undefined : judge.assess(q)) };
+}

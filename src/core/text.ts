@@ -11,10 +11,14 @@ const STOP = new Set([...eng, ..."please can could would will let need want help
 export const stem = (word: string): string => stemmer(word);
 
 /** Splits identifiers and prose: `getUserInfo`, `send_money`, `expense.approve`, "Pay the bill". */
+/** Characters of a text that are split into words: goals and descriptions longer than this are judged on their start. */
+export const MAX_TEXT_WORDS = 4096;
+
 export function words(text: string): string[] {
   return text
+    .slice(0, MAX_TEXT_WORDS)
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .replace(/([A-Z])([A-Z][a-z])/g, "$1 $2")
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((w) => w.length > 1);
@@ -36,7 +40,7 @@ export function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): string[
  * A pure function of a string, memoised in a bounded map (cleared when full): goals and
  * capability names repeat on every event. Results are shared: callers must not mutate them.
  */
-export function memoise<T>(fn: (text: string) => T, max = 10_000): (text: string) => T {
+export function memoise<T>(fn: (text: string) => T, max = 2_000): (text: string) => T {
   const cache = new Map<string, T>();
   return (text) => {
     if (cache.has(text)) return cache.get(text) as T;

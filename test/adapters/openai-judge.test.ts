@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAiJudge } from "../../src/adapters/judge/openai-judge.js";
 import type { JudgeQuestion } from "../../src/app/judge.js";
+import { withBudget } from "../../src/app/judge.js";
 import { createPipeline } from "../../src/app/pipeline.js";
 import { InMemoryStateStore } from "../../src/app/in-memory-store.js";
 import { compilePolicy } from "../../src/core/index.js";
@@ -97,8 +98,38 @@ describe("openAiJudge", () => {
     expect(Date.now() - started).toBeLessThan(1400);
   });
 
+  it("returns no answer for an answer longer than any verdict (a model that will not stop)", async () => {
+    reply = (_b, _q, res) => json(res, 200, completion(`{"drift": true, "confidence": 1, "reason": "x"}${" ".repeat(100_000)}`));
+    expect(await openAiJudge({ url, model: "m", timeoutMs: 2000 }).assess(question)).toBeUndefined();
+  });
+
+  it("sends the start of long arguments, marked as cut", async () => {
+    seen.length = 0;
+    reply = (_b, _q, res) => json(res, 200, completion('{"drift": false, "confidence": 0.5, "reason": "ok"}'));
+    await openAiJudge({ url, model: "m", timeoutMs: 2000 }).assess({ ...question, args: { body: "x".repeat(50_000) } });
+    const user = JSON.parse((seen[0]?.body.messages as { content: string }[])[1]?.content ?? "{}") as { untrusted_arguments: unknown };
+    expect(typeof user.untrusted_arguments).toBe("string");
+    expect(String(user.untrusted_arguments)).toContain("(truncated)");
+    expect(String(user.untrusted_arguments).length).toBeLessThan(5000);
+  });
+
   it("returns no answer when nothing listens", async () => {
     expect(await openAiJudge({ url: "http://127.0.0.1:9/v1", model: "m", timeoutMs: 1000 }).assess(question)).toBeUndefined();
+  });
+});
+
+describe("withBudget", () => {
+  it("asks while the batch's budget lasts, then answers nothing without asking", async () => {
+    let clock = 0;
+    let asked = 0;
+    const inner = { name: "inner", assess: async () => (asked++, { judge: "inner", drift: true, confidence: 1, reason: "r" }) };
+    const judge = withBudget(inner, 100, () => clock);
+    expect((await judge.assess(question))?.drift).toBe(true);
+    clock = 99;
+    expect(await judge.assess(question)).toBeDefined();
+    clock = 100;
+    expect(await judge.assess(question)).toBeUndefined();
+    expect(asked).toBe(2);
   });
 });
 

@@ -3,6 +3,7 @@ import type { CompiledPolicy } from "../../core/index.js";
 import type { BatchInput } from "../../app/batch-processor.js";
 import { processBatch } from "../../app/batch-processor.js";
 import type { Judge } from "../../app/judge.js";
+import { withBudget } from "../../app/judge.js";
 import type { DurableState, SessionSnapshot } from "../../app/durable-state.js";
 import type { Metrics } from "../../app/metrics.js";
 import type { Config } from "../../config/config.js";
@@ -73,7 +74,12 @@ export function createProcessor(d: ProcessorDeps): Processor {
       const policy = d.policy();
       const startedIn = generation;
       const cache = hot.get(partition) ?? new Map<string, SessionSnapshot>();
-      const result = await processBatch(policy, d.state, cache, partition, inputs, d.judge ? { judge: d.judge, onJudged: (outcome, seconds) => d.metrics.judged(outcome, seconds) } : {});
+      // The judge gets at most a third of the session timeout per batch, less one question's
+      // own timeout: a dead judge costs latency, never the partition.
+      const judging = d.judge
+        ? { judge: withBudget(d.judge, Math.max(0, d.config.kafka.sessionTimeoutMs / 3 - (d.config.judge?.timeoutMs ?? 0))), onJudged: (outcome: string, seconds: number) => d.metrics.judged(outcome, seconds) }
+        : {};
+      const result = await processBatch(policy, d.state, cache, partition, inputs, judging);
       // Undecodable, invalid and failed events: the original message to the DLQ.
       const byOffset = result.rejected.length > 0 ? new Map(batch.messages.map((m) => [m.offset, m])) : undefined;
       const rejected: RejectedMessage[] = result.rejected.map((r) => {
