@@ -47,7 +47,20 @@ const PINNED: Row[] = [
 const LOWER_IS_BETTER = new Set(["alignedCallsBlockedPct", "blockedBeforeFirstDriftPct", "sessionsWithoutDriftBlockedPct", "residualAsrPct"]);
 const HIGHER_IS_BETTER = new Set(["driftCallsBlockedPct", "driftSessionsCaughtPct"]);
 
-describe("the policies behind the figures", () => {
+// The benchmark files live outside the repository (../shared/bench or VIGIL_BENCH_DIR). In CI
+// they must be there (a missing directory fails the run); on a developer machine without
+// them these specs are skipped, and say so.
+const haveData = (() => {
+  try {
+    benchDir();
+    return true;
+  } catch {
+    return process.env.CI === "true";
+  }
+})();
+if (!haveData) console.warn("test/bench/detection.test.ts skipped: benchmark data not found (set VIGIL_BENCH_DIR to ../shared/bench)");
+
+describe.runIf(haveData)("the policies behind the figures", () => {
   // The rule of issue 7: each policy is the unedited output of the generic catalog step.
   for (const name of ["agentdojo", "injecagent"]) {
     it(`bench/policies/${name}.yaml is exactly what \`vigil policy from-catalog\` makes of ${name}-tools.json`, () => {
@@ -60,7 +73,7 @@ describe("the policies behind the figures", () => {
   }
 });
 
-describe("detection figures on the benchmark files (issue 7)", async () => {
+describe.runIf(haveData)("detection figures on the benchmark files (issue 7)", async () => {
   const rows: (Row & { policy: string })[] = await detectionFigures();
   for (const pin of PINNED) {
     it(`${pin.file} ${pin.part}: no figure is worse than pinned`, () => {
