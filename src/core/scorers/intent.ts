@@ -11,8 +11,10 @@ import { repeatKeyed, weightOf } from "./signal.js";
 // Intent drift (OWASP LLM08 "excessive agency"; the seed's confused-deputy story): the
 // agent does something its principal did not ask for. Declared scope (capabilities and
 // resource globs) is checked exactly; without it, scope is inferred from the goal text
-// against the tool catalog: a capability whose name and description share no word stem
-// with the goal is unrelated to it. Misses: drift that uses a tool the goal plausibly needs.
+// against the tool catalog: a capability whose name and description share no object word
+// with the goal is unrelated to it, an application (toolkit) the goal does not mention and
+// the principal never used is unfamiliar, and a destination with no provenance in the goal
+// or the session is foreign. Misses: drift that uses a tool the goal plausibly needs.
 
 const RISK_FACTOR = { low: 0.5, medium: 1, high: 1.4, critical: 1.8 } as const;
 /** How much a read the principal runs routinely counts against the goal. */
@@ -23,11 +25,13 @@ const WRITE_DESTINATION = 0.8;
  * Sessions in which a principal's agents tried to read from an application before its
  * reads stop counting as unfamiliar. A read blocked on its first legitimate use never runs,
  * so it would never be learned and every later session would be blocked with it; a read
- * the principal's sessions keep attempting is part of their work.
+ * the principal's sessions keep attempting is part of their work. (Measured: counting reads
+ * with no such limit, replaying the tuning split with its tasks in another order blocked
+ * 13.6 % of sessions before any drift.)
  */
 const REPEATED_READS = 3;
-const attemptedSessions = (b: ScoreInput["principalBaseline"], tools: readonly string[]): number =>
-  tools.reduce((n, c) => n + (b.attempted !== undefined && Object.hasOwn(b.attempted, c) ? (b.attempted[c] as number) : 0), 0);
+const attemptedSessions = (b: ScoreInput["principalBaseline"], capability: string): number =>
+  b.attempted !== undefined && Object.hasOwn(b.attempted, capability) ? (b.attempted[capability] as number) : 0;
 const KIND_FACTOR: Readonly<Record<string, number>> = { read: 0.5, write: 1, execute: 1.2, egress: 1.3, delete: 1.4, admin: 1.6 };
 
 export function intentScorer(input: ScoreInput): Signal[] {
@@ -84,13 +88,11 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // An application (the catalog's toolkit) that the request does not mention and its
     // principal has never used: an agent that wanders into it is acting on someone else's
     // instructions. Abstains in a principal's first session (everything is new to a new
-    // principal), once the application ran in this session, and for reads: a read blocked
-    // on its first legitimate use would never be learned, and every later session would be
-    // blocked with it (measured: with reads, replaying the same sessions with the tasks in
-    // another order blocked 13.6 % of them before any drift).
+    // principal), once the application ran in this session, and for a read the principal's
+    // sessions already attempted REPEATED_READS times.
     const kit = policy.toolkits.get(tool.toolkit);
     const pb = input.principalBaseline;
-    if (kit !== undefined && pb.sessions > 1 && overlap(goalTerms(intent.goal), kit.terms).length === 0 && !(before.ran ?? []).some((c) => kit.tools.includes(c)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, [capability]) < REPEATED_READS)) {
+    if (kit !== undefined && pb.sessions > 1 && overlap(goalTerms(intent.goal), kit.terms).length === 0 && !(before.ran ?? []).some((c) => kit.tools.includes(c)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, capability) < REPEATED_READS)) {
       signals.push({
         code: "intent.unfamiliar_toolkit",
         message: `${capability} belongs to ${tool.toolkit}, which the goal does not mention and principal ${before.principalId} never used`,
