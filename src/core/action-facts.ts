@@ -36,28 +36,28 @@ const kindOfVerb = (w: string): ActionKind | undefined => verbKind(w) ?? (w.ends
  * webpage" says nothing about read_channel_messages) and catalog prose. Verbs of change
  * stay: "get it approved" is about expense.approve, "send them the difference" about send_money.
  */
-const HOW_STEMS = new Set([...(KIND_WORDS.find(([k]) => k === "read")?.[1] ?? []), ...CATALOG_WORDS.keys(), "given", "specified", "provided", "current", "list"].map(stem));
+const HOW_WORDS = [...(KIND_WORDS.find(([k]) => k === "read")?.[1] ?? []), ...CATALOG_WORDS.keys(), "given", "specified", "provided", "current", "list"];
+const HOW_STEMS = new Set(HOW_WORDS.map(stem));
 
+/** Words of the verb table that are nouns too ("password", "message"): they say what a tool is about. */
 const NOUNS = new Set(["admin", "role", "permission", "password", "email", "mail", "message", "sms", "tweet", "shell"]);
-/** Every verb of the table (bar the words that are nouns too): an application is known by its objects alone. */
-const VERB_STEMS = new Set([...KIND_WORDS.flatMap(([, list]) => list).filter((w) => !NOUNS.has(w)), ...HOW_STEMS].map(stem));
+/** Every verb of the table, the prose above, and "summary" (any application can summarise): an application is known by its objects alone. */
+const VERB_STEMS = new Set([...KIND_WORDS.flatMap(([, list]) => list).filter((w) => !NOUNS.has(w)), ...HOW_WORDS, "summary"].map(stem));
 
-/** The nouns of a text: object terms without any verb ("a banking app" is about accounts and transactions, not "send"). */
-export function nounTerms(text: string): Set<string> {
+const termsWithout = (text: string, drop: ReadonlySet<string>): Set<string> => {
   const out = tokens(text);
-  for (const t of out) if (VERB_STEMS.has(t)) out.delete(t);
+  for (const t of out) if (drop.has(t)) out.delete(t);
   return out;
-}
+};
 
 /** The object words of a text (a goal, a tool's name and description): what it is about, not how it acts. */
-export function objectTerms(text: string): Set<string> {
-  const out = tokens(text);
-  for (const t of out) if (HOW_STEMS.has(t)) out.delete(t);
-  return out;
-}
+export const objectTerms = (text: string): Set<string> => termsWithout(text, HOW_STEMS);
 
-/** objectTerms(), memoised: goals repeat on every event of a session, capabilities on every call. */
-export const goalTerms: (text: string) => ReadonlySet<string> = memoise(objectTerms);
+/** The nouns of a text: object terms without any verb ("a banking app" is about accounts and transactions, not "send"). */
+export const nounTerms = (text: string): Set<string> => termsWithout(text, VERB_STEMS);
+
+/** objectTerms(), memoised: goals repeat on every event of a session, capability names on every call. */
+export const cachedObjectTerms: (text: string) => ReadonlySet<string> = memoise(objectTerms);
 
 /**
  * At run time, fail-safe: the most dangerous kind that any word of the capability's name

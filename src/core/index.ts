@@ -16,5 +16,5 @@ export { DEFAULT_POLICY_YAML } from "./policy/default-policy.js";
 export type { Signal } from "./scorers/signal.js";
 export { matchSod } from "./sod-ledger.js";
 export { remainingOf } from "./decide.js";
-export { goalTerms, inferKind, KIND_WORDS, leadingVerbKind, objectTerms } from "./action-facts.js";
+export { cachedObjectTerms, inferKind, KIND_WORDS, leadingVerbKind, objectTerms } from "./action-facts.js";
 export { words } from "./text.js";

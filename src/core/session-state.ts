@@ -10,7 +10,8 @@ import { toMillis } from "./time.js";
 export const RECENT_ACTIONS = 32;
 export const SEEN_EVENT_IDS = 128;
 export const TOUCHED_RESOURCES = 64;
-export const SESSION_DESTINATIONS = 64;
+/** Bound on each list a session remembers about its calls (destinations, addresses read, capabilities tried and run). */
+export const SESSION_MEMORY = 64;
 
 export interface RecentAction {
   readonly eventId: string;
@@ -136,7 +137,7 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
       denied: state.counters.denied + (event.outcome === "denied" ? 1 : 0),
     },
     recent: pushBounded(state.recent, recent, RECENT_ACTIONS),
-    tried: addUnique(state.tried ?? [], [event.action.capability], SESSION_DESTINATIONS),
+    tried: addUnique(state.tried ?? [], [event.action.capability], SESSION_MEMORY),
   };
 }
 
@@ -181,9 +182,9 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
 /** Remembers an action that ran: its capability, the destinations it vouches for, the addresses a read named (bounded, oldest forgotten first). */
 export const rememberRun = (state: SessionState, capability: string, vouched: readonly string[], readAddresses: readonly string[] = []): SessionState => ({
   ...state,
-  ran: addUnique(state.ran ?? [], [capability], SESSION_DESTINATIONS),
-  ...(vouched.length > 0 ? { destinations: addUnique(state.destinations ?? [], vouched, SESSION_DESTINATIONS) } : {}),
-  ...(readAddresses.length > 0 ? { readAddresses: addUnique(state.readAddresses ?? [], readAddresses, SESSION_DESTINATIONS) } : {}),
+  ran: addUnique(state.ran ?? [], [capability], SESSION_MEMORY),
+  ...(vouched.length > 0 ? { destinations: addUnique(state.destinations ?? [], vouched, SESSION_MEMORY) } : {}),
+  ...(readAddresses.length > 0 ? { readAddresses: addUnique(state.readAddresses ?? [], readAddresses, SESSION_MEMORY) } : {}),
 });
 
 export const isDuplicate = (state: SessionState | undefined, eventId: string): boolean =>

@@ -10,10 +10,10 @@ const STOP = new Set([...eng, ..."please can could would will let need want help
 /** Porter stem: "approved", "approving" and "approves" become one token, "reports" becomes "report". */
 export const stem = (word: string): string => stemmer(word);
 
-/** Splits identifiers and prose: `getUserInfo`, `send_money`, `expense.approve`, "Pay the bill". */
 /** Characters of a text that are split into words: goals and descriptions longer than this are judged on their start. */
 export const MAX_TEXT_WORDS = 4096;
 
+/** Splits identifiers and prose: `getUserInfo`, `send_money`, `expense.approve`, "Pay the bill", `EpicFHIRManage`. */
 export function words(text: string): string[] {
   return text
     .slice(0, MAX_TEXT_WORDS)

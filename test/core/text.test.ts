@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { goalTerms, nounTerms, objectTerms } from "../../src/core/action-facts.js";
+import { cachedObjectTerms, nounTerms, objectTerms } from "../../src/core/action-facts.js";
 import { cachedTokens, overlap, stem, tokens, words } from "../../src/core/text.js";
 
 // The lexical helpers scope inference rests on: words() splits identifiers and prose,
@@ -75,7 +75,7 @@ describe("object and noun terms", () => {
 
   it("goal terms are the goal's object terms, computed once per goal", () => {
     const goal = "Approve the pending invoices for the Berlin office";
-    expect([...goalTerms(goal)]).toEqual([...objectTerms(goal)]);
-    expect(goalTerms(goal)).toBe(goalTerms(goal));
+    expect([...cachedObjectTerms(goal)]).toEqual([...objectTerms(goal)]);
+    expect(cachedObjectTerms(goal)).toBe(cachedObjectTerms(goal));
   });
 });

@@ -111,17 +111,15 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   }
   if (problems.length > 0) throw new PolicyError(source, problems);
   const tools = new Map<string, CatalogTool>();
-  for (const t of effective.tools ?? []) {
-    const text = `${t.capability} ${t.description ?? ""} ${t.toolkit ?? ""}`;
-    tools.set(t.capability, { ...t, terms: objectTerms(text) });
-  }
+  const textOf = (t: ToolEntry) => `${t.capability} ${t.description ?? ""} ${t.toolkit ?? ""}`;
+  for (const t of effective.tools ?? []) tools.set(t.capability, { ...t, terms: objectTerms(textOf(t)) });
   const toolkits = new Map<string, { tools: string[]; terms: Set<string> }>();
   for (const t of tools.values()) {
     if (t.toolkit === undefined) continue;
     let kit = toolkits.get(t.toolkit);
     if (!kit) toolkits.set(t.toolkit, (kit = { tools: [], terms: new Set() }));
     kit.tools.push(t.capability);
-    for (const term of nounTerms(`${t.capability} ${t.description ?? ""} ${t.toolkit}`)) kit.terms.add(term);
+    for (const term of nounTerms(textOf(t))) kit.terms.add(term);
   }
   // A noun many applications share ("details", "id", "user") says nothing about which one a
   // request is about: with enough toolkits to tell (8 or more), nouns found in more than

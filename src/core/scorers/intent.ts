@@ -1,7 +1,7 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
 import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from "../destinations.js";
-import { goalTerms } from "../action-facts.js";
+import { cachedObjectTerms } from "../action-facts.js";
 import { isMature } from "../baseline.js";
 import { provenanceOf } from "../provenance.js";
 import { overlap } from "../text.js";
@@ -71,7 +71,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // A call whose every named destination is an address the goal names ("refund
     // GB29…") is in scope whatever its verb; bare names and text that merely mentions
     // an address do not count.
-    const shared = overlap(goalTerms(intent.goal), tool?.terms ?? goalTerms(capability));
+    const shared = overlap(cachedObjectTerms(intent.goal), tool?.terms ?? cachedObjectTerms(capability));
     if (shared.length === 0) {
       // Reads are how an agent gathers context; a read its principal routinely runs is
       // weak evidence on its own.
@@ -92,7 +92,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // sessions already attempted REPEATED_READS times.
     const kit = policy.toolkits.get(tool.toolkit);
     const pb = input.principalBaseline;
-    if (kit !== undefined && pb.sessions > 1 && overlap(goalTerms(intent.goal), kit.terms).length === 0 && !(before.ran ?? []).some((c) => kit.tools.includes(c)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, capability) < REPEATED_READS)) {
+    if (kit !== undefined && pb.sessions > 1 && overlap(cachedObjectTerms(intent.goal), kit.terms).length === 0 && !(before.ran ?? []).some((c) => kit.tools.includes(c)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, capability) < REPEATED_READS)) {
       signals.push({
         code: "intent.unfamiliar_toolkit",
         message: `${capability} belongs to ${tool.toolkit}, which the goal does not mention and principal ${before.principalId} never used`,
