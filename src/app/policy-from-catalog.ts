@@ -1,12 +1,13 @@
 import { stringify } from "yaml";
-import type { ActionKind, ToolEntry, ToolRisk } from "../protocol/index.js";
+import type { ActionKind, OutputTrust, ToolEntry, ToolRisk } from "../protocol/index.js";
 import { KIND_WORDS, leadingVerbKind, words } from "../core/index.js";
 
 // `vigil policy from-catalog`: turns a tool catalog (a JSON list of tools with names,
 // descriptions and parameters, as MCP servers and agent frameworks publish them) into the
 // `tools:` section of a policy. Generic by construction: kinds come from the verbs of the
 // tool's name and description, egress arguments from parameter names and descriptions,
-// risk from the kind. Review the output; it is a starting point, not a verdict.
+// risk from the kind, output trust from what a read returns. Review the output; it is a
+// starting point, not a verdict.
 
 export interface CatalogTool {
   readonly tool: string;
@@ -29,8 +30,30 @@ const RISK: Record<ActionKind, ToolRisk> = { read: "low", write: "medium", execu
 const CREDENTIAL_WORDS = new Set(KIND_WORDS.find(([k]) => k === "admin")?.[1] ?? []);
 const changesCredentials = (t: CatalogTool, kind: ActionKind | undefined): boolean => kind !== undefined && kind !== "read" && words(t.tool).some((w) => CREDENTIAL_WORDS.has(w) || (w.endsWith("s") && CREDENTIAL_WORDS.has(w.slice(0, -1))));
 
+/**
+ * Whose words a read returns, from its name (then its description): content that third
+ * parties write (mail, messages, web pages, files and documents, reviews, comments, posts,
+ * notes, calendar entries others create) is `untrusted`; a read of the principal's own
+ * account records by its name (balance, account number, settings, user information, the
+ * current date; not a profile, which may be anyone's) is `trusted`. Anything else is left
+ * unset, which Vigil reads like third-party content: only `trusted` changes what Vigil does
+ * (trusted output is not searched for orders and vouches for its values), so it is
+ * inferred narrowly. Writes are left unset.
+ */
+const THIRD_PARTY = new Set(["email", "mail", "inbox", "message", "webpage", "website", "page", "url", "file", "document", "review", "comment", "post", "tweet", "note", "event", "calendar", "chat", "thread", "article", "feed", "issue", "ticket", "repository"]);
+const OWN_RECORDS = /(^| )(balance|balances|iban|settings|preferences|user info(rmation)?|account info(rmation)?|current (day|date|time))( |$)/;
+const singular = (w: string) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w);
+export function outputTrustOf(t: CatalogTool, kind: ActionKind | undefined): OutputTrust | undefined {
+  if (kind !== "read") return undefined;
+  const name = words(t.tool).map(singular);
+  if (OWN_RECORDS.test(name.join(" "))) return "trusted";
+  if (name.some((w) => THIRD_PARTY.has(w)) || words(t.description ?? "").map(singular).some((w) => THIRD_PARTY.has(w))) return "untrusted";
+  return undefined;
+}
+
 export function toolEntry(t: CatalogTool): ToolEntry {
   const kind = kindOf(t);
+  const trust = outputTrustOf(t, kind);
   const egressArgs = (t.parameters ?? []).filter((p) => EGRESS_PARAM.test(p.name) || EGRESS_DESC.test(p.description ?? "")).map((p) => p.name);
   return {
     capability: t.tool,
@@ -38,6 +61,7 @@ export function toolEntry(t: CatalogTool): ToolEntry {
     ...(t.toolkit ? { toolkit: words(t.toolkit).join(" ") } : {}),
     ...(kind ? { kind, risk: changesCredentials(t, kind) ? "critical" : RISK[kind] } : {}),
     ...(egressArgs.length > 0 ? { egressArgs } : {}),
+    ...(trust ? { outputTrust: trust } : {}),
   };
 }
 

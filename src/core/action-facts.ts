@@ -9,15 +9,16 @@ import { memoise, stem, tokens, words } from "./text.js";
 
 /** Words that name an action's kind, most dangerous kind first. The one verb table of Vigil. */
 export const KIND_WORDS: readonly [ActionKind, readonly string[]][] = [
-  ["egress", ["send", "post", "share", "upload", "transfer", "email", "mail", "publish", "forward", "invite", "pay", "wire", "export", "notify", "message", "tweet", "reply", "sms"]],
+  ["egress", ["send", "post", "share", "upload", "transfer", "email", "mail", "publish", "forward", "invite", "pay", "refund", "reimburse", "wire", "export", "notify", "message", "tweet", "reply", "sms"]],
   ["delete", ["delete", "remove", "drop", "purge", "destroy", "erase", "cancel"]],
   ["admin", ["admin", "grant", "role", "permission", "configure", "password", "sudo"]],
   ["execute", ["execute", "run", "exec", "invoke", "deploy", "install", "shell"]],
   ["write", ["create", "update", "write", "set", "add", "edit", "modify", "approve", "submit", "book", "reserve", "schedule", "change", "move", "rename", "append", "request"]],
-  ["read", ["get", "list", "read", "search", "find", "view", "fetch", "query", "check", "show", "download", "summarize", "summarise", "lookup", "retrieve"]],
+  ["read", ["get", "list", "read", "search", "find", "view", "fetch", "query", "check", "show", "download", "summarize", "summarise", "lookup", "retrieve", "visit", "see", "browse", "look"]],
 ];
 
-const KIND_OF_WORD = new Map<string, ActionKind>();
+/** The verb table by word. */
+export const KIND_OF_WORD = new Map<string, ActionKind>();
 for (const [kind, list] of KIND_WORDS) for (const w of list) if (!KIND_OF_WORD.has(w)) KIND_OF_WORD.set(w, kind);
 
 /** Words that only say what a tool does in a catalog's prose ("Returns the…", "Access the…"). */

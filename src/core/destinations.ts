@@ -121,6 +121,14 @@ function containsToken(text: string, needle: string): boolean {
   return false;
 }
 
+/** What kind of address a (normalised) value is: an e-mail address, an account number, a link; undefined for a bare name. */
+export function addressKind(value: string): "email" | "account" | "link" | undefined {
+  if (EMAIL.test(value)) return "email";
+  if (IBAN.test(value.toUpperCase().replace(/\s/g, ""))) return "account";
+  if (URL_LIKE.test(value) && value.includes(".")) return "link";
+  return undefined;
+}
+
 /** Whether a (normalised) destination is an address by its shape (e-mail, link, account number), not a bare name. */
 export const isAddress = (destination: string): boolean =>
   EMAIL.test(destination) || IBAN.test(destination.toUpperCase().replace(/\s/g, "")) || (URL_LIKE.test(destination) && destination.includes("."));

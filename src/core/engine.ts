@@ -16,8 +16,13 @@ import { sensitivityScorer } from "./scorers/sensitivity.js";
 import { sequenceScorer } from "./scorers/sequence.js";
 import type { ScoreInput, Signal } from "./scorers/signal.js";
 import { sodScorer } from "./scorers/sod.js";
+import { injectionScorer } from "./scorers/injection.js";
+import type { ResultFacts } from "./result-facts.js";
+import { resultFacts } from "./result-facts.js";
+import { argumentValues } from "./values.js";
+import { goalMentions } from "./destinations.js";
 import type { ActionFacts, SessionState } from "./session-state.js";
-import { evolve, initialSession, isDuplicate, rememberRun } from "./session-state.js";
+import { callKey, evolve, initialSession, isDuplicate, rememberRun } from "./session-state.js";
 import type { SodRecord, SodView } from "./sod-ledger.js";
 import { matchSod } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
@@ -71,7 +76,7 @@ export interface StepOutput {
 /** Distinct findings a session remembers for discounting repeats (bounded). */
 const MAX_FINDINGS = 64;
 
-const SCORERS = [intentScorer, sensitivityScorer, sequenceScorer, contextScorer, baselineScorer, sodScorer] as const;
+const SCORERS = [intentScorer, injectionScorer, sensitivityScorer, sequenceScorer, contextScorer, baselineScorer, sodScorer] as const;
 
 /**
  * Repeated evidence is correlated evidence: the third message to a name read from the same
@@ -117,19 +122,25 @@ interface Assessment {
 function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): Assessment {
   const before = input.session ?? initialSession(event);
   let facts: ActionFacts | undefined;
+  let result: ResultFacts | undefined;
   let destinations: string[] = [];
   let named: string[] = [];
   if (event.type === "action") {
-    facts = actionFacts(policy, event);
     const tool = policy.tools.get(event.action.capability);
     const call = callDestinations(event.args, tool?.egressArgs);
     named = call.named;
     const resource = event.resource?.destination ? normalizeDestination(event.resource.destination) : undefined;
     if (resource !== undefined && !named.includes(resource)) named = [...named, resource];
     destinations = [...named, ...call.mentioned.filter((d) => d !== resource)];
+    const values = argumentValues(event.args);
+    const goal = before.intent?.goal;
+    const namesGoalValue = goal !== undefined && [...named, ...values].some((v) => goalMentions(goal, v));
+    facts = { ...actionFacts(policy, event), values, namesGoalValue };
+  } else if (event.type === "action.result") {
+    result = resultFacts(policy, before, event);
   }
-  const folded = evolve(before, event, facts);
-  const scoreInput: ScoreInput = { policy, before, after: folded, event, ...(facts ? { facts } : {}), destinations, namedDestinations: named, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sod: input.sod };
+  const folded = evolve(before, event, facts, result);
+  const scoreInput: ScoreInput = { policy, before, after: folded, event, ...(facts ? { facts } : {}), ...(result ? { result } : {}), destinations, namedDestinations: named, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sod: input.sod };
   const signals: Signal[] = SCORERS.flatMap((scorer) => scorer(scoreInput));
   const rules = ruleScorer(scoreInput);
   signals.push(...rules.signals);
@@ -198,7 +209,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     if (ran) {
       const read = facts?.kind === "read";
       vouched = read ? named.filter((d) => !isAddress(d)) : named;
-      session = rememberRun(session, event.action.capability, vouched, read ? named.filter(isAddress) : []);
+      session = rememberRun(session, event.action.capability, vouched, read ? named.filter(isAddress) : [], callKey(event.action.capability, facts?.values));
     }
     // A first step held for step-up still counts for separation of duties: if the person
     // steps up, it runs; recording it errs on the side of the checker.

@@ -1,25 +1,46 @@
 import type { Baseline } from "./baseline.js";
 import { goalMentions } from "./destinations.js";
 import type { SessionState } from "./session-state.js";
+import { SEEN } from "./session-state.js";
 
-// Argument provenance: where a destination named in a call (recipient, channel, link,
-// account) could have come from, using only what a live deployment sees. A prompt-injected
-// agent acts for someone else, and the someone else's address is the one thing it cannot
-// take from its principal: it is not in the goal, not named earlier in the session, and not
-// among the places this principal's agents have sent to before.
+// Value provenance: where a value a call uses (a recipient, channel, link, account, a name,
+// a password) could have come from, using only what a live deployment sees. A
+// prompt-injected agent acts for someone else, and the someone else's values are the one
+// thing it cannot take from its principal: they are not in the goal, not in the principal's
+// own data, not among the places this principal's agents have sent to before. They reach
+// the agent inside third-party text, often inside an order the user never gave.
+//
+// Explained: the goal names it; a source the goal delegated to carries it; an earlier call
+// of the session that ran named it; a tool output carried it as a whole structured field
+// (a bill's IBAN, a transaction's recipient, a channel's members: the user's data) or in
+// trusted output; the principal used it before (baselines only). Not explained: it came
+// only inside an order in third-party output ("instructed"), only inside third-party prose
+// ("third_party"), or from nowhere (undefined).
 
-export type Provenance = "goal" | "session" | "history";
+export type Provenance = "goal" | "delegated" | "session" | "data" | "history" | "instructed" | "third_party";
+
+/** Provenances that explain a value. */
+export const explains = (p: Provenance | undefined): boolean => p !== undefined && p !== "instructed" && p !== "third_party";
+
+const bitsOf = (session: SessionState, value: string): number =>
+  session.seen !== undefined && Object.hasOwn(session.seen, value) ? (session.seen[value] as number) : 0;
 
 /**
- * Where a destination could have come from. `mentioned` is true for one written inside free
- * text (a link in a message body) rather than named as where the call goes: an address the
- * session read earlier explains a mention (the agent summarises what it read) but not a
- * destination (reading a page does not vouch for sending to it).
+ * Where a value could have come from. `mentioned` is true for one written inside free text
+ * (a link in a message body) rather than named as where the call goes: an address the
+ * session read earlier, or prose it read, explains a mention (the agent summarises what it
+ * read) but not a destination (reading a page does not vouch for sending to it).
  */
-export function provenanceOf(destination: string, session: SessionState, principal: Baseline | undefined, mentioned = false): Provenance | undefined {
-  if (session.intent !== undefined && goalMentions(session.intent.goal, destination)) return "goal";
-  if (session.destinations?.includes(destination)) return "session";
-  if (mentioned && session.readAddresses?.includes(destination)) return "session";
-  if (principal !== undefined && Object.hasOwn(principal.destinations, destination)) return "history";
+export function provenanceOf(value: string, session: SessionState, principal: Baseline | undefined, mentioned = false): Provenance | undefined {
+  if (session.intent !== undefined && goalMentions(session.intent.goal, value)) return "goal";
+  const bits = bitsOf(session, value);
+  if ((bits & SEEN.delegated) !== 0) return "delegated";
+  if (session.destinations?.includes(value)) return "session";
+  if ((bits & (SEEN.field | SEEN.trusted | SEEN.pointed)) !== 0) return "data";
+  if (mentioned && session.readAddresses?.includes(value)) return "session";
+  if (mentioned && (bits & SEEN.prose) !== 0) return "data";
+  if ((bits & SEEN.instructed) !== 0) return "instructed";
+  if (principal !== undefined && Object.hasOwn(principal.destinations, value)) return "history";
+  if ((bits & SEEN.prose) !== 0) return "third_party";
   return undefined;
 }

@@ -1,8 +1,10 @@
-import type { ActionEventT, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
+import type { ActionEventT, ActionKind, ActionResultEvent, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
 import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
+import type { ResultFacts } from "./result-facts.js";
+import { MAX_VALUE_CHARS } from "./values.js";
 
 // The session fold (STYLE.md, rule 1): initialSession() + evolve(state, event). evolve
 // records facts only; decisions live in decide.ts and are applied by the engine.
@@ -12,6 +14,27 @@ export const SEEN_EVENT_IDS = 128;
 export const TOUCHED_RESOURCES = 64;
 /** Bound on each list a session remembers about its calls (destinations, addresses read, capabilities tried and run). */
 export const SESSION_MEMORY = 64;
+/** Instructions from tool outputs a session remembers (the most recent ones). */
+export const MAX_EXPOSURES = 8;
+
+/**
+ * How a value entered the session through tool outputs (bits, so one value can have come
+ * several ways): as a whole structured field, from trusted output, inside prose, inside an
+ * order the user did not give, or from a source the user delegated to.
+ */
+export const SEEN = { field: 1, trusted: 2, prose: 4, instructed: 8, delegated: 16, pointed: 32 } as const;
+
+/** An order found in third-party output (see result-facts.ts), as the session keeps it. */
+export interface Exposure {
+  /** The `action.result` that carried it. */
+  readonly eventId: string;
+  /** The call whose output it was. */
+  readonly capability?: string;
+  readonly terms: readonly string[];
+  readonly kinds: readonly ActionKind[];
+  readonly tools: readonly string[];
+  readonly values: readonly string[];
+}
 
 export interface RecentAction {
   readonly eventId: string;
@@ -24,6 +47,8 @@ export interface RecentAction {
   readonly classification?: Sensitivity;
   readonly egress: boolean;
   readonly external: boolean;
+  /** The call names a value the goal names (the file, page or sender the user pointed at). */
+  readonly namesGoalValue?: true;
 }
 
 export interface SessionState {
@@ -56,8 +81,18 @@ export interface SessionState {
   readonly tried?: readonly string[];
   /** Capabilities that ran in this session (allowed by Vigil and not denied where they ran), bounded. Optional like the above. */
   readonly ran?: readonly string[];
+  /** Calls (capability and argument values, see callKey) that ran in this session, bounded. Optional like the above. */
+  readonly ranCalls?: readonly string[];
   /** How often each weighted finding (code and capability) was raised in this session: repeats count less. Optional like the above. */
   readonly findings?: Readonly<Record<string, number>>;
+  /** Values seen in tool outputs → how they came (SEEN bits); bounded, oldest forgotten first. Optional like the above. */
+  readonly seen?: Readonly<Record<string, number>>;
+  /** Orders found in third-party tool output that the goal does not give (bounded). Optional like the above. */
+  readonly exposures?: readonly Exposure[];
+  /** `action.result` events folded. Optional like the above. */
+  readonly results?: number;
+  /** Object stems of the orders in sources the goal delegated to: they extend the goal (bounded). Optional like the above. */
+  readonly delegatedTerms?: readonly string[];
 }
 
 export function initialSession(event: Pick<AgentEvent, "sessionId" | "agent" | "principal">): SessionState {
@@ -85,6 +120,9 @@ export interface ActionFacts {
   readonly tags: readonly string[];
   readonly egress: boolean;
   readonly external: boolean;
+  /** Whole argument values the call names (normalised, bounded): what provenance is checked for. */
+  readonly values?: readonly string[];
+  readonly namesGoalValue?: boolean;
 }
 
 const pushBounded = <T>(list: readonly T[], item: T, max: number): readonly T[] =>
@@ -124,6 +162,7 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
     ...(classification ? { classification } : {}),
     egress: facts.egress,
     external: facts.external,
+    ...(facts.namesGoalValue ? { namesGoalValue: true as const } : {}),
   };
   return {
     touched: {
@@ -141,8 +180,45 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
   };
 }
 
-/** Folds one event's facts into the session. Pure; `facts` is only read for actions. */
-export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFacts): SessionState {
+/** Values a session keeps from outputs at most (the longest is MAX_VALUE_CHARS). */
+export const MAX_SEEN_VALUES = 256;
+
+/** Adds values with their bits to `seen` (a private copy), forgetting the oldest beyond MAX_SEEN_VALUES. */
+function remember(seen: Record<string, number>, values: readonly string[], bits: number): void {
+  let size = -1;
+  for (const v of values) {
+    if (v.length > MAX_VALUE_CHARS || v === "__proto__") continue;
+    if (Object.hasOwn(seen, v)) {
+      seen[v] = (seen[v] as number) | bits;
+      continue;
+    }
+    if (size < 0) size = Object.keys(seen).length;
+    if (size >= MAX_SEEN_VALUES) {
+      for (const oldest in seen) {
+        delete seen[oldest];
+        break;
+      }
+    } else size++;
+    seen[v] = bits;
+  }
+}
+
+function recordResult(state: SessionState, event: ActionResultEvent, r: ResultFacts): Partial<SessionState> {
+  const seen: Record<string, number> = { ...state.seen };
+  const base = (r.trust === "trusted" ? SEEN.trusted : 0) | (r.delegated ? SEEN.delegated : 0);
+  remember(seen, r.fields, SEEN.field | base);
+  remember(seen, r.prose, (r.trust === "trusted" ? SEEN.trusted : SEEN.prose) | (r.pointed ? SEEN.pointed : 0) | base);
+  let exposures = state.exposures ?? [];
+  remember(seen, r.instructed ?? [], SEEN.instructed);
+  for (const i of r.instructions) {
+    exposures = pushBounded(exposures, { eventId: event.eventId, ...(r.capability ? { capability: r.capability } : {}), terms: i.terms, kinds: i.kinds, tools: i.tools, values: i.values }, MAX_EXPOSURES);
+  }
+  const delegatedTerms = r.delegatedTerms !== undefined ? addUnique(state.delegatedTerms ?? [], r.delegatedTerms, SESSION_MEMORY) : state.delegatedTerms;
+  return { seen, results: (state.results ?? 0) + 1, ...(exposures.length > 0 ? { exposures } : {}), ...(delegatedTerms !== undefined ? { delegatedTerms } : {}) };
+}
+
+/** Folds one event's facts into the session. Pure; `facts` is only read for actions, `result` for action results. */
+export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFacts, result?: ResultFacts): SessionState {
   const outOfOrder = state.lastEventTime !== undefined && toMillis(event.time) < toMillis(state.lastEventTime);
   const base: SessionState = {
     ...state,
@@ -166,6 +242,8 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
       return { ...base, intent: event.intent };
     case "action":
       return { ...base, ...recordAction(base, event, facts ?? { tags: event.resource?.sensitivity ?? [], egress: false, external: false }) };
+    case "action.result":
+      return result ? { ...base, ...recordResult(base, event, result) } : { ...base, results: (base.results ?? 0) + 1 };
     case "context.changed":
       return base;
     case "grant.requested":
@@ -180,9 +258,13 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
 }
 
 /** Remembers an action that ran: its capability, the destinations it vouches for, the addresses a read named (bounded, oldest forgotten first). */
-export const rememberRun = (state: SessionState, capability: string, vouched: readonly string[], readAddresses: readonly string[] = []): SessionState => ({
+/** What identifies a call for "the same call again": its capability and whole argument values. */
+export const callKey = (capability: string, values: readonly string[] = []): string => [capability, ...values].join("|").slice(0, 512);
+
+export const rememberRun = (state: SessionState, capability: string, vouched: readonly string[], readAddresses: readonly string[] = [], key?: string): SessionState => ({
   ...state,
   ran: addUnique(state.ran ?? [], [capability], SESSION_MEMORY),
+  ...(key !== undefined ? { ranCalls: addUnique(state.ranCalls ?? [], [key], SESSION_MEMORY) } : {}),
   ...(vouched.length > 0 ? { destinations: addUnique(state.destinations ?? [], vouched, SESSION_MEMORY) } : {}),
   ...(readAddresses.length > 0 ? { readAddresses: addUnique(state.readAddresses ?? [], readAddresses, SESSION_MEMORY) } : {}),
 });

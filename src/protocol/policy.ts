@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ActionKind, Sensitivity } from "./primitives.js";
+import { ActionKind, OutputTrust, Sensitivity } from "./primitives.js";
 
 // The policy file (CONTRACT.md section 4), extended with optional sections documented in
 // docs/policy.md. Every section is optional; `extends: default` (the default) merges the
@@ -22,6 +22,13 @@ export const ToolEntry = z.strictObject({
   egressArgs: z.array(z.string()).optional(),
   /** Sensitivity tags of what the tool returns (e.g. reading a password manager: [credentials]). */
   sensitivity: z.array(z.string()).optional(),
+  /**
+   * Whose words the tool returns, when an `action.result` does not say: `untrusted` for
+   * third-party content (received mail, web pages, files, other people's messages, reviews),
+   * `trusted` for the principal's own records and the system's own answers. Unset: `unknown`,
+   * read like third-party content.
+   */
+  outputTrust: OutputTrust.optional(),
 });
 export type ToolEntry = z.infer<typeof ToolEntry>;
 
@@ -87,6 +94,10 @@ export const Scoring = z.strictObject({
    * `intent.judge_drift` (weight × its confidence). The judge can only add risk.
    */
   judge: z.strictObject({ askFrom: z.number().min(0).max(1).optional() }).optional(),
+  /** How tool outputs (`action.result`) are read: characters scanned per output, values kept per output. */
+  outputs: z
+    .strictObject({ maxScannedChars: z.number().int().min(0).max(1_048_576).optional(), maxValues: z.number().int().min(0).max(4096).optional() })
+    .optional(),
 });
 export type Scoring = z.infer<typeof Scoring>;
 

@@ -19,6 +19,10 @@ export const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = {
   "intent.destination_not_in_goal": 0.5,
   "intent.unfamiliar_toolkit": 0.6,
   "intent.judge_drift": 0.6,
+  "intent.injected_instructions": 0.05,
+  "intent.instructed_value": 0.8,
+  "intent.third_party_destination": 0.45,
+  "intent.instructed_call": 0.55,
   "sensitivity.above_ceiling": 0.6,
   "sensitivity.unexpected_tag": 0.4,
   "baseline.new_capability": 0.2,
@@ -59,6 +63,7 @@ export interface CompiledPolicy {
   readonly maxGrantTtlSeconds: number;
   /** Risk from which an action is put to the judge, when one is configured (below thresholds.step_up). */
   readonly judgeAskFrom: number;
+  readonly outputs: { readonly maxScannedChars: number; readonly maxValues: number };
 }
 
 const byId = <T extends { id: string }>(base: readonly T[] = [], over: readonly T[] = []): T[] => {
@@ -85,6 +90,7 @@ function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
       baseline: { ...base.scoring?.baseline, ...file.scoring?.baseline },
       grants: { ...base.scoring?.grants, ...file.scoring?.grants },
       judge: { ...base.scoring?.judge, ...file.scoring?.judge },
+      outputs: { ...base.scoring?.outputs, ...file.scoring?.outputs },
     },
   };
 }
@@ -145,5 +151,6 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     ...(scoring.workingHours ? { workingHours: scoring.workingHours } : {}),
     maxGrantTtlSeconds: scoring.grants?.maxTtlSeconds ?? 3600,
     judgeAskFrom: scoring.judge?.askFrom ?? 0.15,
+    outputs: { maxScannedChars: scoring.outputs?.maxScannedChars ?? 32_768, maxValues: scoring.outputs?.maxValues ?? 128 },
   };
 }

@@ -5,6 +5,7 @@ import { cachedObjectTerms } from "../action-facts.js";
 import { isMature } from "../baseline.js";
 import { provenanceOf } from "../provenance.js";
 import { overlap } from "../text.js";
+import { goalRelation } from "../scope.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { repeatKeyed, weightOf } from "./signal.js";
 
@@ -71,8 +72,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // A call whose every named destination is an address the goal names ("refund
     // GB29…") is in scope whatever its verb; bare names and text that merely mentions
     // an address do not count.
-    const shared = overlap(cachedObjectTerms(intent.goal), tool?.terms ?? cachedObjectTerms(capability));
-    if (shared.length === 0) {
+    if (goalRelation(policy, before, capability, kind) === undefined) {
       // Reads are how an agent gathers context; a read its principal routinely runs is
       // weak evidence on its own.
       const familiar = kind === "read" && isMature(input.principalBaseline, policy.baseline) && (input.principalBaseline.capabilities[capability] ?? 0) >= policy.baseline.minSessions;

@@ -3,6 +3,7 @@ import type { Baseline } from "../baseline.js";
 import type { CompiledPolicy } from "../policy/compiled-policy.js";
 import type { ActionFacts, SessionState } from "../session-state.js";
 import type { SodView } from "../sod-ledger.js";
+import type { ResultFacts } from "../result-facts.js";
 
 /** One scorer's finding: a weighted reason, optionally with a hard decision (rules, SoD, sequences). */
 export interface Signal {
@@ -31,6 +32,8 @@ export interface ScoreInput {
   readonly after: SessionState;
   readonly event: AgentEvent;
   readonly facts?: ActionFacts;
+  /** For an action.result: what its output carries. */
+  readonly result?: ResultFacts;
   /** Every destination of the call: named ones (by argument, or a whole value shaped like one) first, then those mentioned in free text. */
   readonly destinations: readonly string[];
   /** The destinations the call names (not those merely mentioned in its free text). */

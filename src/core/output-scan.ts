@@ -1,0 +1,305 @@
+import type { ActionKind } from "../protocol/index.js";
+import { embeddedDestinations, looksLikeDestination } from "./destinations.js";
+import { moodOf, obliges } from "./mood.js";
+import { asValue, MAX_VALUE_CHARS } from "./values.js";
+
+// Reading a tool's output as a gateway hands it over, in one linear pass: which values it
+// carries as whole structured fields (a transaction's recipient, a mail's sender, the
+// members of a channel: the user's data) and which only inside prose, and which of its
+// sentences give orders. The text is hostile: every loop is linear in the characters read,
+// at most `maxChars` of them, with no backtracking pattern run on it, and everything kept is
+// bounded. The output itself is never stored; only the values and terms below are.
+
+export interface Directive {
+  /** Values the sentence names: addresses, quoted strings, identifiers, proper names (normalised). */
+  readonly values: readonly string[];
+  /** Values of the structure the sentence introduces with a colon (also among the fields). */
+  readonly attached: readonly string[];
+  /** Lower-case words of the sentence (at most MAX_SENTENCE_WORDS): the caller derives terms. */
+  readonly words: readonly string[];
+  /** Action kinds of the verbs in the sentence (from the verb table). */
+  readonly kinds: readonly ActionKind[];
+  /** Catalog capabilities the sentence names literally (`send_money`). */
+  readonly tools: readonly string[];
+}
+
+export interface OutputScan {
+  /** Whole structured fields that can name someone or something (normalised, de-duplicated). */
+  readonly fields: readonly string[];
+  /** Addresses, links and accounts inside prose that gives no order (normalised). */
+  readonly prose: readonly string[];
+  /** Sentences in the imperative or telling "you" what to do. */
+  readonly directives: readonly Directive[];
+}
+
+export interface ScanOptions {
+  /** Characters of the output read at most. */
+  readonly maxChars: number;
+  /** Fields, prose values and directives kept at most (each). */
+  readonly maxItems: number;
+  /** Verbs of the verb table, by word: words the lexicon may not know as verbs ("email"). */
+  readonly verbKinds: ReadonlyMap<string, ActionKind>;
+  /** Whether a token is a catalog capability (tool names quoted by an instruction). */
+  readonly isTool: (token: string) => boolean;
+}
+
+export const MAX_SENTENCE_WORDS = 48;
+/** A field of more words than this is prose (a message body, a review), not a value. */
+const MAX_FIELD_WORDS = 5;
+const MAX_KEY_CHARS = 40;
+const MAX_DIRECTIVE_VALUES = 16;
+
+const isQuote = (c: string | undefined) => c === "'" || c === '"' || c === "`";
+const STRUCTURAL = new Set(["{", "[", ",", ":", "(", "}", "]", ")"]);
+const SENTENCE_END = new Set([".", "!", "?", ";"]);
+
+/**
+ * Splits a line into cells at JSON / YAML / Python-literal structure: brackets, quotes next
+ * to structure, and a short key's colon. Linear. Returns whether the line opens with
+ * structure (a list marker, a bracket, a quote, a key), i.e. is not the continuation of a
+ * sentence wrapped from the line before.
+ */
+function cellsOf(line: string, out: string[]): boolean {
+  let start = 0;
+  let structured = /^\s*([-*•{[('"`]|\d{1,3}[.)]\s)/.test(line);
+  let keyable = true;
+  const push = (end: number) => {
+    if (end > start) out.push(line.slice(start, end));
+    start = end + 1;
+  };
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (c === "{" || c === "}" || c === "[" || c === "]") {
+      push(i);
+      keyable = true;
+    } else if (isQuote(c)) {
+      let p = i - 1;
+      while (p >= start && line[p] === " ") p--;
+      let n = i + 1;
+      while (n < line.length && line[n] === " ") n++;
+      const before = p < start ? (start === 0 ? "^" : line[start - 1]) : line[p];
+      const after = n >= line.length ? "$" : line[n];
+      if (before === "^" || after === "$" || STRUCTURAL.has(before as string) || STRUCTURAL.has(after as string)) {
+        push(i);
+        keyable = true;
+      }
+    } else if (c === ":" && keyable && (i + 1 >= line.length || line[i + 1] === " " || line[i + 1] === "\t")) {
+      // "key: value": the key is short and reads like a label, not a sentence ending in a colon.
+      const key = line.slice(start, i).trim();
+      if (key.length > 0 && key.length <= MAX_KEY_CHARS && key.split(" ").length <= 4 && !/[.!?]/.test(key)) {
+        if (start === 0) structured = true;
+        start = i + 1;
+      }
+      keyable = false;
+    }
+  }
+  push(line.length);
+  return structured;
+}
+
+const trimPunct = (s: string): string => {
+  let a = 0;
+  let b = s.length;
+  while (a < b && /[\s'"`(),;:*\-•]/.test(s[a] as string)) a++;
+  while (b > a && /[\s'"`(),;:*.!?]/.test(s[b - 1] as string)) b--;
+  return s.slice(a, b);
+};
+
+/** Whether a cell is a value (a name, an address, an identifier), and its normal form. */
+function fieldValue(cell: string): string | undefined {
+  const v = trimPunct(cell);
+  if (v.length > MAX_VALUE_CHARS || v.split(/\s+/).length > MAX_FIELD_WORDS || /[.!?]\s/.test(v)) return undefined;
+  return asValue(v);
+}
+
+const IDENTIFIER = /^(?=.*[a-z])(?=.*[\d_])[a-z0-9_.-]{4,64}$/i;
+
+/** Values a directive sentence names: addresses, quoted strings, identifiers, capitalised names. */
+function directiveValues(sentence: string, rawWords: readonly string[], budget: { left: number }): string[] {
+  const out = new Set<string>(embeddedDestinations(sentence, budget));
+  // Quoted spans ('…', "…"), each at most MAX_VALUE_CHARS.
+  for (let i = 0; i < sentence.length && out.size < MAX_DIRECTIVE_VALUES; i++) {
+    const q = sentence[i];
+    if (q !== "'" && q !== '"') continue;
+    if (q === "'" && /[a-z]/i.test(sentence[i - 1] ?? "")) continue; // an apostrophe
+    const end = sentence.indexOf(q, i + 1);
+    if (end === -1) break;
+    if (end - i - 1 <= MAX_VALUE_CHARS) {
+      const v = asValue(trimPunct(sentence.slice(i + 1, end)));
+      if (v !== undefined) out.add(v);
+      i = end;
+    }
+  }
+  // Identifiers (guest_amy01, new_password) and runs of capitalised words after the first word.
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length > 0 && run.length <= 4) {
+      const v = fieldValue(run.join(" "));
+      if (v !== undefined) out.add(v);
+    }
+    run = [];
+  };
+  for (let i = 0; i < rawWords.length && out.size < MAX_DIRECTIVE_VALUES; i++) {
+    const w = trimPunct(rawWords[i] as string);
+    if (w.length <= 64 && IDENTIFIER.test(w)) out.add(w.toLowerCase());
+    if (i > 0 && /^[A-Z][a-zA-Z]+$/.test(w) && w !== "I") run.push(w);
+    else flush();
+  }
+  flush();
+  return [...out].slice(0, MAX_DIRECTIVE_VALUES);
+}
+
+/** Lower-case words of a sentence without the label that may open it ("todo:", "note:"). */
+function sentenceWords(rawWords: readonly string[]): string[] {
+  let from = 0;
+  for (let i = 0; i < Math.min(3, rawWords.length); i++) if ((rawWords[i] as string).endsWith(":")) from = i + 1;
+  const out: string[] = [];
+  for (let i = from; i < rawWords.length && out.length < MAX_SENTENCE_WORDS; i++) {
+    const w = (rawWords[i] as string).toLowerCase().replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
+    if (w !== "") out.push(w);
+  }
+  return out;
+}
+
+/** Words that say what a sentence is about: not addresses, identifiers or numbers (those are values). */
+const isTermWord = (w: string): boolean => /^[a-z]+(-[a-z]+)?$/.test(w);
+/** The words a sentence is about: its plain words, and the longer words inside its addresses ("www.restaurant-zurich.com" is about a restaurant). */
+const termWords = (words: readonly string[]): string[] => words.flatMap((w) => (isTermWord(w) ? [w] : w.split(/[^a-z]+/).filter((x) => x.length > 3)));
+
+interface Draft {
+  values: string[];
+  attached: string[];
+  words: string[];
+  readonly kinds: ActionKind[];
+  tools: string[];
+}
+
+interface Scan {
+  readonly o: ScanOptions;
+  readonly fields: Set<string>;
+  readonly prose: Set<string>;
+  readonly directives: Draft[];
+  readonly budget: { left: number };
+}
+
+/**
+ * Reads one output. Linear in min(text.length, maxChars); never throws. A line is cut into
+ * cells at its structure (see cellsOf); a short cell is a value, a longer one prose read
+ * sentence by sentence. A value that comes while a sentence is still open belongs to that
+ * sentence ("…use the tool with the arguments: {'url': 'x.example'}"): an order cannot
+ * launder its values by quoting them as structure.
+ */
+export function scanOutput(text: string, o: ScanOptions): OutputScan {
+  const scan: Scan = { o, fields: new Set(), prose: new Set(), directives: [], budget: { left: o.maxChars } };
+  // Python and JSON literals escape the line breaks of their strings, YAML doubles its quotes: read them plainly.
+  const body = text.slice(0, o.maxChars).replaceAll("\\n", "\n").replaceAll("\\'", "'").replaceAll("''", "'");
+  const cells: string[] = [];
+  // The sentence still open at the end of the previous line: text wrapped at a fixed width
+  // (YAML, mail) continues it on the next line unless a blank line or structure intervenes.
+  let open: Draft | "prose" | undefined;
+  // An order ending in a colon and the structure that follows it ("…with the arguments:"
+  // then a record): that structure's values are the order's too (see ResultFacts).
+  let introduced: Draft | undefined;
+  let colon = false;
+  for (const line of body.split("\n")) {
+    const trimmed = line.trim();
+    if (trimmed === "") {
+      open = introduced = undefined;
+      continue;
+    }
+    cells.length = 0;
+    const structured = cellsOf(line, cells);
+    if (colon && typeof open === "object") introduced = open;
+    else if (!structured) introduced = undefined;
+    // A wrapped sentence goes on in lower case; a capital, a colon before or structure starts anew.
+    if (structured || colon || /^[A-Z]/.test(trimmed)) open = undefined;
+    colon = trimmed.endsWith(":");
+    for (const cell of cells) {
+      const value = fieldValue(cell);
+      if (value !== undefined && !(value.includes(" ") && moodOf(sentenceWords(cell.trim().split(/\s+/)), o.verbKinds).directive)) {
+        if (open === undefined || (open === "prose" && !looksLikeDestination(value))) {
+          if (scan.fields.size < o.maxItems) scan.fields.add(value);
+          if (introduced !== undefined && introduced.attached.length < MAX_DIRECTIVE_VALUES) introduced.attached.push(value);
+        } else if (open === "prose") {
+          if (scan.prose.size < o.maxItems) scan.prose.add(value);
+        } else {
+          if (open.values.length < MAX_DIRECTIVE_VALUES) open.values.push(value);
+          if (o.isTool(cell.trim())) open.tools.push(cell.trim());
+        }
+        continue;
+      }
+      if (trimPunct(cell) === "") continue;
+      open = scanProse(cell, scan, open);
+      introduced = undefined;
+    }
+  }
+  return {
+    fields: [...scan.fields],
+    prose: [...scan.prose],
+    directives: scan.directives.map((d) => ({ values: [...new Set(d.values)], attached: [...new Set(d.attached)], words: d.words, kinds: d.kinds, tools: [...new Set(d.tools)] })),
+  };
+}
+
+/**
+ * Reads a prose cell sentence by sentence; returns the sentence left open at its end (no
+ * full stop), if any. `continued` is a sentence left open before this cell: the cell's first
+ * fragment finishes it.
+ */
+function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefined): Draft | "prose" | undefined {
+  const { o, budget } = scan;
+  let start = 0;
+  let open: Draft | "prose" | undefined;
+  // The order just before, in this cell: a sentence of obligation right after it goes on giving it.
+  let previous: Draft | undefined;
+  for (let i = 0; i <= cell.length; i++) {
+    const last = i === cell.length;
+    const end = last || (SENTENCE_END.has(cell[i] as string) && (i + 1 === cell.length || cell[i + 1] === " "));
+    if (!end) continue;
+    const sentence = cell.slice(start, i).trim();
+    start = i + 1;
+    open = undefined;
+    if (continued !== undefined) {
+      // The tail of a sentence wrapped from before: its values belong to that sentence.
+      if (continued === "prose") {
+        if (scan.prose.size < o.maxItems) for (const d of embeddedDestinations(sentence, budget)) scan.prose.add(d);
+      } else {
+        const rawWords = [""].concat(sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2));
+        for (const v of directiveValues(sentence, rawWords, budget)) if (continued.values.length < MAX_DIRECTIVE_VALUES) continued.values.push(v);
+        for (const w of termWords(sentenceWords(rawWords))) if (continued.words.length < MAX_SENTENCE_WORDS) continued.words.push(w);
+        for (const w of rawWords) {
+          const k = o.verbKinds.get(w.toLowerCase());
+          if (k !== undefined && !continued.kinds.includes(k)) continued.kinds.push(k);
+        }
+      }
+      if (last) open = continued;
+      continued = undefined;
+      continue;
+    }
+    if (sentence.length < 4) continue;
+    const rawWords = sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2);
+    const words = sentenceWords(rawWords);
+    const mood = moodOf(words, o.verbKinds);
+    const follows = previous !== undefined && !mood.directive && obliges(words) ? previous : undefined;
+    const directive = mood.directive || follows !== undefined;
+    previous = undefined;
+    if (!directive) {
+      if (scan.prose.size < o.maxItems) for (const d of embeddedDestinations(sentence, budget)) scan.prose.add(d);
+      if (last) open = "prose";
+      continue;
+    }
+    if (scan.directives.length >= o.maxItems) continue;
+    const kinds = new Set<ActionKind>(follows?.kinds ?? []);
+    // The verb that opens an order is an action even when the verb table does not know it ("make a reservation"): a change, failing safe.
+    if (mood.verbAt !== undefined) kinds.add(o.verbKinds.get(words[mood.verbAt] as string) ?? "write");
+    for (const w of words) {
+      const k = o.verbKinds.get(w);
+      if (k !== undefined) kinds.add(k);
+    }
+    const tools = rawWords.map((w) => trimPunct(w)).filter((w) => /[_A-Z]/.test(w.slice(1)) && o.isTool(w));
+    const draft: Draft = { values: directiveValues(sentence, rawWords, budget), attached: [], words: termWords(words), kinds: [...kinds], tools };
+    scan.directives.push(draft);
+    previous = draft;
+    if (last) open = draft;
+  }
+  return open;
+}

@@ -1,0 +1,101 @@
+import type { ActionKind, ActionResultEvent, OutputTrust } from "../protocol/index.js";
+import { KIND_OF_WORD, objectTerms } from "./action-facts.js";
+import { scopeTerms } from "./scope.js";
+import { goalMentions, isAddress } from "./destinations.js";
+import type { Directive } from "./output-scan.js";
+import { scanOutput } from "./output-scan.js";
+import type { CompiledPolicy } from "./policy/compiled-policy.js";
+import type { SessionState } from "./session-state.js";
+import { delegates } from "./delegation.js";
+import { overlap } from "./text.js";
+
+// What an `action.result` tells the session (contract v1.1): which call it answers, how far
+// its content can be trusted, the values it carries and how (whole fields or prose), and
+// the orders in it that the user did not give. Trust comes from the event's `source` when
+// the gateway labels it, else from the catalog's `outputTrust` for the tool, else
+// "unknown", which is read like third-party content. Trusted output (the user's own
+// account, a system's own records) vouches for every value in it and carries no orders.
+
+/** An order found in third-party output that the user's goal does not give. */
+export interface Instruction {
+  /** Object stems of the order (what it is about), bounded. */
+  readonly terms: readonly string[];
+  readonly kinds: readonly ActionKind[];
+  /** Capabilities it names literally. */
+  readonly tools: readonly string[];
+  /** Values it names (normalised). */
+  readonly values: readonly string[];
+}
+
+export interface ResultFacts {
+  /** The capability of the call this output answers, when the session remembers it. */
+  readonly capability?: string;
+  readonly trust: OutputTrust;
+  /** The user's goal delegates to this source ("do what the email from X asks"): its orders are the user's. */
+  readonly delegated: boolean;
+  /** The call that returned it names a value the goal names (the file, page, channel or sender the user pointed at): its prose is what the user sent the agent to read. */
+  readonly pointed: boolean;
+  readonly fields: readonly string[];
+  readonly prose: readonly string[];
+  readonly instructions: readonly Instruction[];
+  /** Values named by orders in this output (those of `instructions`, and those an order in line with the goal picks for a change). */
+  readonly instructed?: readonly string[];
+  /** For a delegated source: the object stems of its orders, which extend the goal. */
+  readonly delegatedTerms?: readonly string[];
+}
+
+const MAX_TERMS = 32;
+
+/**
+ * Whether a directive gives an order the goal does not: it names a tool; or it is about
+ * nothing the goal mentions; or it involves an address the goal does not name while asking
+ * for a change (a verb of writing, sending, deleting…) or in a source the goal did not point
+ * at. A request to look at something the goal is about, in the source the goal sent the
+ * agent to ("visit the website for details: …" in the channel whose posted websites the
+ * user wants summarised), is not.
+ */
+function isForeign(d: Directive, goal: string, goalTerms: ReadonlySet<string>, terms: ReadonlySet<string>, pointed: boolean): boolean {
+  if (d.tools.length > 0) return true;
+  if (overlap(terms, goalTerms).length === 0) return terms.size > 0 || d.values.length > 0;
+  const changes = d.kinds.some((k) => k !== "read");
+  return d.values.some((v) => isAddress(v) && !goalMentions(goal, v) && (changes || !pointed));
+}
+
+export function resultFacts(policy: CompiledPolicy, session: SessionState, event: ActionResultEvent): ResultFacts {
+  const call = session.recent.find((a) => a.eventId === event.actionEventId);
+  const capability = call?.capability;
+  const tool = capability === undefined ? undefined : policy.tools.get(capability);
+  const trust: OutputTrust = event.source?.trust ?? tool?.outputTrust ?? "unknown";
+  const text = event.output.text ?? "";
+  const goal = session.intent?.goal ?? "";
+  const pointed = call?.namesGoalValue === true;
+  const delegated = pointed && delegates(goal);
+  if (text === "") return { ...(capability ? { capability } : {}), trust, delegated, pointed, fields: [], prose: [], instructions: [] };
+  const scan = scanOutput(text, { maxChars: policy.outputs.maxScannedChars, maxItems: policy.outputs.maxValues, verbKinds: KIND_OF_WORD, isTool: (t) => policy.tools.has(t) });
+  const instructions: Instruction[] = [];
+  const extraInstructed: string[] = [];
+  if (delegated) {
+    const delegatedTerms = [...new Set(scan.directives.flatMap((d) => [...objectTerms(d.words.join(" "))]))].slice(0, MAX_TERMS);
+    return { ...(capability ? { capability } : {}), trust, delegated, pointed, fields: scan.fields, prose: [...scan.prose, ...scan.directives.flatMap((d) => d.values)], instructions, delegatedTerms };
+  }
+  if (trust !== "trusted") {
+    const goalTerms = scopeTerms(session);
+    for (const d of scan.directives) {
+      const terms = objectTerms(d.words.join(" "));
+      if (!isForeign(d, goal, goalTerms, terms, pointed)) {
+        // An order in line with the goal, in a source the goal did not point at, still must
+        // not choose the values of a change (a review that says "book the Riverside View").
+        if (!pointed && d.kinds.some((k) => k !== "read")) extraInstructed.push(...d.values.filter((v) => !goalMentions(goal, v)));
+        continue;
+      }
+      instructions.push({ terms: [...terms].slice(0, MAX_TERMS), kinds: d.kinds, tools: d.tools, values: [...new Set([...d.values, ...d.attached])] });
+    }
+  }
+  // Values of orders that are not foreign (or that the user delegated to) read as prose; a
+  // value an order of this output names is not also the user's data because the same
+  // output lists it (an order cannot vouch for its own values by quoting them as a record).
+  const instructed = new Set([...instructions.flatMap((i) => i.values), ...extraInstructed]);
+  const prose = [...scan.prose, ...scan.directives.flatMap((d) => d.values).filter((v) => !instructed.has(v))];
+  const fields = scan.fields.filter((v) => !instructed.has(v));
+  return { ...(capability ? { capability } : {}), trust, delegated, pointed, fields, prose: [...new Set(prose)], instructions, instructed: [...instructed] };
+}

@@ -1,0 +1,99 @@
+import { isAddress } from "../destinations.js";
+import type { Provenance } from "../provenance.js";
+import { provenanceOf } from "../provenance.js";
+import { goalRelation, scopeTerms } from "../scope.js";
+import { overlap, stem } from "../text.js";
+import type { Exposure } from "../session-state.js";
+import { callKey } from "../session-state.js";
+import type { ScoreInput, Signal } from "./signal.js";
+import { weightOf } from "./signal.js";
+
+// Indirect prompt injection (OWASP LLM01; Greshake et al. 2023, "Not what you've signed up
+// for"): third-party content a tool returned — a mail, a web page, a file, someone else's
+// message — gives the agent orders, and the agent carries them out with its principal's
+// authority. Three findings, all structural (where a value came from, what the goal asks):
+// - intent.injected_instructions: an output carries orders the user's goal does not give
+//   (imperative or second-person sentences naming tools, addresses or things the goal never
+//   mentions). Raises the session's risk; does not block by itself.
+// - intent.instructed_value: a call uses a value that entered the session only inside such
+//   an order (the attacker's account, address, link, user, password), not from the goal, a
+//   delegated source, the user's data or an earlier call. Reads included: fetching the
+//   attacker's link is egress.
+// - intent.third_party_destination: money, mail, shares, posts or invitations go to a value
+//   that came only from third-party prose (no order around it): weaker.
+// - intent.instructed_call: after such an order, a call the order asks for (it names the
+//   tool, or shares its objects) that the goal does not explain — reads included.
+// Misses: orders phrased as plain statements ("the new payee is…") when the call they lead
+// to is one the goal explains and its values came as whole fields; values an attacker
+// manages to plant as structured fields of the user's own data.
+
+const NAMED_READ = 0.75;
+const MENTIONED = 0.75;
+/** Object words an order must share with a read (and more than the goal does) to have asked for it. */
+const READ_TERMS = 2;
+
+const describe = (values: readonly string[]) => values.slice(0, 4).join(", ") + (values.length > 4 ? ` (+${values.length - 4})` : "");
+
+/**
+ * The order this call carries out, if any: one that names the tool, or that shares more of
+ * the tool's object words than the goal does (the order, not the goal, asks for it).
+ */
+function askedBy(exposures: readonly Exposure[], capability: string, terms: ReadonlySet<string>, goalShared: number, min: number): Exposure | undefined {
+  return exposures.find((e) => {
+    const n = overlap(terms, new Set(e.terms)).length;
+    if (e.tools.includes(capability)) return true;
+    return n > goalShared && n >= min;
+  });
+}
+
+export function injectionScorer(input: ScoreInput): Signal[] {
+  const { event, before, policy } = input;
+  if (event.type === "action.result") {
+    const r = input.result;
+    if (r === undefined || r.instructions.length === 0) return [];
+    const about = [...new Set(r.instructions.flatMap((i) => [...i.tools, ...i.terms.slice(0, 4)]))].slice(0, 6);
+    return [{ code: "intent.injected_instructions", message: `output of ${r.capability ?? event.actionEventId} gives ${r.instructions.length} order(s) the goal does not (${about.join(", ")})`, weight: weightOf(input, "intent.injected_instructions") }];
+  }
+  if (event.type !== "action" || before.intent === undefined || input.facts === undefined) return [];
+  const capability = event.action.capability;
+  const kind = input.facts.kind;
+  const read = kind === "read";
+  const signals: Signal[] = [];
+
+  // Whole argument values (and the destinations the call names) are used by the call; addresses inside its free text are mentioned.
+  const whole = new Set([...input.namedDestinations, ...(input.facts.values ?? [])]);
+  const origin = new Map<string, Provenance | undefined>();
+  for (const v of [...whole, ...input.destinations]) if (!origin.has(v)) origin.set(v, provenanceOf(v, before, undefined, !whole.has(v)));
+  const instructed = [...origin].filter(([, p]) => p === "instructed").map(([v]) => v);
+  // A read uses an ordered value harmfully when it reaches outside (a link, an address, an
+  // account); looking up a name an order mentioned (a hotel, a channel) fetches nothing foreign.
+  const named = instructed.filter((v) => whole.has(v) && (!read || isAddress(v)));
+  // A read that merely mentions a value (a query or a channel name echoing the text it came from) sends it nowhere.
+  const mentioned = read ? [] : instructed.filter((v) => !whole.has(v));
+  if (named.length > 0 || mentioned.length > 0) {
+    const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? NAMED_READ : 1) : MENTIONED);
+    signals.push({ code: "intent.instructed_value", message: `${capability} uses ${describe([...named, ...mentioned])}, which only an order inside a tool's output named`, weight: Math.min(1, w), capability });
+  }
+  if (!read && input.facts.kind !== undefined) {
+    const thirdParty = input.namedDestinations.filter((d) => origin.get(d) === "third_party");
+    if (thirdParty.length > 0) {
+      signals.push({ code: "intent.third_party_destination", message: `${capability} sends to ${describe(thirdParty)}, which came only from third-party text`, weight: weightOf(input, "intent.third_party_destination") * (thirdParty.some(isAddress) ? 1 : 0.5), capability });
+    }
+  }
+  const exposures = before.exposures ?? [];
+  if (exposures.length > 0 && before.intent.capabilities === undefined) {
+    const tool = policy.tools.get(capability);
+    const kit = tool?.toolkit === undefined ? undefined : new Set(tool.toolkit.split(" ").map(stem));
+    const terms = new Set([...(tool?.terms ?? [])].filter((t) => !kit?.has(t)));
+    const goalShared = overlap(terms, scopeTerms(before)).length;
+    const asked = askedBy(exposures, capability, terms, goalShared, read ? READ_TERMS : 1);
+    const relation = goalRelation(policy, before, capability, kind);
+    const explained = (relation !== undefined && relation !== "objects") || ((input.facts.namesGoalValue ?? false) && !read);
+    // Reading again what the session already read before the order came is no new step.
+    const again = read && (before.ranCalls ?? []).includes(callKey(capability, input.facts.values));
+    if (asked !== undefined && !explained && !again) {
+      signals.push({ code: "intent.instructed_call", message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks`, weight: weightOf(input, "intent.instructed_call"), capability });
+    }
+  }
+  return signals;
+}

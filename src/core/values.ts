@@ -1,0 +1,46 @@
+import { looksLikeDestination, normalizeDestination } from "./destinations.js";
+
+// Values as provenance compares them: a call's whole argument values and the fields of a
+// tool's output, in one normal form (addresses normalised like destinations, names
+// lower-cased with single spaces). Numbers, dates, booleans and empty literals name no one.
+
+/** The longest value compared; longer strings are text, not values. */
+export const MAX_VALUE_CHARS = 128;
+/** Whole argument values of one call that are checked, at most. */
+export const MAX_VALUES_PER_CALL = 16;
+
+const NOT_A_NAME = new Set(["true", "false", "none", "null", "undefined", "nan", "yes", "no", "n/a", "me"]);
+export const isNumberish = (s: string): boolean => !/[a-z]/i.test(s) || /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}/.test(s);
+
+export function normalizeValue(raw: string): string {
+  const v = raw.trim();
+  if (looksLikeDestination(v)) return normalizeDestination(v);
+  return v.toLowerCase().replace(/\s+/g, " ");
+}
+
+/** The normal form of a string if it can name someone or something, else undefined. */
+export function asValue(raw: string): string | undefined {
+  const v = raw.trim();
+  if (v.length < 2 || v.length > MAX_VALUE_CHARS || isNumberish(v)) return undefined;
+  const n = normalizeValue(v);
+  return NOT_A_NAME.has(n) ? undefined : n;
+}
+
+function collect(value: unknown, out: Set<string>, depth: number): void {
+  if (out.size >= MAX_VALUES_PER_CALL || depth > 3) return;
+  if (typeof value === "string") {
+    const v = asValue(value);
+    if (v !== undefined) out.add(v);
+  } else if (Array.isArray(value)) {
+    for (const x of value.slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1);
+  } else if (value !== null && typeof value === "object") {
+    for (const x of Object.values(value).slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1);
+  }
+}
+
+/** The whole string values of a call's arguments that can name someone or something (bounded). */
+export function argumentValues(args: Readonly<Record<string, unknown>> | undefined): string[] {
+  const out = new Set<string>();
+  if (args !== undefined) collect(args, out, 0);
+  return [...out];
+}
