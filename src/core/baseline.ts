@@ -23,6 +23,11 @@ export interface Baseline {
   readonly hours: readonly number[];
   /** Largest number of actions seen in one session within any 60 s window. */
   readonly peakPerMinute: number;
+  /**
+   * Largest number of egress, delete and admin actions that ran in one session within a
+   * `scoring.burst.windowSeconds` window. Optional: baselines stored before it existed read as 0.
+   */
+  readonly peakHarmful?: number;
   readonly lastSeen?: string;
 }
 
@@ -64,6 +69,8 @@ export interface Observation {
   readonly previousCapability?: string;
   readonly destinations: readonly string[];
   readonly actionsInLastMinute: number;
+  /** Egress, delete and admin actions of the session within the burst window, this one included (0 when it is not one). */
+  readonly harmfulInWindow?: number;
   readonly newSession: boolean;
   /** False when the action was blocked or denied: it is not learned as normal behaviour. */
   readonly ran: boolean;
@@ -95,6 +102,7 @@ export function learn(b: Baseline, o: Observation): Baseline {
   bump(m.capabilities, event.action.capability, 4096);
   if (o.previousCapability) bump(m.transitions, `${o.previousCapability}>${event.action.capability}`, MAX_TRANSITIONS);
   if (o.actionsInLastMinute > m.peakPerMinute) m.peakPerMinute = o.actionsInLastMinute;
+  if ((o.harmfulInWindow ?? 0) > (m.peakHarmful ?? 0)) m.peakHarmful = o.harmfulInWindow;
   return b;
 }
 

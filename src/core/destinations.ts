@@ -1,9 +1,20 @@
 // Egress destinations named in tool arguments: recipients, URLs, e-mail addresses, bank
 // accounts. Provenance of these values (were they in the user's goal, has this principal
-// used them before?) is the strongest signal of an agent acting for someone else.
+// used them before?) is the strongest signal of an agent acting for someone else. The words
+// involved (argument names, link TLDs, local parts that name no one) are the policy's
+// (`scoring.words`), handed in as DestinationWords (the policy's lexicon is one).
+
+/** The policy words destinations are read with. */
+export interface DestinationWords {
+  /** Whether an argument name carries a destination. */
+  isDestinationArg(name: string): boolean;
+  /** Top-level domains that make a bare "name.tld" in free text a link (so "file.txt" is not). */
+  readonly linkTlds: ReadonlySet<string>;
+  /** Local parts of e-mail addresses that are no one's name. */
+  readonly notNames: ReadonlySet<string>;
+}
 
 export const MAX_DESTINATIONS_PER_EVENT = 32;
-const EGRESS_ARG = /^(to|cc|bcc|recipients?|emails?|e_?mail_?address(es)?|address(es)?|urls?|links?|iban|account(_?(number|id))?|destination|dest|target|webhook|endpoint|host|domain|phone(_?number)?|participants?|attendees?|user|channel)$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i;
 const URL_LIKE = /^(https?:\/\/)?(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(:\d+)?(\/\S*)?$/i;
 const IBAN = /^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/;
@@ -18,8 +29,13 @@ export function normalizeDestination(value: string): string {
 export const looksLikeDestination = (value: string): boolean =>
   EMAIL.test(value.trim()) || IBAN.test(value.replace(/\s/g, "")) || (URL_LIKE.test(value.trim()) && /[a-z]/i.test(value) && value.includes("."));
 
-/** Top-level domains common enough in prose that a bare "name.tld" in free text is a link (and "file.txt" is not). */
-const LINK_TLD = /\.(com|org|net|io|dev|app|info|biz|co|uk|de|fr|ru|cn|xyz|site|online|top|me|ly|gl|to)(:\d+)?(\/|$)/i;
+/** The top-level domain of a "host.tld[:port][/path]" word, lower-case, if it has one. */
+function tldOf(word: string): string | undefined {
+  const host = word.split("/", 1)[0] as string;
+  const dot = host.lastIndexOf(".");
+  if (dot === -1) return undefined;
+  return host.slice(dot + 1).split(":", 1)[0]?.toLowerCase();
+}
 /** What separates words in free text (an address never contains these). */
 const SEPARATORS = /[\s<>()[\]{}"',;|]+/;
 /** Characters of free text scanned per event, over all its strings: scanning stays linear and bounded. */
@@ -34,7 +50,7 @@ export interface ScanBudget {
  * subject): each word is tested on its own with the anchored patterns above, so the cost is
  * linear in the text, and at most `budget.left` characters are read.
  */
-export function embeddedDestinations(text: string, budget: ScanBudget = { left: MAX_TEXT_SCANNED_PER_EVENT }): string[] {
+export function embeddedDestinations(text: string, lex: DestinationWords, budget: ScanBudget = { left: MAX_TEXT_SCANNED_PER_EVENT }): string[] {
   const out: string[] = [];
   const slice = text.slice(0, Math.max(0, budget.left));
   budget.left -= slice.length;
@@ -45,7 +61,7 @@ export function embeddedDestinations(text: string, budget: ScanBudget = { left: 
     // Trim punctuation around the word, and a scheme or label before an address ("mailto:", "from:").
     let v = word.replace(/^[^a-z0-9]+/i, "").replace(/[^a-z0-9/]+$/i, "");
     if (hasAt) v = v.slice(v.lastIndexOf(":", v.indexOf("@")) + 1);
-    const isLink = !hasAt && !IBAN.test(v) && (/^(https?:\/\/|www\.)/i.test(v) || LINK_TLD.test(v));
+    const isLink = !hasAt && !IBAN.test(v) && (/^(https?:\/\/|www\.)/i.test(v) || lex.linkTlds.has(tldOf(v) ?? ""));
     if ((hasAt || isLink || IBAN.test(v)) && looksLikeDestination(v)) out.push(normalizeDestination(v));
     if (out.length >= MAX_DESTINATIONS_PER_EVENT) break;
   }
@@ -58,26 +74,26 @@ export interface CallDestinations {
   readonly mentioned: string[];
 }
 
-function collect(value: unknown, byName: boolean, out: CallDestinations, budget: ScanBudget, depth: number): void {
+function collect(value: unknown, byName: boolean, out: CallDestinations, budget: ScanBudget, depth: number, lex: DestinationWords): void {
   if (depth > 4) return;
   if (typeof value === "string") {
     if (value.length > 0 && value.length <= 512 && (byName || looksLikeDestination(value))) out.named.push(normalizeDestination(value));
-    else if (value.length > 12) out.mentioned.push(...embeddedDestinations(value, budget));
+    else if (value.length > 12) out.mentioned.push(...embeddedDestinations(value, lex, budget));
   } else if (typeof value === "number" && byName) {
     out.named.push(String(value));
   } else if (Array.isArray(value)) {
-    for (const v of value) collect(v, byName, out, budget, depth + 1);
+    for (const v of value) collect(v, byName, out, budget, depth + 1, lex);
   } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) collect(v, byName || EGRESS_ARG.test(k), out, budget, depth + 1);
+    for (const [k, v] of Object.entries(value)) collect(v, byName || lex.isDestinationArg(k), out, budget, depth + 1, lex);
   }
 }
 
 /** Named and mentioned destinations of a call's arguments, each de-duplicated and bounded. */
-export function callDestinations(args: Readonly<Record<string, unknown>> | undefined, egressArgs: readonly string[] = []): CallDestinations {
+export function callDestinations(args: Readonly<Record<string, unknown>> | undefined, lex: DestinationWords, egressArgs: readonly string[] = []): CallDestinations {
   const out: CallDestinations = { named: [], mentioned: [] };
   if (!args) return out;
   const budget = { left: MAX_TEXT_SCANNED_PER_EVENT };
-  for (const [k, v] of Object.entries(args)) collect(v, egressArgs.includes(k) || EGRESS_ARG.test(k), out, budget, 0);
+  for (const [k, v] of Object.entries(args)) collect(v, egressArgs.includes(k) || lex.isDestinationArg(k), out, budget, 0, lex);
   // Bounded: an event naming thousands of recipients is scored on the first ones.
   const named = [...new Set(out.named)].slice(0, MAX_DESTINATIONS_PER_EVENT);
   const mentioned = [...new Set(out.mentioned)].filter((d) => !named.includes(d)).slice(0, MAX_DESTINATIONS_PER_EVENT);
@@ -85,8 +101,8 @@ export function callDestinations(args: Readonly<Record<string, unknown>> | undef
 }
 
 /** Every destination in the arguments: named ones first, then those mentioned in free text. */
-export function extractDestinations(args: Readonly<Record<string, unknown>> | undefined, egressArgs: readonly string[] = []): string[] {
-  const { named, mentioned } = callDestinations(args, egressArgs);
+export function extractDestinations(args: Readonly<Record<string, unknown>> | undefined, lex: DestinationWords, egressArgs: readonly string[] = []): string[] {
+  const { named, mentioned } = callDestinations(args, lex, egressArgs);
   return [...named, ...mentioned].slice(0, MAX_DESTINATIONS_PER_EVENT);
 }
 
@@ -95,7 +111,7 @@ export function extractDestinations(args: Readonly<Record<string, unknown>> | un
  * or, for an e-mail address, by the person's name in its local part ("Frank" names
  * frank@corp.example and frank.miller@corp.example).
  */
-export const goalMentions = (goal: string, destination: string): boolean => {
+export const goalMentions = (goal: string, destination: string, lex: Pick<DestinationWords, "notNames">): boolean => {
   // Too short to be named by anything but chance ("e", "" from a blank value).
   if (destination.length < 3) return false;
   const g = goal.toLowerCase();
@@ -105,12 +121,10 @@ export const goalMentions = (goal: string, destination: string): boolean => {
   const at = destination.indexOf("@");
   if (at <= 0) return false;
   const first = destination.slice(0, at).split(/[._+-]/)[0] ?? "";
-  if (first.length < 3 || !/^[a-z]+$/.test(first) || STOP_NAMES.has(first)) return false;
+  if (first.length < 3 || !/^[a-z]+$/.test(first) || lex.notNames.has(first)) return false;
   return new Set(g.split(/[^a-z0-9]+/)).has(first);
 };
 
-/** Words that are no one's name ("the@evil.example" is not named by "the article"). */
-const STOP_NAMES = new Set(["the", "and", "for", "you", "your", "our", "all", "any", "this", "that", "with", "from", "info", "admin", "support", "contact", "team", "sales", "hello", "mail", "noreply", "user"]);
 
 /** `needle` occurs in `text` with no letter, digit, "-" or "_" right before or after it ("informations.com" is not in "true-informations.com"). */
 function containsToken(text: string, needle: string): boolean {
@@ -121,14 +135,6 @@ function containsToken(text: string, needle: string): boolean {
   return false;
 }
 
-/** What kind of address a (normalised) value is: an e-mail address, an account number, a link; undefined for a bare name. */
-export function addressKind(value: string): "email" | "account" | "link" | undefined {
-  if (EMAIL.test(value)) return "email";
-  if (IBAN.test(value.toUpperCase().replace(/\s/g, ""))) return "account";
-  if (URL_LIKE.test(value) && value.includes(".")) return "link";
-  return undefined;
-}
-
 /** Whether a (normalised) destination is an address by its shape (e-mail, link, account number), not a bare name. */
 export const isAddress = (destination: string): boolean =>
   EMAIL.test(destination) || IBAN.test(destination.toUpperCase().replace(/\s/g, "")) || (URL_LIKE.test(destination) && destination.includes("."));
@@ -137,7 +143,7 @@ export const isAddress = (destination: string): boolean =>
  * How much unexplained destinations weigh: fully when one is an address, half when all are
  * bare names (a user, a channel), which agents routinely read from lists the events do not carry.
  */
-export const unexplainedWeight = (destinations: readonly string[]): number => (destinations.some(isAddress) ? 1 : 0.5);
+export const unexplainedWeight = (destinations: readonly string[], bareName: number): number => (destinations.some(isAddress) ? 1 : bareName);
 
 /**
  * The repeat key of a finding about unexplained destinations: a new address is new

@@ -8,7 +8,7 @@ import type { Verdict } from "../protocol/enforcement.js";
 import { check } from "../protocol/enforcement.js";
 import { decideGrant } from "./grants.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
-import { baselineScorer } from "./scorers/baseline.js";
+import { baselineScorer, harmfulWithin, isHarmful } from "./scorers/baseline.js";
 import { contextScorer } from "./scorers/context.js";
 import { intentScorer } from "./scorers/intent.js";
 import { ruleScorer } from "./scorers/rules.js";
@@ -82,7 +82,7 @@ const SCORERS = [intentScorer, injectionScorer, sensitivityScorer, sequenceScore
  * Repeated evidence is correlated evidence: the third message to a name read from the same
  * list is not three independent reasons to suspect the session. A weak finding (one that
  * could not reach step-up on its own, and carries no hard decision) that the session already
- * raised for the same capability counts half as much each time it recurs. Findings strong
+ * raised for the same capability counts `scoring.factors.repeat` (half) as much each time it recurs. Findings strong
  * enough to act alone, and hard decisions (rules, SoD, sequences), are never discounted.
  */
 function discountRepeats(policy: CompiledPolicy, before: SessionState, signals: readonly Signal[]): Signal[] {
@@ -90,7 +90,7 @@ function discountRepeats(policy: CompiledPolicy, before: SessionState, signals: 
   if (seen === undefined) return [...signals];
   return signals.map((s) => {
     const n = s.decision === undefined && s.weight < policy.thresholds.step_up ? (seen[findingKey(s)] ?? 0) : 0;
-    return n > 0 ? { ...s, weight: s.weight * Math.pow(0.5, n) } : s;
+    return n > 0 ? { ...s, weight: s.weight * Math.pow(policy.factors.repeat, n) } : s;
   });
 }
 
@@ -127,14 +127,14 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
   let named: string[] = [];
   if (event.type === "action") {
     const tool = policy.tools.get(event.action.capability);
-    const call = callDestinations(event.args, tool?.egressArgs);
+    const call = callDestinations(event.args, policy.lexicon, tool?.egressArgs);
     named = call.named;
     const resource = event.resource?.destination ? normalizeDestination(event.resource.destination) : undefined;
     if (resource !== undefined && !named.includes(resource)) named = [...named, resource];
     destinations = [...named, ...call.mentioned.filter((d) => d !== resource)];
-    const values = argumentValues(event.args);
+    const values = argumentValues(event.args, policy.lexicon.notValues);
     const goal = before.intent?.goal;
-    const namesGoalValue = goal !== undefined && [...named, ...values].some((v) => goalMentions(goal, v));
+    const namesGoalValue = goal !== undefined && [...named, ...values].some((v) => goalMentions(goal, v, policy.lexicon));
     facts = { ...actionFacts(policy, event), values, namesGoalValue };
   } else if (event.type === "action.result") {
     result = resultFacts(policy, before, event);
@@ -230,6 +230,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
       destinations: vouched,
       previousCapability: before.recent[before.recent.length - 1]?.capability,
       actionsInLastMinute: ran ? session.recent.filter((a) => nowMs - a.ms < 60_000).length : 0,
+      harmfulInWindow: ran && isHarmful(facts?.kind) ? harmfulWithin(session, nowMs, policy.burst.windowSeconds) : 0,
     };
     agentBaseline = learn(agentBaseline, observation);
     principalBaseline = learn(principalBaseline, observation);

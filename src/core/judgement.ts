@@ -22,7 +22,7 @@ export interface Judgement {
 export function judgeSignals(policy: CompiledPolicy, event: AgentEvent, j: Judgement): Signal[] {
   if (!j.drift || event.type !== "action") return [];
   const confidence = Math.min(1, Math.max(0, Number.isFinite(j.confidence) ? j.confidence : 0));
-  const weight = (policy.weights["intent.judge_drift"] ?? 0.6) * confidence;
+  const weight = (policy.weights["intent.judge_drift"] as number) * confidence;
   if (weight <= 0) return [];
   // Each verdict is its own evidence: never discounted as a repeat.
   return [{ code: "intent.judge_drift", message: `judge ${j.judge}: ${j.reason.slice(0, 200)}`, weight, capability: event.action.capability, repeatKey: `intent.judge_drift|${event.eventId}` }];

@@ -1,5 +1,7 @@
 import type { ActionKind } from "../protocol/index.js";
+import type { DestinationWords } from "./destinations.js";
 import { embeddedDestinations, looksLikeDestination } from "./destinations.js";
+import type { Grammar } from "./mood.js";
 import { moodOf, obliges } from "./mood.js";
 import { asValue, MAX_VALUE_CHARS } from "./values.js";
 
@@ -39,13 +41,19 @@ export interface ScanOptions {
   readonly maxItems: number;
   /** Verbs of the verb table, by word: words the lexicon may not know as verbs ("email"). */
   readonly verbKinds: ReadonlyMap<string, ActionKind>;
+  /** Closed word classes that tell orders from statements. */
+  readonly grammar: Grammar;
+  /** Values that name no one ("true", "none"). */
+  readonly notValues: ReadonlySet<string>;
+  /** A field of more words than this is prose (a message body, a review), not a value. */
+  readonly fieldWords: number;
+  /** The policy's destination words (link TLDs, argument names). */
+  readonly words: DestinationWords;
   /** Whether a token is a catalog capability (tool names quoted by an instruction). */
   readonly isTool: (token: string) => boolean;
 }
 
 export const MAX_SENTENCE_WORDS = 48;
-/** A field of more words than this is prose (a message body, a review), not a value. */
-const MAX_FIELD_WORDS = 5;
 const MAX_KEY_CHARS = 40;
 const MAX_DIRECTIVE_VALUES = 16;
 
@@ -106,17 +114,17 @@ const trimPunct = (s: string): string => {
 };
 
 /** Whether a cell is a value (a name, an address, an identifier), and its normal form. */
-function fieldValue(cell: string): string | undefined {
+function fieldValue(cell: string, o: ScanOptions): string | undefined {
   const v = trimPunct(cell);
-  if (v.length > MAX_VALUE_CHARS || v.split(/\s+/).length > MAX_FIELD_WORDS || /[.!?]\s/.test(v)) return undefined;
-  return asValue(v);
+  if (v.length > MAX_VALUE_CHARS || v.split(/\s+/, o.fieldWords + 1).length > o.fieldWords || /[.!?]\s/.test(v)) return undefined;
+  return asValue(v, o.notValues);
 }
 
 const IDENTIFIER = /^(?=.*[a-z])(?=.*[\d_])[a-z0-9_.-]{4,64}$/i;
 
 /** Values a directive sentence names: addresses, quoted strings, identifiers, capitalised names. */
-function directiveValues(sentence: string, rawWords: readonly string[], budget: { left: number }): string[] {
-  const out = new Set<string>(embeddedDestinations(sentence, budget));
+function directiveValues(sentence: string, rawWords: readonly string[], budget: { left: number }, o: ScanOptions): string[] {
+  const out = new Set<string>(embeddedDestinations(sentence, o.words, budget));
   // Quoted spans ('…', "…"), each at most MAX_VALUE_CHARS.
   for (let i = 0; i < sentence.length && out.size < MAX_DIRECTIVE_VALUES; i++) {
     const q = sentence[i];
@@ -125,7 +133,7 @@ function directiveValues(sentence: string, rawWords: readonly string[], budget: 
     const end = sentence.indexOf(q, i + 1);
     if (end === -1) break;
     if (end - i - 1 <= MAX_VALUE_CHARS) {
-      const v = asValue(trimPunct(sentence.slice(i + 1, end)));
+      const v = asValue(trimPunct(sentence.slice(i + 1, end)), o.notValues);
       if (v !== undefined) out.add(v);
       i = end;
     }
@@ -134,7 +142,7 @@ function directiveValues(sentence: string, rawWords: readonly string[], budget: 
   let run: string[] = [];
   const flush = () => {
     if (run.length > 0 && run.length <= 4) {
-      const v = fieldValue(run.join(" "));
+      const v = fieldValue(run.join(" "), o);
       if (v !== undefined) out.add(v);
     }
     run = [];
@@ -215,8 +223,8 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
     if (structured || colon || /^[A-Z]/.test(trimmed)) open = undefined;
     colon = trimmed.endsWith(":");
     for (const cell of cells) {
-      const value = fieldValue(cell);
-      if (value !== undefined && !(value.includes(" ") && moodOf(sentenceWords(cell.trim().split(/\s+/)), o.verbKinds).directive)) {
+      const value = fieldValue(cell, o);
+      if (value !== undefined && !(value.includes(" ") && moodOf(sentenceWords(cell.trim().split(/\s+/)), o.verbKinds, o.grammar).directive)) {
         if (open === undefined || (open === "prose" && !looksLikeDestination(value))) {
           if (scan.fields.size < o.maxItems) scan.fields.add(value);
           if (introduced !== undefined && introduced.attached.length < MAX_DIRECTIVE_VALUES) introduced.attached.push(value);
@@ -261,10 +269,10 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     if (continued !== undefined) {
       // The tail of a sentence wrapped from before: its values belong to that sentence.
       if (continued === "prose") {
-        if (scan.prose.size < o.maxItems) for (const d of embeddedDestinations(sentence, budget)) scan.prose.add(d);
+        if (scan.prose.size < o.maxItems) for (const d of embeddedDestinations(sentence, o.words, budget)) scan.prose.add(d);
       } else {
         const rawWords = [""].concat(sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2));
-        for (const v of directiveValues(sentence, rawWords, budget)) if (continued.values.length < MAX_DIRECTIVE_VALUES) continued.values.push(v);
+        for (const v of directiveValues(sentence, rawWords, budget, o)) if (continued.values.length < MAX_DIRECTIVE_VALUES) continued.values.push(v);
         for (const w of termWords(sentenceWords(rawWords))) if (continued.words.length < MAX_SENTENCE_WORDS) continued.words.push(w);
         for (const w of rawWords) {
           const k = o.verbKinds.get(w.toLowerCase());
@@ -278,12 +286,12 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     if (sentence.length < 4) continue;
     const rawWords = sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2);
     const words = sentenceWords(rawWords);
-    const mood = moodOf(words, o.verbKinds);
-    const follows = previous !== undefined && !mood.directive && obliges(words) ? previous : undefined;
+    const mood = moodOf(words, o.verbKinds, o.grammar);
+    const follows = previous !== undefined && !mood.directive && obliges(words, o.grammar) ? previous : undefined;
     const directive = mood.directive || follows !== undefined;
     previous = undefined;
     if (!directive) {
-      if (scan.prose.size < o.maxItems) for (const d of embeddedDestinations(sentence, budget)) scan.prose.add(d);
+      if (scan.prose.size < o.maxItems) for (const d of embeddedDestinations(sentence, o.words, budget)) scan.prose.add(d);
       if (last) open = "prose";
       continue;
     }
@@ -296,7 +304,7 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
       if (k !== undefined) kinds.add(k);
     }
     const tools = rawWords.map((w) => trimPunct(w)).filter((w) => /[_A-Z]/.test(w.slice(1)) && o.isTool(w));
-    const draft: Draft = { values: directiveValues(sentence, rawWords, budget), attached: [], words: termWords(words), kinds: [...kinds], tools };
+    const draft: Draft = { values: directiveValues(sentence, rawWords, budget, o), attached: [], words: termWords(words), kinds: [...kinds], tools };
     scan.directives.push(draft);
     previous = draft;
     if (last) open = draft;

@@ -1,4 +1,5 @@
 import type { Baseline } from "./baseline.js";
+import type { DestinationWords } from "./destinations.js";
 import { goalMentions } from "./destinations.js";
 import type { SessionState } from "./session-state.js";
 import { SEEN } from "./session-state.js";
@@ -31,8 +32,8 @@ const bitsOf = (session: SessionState, value: string): number =>
  * session read earlier, or prose it read, explains a mention (the agent summarises what it
  * read) but not a destination (reading a page does not vouch for sending to it).
  */
-export function provenanceOf(value: string, session: SessionState, principal: Baseline | undefined, mentioned = false): Provenance | undefined {
-  if (session.intent !== undefined && goalMentions(session.intent.goal, value)) return "goal";
+export function provenanceOf(value: string, session: SessionState, principal: Baseline | undefined, lex: DestinationWords, mentioned = false): Provenance | undefined {
+  if (session.intent !== undefined && goalMentions(session.intent.goal, value, lex)) return "goal";
   const bits = bitsOf(session, value);
   if ((bits & SEEN.delegated) !== 0) return "delegated";
   if (session.destinations?.includes(value)) return "session";

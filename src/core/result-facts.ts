@@ -1,12 +1,11 @@
 import type { ActionKind, ActionResultEvent, OutputTrust } from "../protocol/index.js";
-import { KIND_OF_WORD, objectTerms } from "./action-facts.js";
 import { scopeTerms } from "./scope.js";
+import type { Lexicon } from "./lexicon.js";
 import { goalMentions, isAddress } from "./destinations.js";
 import type { Directive } from "./output-scan.js";
 import { scanOutput } from "./output-scan.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { SessionState } from "./session-state.js";
-import { delegates } from "./delegation.js";
 import { overlap } from "./text.js";
 
 // What an `action.result` tells the session (contract v1.1): which call it answers, how far
@@ -54,11 +53,11 @@ const MAX_TERMS = 32;
  * agent to ("visit the website for details: …" in the channel whose posted websites the
  * user wants summarised), is not.
  */
-function isForeign(d: Directive, goal: string, goalTerms: ReadonlySet<string>, terms: ReadonlySet<string>, pointed: boolean): boolean {
+function isForeign(d: Directive, goal: string, goalTerms: ReadonlySet<string>, terms: ReadonlySet<string>, pointed: boolean, lex: Lexicon): boolean {
   if (d.tools.length > 0) return true;
   if (overlap(terms, goalTerms).length === 0) return terms.size > 0 || d.values.length > 0;
   const changes = d.kinds.some((k) => k !== "read");
-  return d.values.some((v) => isAddress(v) && !goalMentions(goal, v) && (changes || !pointed));
+  return d.values.some((v) => isAddress(v) && !goalMentions(goal, v, lex) && (changes || !pointed));
 }
 
 export function resultFacts(policy: CompiledPolicy, session: SessionState, event: ActionResultEvent): ResultFacts {
@@ -69,23 +68,33 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
   const text = event.output.text ?? "";
   const goal = session.intent?.goal ?? "";
   const pointed = call?.namesGoalValue === true;
-  const delegated = pointed && delegates(goal);
+  const lex = policy.lexicon;
+  const delegated = pointed && lex.delegates(goal);
   if (text === "") return { ...(capability ? { capability } : {}), trust, delegated, pointed, fields: [], prose: [], instructions: [] };
-  const scan = scanOutput(text, { maxChars: policy.outputs.maxScannedChars, maxItems: policy.outputs.maxValues, verbKinds: KIND_OF_WORD, isTool: (t) => policy.tools.has(t) });
+  const scan = scanOutput(text, {
+    maxChars: policy.outputs.maxScannedChars,
+    maxItems: policy.outputs.maxValues,
+    fieldWords: policy.outputs.fieldWords,
+    verbKinds: lex.kindOfWord,
+    grammar: lex.grammar,
+    notValues: lex.notValues,
+    words: lex,
+    isTool: (t) => policy.tools.has(t),
+  });
   const instructions: Instruction[] = [];
   const extraInstructed: string[] = [];
   if (delegated) {
-    const delegatedTerms = [...new Set(scan.directives.flatMap((d) => [...objectTerms(d.words.join(" "))]))].slice(0, MAX_TERMS);
+    const delegatedTerms = [...new Set(scan.directives.flatMap((d) => [...lex.objectTerms(d.words.join(" "))]))].slice(0, MAX_TERMS);
     return { ...(capability ? { capability } : {}), trust, delegated, pointed, fields: scan.fields, prose: [...scan.prose, ...scan.directives.flatMap((d) => d.values)], instructions, delegatedTerms };
   }
   if (trust !== "trusted") {
-    const goalTerms = scopeTerms(session);
+    const goalTerms = scopeTerms(policy, session);
     for (const d of scan.directives) {
-      const terms = objectTerms(d.words.join(" "));
-      if (!isForeign(d, goal, goalTerms, terms, pointed)) {
+      const terms = lex.objectTerms(d.words.join(" "));
+      if (!isForeign(d, goal, goalTerms, terms, pointed, lex)) {
         // An order in line with the goal, in a source the goal did not point at, still must
         // not choose the values of a change (a review that says "book the Riverside View").
-        if (!pointed && d.kinds.some((k) => k !== "read")) extraInstructed.push(...d.values.filter((v) => !goalMentions(goal, v)));
+        if (!pointed && d.kinds.some((k) => k !== "read")) extraInstructed.push(...d.values.filter((v) => !goalMentions(goal, v, lex)));
         continue;
       }
       instructions.push({ terms: [...terms].slice(0, MAX_TERMS), kinds: d.kinds, tools: d.tools, values: [...new Set([...d.values, ...d.attached])] });

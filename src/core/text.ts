@@ -1,11 +1,8 @@
 import { stemmer } from "stemmer";
-import { eng } from "stopword";
 
-// Lexical helpers for inferring scope from a goal written in words: lower-case word
-// tokens, Porter stems (the maintained `stemmer` package), and stop words that carry no
-// intent (the `stopword` package's English list plus the politeness of requests).
-
-const STOP = new Set([...eng, ..."please can could would will let need want help also just now new thanks thank hi hey hello".split(" ")]);
+// Lexical helpers: words of identifiers and prose, Porter stems (the maintained `stemmer`
+// package), overlap of term sets, and a bounded memo. The word lists live in the policy
+// (`scoring.words`) and are applied by the lexicon (lexicon.ts).
 
 /** Porter stem: "approved", "approving" and "approves" become one token, "reports" becomes "report". */
 export const stem = (word: string): string => stemmer(word);
@@ -22,12 +19,6 @@ export function words(text: string): string[] {
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((w) => w.length > 1);
-}
-
-export function tokens(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const w of words(text)) if (!STOP.has(w)) out.add(stem(w));
-  return out;
 }
 
 export function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): string[] {
@@ -50,6 +41,3 @@ export function memoise<T>(fn: (text: string) => T, max = 2_000): (text: string)
     return value;
   };
 }
-
-/** tokens(), memoised. */
-export const cachedTokens: (text: string) => ReadonlySet<string> = memoise(tokens);

@@ -2,14 +2,14 @@ import { looksLikeDestination, normalizeDestination } from "./destinations.js";
 
 // Values as provenance compares them: a call's whole argument values and the fields of a
 // tool's output, in one normal form (addresses normalised like destinations, names
-// lower-cased with single spaces). Numbers, dates, booleans and empty literals name no one.
+// lower-cased with single spaces). Numbers, dates, and the policy's `words.notValues`
+// (booleans, empty literals) name no one.
 
 /** The longest value compared; longer strings are text, not values. */
 export const MAX_VALUE_CHARS = 128;
 /** Whole argument values of one call that are checked, at most. */
 export const MAX_VALUES_PER_CALL = 16;
 
-const NOT_A_NAME = new Set(["true", "false", "none", "null", "undefined", "nan", "yes", "no", "n/a", "me"]);
 export const isNumberish = (s: string): boolean => !/[a-z]/i.test(s) || /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}/.test(s);
 
 export function normalizeValue(raw: string): string {
@@ -19,28 +19,28 @@ export function normalizeValue(raw: string): string {
 }
 
 /** The normal form of a string if it can name someone or something, else undefined. */
-export function asValue(raw: string): string | undefined {
+export function asValue(raw: string, notValues: ReadonlySet<string>): string | undefined {
   const v = raw.trim();
   if (v.length < 2 || v.length > MAX_VALUE_CHARS || isNumberish(v)) return undefined;
   const n = normalizeValue(v);
-  return NOT_A_NAME.has(n) ? undefined : n;
+  return notValues.has(n) ? undefined : n;
 }
 
-function collect(value: unknown, out: Set<string>, depth: number): void {
+function collect(value: unknown, out: Set<string>, depth: number, notValues: ReadonlySet<string>): void {
   if (out.size >= MAX_VALUES_PER_CALL || depth > 3) return;
   if (typeof value === "string") {
-    const v = asValue(value);
+    const v = asValue(value, notValues);
     if (v !== undefined) out.add(v);
   } else if (Array.isArray(value)) {
-    for (const x of value.slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1);
+    for (const x of value.slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1, notValues);
   } else if (value !== null && typeof value === "object") {
-    for (const x of Object.values(value).slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1);
+    for (const x of Object.values(value).slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1, notValues);
   }
 }
 
 /** The whole string values of a call's arguments that can name someone or something (bounded). */
-export function argumentValues(args: Readonly<Record<string, unknown>> | undefined): string[] {
+export function argumentValues(args: Readonly<Record<string, unknown>> | undefined, notValues: ReadonlySet<string>): string[] {
   const out = new Set<string>();
-  if (args !== undefined) collect(args, out, 0);
+  if (args !== undefined) collect(args, out, 0, notValues);
   return [...out];
 }

@@ -8,7 +8,7 @@ export { Command, CommandType, COMMAND_TYPES, Reason, ReasonCode, REASON_FAMILIE
 export type { ReasonFamily } from "./command.js";
 export { toCaep, CAEP_EVENT_TYPES } from "./caep.js";
 export {
-  PolicyFile, ToolEntry, SodEntry, RuleEntry, SequenceEntry, ActionMatcher, Thresholds, Scoring, Decision, ToolRisk,
+  PolicyFile, ToolEntry, SodEntry, RuleEntry, SequenceEntry, ActionMatcher, Thresholds, Scoring, CompleteScoring, Decision, ToolRisk,
 } from "./policy.js";
 export { TOPICS } from "./topics.js";
 export { validateEvent, formatIssues } from "./validate.js";

@@ -80,26 +80,130 @@ export const Thresholds = z
   .refine((t) => t.step_up <= t.downgrade && t.downgrade <= t.revoke, "thresholds must satisfy step_up <= downgrade <= revoke");
 export type Thresholds = z.infer<typeof Thresholds>;
 
-export const Scoring = z.strictObject({
-  halfLifeSeconds: z.number().positive().optional(),
-  weights: z.record(z.string(), z.number().min(0).max(1)).optional(),
-  baseline: z
-    .strictObject({ minSessions: z.number().int().min(1).optional(), minActions: z.number().int().min(1).optional() })
-    .optional(),
+const Factor = z.number().min(0).max(10);
+const Weight = z.number().min(0).max(1);
+const Count = z.number().int().min(1);
+/** A list of lower-case words (closed lists: verbs, stop words, grammar words…). */
+const Words = z.array(z.string().min(1).max(64)).max(4096);
+
+/**
+ * Every knob the scorers use (docs/policy.md, "scoring"): weights per reason code, the
+ * factors that scale them, cut-offs, and the word lists behind scope, provenance and the
+ * reading of tool outputs. The shipped default policy holds a value for every key
+ * (`vigil policy default` prints them); a policy file overrides any of them, and keys it
+ * leaves out keep the default's value, also under `extends: none`.
+ */
+export const CompleteScoring = z.strictObject({
+  halfLifeSeconds: z.number().positive(),
+  /** Base weight of each reason code (0..1). */
+  weights: z.record(z.string(), Weight),
+  factors: z.strictObject({
+    /** intent.* weights × the tool's catalog risk … */
+    toolRisk: z.strictObject({ low: Factor, medium: Factor, high: Factor, critical: Factor }),
+    /** … × the action's kind, the product capped at maxScope. */
+    kind: z.strictObject({ read: Factor, write: Factor, execute: Factor, egress: Factor, delete: Factor, admin: Factor }),
+    maxScope: Factor,
+    /** intent.unrelated_capability for a read the principal runs routinely. */
+    familiarRead: Factor,
+    /** Destination findings for a write (a record naming someone) rather than a send. */
+    writeDestination: Factor,
+    /** Destination findings when every unexplained destination is a bare name, not an address. */
+    bareName: Factor,
+    /** A weak finding already raised for the same capability counts this much more each time. */
+    repeat: Factor,
+    /** intent.instructed_value when the call is a read (only addresses count for reads). */
+    instructedRead: Factor,
+    /** intent.instructed_value when the ordered value is only mentioned inside the call's free text. */
+    instructedMention: Factor,
+    /** sensitivity.above_ceiling for restricted data. */
+    restrictedCeiling: Factor,
+    /** sensitivity.unexpected_tag for a tag not in words.highSensitivity. */
+    lowSensitivityTag: Factor,
+  }),
+  baseline: z.strictObject({
+    minSessions: Count,
+    minActions: Count,
+    /** intent.unfamiliar_toolkit stops counting a read once the principal's sessions attempted it this often. */
+    repeatedReads: Count,
+    /** baseline.rate_spike: more actions in a minute than max(floor, multiple × the agent's peak). */
+    rateSpikeFloor: Count,
+    rateSpikeMultiple: Factor,
+  }),
+  /** baseline.harmful_burst: egress, delete and admin actions in a window far above the agent's learned rate. */
+  burst: z.strictObject({
+    windowSeconds: z.number().int().min(1).max(86_400),
+    minActions: Count,
+    multiple: Factor,
+    /** At least a step-up: a burst must never pass as a mere alert. */
+    decision: z.enum(["step_up", "downgrade", "revoke"]),
+  }),
+  /** intent.unfamiliar_toolkit: nouns shared by many applications relate a goal to none of them. */
+  toolkits: z.strictObject({ minToolkits: Count, sharedFloor: Count, sharedShare: z.number().min(0).max(1) }),
   workingHours: z.strictObject({ start: z.number().int().min(0).max(23), end: z.number().int().min(1).max(24) }).optional(),
-  grants: z.strictObject({ maxTtlSeconds: z.number().int().positive().optional() }).optional(),
+  grants: z.strictObject({ maxTtlSeconds: z.number().int().positive() }),
   /**
    * When a judge is configured (it is off by default): an action whose risk would land in
    * [askFrom, thresholds.step_up) is put to the judge, whose "drift" verdict adds
    * `intent.judge_drift` (weight × its confidence). The judge can only add risk.
    */
-  judge: z.strictObject({ askFrom: z.number().min(0).max(1).optional() }).optional(),
-  /** How tool outputs (`action.result`) are read: characters scanned per output, values kept per output. */
-  outputs: z
-    .strictObject({ maxScannedChars: z.number().int().min(0).max(1_048_576).optional(), maxValues: z.number().int().min(0).max(4096).optional() })
-    .optional(),
+  judge: z.strictObject({ askFrom: z.number().min(0).max(1) }),
+  /** How tool outputs (`action.result`) are read. */
+  outputs: z.strictObject({
+    /** Characters of each output read at most. */
+    maxScannedChars: z.number().int().min(0).max(1_048_576),
+    /** Values (fields, prose values, orders) kept per output at most. */
+    maxValues: z.number().int().min(0).max(4096),
+    /** A structured field of more words than this is prose, not a value. */
+    fieldWords: Count,
+    /** Object words an order must share with a read, more than the goal does, to have asked for it. */
+    readTerms: Count,
+  }),
+  words: z.strictObject({
+    /** The verb table: words that name an action's kind (tool names, goals, orders). */
+    verbs: z.strictObject({ egress: Words, delete: Words, admin: Words, execute: Words, write: Words, read: Words }),
+    /** Words of catalog prose that say what a tool does ("returns" reads). */
+    catalogVerbs: z.record(z.string(), ActionKind),
+    /** Words that say how, not what (besides the read verbs and catalog verbs): never relate a goal to a tool. */
+    howWords: Words,
+    /** Words of the verb table that are nouns too ("message", "password"): they say what a tool is about. */
+    nounVerbs: Words,
+    /** Stop words added to the `stopword` package's English list (politeness of requests). */
+    stopWords: Words,
+    /** Goal words that imply each sensitivity tag (prefixes of stems). */
+    sensitivity: z.record(z.string(), Words),
+    /** Tags whose unexpected use weighs fully. */
+    highSensitivity: Words,
+    /** Argument names that carry a destination (matched without "_" and a plural "s"). */
+    destinationArgs: Words,
+    /** Top-level domains that make a bare "name.tld" in free text a link. */
+    linkTlds: Words,
+    /** Local parts of e-mail addresses that name no one ("info@", "support@"). */
+    notNames: Words,
+    /** Values that name no one (booleans, empty literals). */
+    notValues: Words,
+    /** Closed word classes the reading of tool outputs uses to tell orders from statements. */
+    grammar: z.strictObject({ openers: Words, auxiliaries: Words, obligation: Words, you: Words, modals: Words }),
+    /** Delegation in a goal: verbs of carrying out, words for orders, "what X asks", words pointing at the goal's own list. */
+    delegation: z.strictObject({ carryOut: Words, orders: Words, sourceSays: Words, ownList: Words }),
+  }),
 });
-export type Scoring = z.infer<typeof Scoring>;
+export type CompleteScoring = z.infer<typeof CompleteScoring>;
+
+/** A zod schema with every object key optional, at every depth (what a policy file may give). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function deepPartial(schema: z.ZodType): any {
+  if (schema instanceof z.ZodObject) {
+    const shape: Record<string, z.ZodType> = {};
+    for (const [k, v] of Object.entries(schema.shape as Record<string, z.ZodType>)) shape[k] = deepPartial(v).optional();
+    return z.strictObject(shape);
+  }
+  if (schema instanceof z.ZodOptional) return deepPartial(schema.unwrap() as z.ZodType);
+  return schema;
+}
+
+export type Scoring = DeepPartial<CompleteScoring>;
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export const Scoring: z.ZodType<Scoring> = deepPartial(CompleteScoring);
 
 export const PolicyFile = z.strictObject({
   version: z.literal(1),

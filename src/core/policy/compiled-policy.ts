@@ -1,39 +1,20 @@
-import type { ActionMatcher, PolicyFile, RuleEntry, SequenceEntry, SodEntry, Thresholds, ToolEntry } from "../../protocol/index.js";
+import type { ActionMatcher, PolicyFile, RuleEntry, Scoring, SequenceEntry, SodEntry, Thresholds, ToolEntry } from "../../protocol/index.js";
+import { CompleteScoring } from "../../protocol/index.js";
 import type { BaselineKnobs } from "../baseline.js";
 import { deriveId } from "../ids.js";
-import { nounTerms, objectTerms } from "../action-facts.js";
+import { looksLikeDestination } from "../destinations.js";
+import type { Lexicon } from "../lexicon.js";
+import { buildLexicon } from "../lexicon.js";
+import { WEIGHTED_CODES } from "../scorers/signal.js";
 import type { Condition } from "./cel.js";
 import { compileCondition } from "./cel.js";
 import { DEFAULT_POLICY_YAML } from "./default-policy.js";
 import { PolicyError, parsePolicyText } from "./load-policy.js";
 import type { PolicyProblem } from "./load-policy.js";
 
-// The compiled form of a policy: catalog indexed, CEL compiled once, defaults resolved.
-
-export const DEFAULT_WEIGHTS: Readonly<Record<string, number>> = {
-  "intent.unknown": 0.3,
-  "intent.out_of_scope": 0.6,
-  "intent.resource_out_of_scope": 0.5,
-  "intent.unrelated_capability": 0.35,
-  "intent.expired": 0.5,
-  "intent.destination_not_in_goal": 0.5,
-  "intent.unfamiliar_toolkit": 0.6,
-  "intent.judge_drift": 0.6,
-  "intent.injected_instructions": 0.05,
-  "intent.instructed_value": 0.8,
-  "intent.third_party_destination": 0.45,
-  "intent.instructed_call": 0.55,
-  "sensitivity.above_ceiling": 0.6,
-  "sensitivity.unexpected_tag": 0.4,
-  "baseline.new_capability": 0.2,
-  "baseline.new_destination": 0.3,
-  "baseline.rate_spike": 0.3,
-  "baseline.rare_transition": 0.05,
-  "context.device_noncompliant": 0.55,
-  "context.new_geo": 0.3,
-  "context.new_ip": 0.1,
-  "context.unusual_hour": 0.15,
-};
+// The compiled form of a policy: catalog indexed, CEL compiled once, every scoring knob
+// resolved. Defaults live in the shipped policy YAML only (default-policy.ts): the file's
+// `scoring` is merged over the default's key by key, and the result must be complete.
 
 export interface CatalogTool extends ToolEntry {
   /** The object stems only (what the tool is about): matched against a goal's. */
@@ -58,12 +39,25 @@ export interface CompiledPolicy {
   readonly thresholds: Thresholds;
   readonly halfLifeSeconds: number;
   readonly weights: Readonly<Record<string, number>>;
-  readonly baseline: BaselineKnobs;
+  readonly baseline: BaselineKnobs & CompleteScoring["baseline"];
   readonly workingHours?: { start: number; end: number };
   readonly maxGrantTtlSeconds: number;
   /** Risk from which an action is put to the judge, when one is configured (below thresholds.step_up). */
   readonly judgeAskFrom: number;
-  readonly outputs: { readonly maxScannedChars: number; readonly maxValues: number };
+  readonly outputs: CompleteScoring["outputs"];
+  readonly factors: CompleteScoring["factors"];
+  readonly burst: CompleteScoring["burst"];
+  /** The words of `scoring.words`, with the memoised text functions built on them. */
+  readonly lexicon: Lexicon;
+}
+
+/** Merges plain objects key by key at every depth; lists and scalars of `over` replace. */
+function deepMerge<T>(base: T, over: unknown): T {
+  if (over === undefined) return base;
+  if (typeof base !== "object" || base === null || Array.isArray(base) || typeof over !== "object" || over === null || Array.isArray(over)) return over as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) out[k] = Object.hasOwn(out, k) ? deepMerge(out[k], v) : v;
+  return out as T;
 }
 
 const byId = <T extends { id: string }>(base: readonly T[] = [], over: readonly T[] = []): T[] => {
@@ -71,8 +65,14 @@ const byId = <T extends { id: string }>(base: readonly T[] = [], over: readonly 
   return [...base.filter((e) => !ids.has(e.id)), ...over];
 };
 
+/**
+ * The effective policy. `extends: default` merges the catalog by capability and the lists by
+ * id; `extends: none` replaces them. Either way `thresholds` falls back to the default's and
+ * `scoring` is merged over the default's key by key: every knob has exactly one default.
+ */
 function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
-  if (file.extends === "none") return file;
+  const scoring = deepMerge<Scoring>(base.scoring ?? {}, file.scoring);
+  if (file.extends === "none") return { ...file, thresholds: file.thresholds ?? base.thresholds, scoring };
   const tools = new Map((base.tools ?? []).map((t) => [t.capability, t]));
   for (const t of file.tools ?? []) tools.set(t.capability, t);
   return {
@@ -83,15 +83,7 @@ function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
     sequences: byId(base.sequences, file.sequences),
     rules: byId(base.rules, file.rules),
     thresholds: file.thresholds ?? base.thresholds,
-    scoring: {
-      ...base.scoring,
-      ...file.scoring,
-      weights: { ...base.scoring?.weights, ...file.scoring?.weights },
-      baseline: { ...base.scoring?.baseline, ...file.scoring?.baseline },
-      grants: { ...base.scoring?.grants, ...file.scoring?.grants },
-      judge: { ...base.scoring?.judge, ...file.scoring?.judge },
-      outputs: { ...base.scoring?.outputs, ...file.scoring?.outputs },
-    },
+    scoring,
   };
 }
 
@@ -115,7 +107,15 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     // Unreachable for files (parsePolicyText checks their rules with positions); kept for the shipped default.
     else problems.push({ line: 1, column: 1, field: `rules.${i}.when`, message: `rule ${entry.id}: ${compiled.error}` });
   }
+  const complete = CompleteScoring.safeParse(effective.scoring);
+  // Unreachable unless the shipped default lacks a key (a spec compiles it): files are merged over it.
+  if (!complete.success) for (const issue of complete.error.issues) problems.push({ line: 1, column: 1, field: ["scoring", ...issue.path.map(String)].join("."), message: issue.message });
+  if (problems.length > 0 || !complete.success || effective.thresholds === undefined) throw new PolicyError(source, problems);
+  const scoring = complete.data;
+  for (const code of WEIGHTED_CODES) if (!Object.hasOwn(scoring.weights, code)) problems.push({ line: 1, column: 1, field: `scoring.weights.${code}`, message: "missing: every reason code needs a weight" });
   if (problems.length > 0) throw new PolicyError(source, problems);
+  const lexicon = buildLexicon(scoring.words, looksLikeDestination);
+  const { objectTerms, nounTerms } = lexicon;
   const tools = new Map<string, CatalogTool>();
   const textOf = (t: ToolEntry) => `${t.capability} ${t.description ?? ""} ${t.toolkit ?? ""}`;
   for (const t of effective.tools ?? []) tools.set(t.capability, { ...t, terms: objectTerms(textOf(t)) });
@@ -128,14 +128,15 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     for (const term of nounTerms(textOf(t))) kit.terms.add(term);
   }
   // A noun many applications share ("details", "id", "user") says nothing about which one a
-  // request is about: with enough toolkits to tell (8 or more), nouns found in more than
-  // max(3, an eighth of them) are dropped from every toolkit's terms.
-  if (toolkits.size >= 8) {
+  // request is about: with enough toolkits to tell (scoring.toolkits.minToolkits), nouns
+  // found in more than max(sharedFloor, sharedShare × toolkits) are dropped from every
+  // toolkit's terms.
+  const k = scoring.toolkits;
+  if (toolkits.size >= k.minToolkits) {
     const df = new Map<string, number>();
     for (const kit of toolkits.values()) for (const term of kit.terms) df.set(term, (df.get(term) ?? 0) + 1);
-    for (const kit of toolkits.values()) for (const term of kit.terms) if ((df.get(term) ?? 0) > Math.max(3, toolkits.size / 8)) kit.terms.delete(term);
+    for (const kit of toolkits.values()) for (const term of kit.terms) if ((df.get(term) ?? 0) > Math.max(k.sharedFloor, toolkits.size * k.sharedShare)) kit.terms.delete(term);
   }
-  const scoring = effective.scoring ?? {};
   return {
     version: deriveId("pol", [JSON.stringify(effective)]).slice(0, 16),
     source: text === undefined ? "default" : source,
@@ -144,13 +145,16 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     separationOfDuties: effective.separationOfDuties ?? [],
     sequences: (effective.sequences ?? []).map((s) => ({ ...s, first: asList(s.first), then: asList(s.then) })),
     rules,
-    thresholds: effective.thresholds ?? { step_up: 0.5, downgrade: 0.7, revoke: 0.9 },
-    halfLifeSeconds: scoring.halfLifeSeconds ?? 900,
-    weights: { ...DEFAULT_WEIGHTS, ...scoring.weights },
-    baseline: { minSessions: scoring.baseline?.minSessions ?? 5, minActions: scoring.baseline?.minActions ?? 20 },
+    thresholds: effective.thresholds,
+    halfLifeSeconds: scoring.halfLifeSeconds,
+    weights: scoring.weights,
+    baseline: scoring.baseline,
     ...(scoring.workingHours ? { workingHours: scoring.workingHours } : {}),
-    maxGrantTtlSeconds: scoring.grants?.maxTtlSeconds ?? 3600,
-    judgeAskFrom: scoring.judge?.askFrom ?? 0.15,
-    outputs: { maxScannedChars: scoring.outputs?.maxScannedChars ?? 32_768, maxValues: scoring.outputs?.maxValues ?? 128 },
+    maxGrantTtlSeconds: scoring.grants.maxTtlSeconds,
+    judgeAskFrom: scoring.judge.askFrom,
+    outputs: scoring.outputs,
+    factors: scoring.factors,
+    burst: scoring.burst,
+    lexicon,
   };
 }

@@ -46,8 +46,83 @@ rules:
     decision: step_up
     message: admin or delete on restricted data
 thresholds: { step_up: 0.5, downgrade: 0.7, revoke: 0.9 }
+# Every knob the scorers use has its default here and nowhere else (docs/policy.md, docs/scorers.md).
 scoring:
   halfLifeSeconds: 900
-  baseline: { minSessions: 5, minActions: 20 }
+  weights:
+    intent.unknown: 0.3
+    intent.out_of_scope: 0.6
+    intent.resource_out_of_scope: 0.5
+    intent.unrelated_capability: 0.35
+    intent.expired: 0.5
+    intent.destination_not_in_goal: 0.5
+    intent.unfamiliar_toolkit: 0.6
+    intent.judge_drift: 0.6
+    intent.injected_instructions: 0.05
+    intent.instructed_value: 0.8
+    intent.third_party_destination: 0.45
+    intent.instructed_call: 0.55
+    sensitivity.above_ceiling: 0.6
+    sensitivity.unexpected_tag: 0.4
+    baseline.new_capability: 0.2
+    baseline.new_destination: 0.3
+    baseline.rate_spike: 0.3
+    baseline.harmful_burst: 0.5
+    baseline.rare_transition: 0.05
+    context.device_noncompliant: 0.55
+    context.new_geo: 0.3
+    context.new_ip: 0.1
+    context.unusual_hour: 0.15
+  factors:
+    toolRisk: { low: 0.5, medium: 1, high: 1.4, critical: 1.8 }
+    kind: { read: 0.5, write: 1, execute: 1.2, egress: 1.3, delete: 1.4, admin: 1.6 }
+    maxScope: 1.8
+    familiarRead: 0.5
+    writeDestination: 0.8
+    bareName: 0.5
+    repeat: 0.5
+    instructedRead: 0.75
+    instructedMention: 0.75
+    restrictedCeiling: 1.25
+    lowSensitivityTag: 0.5
+  baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, rateSpikeFloor: 10, rateSpikeMultiple: 3 }
+  burst: { windowSeconds: 60, minActions: 6, multiple: 3, decision: step_up }
+  toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125 }
   grants: { maxTtlSeconds: 3600 }
+  judge: { askFrom: 0.15 }
+  outputs: { maxScannedChars: 32768, maxValues: 128, fieldWords: 5, readTerms: 2 }
+  words:
+    verbs:
+      egress: [send, post, share, upload, transfer, email, mail, publish, forward, invite, pay, refund, reimburse, wire, export, notify, message, tweet, reply, sms]
+      delete: [delete, remove, drop, purge, destroy, erase, cancel]
+      admin: [admin, grant, role, permission, configure, password, sudo]
+      execute: [execute, run, exec, invoke, deploy, install, shell]
+      write: [create, update, write, set, add, edit, modify, approve, submit, book, reserve, schedule, change, move, rename, append, request]
+      read: [get, list, read, search, find, view, fetch, query, check, show, download, summarize, summarise, lookup, retrieve, visit, see, browse, look]
+    catalogVerbs: { return: read, access: admin, terminal: execute, command: execute }
+    howWords: [given, specified, provided, current, list, summary]
+    nounVerbs: [admin, role, permission, password, email, mail, message, sms, tweet, shell]
+    stopWords: [please, can, could, would, will, let, need, want, help, also, just, now, new, thanks, thank, hi, hey, hello]
+    sensitivity:
+      secret: [secret, vault, key, token, credential]
+      credentials: [credential, password, login, token, key]
+      pii: [customer, employe, person, user, contact, address, profil, pii]
+      financial: [financ, expens, invoic, payment, pay, bank, budget, account, transaction, bill, salary, report]
+      strategic: [strateg, roadmap, plan, merger, acquisition, board]
+    highSensitivity: [secret, secrets, credentials, credential, password, token, key]
+    destinationArgs: [to, cc, bcc, recipient, email, emailaddress, address, url, link, iban, account, accountnumber, accountid, destination, dest, target, webhook, endpoint, host, domain, phone, phonenumber, participant, attendee, user, channel]
+    linkTlds: [com, org, net, io, dev, app, info, biz, co, uk, de, fr, ru, cn, xyz, site, online, top, me, ly, gl, to]
+    notNames: [the, and, for, you, your, our, all, any, this, that, with, from, info, admin, support, contact, team, sales, hello, mail, noreply, user]
+    notValues: ["true", "false", none, "null", undefined, nan, "yes", "no", n/a, me]
+    grammar:
+      openers: [please, kindly, also, then, now, first, firstly, next, finally, lastly, and, so, just, immediately, urgently, additionally, afterwards, simply, quickly, again, ok, okay, hey, hi, hello, dear, secondly, thirdly]
+      auxiliaries: [is, was, are, were, be, been, has, have, had, will, would, can, could, should, may, might, must, shall, of, s]
+      obligation: [must, should, need, needs, shall, ought, required, want, wants]
+      you: [you, your, yourself, u]
+      modals: [should, must, shall]
+    delegation:
+      carryOut: [follow, do, perform, complete, execute, carry, handle, fulfil, fulfill, implement, action, obey, apply]
+      orders: [instruction, instructions, task, tasks, todo, todos, action, actions, step, steps, request, requests, order, orders, directions, item, items]
+      sourceSays: [asks, says, requests, wants, specifies, demands, tells, instructs]
+      ownList: [following, these, below, above, listed]
 `;

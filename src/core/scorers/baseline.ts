@@ -2,6 +2,7 @@ import { isMature } from "../baseline.js";
 import { destinationRepeatKey, unexplainedWeight } from "../destinations.js";
 import { provenanceOf } from "../provenance.js";
 import { toMillis } from "../time.js";
+import type { SessionState } from "../session-state.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { repeatKeyed, weightOf } from "./signal.js";
 
@@ -11,6 +12,13 @@ import { repeatKeyed, weightOf } from "./signal.js";
 // and a transition between tools the agent never made. Each abstains until the baseline
 // is mature (policy scoring.baseline: minSessions and minActions). Misses: slow drift
 // that stays within learned habits; the first sessions of a new agent.
+
+/** Kinds whose bursts are dangerous: what leaves, what is destroyed, what changes who may do what. */
+export const isHarmful = (kind: string | undefined): boolean => kind === "egress" || kind === "delete" || kind === "admin";
+
+/** Egress, delete and admin actions the session attempted within `windowSeconds` before `nowMs` (among its last actions). */
+export const harmfulWithin = (session: SessionState, nowMs: number, windowSeconds: number): number =>
+  session.recent.filter((a) => isHarmful(a.kind) && nowMs - a.ms < windowSeconds * 1000).length;
 
 export function baselineScorer(input: ScoreInput): Signal[] {
   const { event, before, after, agentBaseline: ab, principalBaseline: pb, policy } = input;
@@ -23,15 +31,31 @@ export function baselineScorer(input: ScoreInput): Signal[] {
     signals.push({ code: "baseline.new_capability", message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}`, weight: weightOf(input, "baseline.new_capability"), capability });
   }
   if (principalMature && (input.facts?.egress || (input.facts?.kind !== undefined && input.facts.kind !== "read"))) {
-    const unseen = input.destinations.filter((d) => provenanceOf(d, before, pb, !input.namedDestinations.includes(d)) === undefined);
+    const unseen = input.destinations.filter((d) => provenanceOf(d, before, pb, policy.lexicon, !input.namedDestinations.includes(d)) === undefined);
     if (unseen.length > 0) {
-      signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination") * unexplainedWeight(unseen), capability, ...repeatKeyed(destinationRepeatKey("baseline.new_destination", capability, unseen)) });
+      signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination") * unexplainedWeight(unseen, policy.factors.bareName), capability, ...repeatKeyed(destinationRepeatKey("baseline.new_destination", capability, unseen)) });
+    }
+  }
+  // A sustained burst of destructive or egress actions far above what this agent has ever
+  // done (ransomware-like mass deletion, spraying mail or payments): a hard step-up at
+  // least (scoring.burst), so the repeat discount can never let it pass on weak findings.
+  if (isHarmful(input.facts?.kind)) {
+    const count = harmfulWithin(after, toMillis(event.time), policy.burst.windowSeconds);
+    const limit = Math.max(policy.burst.minActions, policy.burst.multiple * (ab.peakHarmful ?? 0));
+    if (count > limit) {
+      signals.push({
+        code: "baseline.harmful_burst",
+        message: `${count} egress/delete/admin actions within ${policy.burst.windowSeconds} s; this agent's peak is ${ab.peakHarmful ?? 0}`,
+        weight: weightOf(input, "baseline.harmful_burst"),
+        decision: policy.burst.decision,
+        capability,
+      });
     }
   }
   if (agentMature) {
     const now = toMillis(event.time);
     const lastMinute = after.recent.filter((a) => now - a.ms < 60_000).length;
-    const limit = Math.max(10, 3 * ab.peakPerMinute);
+    const limit = Math.max(policy.baseline.rateSpikeFloor, policy.baseline.rateSpikeMultiple * ab.peakPerMinute);
     if (lastMinute > limit && before.recent.filter((a) => now - a.ms < 60_000).length <= limit) {
       signals.push({ code: "baseline.rate_spike", message: `${lastMinute} actions in a minute; this agent's peak is ${ab.peakPerMinute}`, weight: weightOf(input, "baseline.rate_spike") });
     }

@@ -1,4 +1,4 @@
-import { isAddress } from "../destinations.js";
+import { isAddress, unexplainedWeight } from "../destinations.js";
 import type { Provenance } from "../provenance.js";
 import { provenanceOf } from "../provenance.js";
 import { goalRelation, scopeTerms } from "../scope.js";
@@ -27,10 +27,6 @@ import { weightOf } from "./signal.js";
 // to is one the goal explains and its values came as whole fields; values an attacker
 // manages to plant as structured fields of the user's own data.
 
-const NAMED_READ = 0.75;
-const MENTIONED = 0.75;
-/** Object words an order must share with a read (and more than the goal does) to have asked for it. */
-const READ_TERMS = 2;
 
 const describe = (values: readonly string[]) => values.slice(0, 4).join(", ") + (values.length > 4 ? ` (+${values.length - 4})` : "");
 
@@ -63,7 +59,7 @@ export function injectionScorer(input: ScoreInput): Signal[] {
   // Whole argument values (and the destinations the call names) are used by the call; addresses inside its free text are mentioned.
   const whole = new Set([...input.namedDestinations, ...(input.facts.values ?? [])]);
   const origin = new Map<string, Provenance | undefined>();
-  for (const v of [...whole, ...input.destinations]) if (!origin.has(v)) origin.set(v, provenanceOf(v, before, undefined, !whole.has(v)));
+  for (const v of [...whole, ...input.destinations]) if (!origin.has(v)) origin.set(v, provenanceOf(v, before, undefined, policy.lexicon, !whole.has(v)));
   const instructed = [...origin].filter(([, p]) => p === "instructed").map(([v]) => v);
   // A read uses an ordered value harmfully when it reaches outside (a link, an address, an
   // account); looking up a name an order mentioned (a hotel, a channel) fetches nothing foreign.
@@ -71,13 +67,13 @@ export function injectionScorer(input: ScoreInput): Signal[] {
   // A read that merely mentions a value (a query or a channel name echoing the text it came from) sends it nowhere.
   const mentioned = read ? [] : instructed.filter((v) => !whole.has(v));
   if (named.length > 0 || mentioned.length > 0) {
-    const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? NAMED_READ : 1) : MENTIONED);
+    const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? policy.factors.instructedRead : 1) : policy.factors.instructedMention);
     signals.push({ code: "intent.instructed_value", message: `${capability} uses ${describe([...named, ...mentioned])}, which only an order inside a tool's output named`, weight: Math.min(1, w), capability });
   }
   if (!read && input.facts.kind !== undefined) {
     const thirdParty = input.namedDestinations.filter((d) => origin.get(d) === "third_party");
     if (thirdParty.length > 0) {
-      signals.push({ code: "intent.third_party_destination", message: `${capability} sends to ${describe(thirdParty)}, which came only from third-party text`, weight: weightOf(input, "intent.third_party_destination") * (thirdParty.some(isAddress) ? 1 : 0.5), capability });
+      signals.push({ code: "intent.third_party_destination", message: `${capability} sends to ${describe(thirdParty)}, which came only from third-party text`, weight: weightOf(input, "intent.third_party_destination") * unexplainedWeight(thirdParty, policy.factors.bareName), capability });
     }
   }
   const exposures = before.exposures ?? [];
@@ -85,8 +81,8 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     const tool = policy.tools.get(capability);
     const kit = tool?.toolkit === undefined ? undefined : new Set(tool.toolkit.split(" ").map(stem));
     const terms = new Set([...(tool?.terms ?? [])].filter((t) => !kit?.has(t)));
-    const goalShared = overlap(terms, scopeTerms(before)).length;
-    const asked = askedBy(exposures, capability, terms, goalShared, read ? READ_TERMS : 1);
+    const goalShared = overlap(terms, scopeTerms(policy, before)).length;
+    const asked = askedBy(exposures, capability, terms, goalShared, read ? policy.outputs.readTerms : 1);
     const relation = goalRelation(policy, before, capability, kind);
     const explained = (relation !== undefined && relation !== "objects") || ((input.facts.namesGoalValue ?? false) && !read);
     // Reading again what the session already read before the order came is no new step.

@@ -1,7 +1,6 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
 import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from "../destinations.js";
-import { cachedObjectTerms } from "../action-facts.js";
 import { isMature } from "../baseline.js";
 import { provenanceOf } from "../provenance.js";
 import { overlap } from "../text.js";
@@ -17,23 +16,19 @@ import { repeatKeyed, weightOf } from "./signal.js";
 // the principal never used is unfamiliar, and a destination with no provenance in the goal
 // or the session is foreign. Misses: drift that uses a tool the goal plausibly needs.
 
-const RISK_FACTOR = { low: 0.5, medium: 1, high: 1.4, critical: 1.8 } as const;
-/** How much a read the principal runs routinely counts against the goal. */
-const FAMILIAR_READ = 0.5;
-/** A destination written into a record (a scheduled payment, a channel membership) weighs less than one sent to. */
-const WRITE_DESTINATION = 0.8;
-/**
- * Sessions in which a principal's agents tried to read from an application before its
- * reads stop counting as unfamiliar. A read blocked on its first legitimate use never runs,
- * so it would never be learned and every later session would be blocked with it; a read
- * the principal's sessions keep attempting is part of their work. (Measured: counting reads
- * with no such limit, replaying the tuning split with its tasks in another order blocked
- * 13.6 % of sessions before any drift.)
- */
-const REPEATED_READS = 3;
+// Knobs (scoring.factors, scoring.baseline.repeatedReads): a read the principal runs
+// routinely counts `familiarRead` against the goal; a destination written into a record (a
+// scheduled payment, a channel membership) `writeDestination` of one sent to. A read stops
+// counting as unfamiliar once the principal's sessions attempted it `repeatedReads` times:
+// a read blocked on its first legitimate use never runs, so it would never be learned and
+// every later session would be blocked with it (measured: without that limit, replaying the
+// tuning split with its tasks in another order blocked 13.6 % of sessions before any drift).
+
+/** scoring.factors.kind for an action kind (1 when the kind is unknown). */
+export const kindFactor = (policy: ScoreInput["policy"], kind: string | undefined): number =>
+  kind !== undefined && Object.hasOwn(policy.factors.kind, kind) ? (policy.factors.kind as Readonly<Record<string, number>>)[kind] as number : 1;
 const attemptedSessions = (b: ScoreInput["principalBaseline"], capability: string): number =>
   b.attempted !== undefined && Object.hasOwn(b.attempted, capability) ? (b.attempted[capability] as number) : 0;
-const KIND_FACTOR: Readonly<Record<string, number>> = { read: 0.5, write: 1, execute: 1.2, egress: 1.3, delete: 1.4, admin: 1.6 };
 
 export function intentScorer(input: ScoreInput): Signal[] {
   const { event, before, policy } = input;
@@ -48,7 +43,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
   if (!intent) {
     // Without a declared intent, every high-impact action is itself unexplained.
     if (kind === "egress" || kind === "delete" || kind === "admin") {
-      signals.push({ code: "intent.unknown", message: `${kind} action ${capability} with no declared intent`, weight: Math.min(1, weightOf(input, "intent.unknown") * (KIND_FACTOR[kind] ?? 1)), capability });
+      signals.push({ code: "intent.unknown", message: `${kind} action ${capability} with no declared intent`, weight: Math.min(1, weightOf(input, "intent.unknown") * (kindFactor(policy, kind))), capability });
     }
     return signals;
   }
@@ -56,7 +51,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     signals.push({ code: "intent.expired", message: `intent expired at ${intent.expiresAt}`, weight: weightOf(input, "intent.expired"), capability });
   }
   const tool = policy.tools.get(capability);
-  const factor = Math.min(1.8, RISK_FACTOR[tool?.risk ?? "medium"] * (kind ? (KIND_FACTOR[kind] ?? 1) : 1));
+  const factor = Math.min(policy.factors.maxScope, policy.factors.toolRisk[tool?.risk ?? "medium"] * kindFactor(policy, kind));
   if (intent.capabilities !== undefined) {
     if (!anyGlob(intent.capabilities, capability)) {
       signals.push({
@@ -66,7 +61,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
         capability,
       });
     }
-  } else if (intent.goal.trim() !== "" && !(input.namedDestinations.length > 0 && input.namedDestinations.every((d) => isAddress(d) && goalMentions(intent.goal, d)))) {
+  } else if (intent.goal.trim() !== "" && !(input.namedDestinations.length > 0 && input.namedDestinations.every((d) => isAddress(d) && goalMentions(intent.goal, d, policy.lexicon)))) {
     // Scope from the goal's words against the tool's: verbs say how, not what, so only
     // the objects count ("read the webpage" does not make read_channel_messages related).
     // A call whose every named destination is an address the goal names ("refund
@@ -79,7 +74,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
       signals.push({
         code: "intent.unrelated_capability",
         message: `${capability} shares nothing with the goal`,
-        weight: Math.min(1, weightOf(input, "intent.unrelated_capability") * factor * (familiar ? FAMILIAR_READ : 1)),
+        weight: Math.min(1, weightOf(input, "intent.unrelated_capability") * factor * (familiar ? policy.factors.familiarRead : 1)),
         capability,
       });
     }
@@ -89,10 +84,10 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // principal has never used: an agent that wanders into it is acting on someone else's
     // instructions. Abstains in a principal's first session (everything is new to a new
     // principal), once the application ran in this session, and for a read the principal's
-    // sessions already attempted REPEATED_READS times.
+    // sessions already attempted scoring.baseline.repeatedReads times.
     const kit = policy.toolkits.get(tool.toolkit);
     const pb = input.principalBaseline;
-    if (kit !== undefined && pb.sessions > 1 && overlap(cachedObjectTerms(intent.goal), kit.terms).length === 0 && !(before.ran ?? []).some((c) => kit.tools.includes(c)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, capability) < REPEATED_READS)) {
+    if (kit !== undefined && pb.sessions > 1 && overlap(policy.lexicon.objectTerms(intent.goal), kit.terms).length === 0 && !(before.ran ?? []).some((c) => kit.tools.includes(c)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, capability) < policy.baseline.repeatedReads)) {
       signals.push({
         code: "intent.unfamiliar_toolkit",
         message: `${capability} belongs to ${tool.toolkit}, which the goal does not mention and principal ${before.principalId} never used`,
@@ -109,12 +104,12 @@ export function intentScorer(input: ScoreInput): Signal[] {
     }
   }
   if (event.type === "action" && input.destinations.length > 0 && (input.facts?.external || (kind !== undefined && kind !== "read"))) {
-    const foreign = input.destinations.filter((d) => provenanceOf(d, before, undefined, !input.namedDestinations.includes(d)) === undefined);
+    const foreign = input.destinations.filter((d) => provenanceOf(d, before, undefined, policy.lexicon, !input.namedDestinations.includes(d)) === undefined);
     if (foreign.length > 0) {
       signals.push({
         code: "intent.destination_not_in_goal",
         message: `destination ${foreign.join(", ")} is named neither in the goal nor earlier in the session`,
-        weight: Math.min(1, weightOf(input, "intent.destination_not_in_goal") * (input.facts?.external ? 1 : WRITE_DESTINATION) * unexplainedWeight(foreign)),
+        weight: Math.min(1, weightOf(input, "intent.destination_not_in_goal") * (input.facts?.external ? 1 : policy.factors.writeDestination) * unexplainedWeight(foreign, policy.factors.bareName)),
         capability,
         ...repeatKeyed(destinationRepeatKey("intent.destination_not_in_goal", capability, foreign)),
       });

@@ -5,6 +5,34 @@ import type { ActionFacts, SessionState } from "../session-state.js";
 import type { SodView } from "../sod-ledger.js";
 import type { ResultFacts } from "../result-facts.js";
 
+/** Every reason code a scorer weighs from `scoring.weights` (rules, SoD and sequences carry their own). */
+export const WEIGHTED_CODES = [
+  "intent.unknown",
+  "intent.out_of_scope",
+  "intent.resource_out_of_scope",
+  "intent.unrelated_capability",
+  "intent.expired",
+  "intent.destination_not_in_goal",
+  "intent.unfamiliar_toolkit",
+  "intent.judge_drift",
+  "intent.injected_instructions",
+  "intent.instructed_value",
+  "intent.third_party_destination",
+  "intent.instructed_call",
+  "sensitivity.above_ceiling",
+  "sensitivity.unexpected_tag",
+  "baseline.new_capability",
+  "baseline.new_destination",
+  "baseline.rate_spike",
+  "baseline.harmful_burst",
+  "baseline.rare_transition",
+  "context.device_noncompliant",
+  "context.new_geo",
+  "context.new_ip",
+  "context.unusual_hour",
+] as const;
+export type SignalCode = (typeof WEIGHTED_CODES)[number];
+
 /** One scorer's finding: a weighted reason, optionally with a hard decision (rules, SoD, sequences). */
 export interface Signal {
   readonly code: string;
@@ -45,7 +73,8 @@ export interface ScoreInput {
 
 export type Scorer = (input: ScoreInput) => Signal[];
 
-export const weightOf = (input: ScoreInput, code: string, fallback = 0.3): number => input.policy.weights[code] ?? fallback;
+/** The policy's weight for a reason code (`scoring.weights`; compilePolicy checks every code Vigil raises has one). */
+export const weightOf = (input: ScoreInput, code: SignalCode): number => input.policy.weights[code] as number;
 
 /** Spreads a repeat key into a finding when there is one. */
 export const repeatKeyed = (repeatKey: string | undefined): { repeatKey?: string } => (repeatKey === undefined ? {} : { repeatKey });

@@ -1,0 +1,146 @@
+import { eng } from "stopword";
+import type { ActionKind, CompleteScoring } from "../protocol/index.js";
+import { memoise, stem, words } from "./text.js";
+
+// The words Vigil reads goals, tool names, arguments and tool outputs with, built once per
+// policy from `scoring.words` (the default policy holds every list; docs/policy.md). Word
+// stems come from the maintained `stemmer` package (Porter), stop words from `stopword`'s
+// English list plus the policy's. Everything derived from a text is memoised per lexicon in
+// bounded maps: goals and capability names repeat on every event.
+
+export type Words = CompleteScoring["words"];
+
+const KIND_ORDER: readonly ActionKind[] = ["egress", "delete", "admin", "execute", "write", "read"];
+
+export interface GoalVerbs {
+  /** Stems of the goal's verbs of change. */
+  readonly stems: ReadonlySet<string>;
+  /** Kinds of change they ask for (reads excluded). */
+  readonly kinds: ReadonlySet<ActionKind>;
+}
+
+export interface Lexicon {
+  /** The verb table, most dangerous kind first. */
+  readonly verbTable: readonly (readonly [ActionKind, readonly string[]])[];
+  /** Verb table by word (the most dangerous kind a word names). */
+  readonly kindOfWord: ReadonlyMap<string, ActionKind>;
+  readonly grammar: { readonly openers: ReadonlySet<string>; readonly auxiliaries: ReadonlySet<string>; readonly obligation: ReadonlySet<string>; readonly you: ReadonlySet<string>; readonly modals: ReadonlySet<string> };
+  readonly sensitivity: Readonly<Record<string, readonly string[]>>;
+  readonly highSensitivity: ReadonlySet<string>;
+  readonly linkTlds: ReadonlySet<string>;
+  readonly notNames: ReadonlySet<string>;
+  readonly notValues: ReadonlySet<string>;
+  /** Lower-case word stems of a text without stop words. */
+  tokens(text: string): ReadonlySet<string>;
+  /** What a text (a goal, a tool's name and description) is about: its stems without the words that say how. Memoised. */
+  objectTerms(text: string): ReadonlySet<string>;
+  /** Its nouns: object terms without any verb of the table. */
+  nounTerms(text: string): ReadonlySet<string>;
+  /** A goal's object terms with its addresses left out (an address is one value, matched whole). Memoised. */
+  goalTerms(goal: string): ReadonlySet<string>;
+  /** The verbs of change of a goal. Memoised. */
+  goalVerbs(goal: string): GoalVerbs;
+  /** The stems of the verbs in a capability's name (`send_money` → send). Memoised. */
+  toolVerbs(capability: string): ReadonlySet<string>;
+  /** At run time, fail-safe: the most dangerous kind any word of the capability's name names exactly. Memoised. */
+  inferKind(capability: string): ActionKind | undefined;
+  /** For a catalog entry: the kind of the first word that is a known verb, also in the third person ("Sends…"). */
+  leadingVerbKind(text: string): ActionKind | undefined;
+  /** Whether an argument name carries a destination (matched without "_"/"-" and a plural "s"/"es"). */
+  isDestinationArg(name: string): boolean;
+  /** Whether the goal hands the agent the orders of a source it names (see delegation). Memoised. */
+  delegates(goal: string): boolean;
+}
+
+const set = (list: readonly string[]) => new Set(list.map((w) => w.toLowerCase()));
+
+export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boolean): Lexicon {
+  const verbTable = KIND_ORDER.map((k) => [k, w.verbs[k].map((x) => x.toLowerCase())] as const);
+  const kindOfWord = new Map<string, ActionKind>();
+  for (const [kind, list] of verbTable) for (const v of list) if (!kindOfWord.has(v)) kindOfWord.set(v, kind);
+  const kindOfStem = new Map<string, ActionKind>();
+  for (const [v, k] of kindOfWord) if (!kindOfStem.has(stem(v))) kindOfStem.set(stem(v), k);
+  const catalogVerbs = new Map(Object.entries(w.catalogVerbs));
+  const stop = new Set([...eng, ...set(w.stopWords)]);
+  const readVerbs = verbTable.find(([k]) => k === "read")?.[1] ?? [];
+  const how = new Set([...readVerbs, ...catalogVerbs.keys(), ...set(w.howWords)].map(stem));
+  const nounVerbs = set(w.nounVerbs);
+  const verbStems = new Set([...verbTable.flatMap(([, l]) => l).filter((v) => !nounVerbs.has(v)), ...readVerbs, ...catalogVerbs.keys(), ...set(w.howWords)].map(stem));
+  const destinationArgs = set(w.destinationArgs);
+  const d = { carryOut: set(w.delegation.carryOut), orders: set(w.delegation.orders), sourceSays: set(w.delegation.sourceSays), ownList: set(w.delegation.ownList) };
+
+  const tokens = (text: string): Set<string> => {
+    const out = new Set<string>();
+    for (const x of words(text)) if (!stop.has(x)) out.add(stem(x));
+    return out;
+  };
+  const without = (text: string, drop: ReadonlySet<string>): Set<string> => {
+    const out = tokens(text);
+    for (const t of out) if (drop.has(t)) out.delete(t);
+    return out;
+  };
+  const verbKind = (x: string): ActionKind | undefined => kindOfWord.get(x) ?? catalogVerbs.get(x);
+  const objectTerms = memoise((text: string) => without(text, how));
+  const lexicon: Lexicon = {
+    verbTable,
+    kindOfWord,
+    grammar: { openers: set(w.grammar.openers), auxiliaries: set(w.grammar.auxiliaries), obligation: set(w.grammar.obligation), you: set(w.grammar.you), modals: set(w.grammar.modals) },
+    sensitivity: w.sensitivity,
+    highSensitivity: set(w.highSensitivity),
+    linkTlds: set(w.linkTlds),
+    notNames: set(w.notNames),
+    notValues: set(w.notValues),
+    tokens: memoise(tokens),
+    objectTerms,
+    nounTerms: (text) => without(text, verbStems),
+    goalTerms: memoise((goal) => objectTerms(goal.split(/\s+/).filter((x) => x.length < 6 || !looksLikeAddress(x.replace(/^[^a-z0-9]+|[^a-z0-9/]+$/gi, ""))).join(" "))),
+    goalVerbs: memoise((goal) => {
+      const stems = new Set<string>();
+      const kinds = new Set<ActionKind>();
+      for (const x of words(goal)) {
+        const s = stem(x);
+        const k = kindOfWord.get(x) ?? kindOfStem.get(s);
+        if (k === undefined || k === "read") continue;
+        stems.add(s);
+        kinds.add(k);
+      }
+      return { stems, kinds };
+    }),
+    toolVerbs: memoise((capability) => new Set(words(capability).filter((x) => kindOfWord.has(x)).map(stem))),
+    inferKind: memoise((capability) => {
+      const named = new Set(words(capability).map((x) => kindOfWord.get(x)));
+      return KIND_ORDER.find((k) => named.has(k));
+    }),
+    leadingVerbKind(text) {
+      for (const x of words(text)) {
+        const kind = verbKind(x) ?? (x.endsWith("s") ? verbKind(x.slice(0, -1)) : undefined);
+        if (kind) return kind;
+      }
+      return undefined;
+    },
+    isDestinationArg(name) {
+      const n = name.toLowerCase().replace(/[_-]/g, "");
+      return destinationArgs.has(n) || (n.endsWith("s") && destinationArgs.has(n.slice(0, -1))) || (n.endsWith("es") && destinationArgs.has(n.slice(0, -2)));
+    },
+    // Delegation ("follow the instructions in landlord-notices.txt", "do the tasks on my TODO
+    // list at …", "do the actions specified in the email from …"): a verb of carrying out
+    // whose object, within a few words, is a word for orders not modified by a word pointing
+    // at the goal's own list ("the following tasks"); or "what X asks/says".
+    delegates: memoise((goal) => {
+      const g = words(goal);
+      for (let i = 0; i < g.length; i++) {
+        const x = g[i] as string;
+        if (d.sourceSays.has(x) && i > 0 && (g[i - 1] === "it" || g.slice(Math.max(0, i - 4), i).includes("what"))) return true;
+        if (!d.carryOut.has(x)) continue;
+        for (let j = i + 1; j <= Math.min(g.length - 1, i + 5); j++) {
+          const next = g[j] as string;
+          if (d.ownList.has(next)) break;
+          if (d.orders.has(next)) return true;
+          if (next === "what" && g.slice(j + 1, j + 6).some((y) => d.sourceSays.has(y))) return true;
+        }
+      }
+      return false;
+    }),
+  };
+  return lexicon;
+}
