@@ -166,6 +166,8 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
       return { ...base, intent: event.intent };
     case "action":
       return { ...base, ...recordAction(base, event, facts ?? { tags: event.resource?.sensitivity ?? [], egress: false, external: false }) };
+    case "action.result":
+      return base;
     case "context.changed":
       return base;
     case "grant.requested":

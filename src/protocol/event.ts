@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ActionKind, Sensitivity, Timestamp } from "./primitives.js";
+import { ActionKind, OutputTrust, Sensitivity, Timestamp } from "./primitives.js";
 
 // The agent event contract (CONTRACT.md section 1). Unknown fields are stripped, never
 // rejected; every field the contract names is typed here and nowhere else.
@@ -84,9 +84,45 @@ export const GrantRequested = z.object({
 });
 export const SessionEnded = z.object({ ...common, type: z.literal("session.ended"), reason: z.string().optional() });
 
+/**
+ * Most characters of `output.text` an `action.result` may carry. Gateways cut longer outputs
+ * (and say so with `truncated` and `bytes`); above this the event is refused with its own
+ * dead-letter reason (`output_too_large`) rather than stored or scanned.
+ */
+export const MAX_OUTPUT_TEXT = 65_536;
+
+export const ResultOutcome = z.enum(["success", "error", "denied"]);
+
+export const ToolOutput = z.object({
+  text: z.string().max(MAX_OUTPUT_TEXT).optional(),
+  bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  truncated: z.boolean().optional(),
+  digest: Short.optional(),
+  mediaType: z.string().max(256).optional(),
+});
+export type ToolOutput = z.infer<typeof ToolOutput>;
+
+/** Where an output came from, when the gateway knows (third-party content is `untrusted`). */
+export const OutputSource = z.object({ trust: OutputTrust.optional(), origin: Short.optional() });
+
+/**
+ * What a call returned (contract v1.1), sent after the tool ran and before the agent reads
+ * it. `source` is optional; a `source` that is not an object (some producers put their own
+ * name there) is no trust label and reads as absent.
+ */
+export const ActionResult = z.object({
+  ...common,
+  type: z.literal("action.result"),
+  actionEventId: Id,
+  outcome: ResultOutcome,
+  output: ToolOutput,
+  source: z.union([OutputSource, z.string().max(1024).transform(() => undefined)]).optional(),
+});
+
 export const AgentEvent = z.discriminatedUnion("type", [
   SessionStarted,
   ActionEvent,
+  ActionResult,
   IntentUpdated,
   ContextChanged,
   GrantRequested,
@@ -96,6 +132,7 @@ export const AgentEvent = z.discriminatedUnion("type", [
 export type AgentEvent = z.infer<typeof AgentEvent>;
 export type SessionStartedEvent = z.infer<typeof SessionStarted>;
 export type ActionEventT = z.infer<typeof ActionEvent>;
+export type ActionResultEvent = z.infer<typeof ActionResult>;
 export type GrantRequestedEvent = z.infer<typeof GrantRequested>;
 export type EventType = AgentEvent["type"];
 export const EVENT_TYPES: readonly EventType[] = AgentEvent.options.map((o) => o.shape.type.value);

@@ -1,9 +1,9 @@
-export { Timestamp, Sensitivity, ActionKind, SENSITIVITY_ORDER, sensitivityRank } from "./primitives.js";
+export { Timestamp, Sensitivity, ActionKind, OutputTrust, SENSITIVITY_ORDER, sensitivityRank } from "./primitives.js";
 export {
-  AgentEvent, SessionStarted, ActionEvent, IntentUpdated, ContextChanged, GrantRequested, SessionEnded,
+  AgentEvent, SessionStarted, ActionEvent, ActionResult, ToolOutput, OutputSource, ResultOutcome, MAX_OUTPUT_TEXT, IntentUpdated, ContextChanged, GrantRequested, SessionEnded,
   Intent, Resource, EventContext, EVENT_TYPES,
 } from "./event.js";
-export type { SessionStartedEvent, ActionEventT, GrantRequestedEvent, EventType } from "./event.js";
+export type { SessionStartedEvent, ActionEventT, ActionResultEvent, GrantRequestedEvent, EventType } from "./event.js";
 export { Command, CommandType, COMMAND_TYPES, Reason, ReasonCode, REASON_FAMILIES, CaepEvent } from "./command.js";
 export type { ReasonFamily } from "./command.js";
 export { toCaep, CAEP_EVENT_TYPES } from "./caep.js";

@@ -13,3 +13,7 @@ export const sensitivityRank = (s: Sensitivity): number => SENSITIVITY_ORDER.ind
 
 export const ActionKind = z.enum(["read", "write", "delete", "execute", "egress", "admin"]);
 export type ActionKind = z.infer<typeof ActionKind>;
+
+/** Whose words a tool output is: third-party content (mail, pages, files, others' messages) is `untrusted`. */
+export const OutputTrust = z.enum(["trusted", "untrusted", "unknown"]);
+export type OutputTrust = z.infer<typeof OutputTrust>;

@@ -25,6 +25,8 @@ const describe = (e: AgentEvent): string => {
       return `starts: "${e.intent.goal}"${e.grants ? ` (holds ${e.grants.join(", ")})` : ""}`;
     case "action":
       return `calls ${e.action.capability}${e.resource?.id ? ` on ${e.resource.id}` : ""}`;
+    case "action.result":
+      return `gets the result of ${e.actionEventId}: ${e.outcome}, ${e.output.bytes ?? e.output.text?.length ?? 0} bytes`;
     case "context.changed":
       return `context changed: ${JSON.stringify(e.context ?? {})}`;
     case "grant.requested":
