@@ -11,7 +11,7 @@ export {
   PolicyFile, ToolEntry, SodEntry, RuleEntry, SequenceEntry, ActionMatcher, Thresholds, Scoring, Decision, ToolRisk,
 } from "./policy.js";
 export { TOPICS } from "./topics.js";
-export { validateEvent, formatIssues, oversizedOutputText } from "./validate.js";
+export { validateEvent, formatIssues } from "./validate.js";
 export type { Validated, ValidatedEvent, EventRejection } from "./validate.js";
 export { check, initialEnforcement, isRestricted } from "./enforcement.js";
 export type { Enforcement, Verdict } from "./enforcement.js";
