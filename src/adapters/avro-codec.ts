@@ -9,7 +9,10 @@ import type { AgentEvent, Command, SessionStatus } from "../protocol/index.js";
 //     and a `null` read back is an absent field again;
 //   - free-form JSON objects that Avro cannot type (event `args`, CAEP `subject` and `claims`)
 //     travel as JSON text in a string field of the same name (schemas/README.md);
-//   - fields the schema does not declare are dropped (unknown fields are ignored, never rejected).
+//   - fields the schema does not declare are dropped (unknown fields are ignored, never rejected);
+//   - records (action.result's `output` and `source`) map field by field, enums (`source.trust`)
+//     are their symbol strings, longs (`output.bytes`) JS numbers within the safe range that zod
+//     allows. A producer's string `source` has already become absent in zod, so it is null here.
 // Decoding does not validate: callers parse the result with the zod schema (AgentEvent, Command).
 
 /** Fields carried as JSON text, by fully qualified record name. */

@@ -45,7 +45,17 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
   const enforce = new client.Histogram({ name: "vigil_time_to_enforce_seconds", help: "From a command's publication to an enforcement point applying it (vigil.acks)", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r });
   const policyRejected = new client.Counter({ name: "vigil_policy_reload_rejected_total", help: "Policy reloads rejected as invalid (the previous policy stays)", registers: r });
   const judged = new client.Histogram({ name: "vigil_judge_seconds", help: "Questions put to the optional judge, by outcome (drift, aligned, unanswered), and how long each took", labelNames: ["outcome"], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: r });
+  const results = new client.Counter({ name: "vigil_action_results_total", help: "Tool results (action.result) decided, by outcome and by the source's trust label (none when absent)", labelNames: ["outcome", "trust"], registers: r });
+  // Powers of 4 from 256 B to 64 MiB: the 64 Ki-character text limit sits mid-range, and
+  // `bytes` (the full output, before any cut) can be far larger.
+  const outputBytes = new client.Histogram({ name: "vigil_action_result_output_bytes", help: "Full size of each tool output in bytes (output.bytes, else the text's UTF-8 size)", buckets: [256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864], registers: r });
+  const truncated = new client.Counter({ name: "vigil_action_results_truncated_total", help: "Tool results whose text the sender cut (output.truncated)", registers: r });
   return {
+    actionResult: (x) => {
+      results.inc({ outcome: x.outcome, trust: x.trust });
+      outputBytes.observe(x.bytes);
+      if (x.truncated) truncated.inc();
+    },
     eventProcessed: (type, format) => events.inc({ type, format }),
     eventRejected: (reason) => rejected.inc({ reason }),
     commandIssued: (type, reason) => commands.inc({ type, reason }),

@@ -1,10 +1,11 @@
-import type { AgentEvent, Command } from "../protocol/index.js";
+import type { ActionResultEvent, AgentEvent, Command } from "../protocol/index.js";
 import type { CompiledPolicy, DecisionRecord } from "../core/index.js";
 import { matchSod } from "../core/index.js";
 import { BatchStore } from "./batch-store.js";
 import type { Changes, DurableState, ReviewItem, SessionSnapshot } from "./durable-state.js";
 import { createPipeline } from "./pipeline.js";
 import type { PipelineOptions } from "./pipeline.js";
+import type { ResultSummary } from "./metrics.js";
 import type { SessionStatus } from "./session-status.js";
 import { sessionStatus } from "./session-status.js";
 
@@ -31,7 +32,25 @@ export interface BatchResult {
   /** Events already applied before a crash (offset at or below their session snapshot). */
   readonly alreadyApplied: number;
   readonly duplicates: number;
-  readonly processed: { type: string; format: string }[];
+  readonly processed: Processed[];
+}
+
+/** A decided event, for the metrics: its type and wire format, and for a tool result its summary. */
+export interface Processed {
+  readonly type: string;
+  readonly format: string;
+  readonly result?: ResultSummary;
+}
+
+/** The metrics' view of an `action.result`: `bytes` is the sender's full size, else the text's UTF-8 size (one native pass over at most MAX_OUTPUT_TEXT characters). */
+export function resultSummary(event: ActionResultEvent): ResultSummary {
+  const { output } = event;
+  return {
+    outcome: event.outcome,
+    trust: event.source?.trust ?? "none",
+    bytes: output.bytes ?? (output.text === undefined ? 0 : Buffer.byteLength(output.text, "utf8")),
+    truncated: output.truncated === true,
+  };
 }
 
 export async function processBatch(
@@ -59,7 +78,7 @@ export async function processBatch(
   const audits: AuditRecord[] = [];
   const reviews: ReviewItem[] = [];
   const touched = new Map<string, string | undefined>();
-  const processed: { type: string; format: string }[] = [];
+  const processed: Processed[] = [];
   const failed: Extract<BatchInput, { ok: false }>[] = [];
   let alreadyApplied = 0;
   let duplicates = 0;
@@ -82,7 +101,7 @@ export async function processBatch(
       duplicates++;
       continue;
     }
-    processed.push({ type: input.event.type, format: input.format });
+    processed.push({ type: input.event.type, format: input.format, ...(input.event.type === "action.result" ? { result: resultSummary(input.event) } : {}) });
     commands.push(...out.commands);
     for (const c of out.commands) {
       if (c.review.required) reviews.push({ sessionId: c.sessionId, commandId: c.commandId, type: c.type, time: c.time, reasons: c.reasons.map((r) => r.code) });

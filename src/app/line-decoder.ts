@@ -1,4 +1,4 @@
-import type { AgentEvent } from "../protocol/index.js";
+import type { AgentEvent, EventRejection } from "../protocol/index.js";
 import { validateEvent } from "../protocol/index.js";
 
 export interface SourceLine {
@@ -9,7 +9,7 @@ export interface SourceLine {
 
 export type DecodedLine =
   | { ok: true; event: AgentEvent; raw: Record<string, unknown> }
-  | { ok: false; reason: "unparseable_json" | "invalid_event"; error: string; field: string }
+  | { ok: false; reason: "unparseable_json" | EventRejection; error: string; field: string }
   | { ok: "blank" };
 
 /** One JSON text (a JSONL line, a Kafka message) to a validated event, or an error naming the field (never throws). */
@@ -22,5 +22,5 @@ export function decodeLine(text: string): DecodedLine {
     return { ok: false, reason: "unparseable_json", error: `unparseable JSON: ${e instanceof Error ? e.message : String(e)}`, field: "" };
   }
   const v = validateEvent(raw);
-  return v.ok ? { ok: true, event: v.value, raw: raw as Record<string, unknown> } : { ok: false, reason: "invalid_event", error: v.error, field: v.field };
+  return v.ok ? { ok: true, event: v.value, raw: raw as Record<string, unknown> } : { ok: false, reason: v.reason, error: v.error, field: v.field };
 }

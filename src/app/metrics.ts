@@ -18,6 +18,16 @@ export interface Metrics {
   timeToEnforce(seconds: number): void;
   /** One question put to the optional judge, by outcome (drift, aligned, unanswered). */
   judged(outcome: string, seconds: number): void;
+  /** One `action.result` decided: its outcome, its trust label (`none` without one), the output's full size in bytes, whether the sender cut the text. */
+  actionResult(result: ResultSummary): void;
+}
+
+/** What the metrics record of an `action.result`: bounded values only, never its text. */
+export interface ResultSummary {
+  readonly outcome: string;
+  readonly trust: string;
+  readonly bytes: number;
+  readonly truncated: boolean;
 }
 
 export const noopMetrics: Metrics = {
@@ -36,4 +46,5 @@ export const noopMetrics: Metrics = {
   signal: () => {},
   timeToEnforce: () => {},
   judged: () => {},
+  actionResult: () => {},
 };

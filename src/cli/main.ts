@@ -18,8 +18,9 @@ const USAGE = `vigil — continuous verification for AI agents
 usage:
   vigil replay <events.jsonl>... [--policy <file>] [--out <file>] [--strict]
       Runs the live decision pipeline offline; one command per line on stdout (or --out),
-      a summary on stderr. Bad lines are reported with their line number and skipped;
-      --strict makes them fail the run (exit 1).
+      a summary on stderr. Bad lines are reported with their line number, the field and
+      the reason code the live processor dead-letters them with ([output_too_large]...),
+      and skipped; --strict makes them fail the run (exit 1).
   vigil eval <labelled.jsonl>... [--policy <file>] [--sessions <sidecar.jsonl>] [--json]
       Replays events carrying label: aligned|drift and prints detection figures.
   vigil start                   Runs the live processor (configuration: VIGIL_* environment

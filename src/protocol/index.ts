@@ -12,7 +12,7 @@ export {
 } from "./policy.js";
 export { TOPICS } from "./topics.js";
 export { validateEvent, formatIssues } from "./validate.js";
-export type { Validated } from "./validate.js";
+export type { Validated, ValidatedEvent, EventRejection } from "./validate.js";
 export { check, initialEnforcement, isRestricted } from "./enforcement.js";
 export type { Enforcement, Verdict } from "./enforcement.js";
 export { globMatch, anyGlob } from "./glob.js";

@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
 import kafkajs from "kafkajs";
 import type { Kafka, KafkaConfig, Producer } from "kafkajs";
-import type { AgentEvent } from "../protocol/index.js";
-import { AgentEvent as AgentEventSchema, TOPICS, formatIssues } from "../protocol/index.js";
+import type { AgentEvent, ToolOutput } from "../protocol/index.js";
+import { MAX_OUTPUT_TEXT, TOPICS, validateEvent } from "../protocol/index.js";
+
+export { MAX_OUTPUT_TEXT };
+export type { ToolOutput };
 
 // Publisher SDK (`vigil/publisher`): agents and tool gateways publish events in a few
 // lines. Every event is validated before anything is sent (an invalid one is rejected with
@@ -58,6 +61,12 @@ export interface Publisher {
   contextChanged(e: Of<"context.changed">): Promise<AgentEvent>;
   grantRequested(e: Of<"grant.requested">): Promise<AgentEvent>;
   sessionEnded(e: Of<"session.ended">): Promise<AgentEvent>;
+  /**
+   * What a tool returned (contract v1.1), sent by the gateway after the tool ran and before
+   * the agent reads it: `actionEventId` is the `eventId` of the `action` it answers. Build
+   * `output` with `toolOutput(text)` to respect the size limit.
+   */
+  actionResult(e: Of<"action.result">): Promise<AgentEvent>;
   /** Sends everything accepted so far and waits for the acknowledgements. */
   flush(): Promise<void>;
   /** flush(), then disconnect. */
@@ -74,14 +83,38 @@ interface Queued {
   reject: (e: unknown) => void;
 }
 
+/** The processor's own validation (zod, plus the output size check), so what it would dead-letter is never sent. */
 export function validateForPublish(input: EventInput, now: () => Date, newId: () => string): AgentEvent {
   const candidate = { ...input, eventId: input.eventId ?? newId(), time: input.time ?? now().toISOString() };
-  const parsed = AgentEventSchema.safeParse(candidate);
-  if (!parsed.success) {
-    const { message, field } = formatIssues(parsed.error);
-    throw new InvalidEventError(`invalid ${String(input.type)} event: ${message}`, field);
-  }
-  return parsed.data;
+  const v = validateEvent(candidate);
+  if (!v.ok) throw new InvalidEventError(`invalid ${String(input.type)} event: ${v.error}`, v.field);
+  return v.value;
+}
+
+export interface ToolOutputOptions {
+  /** Most characters of text to keep (default and at most MAX_OUTPUT_TEXT, 65,536). */
+  readonly maxText?: number;
+  readonly mediaType?: string;
+  readonly digest?: string;
+}
+
+/**
+ * The `output` of an `action.result` for the text a tool returned: `bytes` is the full
+ * UTF-8 size, and a text over `maxText` characters is cut there (never inside a surrogate
+ * pair) with `truncated: true`. One pass over the text.
+ */
+export function toolOutput(text: string, options: ToolOutputOptions = {}): ToolOutput {
+  const max = Math.max(0, Math.min(options.maxText ?? MAX_OUTPUT_TEXT, MAX_OUTPUT_TEXT));
+  let cut = Math.min(text.length, max);
+  const last = cut > 0 && cut < text.length ? text.charCodeAt(cut - 1) : 0;
+  if (last >= 0xd800 && last <= 0xdbff) cut--;
+  return {
+    text: cut < text.length ? text.slice(0, cut) : text,
+    bytes: Buffer.byteLength(text, "utf8"),
+    truncated: cut < text.length,
+    ...(options.mediaType !== undefined ? { mediaType: options.mediaType } : {}),
+    ...(options.digest !== undefined ? { digest: options.digest } : {}),
+  };
 }
 
 export async function createPublisher(options: PublisherOptions): Promise<Publisher> {
@@ -144,6 +177,7 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
     contextChanged: (e) => publish({ ...e, type: "context.changed" }),
     grantRequested: (e) => publish({ ...e, type: "grant.requested" }),
     sessionEnded: (e) => publish({ ...e, type: "session.ended" }),
+    actionResult: (e) => publish({ ...e, type: "action.result" }),
     flush: () => send(),
     async close() {
       closed = true;

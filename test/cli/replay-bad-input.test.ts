@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-// Bad input through the CLI: every bad line is named with its line number and reason,
-// counted, and skipped; the run goes on and exits 0 unless --strict.
+// Bad input through the CLI: every bad line is named with its line number, the field, and
+// the reason code the live processor would dead-letter it with; counted, and skipped; the
+// run goes on and exits 0 unless --strict.
 
 const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
 const common = { sessionId: "s1", agent: { id: "a1" }, principal: { id: "p1" } };
@@ -24,6 +25,7 @@ const lines = [
   line({ ...common, eventId: "e9", type: "action", time: "2026-11-28T08:59:00Z", action: { capability: "wiki.read" } }),
   line({ eventId: "x1", type: "action", sessionId: "never-started", time: "2026-11-28T09:00:06Z", agent: { id: "a2" }, principal: { id: "p2" }, action: { capability: "payments.send", kind: "egress" }, args: { iban: "DE89370400440532013000" } }),
   "[1,2]",
+  line({ ...common, eventId: "e12", type: "action.result", time: "2026-11-28T09:00:07Z", actionEventId: "e7", outcome: "success", output: { text: "x".repeat(65_537) } }),
 ];
 
 function run(args: string[]) {
@@ -43,9 +45,11 @@ describe("vigil replay with bad input", () => {
     expect(stderr).toMatch(new RegExp(`${file}:4: action: expected object, received undefined`));
     expect(stderr).toContain(`${file}:5: action.capability: expected string, received number`);
     expect(stderr).toMatch(new RegExp(`${file}:6: time: `));
-    expect(stderr).toContain(`${file}:12: event: expected a JSON object`);
+    expect(stderr).toContain(`${file}:12: event: expected a JSON object [invalid_event]`);
+    expect(stderr).toContain(`${file}:13: output.text: 65537 characters, over the limit of 65536; send at most 65536 with output.truncated: true and the full size in output.bytes [output_too_large]\n`);
+    expect(stderr).not.toContain("xxxxxxxx");
     expect(stderr).toContain("events read: 4, sessions: 2, duplicates: 1");
-    expect(stderr).toContain("lines rejected: 6");
+    expect(stderr).toContain("lines rejected: 7 (invalid_event=5, output_too_large=1, unparseable_json=1)");
   });
 
   it("still scores events of a session that was never started: an unexplained payment demands a step-up", () => {

@@ -12,7 +12,7 @@ import type { Running } from "../../src/main.js";
 import type { AgentEvent } from "../../src/protocol/index.js";
 import { createEnforcer } from "../../src/sdk/enforcer.js";
 import type { Enforcer } from "../../src/sdk/enforcer.js";
-import { createPublisher } from "../../src/sdk/publisher.js";
+import { createPublisher, toolOutput } from "../../src/sdk/publisher.js";
 import type { Publisher } from "../../src/sdk/publisher.js";
 import { brokers, repoRoot } from "../support/stack-env.js";
 import { freePort, isolatedEnv, produce } from "../support/live.js";
@@ -20,7 +20,7 @@ import { dashboardExpressions } from "./promql-expressions.js";
 
 // Every panel proven to show data: a real Prometheus (Debian's package) scrapes a live
 // processor fed with the golden scenarios through both SDKs (so time-to-enforce has
-// acknowledgements) plus a dead-lettered message; then every PromQL expression of the
+// acknowledgements), background reads with their tool results, plus a dead-lettered message; then every PromQL expression of the
 // dashboards and the alerting rules runs through Prometheus' HTTP API. A query error
 // fails; a panel query without series fails.
 
@@ -75,7 +75,10 @@ beforeAll(async () => {
   const deadline = Date.now() + 60_000;
   let n = 0;
   while (Date.now() < deadline) {
-    await publisher.action({ sessionId: `bg-${n % 3}`, agent: { id: "bg" }, principal: { id: "bg-user" }, action: { capability: "wiki.read", kind: "read" } }).catch(() => undefined);
+    const bg = { sessionId: `bg-${n % 3}`, agent: { id: "bg" }, principal: { id: "bg-user" } };
+    const read = await publisher.action({ ...bg, action: { capability: "wiki.read", kind: "read" } }).catch(() => undefined);
+    // Tool results for the tool-result panels: every other one cut by the gateway.
+    if (read) await publisher.actionResult({ ...bg, actionEventId: read.eventId, outcome: "success", output: toolOutput("Wiki page text. ".repeat(50), { maxText: n % 2 === 0 ? 200 : 4096 }), source: { trust: n % 2 === 0 ? "untrusted" : "trusted" } }).catch(() => undefined);
     n++;
     await new Promise((r) => setTimeout(r, 250));
     const up = await query('up{job="vigil"}').catch(() => undefined);

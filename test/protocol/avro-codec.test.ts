@@ -5,7 +5,7 @@ import {
 } from "../../src/adapters/avro-codec.js";
 import type { AvroSchema } from "../../src/adapters/avro-codec.js";
 import { commandJsonSchema, eventJsonSchema } from "../../src/adapters/json-schema.js";
-import { AgentEvent, Command } from "../../src/protocol/index.js";
+import { AgentEvent, Command, MAX_OUTPUT_TEXT } from "../../src/protocol/index.js";
 import { commandFixtures, eventFixtures, extraCommand, extraEvent, fixture, without } from "./fixtures.js";
 
 const { event: eventType, command: commandType } = loadAvroSchemas();
@@ -53,7 +53,9 @@ function avroRecord(schema: unknown): Node | undefined {
 function jsonObject(schema: Node): Node | undefined {
   if (schema.type === "object" && schema.properties) return schema;
   if (schema.type === "array" && schema.items) return jsonObject(schema.items as Node);
-  return undefined;
+  // A union such as action.result's `source` (an object, or a producer's string read as absent).
+  const branches = (schema.anyOf ?? schema.oneOf) as Node[] | undefined;
+  return branches?.map(jsonObject).find((o) => o !== undefined);
 }
 
 describe("Avro schemas", () => {
@@ -104,6 +106,37 @@ describe("Avro codec round trip", () => {
     expect(eventFromAvro(eventType.fromBuffer(eventType.toBuffer(record)))).toEqual(minimal);
   });
 
+  it("action.result: output and source are typed records, trust an Avro enum", () => {
+    const record = eventToAvro(AgentEvent.parse(fixture("events/action-result.full.json")));
+    expect(record.actionEventId).toBe("evt-0003");
+    expect(record.output).toMatchObject({ bytes: 18432, truncated: true, mediaType: "message/rfc822" });
+    expect(record.source).toEqual({ trust: "untrusted", origin: "mailbox:alice@example.com/inbox" });
+    expect(record.intent).toBeNull();
+    const trust = (((readAvroSchema("vigil-event") as Node).fields as Node[]).find((f) => f.name === "source")?.type as Node[])[1] as Node;
+    expect((trust.fields as Node[])[0]?.type).toEqual(["null", expect.objectContaining({ type: "enum", symbols: ["trusted", "untrusted", "unknown"], default: "unknown" })]);
+  });
+
+  it("action.result without source, and with a producer's string source: null in Avro, absent when decoded", () => {
+    for (const name of ["events/action-result.minimal.json", "events/action-result.string-source.json"]) {
+      const record = eventToAvro(AgentEvent.parse(fixture(name)));
+      expect(record.source, name).toBeNull();
+      const back = AgentEvent.parse(eventFromAvro(eventType.fromBuffer(eventType.toBuffer(record))));
+      expect(back, name).not.toHaveProperty("source");
+    }
+  });
+
+  it("action.result with a text of exactly MAX_OUTPUT_TEXT characters (astral and multi-byte included) round-trips", () => {
+    const text = "🙂é".repeat(MAX_OUTPUT_TEXT / 4) + "x".repeat(MAX_OUTPUT_TEXT / 4);
+    expect(text).toHaveLength(MAX_OUTPUT_TEXT);
+    const truncated = { ...fixture("events/action-result.full.json"), output: { text, bytes: 3 * MAX_OUTPUT_TEXT, truncated: true } };
+    expect(eventRoundTrip(truncated)).toEqual(AgentEvent.parse(truncated));
+  });
+
+  it("an output.bytes above 2^31 survives as an Avro long", () => {
+    const big = { ...fixture("events/action-result.minimal.json"), output: { bytes: 2 ** 40 + 7 } };
+    expect(eventRoundTrip(big)).toMatchObject({ output: { bytes: 2 ** 40 + 7 } });
+  });
+
   it("an args text that is not JSON is handed on, so zod reports it", () => {
     const record = eventToAvro(AgentEvent.parse(fixture("events/action.full.json")));
     const result = AgentEvent.safeParse(eventFromAvro({ ...record, args: "{not json" }));
@@ -143,6 +176,13 @@ describe("required fields", () => {
     expect(Command.safeParse(without(downgrade, path)).success).toBe(false);
   });
 
+  it.each(["actionEventId", "output", "outcome"])("action.result with a null %s: a valid Avro record that zod rejects after decoding", (field) => {
+    const record = { ...eventToAvro(AgentEvent.parse(fixture("events/action-result.full.json"))), [field]: null };
+    expect(eventType.isValid(record)).toBe(true);
+    const result = AgentEvent.safeParse(eventFromAvro(eventType.fromBuffer(eventType.toBuffer(record))));
+    expect(result.error?.issues[0]?.path).toEqual([field]);
+  });
+
   it("per-type required fields are nullable in the one Avro record: zod catches them after decoding", () => {
     // A session.started without intent is a well-formed Avro record (intent is null for other types)...
     const record = { ...eventToAvro(AgentEvent.parse(sessionStarted)), intent: null };
@@ -162,6 +202,26 @@ describe("unknown fields (ignored, never rejected)", () => {
 
   it("command with unknown fields round-trips to the zod-parsed value", () => {
     expect(commandRoundTrip(extraCommand.value)).toEqual(Command.parse(extraCommand.value));
+  });
+
+  it("a reader of the schema before v1.1 decodes a v1.1 action.result's common fields; an older reader does not fail", () => {
+    const current = readAvroSchema("vigil-event") as { fields: { name: string }[] };
+    const v1 = avro.Type.forSchema({ ...current, fields: current.fields.filter((f) => !["actionEventId", "output", "source"].includes(f.name)) } as AvroSchema);
+    const buf = eventType.toBuffer(eventToAvro(AgentEvent.parse(fixture("events/action-result.full.json"))));
+    const old = v1.fromBuffer(buf, v1.createResolver(eventType)) as Node;
+    expect(old).toMatchObject({ eventId: "evt-0004", type: "action.result", outcome: "success" });
+    // ...and v1.1 reads v1 data: the new fields take their default, null.
+    const v1Buf = v1.toBuffer(v1.fromBuffer(buf, v1.createResolver(eventType)));
+    expect(eventType.fromBuffer(v1Buf, eventType.createResolver(v1))).toMatchObject({ actionEventId: null, output: null, source: null });
+  });
+
+  it("a trust symbol newer than the reader's schema reads as unknown (the enum's default)", () => {
+    const current = readAvroSchema("vigil-event");
+    const newer = avro.Type.forSchema(JSON.parse(JSON.stringify(current).replace('"symbols":["trusted","untrusted","unknown"]', '"symbols":["trusted","untrusted","unknown","verified"]')) as AvroSchema);
+    const record = eventToAvro(AgentEvent.parse(fixture("events/action-result.full.json")));
+    const buf = newer.toBuffer({ ...record, source: { trust: "verified", origin: null } });
+    const decoded = eventType.fromBuffer(buf, eventType.createResolver(newer));
+    expect(AgentEvent.parse(eventFromAvro(decoded))).toMatchObject({ source: { trust: "unknown" } });
   });
 
   it("a reader on this schema decodes data written with a newer schema that added an optional field", () => {

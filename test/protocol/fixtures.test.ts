@@ -3,7 +3,7 @@ import { AgentEvent, Command, COMMAND_TYPES, EVENT_TYPES } from "../../src/proto
 import { commandFixtures, eventFixtures, extraCommand, extraEvent } from "./fixtures.js";
 
 describe("protocol fixtures", () => {
-  it("cover all six event types and the commands the brief names", () => {
+  it("cover every event type and the commands the brief names", () => {
     expect(new Set(eventFixtures.map((f) => f.value.type))).toEqual(new Set(EVENT_TYPES));
     expect(commandFixtures.map((f) => f.value.type).sort()).toEqual(["downgrade", "grant", "revoke"]);
     for (const f of commandFixtures) expect(COMMAND_TYPES).toContain(f.value.type);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { commandJsonSchema, eventJsonSchema, generatedSchemaFiles } from "../../src/adapters/json-schema.js";
-import { AgentEvent, Command } from "../../src/protocol/index.js";
+import { AgentEvent, Command, MAX_OUTPUT_TEXT } from "../../src/protocol/index.js";
 import { commandFixtures, eventFixtures, extraCommand, extraEvent, fixture, without } from "./fixtures.js";
 
 // `format: date-time` is not checked by Ajv without ajv-formats; the generated `pattern` (zod's
@@ -65,6 +65,38 @@ describe("JSON Schema validation (Ajv, draft 2020-12)", () => {
     const bad = { ...sessionStarted, ...patch };
     expect(validateEvent(bad)).toBe(false);
     expect(AgentEvent.safeParse(bad).success).toBe(false);
+  });
+
+  const result = fixture("events/action-result.full.json");
+
+  it.each(["actionEventId", "outcome", "output"])("action.result without %s is rejected, as by zod", (path) => {
+    expect(validateEvent(without(result, path))).toBe(false);
+    expect(AgentEvent.safeParse(without(result, path)).success).toBe(false);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["an action's outcome (attempted)", { outcome: "attempted" }],
+    ["an unknown trust value", { source: { trust: "verified" } }],
+    ["a text over MAX_OUTPUT_TEXT characters", { output: { text: "x".repeat(MAX_OUTPUT_TEXT + 1) } }],
+    ["a negative byte count", { output: { bytes: -1 } }],
+    ["a fractional byte count", { output: { bytes: 1.5 } }],
+    ["a string source over 1,024 characters", { source: "s".repeat(1025) }],
+    ["a source that is neither an object nor a string", { source: 7 }],
+  ])("action.result with %s is rejected, as by zod", (_label, patch) => {
+    const bad = { ...result, ...patch };
+    expect(validateEvent(bad)).toBe(false);
+    expect(AgentEvent.safeParse(bad).success).toBe(false);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["a text of exactly MAX_OUTPUT_TEXT characters", { output: { text: "x".repeat(MAX_OUTPUT_TEXT), truncated: true } }],
+    ["an empty output", { output: {} }],
+    ["a producer's name as source", { source: "agentdojo" }],
+    ["a source without trust", { source: { origin: "https://example.org" } }],
+  ])("action.result with %s is accepted, as by zod", (_label, patch) => {
+    const ok = { ...result, ...patch };
+    expect(validateEvent(ok), ajv.errorsText(validateEvent.errors)).toBe(true);
+    expect(AgentEvent.safeParse(ok).success).toBe(true);
   });
 
   it.each<[string, Record<string, unknown>]>([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidEventError, createPublisher } from "../../src/sdk/publisher.js";
+import { InvalidEventError, MAX_OUTPUT_TEXT, createPublisher, toolOutput } from "../../src/sdk/publisher.js";
 import { brokers, uniqueName } from "../support/stack-env.js";
 import { collect, kafka } from "../support/live.js";
 
@@ -26,6 +26,29 @@ describe("publisher SDK against the real broker", () => {
       await publisher.sessionEnded({ ...who, sessionId: "marker" });
       const seen = await collect(t, (m) => m.length >= 1, 20_000);
       expect(seen.map((m) => m.key)).toEqual(["marker"]);
+    } finally {
+      await publisher.close();
+    }
+  });
+
+  it("publishes an action.result after its action, keyed by session; an oversized or invalid one is refused before sending", async () => {
+    const t = await topic();
+    const publisher = await createPublisher({ brokers, topic: t });
+    try {
+      const action = await publisher.action({ ...who, sessionId: "r1", action: { capability: "mail.read", kind: "read" }, outcome: "attempted" });
+      const long = "Dear Alice, ".repeat(10_000);
+      await expect(publisher.actionResult({ ...who, sessionId: "r1", actionEventId: action.eventId, outcome: "success", output: { text: long } })).rejects.toThrow(
+        expect.objectContaining({ name: "InvalidEventError", field: "output.text", message: expect.stringContaining(`over the limit of ${MAX_OUTPUT_TEXT}`) }),
+      );
+      await expect(publisher.actionResult({ ...who, sessionId: "r1", actionEventId: action.eventId, outcome: "success", output: {}, source: { trust: "maybe" as "unknown" } })).rejects.toBeInstanceOf(InvalidEventError);
+      const sent = await publisher.actionResult({ ...who, sessionId: "r1", actionEventId: action.eventId, outcome: "success", output: toolOutput(long, { mediaType: "message/rfc822" }), source: { trust: "untrusted", origin: "mailbox:alice" } });
+      const seen = await collect(t, (m) => m.length >= 2, 20_000);
+      expect(seen.map((m) => m.key)).toEqual(["r1", "r1"]);
+      const values = seen.map((m) => JSON.parse(m.value?.toString() ?? "{}") as Record<string, unknown>);
+      expect(values.map((v) => v.type)).toEqual(["action", "action.result"]);
+      expect(values[1]).toEqual(sent);
+      expect(values[1]).toMatchObject({ actionEventId: action.eventId, output: { bytes: long.length, truncated: true, mediaType: "message/rfc822" }, source: { trust: "untrusted" } });
+      expect((values[1]?.output as { text: string }).text).toHaveLength(MAX_OUTPUT_TEXT);
     } finally {
       await publisher.close();
     }

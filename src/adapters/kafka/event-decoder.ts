@@ -8,7 +8,7 @@ import { decodeLine } from "../../app/line-decoder.js";
 // Failures carry a stable reason code (a DLQ header and a metric label) and a retry
 // verdict: a bad message goes to the DLQ, an unreachable registry is retried (STYLE.md 8).
 
-export type DlqReason = "empty" | "oversized" | "unparseable_json" | "invalid_event" | "unknown_schema" | "undecodable_avro";
+export type DlqReason = "empty" | "oversized" | "unparseable_json" | "invalid_event" | "output_too_large" | "unknown_schema" | "undecodable_avro";
 
 export type Decoded =
   | { ok: true; event: AgentEvent; format: "json" | "avro" }
@@ -28,7 +28,7 @@ const isWireFormat = (v: Buffer) => v.length >= 5 && v[0] === 0;
 
 function fromAvroRecord(record: unknown): Decoded {
   const v = validateEvent(eventFromAvro(record));
-  return v.ok ? { ok: true, event: v.value, format: "avro" } : { ok: false, reason: "invalid_event", error: v.error };
+  return v.ok ? { ok: true, event: v.value, format: "avro" } : { ok: false, reason: v.reason, error: v.error };
 }
 
 const NETWORK = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|socket hang up|network|fetch failed|timed? ?out/i;

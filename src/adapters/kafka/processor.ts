@@ -105,7 +105,10 @@ export function createProcessor(d: ProcessorDeps): Processor {
       resolveOffset(last.offset);
 
       const wall = now();
-      for (const p of result.processed) d.metrics.eventProcessed(p.type, p.format);
+      for (const p of result.processed) {
+        d.metrics.eventProcessed(p.type, p.format);
+        if (p.result) d.metrics.actionResult(p.result);
+      }
       for (const r of rejected) d.metrics.eventRejected(r.reason);
       for (const c of result.commands) {
         d.metrics.commandIssued(c.type, c.reasons[0]?.code ?? "none");

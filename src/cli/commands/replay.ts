@@ -42,7 +42,8 @@ export async function runReplay(files: string[], policyPath: string | undefined,
 
 export function summaryText(s: ReplaySummary): string {
   const byType = Object.entries(s.commands).sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `${t}=${n}`).join(" ") || "none";
-  return `events read: ${s.events}, sessions: ${s.sessions}, duplicates: ${s.duplicates}, commands: ${byType}, lines rejected: ${s.rejected}`;
+  const byReason = Object.entries(s.rejectedBy).sort(([a], [b]) => a.localeCompare(b)).map(([r, n]) => `${r}=${n}`).join(", ");
+  return `events read: ${s.events}, sessions: ${s.sessions}, duplicates: ${s.duplicates}, commands: ${byType}, lines rejected: ${s.rejected}${byReason ? ` (${byReason})` : ""}`;
 }
 
 export async function replayCommand(o: ReplayOptions): Promise<number> {
@@ -52,7 +53,7 @@ export async function replayCommand(o: ReplayOptions): Promise<number> {
     o.policy,
     {
       onCommand: (c) => out.write(JSON.stringify(c)),
-      onReject: (r) => process.stderr.write(`${r.file}:${r.line}: ${r.error}\n`),
+      onReject: (r) => process.stderr.write(`${r.file}:${r.line}: ${r.error} [${r.reason}]\n`),
     },
     () => out.drained(),
   );

@@ -1,0 +1,64 @@
+// `vigil schemas register` against the stack's real Apicurio Registry: the v1.1 event schema
+// (action.result) registers as a new version of a subject that holds the v1 schema under
+// BACKWARD compatibility (the Confluent default, and the level the registry client expects),
+// and the registry does refuse a change that is not an extension. That old readers read new
+// data (forward) is checked with avsc's resolver in test/protocol/avro-codec.test.ts.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { readAvroSchema } from "../../src/adapters/avro-codec.js";
+import { registryUrl, repoRoot, uniqueName } from "../support/stack-env.js";
+
+const cli = join(repoRoot, "dist", "cli", "main.js");
+type Field = { name: string; type: unknown };
+type RecordSchema = { fields: Field[] } & Record<string, unknown>;
+
+const V11_FIELDS = ["actionEventId", "output", "source"];
+const current = readAvroSchema("vigil-event") as unknown as RecordSchema;
+/** The event schema as registered before v1.1: the same record without the fields v1.1 added. */
+const v1: RecordSchema = { ...current, fields: current.fields.filter((f) => !V11_FIELDS.includes(f.name)) };
+
+const api = (path: string, init?: RequestInit) => fetch(`${registryUrl}${path}`, { ...init, headers: { "Content-Type": "application/vnd.schemaregistry.v1+json" } });
+
+async function deleteSubject(subject: string): Promise<void> {
+  await api(`/subjects/${encodeURIComponent(subject)}`, { method: "DELETE" });
+  await api(`/subjects/${encodeURIComponent(subject)}?permanent=true`, { method: "DELETE" });
+}
+
+describe("vigil schemas register (Apicurio)", () => {
+  it("registers the v1.1 event schema as a BACKWARD-compatible new version after v1, and the registry refuses a retyped field", async () => {
+    const prefix = `${uniqueName("schemas")}.`;
+    const events = `${prefix}vigil.events-value`;
+    const subjects = [events, `${prefix}vigil.commands-value`, `${prefix}vigil.session-status-value`];
+    const registry = new SchemaRegistry({ host: registryUrl });
+    try {
+      expect((await api(`/config/${encodeURIComponent(events)}`, { method: "PUT", body: JSON.stringify({ compatibility: "BACKWARD" }) })).status).toBe(200);
+      const { id: v1Id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: events });
+
+      const run = spawnSync(process.execPath, [cli, "schemas", "register"], { encoding: "utf8", env: { ...process.env, VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix } });
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      const ids = Object.fromEntries(run.stdout.trim().split("\n").map((l) => l.split("\t")).map(([s, id]) => [s, Number(id?.replace("id=", ""))]));
+      expect(Object.keys(ids).sort()).toEqual([...subjects].sort());
+      expect(ids[events]).not.toBe(v1Id);
+
+      expect(await (await api(`/subjects/${encodeURIComponent(events)}/versions`)).json()).toEqual([1, 2]);
+      const latest = (await (await api(`/subjects/${encodeURIComponent(events)}/versions/latest`)).json()) as { id: number; schema: string };
+      expect(latest.id).toBe(ids[events]);
+      const names = (JSON.parse(latest.schema) as RecordSchema).fields.map((f) => f.name);
+      expect(names).toEqual(expect.arrayContaining(V11_FIELDS));
+
+      // Registering again changes nothing (same id, no third version).
+      const again = spawnSync(process.execPath, [cli, "schemas", "register"], { encoding: "utf8", env: { ...process.env, VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix } });
+      expect(again.stdout).toBe(run.stdout);
+
+      // The control: the same subject refuses a schema that retypes an existing field.
+      const retyped = { ...current, fields: current.fields.map((f) => (f.name === "outcome" ? { ...f, type: ["null", "long"] } : f)) };
+      const refused = await api(`/subjects/${encodeURIComponent(events)}/versions`, { method: "POST", body: JSON.stringify({ schema: JSON.stringify(retyped) }) });
+      expect(refused.status).toBe(409);
+    } finally {
+      for (const s of subjects) await deleteSubject(s);
+    }
+  });
+});
