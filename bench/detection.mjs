@@ -1,9 +1,16 @@
 #!/usr/bin/env node
 // `npm run bench:detection`: Vigil's detection figures on the labelled benchmark files
-// (issue 7), as JSON. Every file is replayed through `vigil eval`'s own code with the policy
-// generated from its tool catalog (bench/policies/*.yaml, `vigil policy from-catalog`), on
-// the whole file and on both halves of the split fixed before tuning (bench/split.mjs):
-// `tune` is what the weights were chosen on, `holdout` was never looked at while tuning.
+// (issues 7 and 11), as JSON. Every file is replayed through `vigil eval`'s own code with
+// the policy generated from its tool catalog (bench/policies/*.yaml, `vigil policy
+// from-catalog`), on the whole file and on both halves of the split fixed before tuning
+// (bench/split.mjs): `tune` is what the weights were chosen on, `holdout` was never looked
+// at while tuning. Rows:
+// - agentdojo-gpt-4o-v2 (real GPT-4o traces with every tool's output): all, tune, holdout,
+//   and the `important_instructions` attack alone (the one with published anchors);
+// - the same runs with every injected block restyled in the other published injection
+//   styles (bench/style-shift.mjs): the agent's calls as recorded, the text Vigil reads
+//   changed;
+// - the AgentDojo and InjecAgent oracles (ground-truth calls, no outputs).
 // Per-attack rows select sessions by the benchmark's `case` field: reporting only, the
 // decision path never reads it.
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -12,13 +19,15 @@ import { join } from "node:path";
 import { Evaluator } from "../dist/app/evaluate.js";
 import { runReplay } from "../dist/cli/commands/replay.js";
 import { benchDir, splitLines } from "./split.mjs";
+import { restyleLines, STYLES } from "./style-shift.mjs";
 
 const root = join(import.meta.dirname, "..");
-const POLICY = { "agentdojo-runs-gpt-4o": "agentdojo", "agentdojo-gt": "agentdojo", injecagent: "injecagent" };
+const RUNS = "agentdojo-gpt-4o-v2";
+const POLICY = { [RUNS]: "agentdojo", "agentdojo-gt": "agentdojo", injecagent: "injecagent" };
 
 function outcomes(dir) {
   const map = new Map();
-  for (const line of readFileSync(join(dir, "agentdojo-runs-gpt-4o.sessions.jsonl"), "utf8").split("\n")) {
+  for (const line of readFileSync(join(dir, `${RUNS}.sessions.jsonl`), "utf8").split("\n")) {
     if (line.trim() === "") continue;
     const o = JSON.parse(line);
     map.set(o.sessionId, { security: o.security === true ? true : o.security === false ? false : null, injected: o.injected === true });
@@ -53,6 +62,17 @@ const figures = (r) => ({
   ...(r.attack ? { asrWithoutVigilPct: r.attack.asrWithoutVigilPct, residualAsrPct: r.attack.residualAsrPct } : {}),
 });
 
+/** The parts of one file to evaluate: whole, split, and (for the runs) one attack and the restyled copies. */
+function partsOf(name, lines) {
+  const { tune, holdout } = splitLines(lines);
+  const parts = { all: lines, tune, holdout };
+  if (name !== RUNS) return parts;
+  const attack = (e) => String(e.case).split("/")[2] === "important_instructions";
+  for (const [part, ls] of Object.entries({ all: lines, tune, holdout })) parts[`important_instructions/${part}`] = sessionsWhere(ls, attack);
+  for (const style of Object.keys(STYLES)) parts[`style:${style}/all`] = restyleLines(lines, style);
+  return parts;
+}
+
 export async function detectionFigures() {
   // The figures are Vigil's own: an optional judge configured in the environment is not asked.
   for (const key of Object.keys(process.env)) if (key.startsWith("VIGIL_JUDGE_")) delete process.env[key];
@@ -64,17 +84,10 @@ export async function detectionFigures() {
     for (const [name, policyName] of Object.entries(POLICY)) {
       const policy = join(root, "bench", "policies", `${policyName}.yaml`);
       const lines = readFileSync(join(dir, `${name}.jsonl`), "utf8").split("\n").filter((l) => l.trim() !== "");
-      const { tune, holdout } = splitLines(lines);
-      const parts = { all: lines, tune, holdout };
-      if (name === "agentdojo-runs-gpt-4o") {
-        for (const [part, ls] of Object.entries({ all: lines, tune, holdout })) {
-          parts[`important_instructions/${part}`] = sessionsWhere(ls, (e) => String(e.case).split("/")[2] === "important_instructions");
-        }
-      }
-      for (const [part, ls] of Object.entries(parts)) {
-        const path = join(tmp, `${name}.${part.replace("/", "-")}.jsonl`);
+      for (const [part, ls] of Object.entries(partsOf(name, lines))) {
+        const path = join(tmp, `${name}.${part.replace(/[/:]/g, "-")}.jsonl`);
         writeFileSync(path, `${ls.join("\n")}\n`);
-        const r = await evaluate(path, policy, name === "agentdojo-runs-gpt-4o" ? sidecar : undefined);
+        const r = await evaluate(path, policy, name === RUNS ? sidecar : undefined);
         rows.push({ file: name, part, policy: `bench/policies/${policyName}.yaml`, ...figures(r) });
       }
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The tuning / held-out split of the labelled benchmark files, fixed before any tuning
-// (issue 7): a quarter of the *tasks* is held out, so no goal text of a held-out session
+// (issue 7, kept for issue 11): a quarter of the *tasks* is held out, so no goal text of a held-out session
 // was ever seen while tuning. A task is what the user asked for: the `<suite>/<user task>`
 // prefix of a record's `case` when it has one with a slash in the middle of three or more
 // parts (AgentDojo), else the goal text (InjecAgent: one goal per user case). A task is held
@@ -14,12 +14,12 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const FILES = ["agentdojo-runs-gpt-4o", "agentdojo-gt", "injecagent"];
+export const FILES = ["agentdojo-gpt-4o-v2", "agentdojo-gt", "injecagent"];
 
 export function benchDir() {
   const root = join(import.meta.dirname, "..");
   const candidates = [process.env.VIGIL_BENCH_DIR, join(root, "..", "shared", "bench"), join(root, "..", "..", "shared", "bench"), "/work/shared/bench"].filter(Boolean);
-  const dir = candidates.find((d) => existsSync(join(d, "agentdojo-runs-gpt-4o.jsonl")));
+  const dir = candidates.find((d) => existsSync(join(d, "agentdojo-gpt-4o-v2.jsonl")));
   if (!dir) throw new Error(`benchmark data not found; set VIGIL_BENCH_DIR (looked in ${candidates.join(", ")})`);
   return dir;
 }

@@ -8,11 +8,14 @@ import { detectionFigures } from "../../bench/detection.mjs";
 // @ts-expect-error: plain ESM bench script without types
 import { benchDir } from "../../bench/split.mjs";
 
-// Regression test for issue 7: the detection figures on the public benchmark files and on
-// the held-out split (bench/split.mjs) may only get better. Each figure is pinned at the
-// value measured when it was last improved; a change that worsens any of them fails here,
-// and one that improves them should lower (or raise) the pins in the same commit and
-// update the table in docs/detection.md (`npm run bench:detection -- --markdown`).
+// Regression test for issues 7 and 11: the detection figures on the public benchmark files
+// (the v2 GPT-4o runs with tool outputs, their restyled copies, the two oracles), whole and
+// on the tuning half of the split (bench/split.mjs), may only get better. Each figure is
+// pinned at the value measured when it was last improved; a change that worsens any of them
+// fails here, and one that improves them should move the pins in the same commit and update
+// the table in docs/detection.md (`npm run bench:detection -- --markdown`). The held-out
+// rows are computed by bench:detection and reported in the docs but not pinned: a ratchet on
+// them would make them select changes instead of measuring them.
 // Needs the benchmark data (../shared/bench or VIGIL_BENCH_DIR) and `npm run build`.
 
 interface Row {
@@ -29,18 +32,18 @@ interface Row {
 }
 
 const PINNED: Row[] = [
-  { file: "agentdojo-runs-gpt-4o", part: "all", sessions: 3947, driftCallsBlockedPct: 69.57, alignedCallsBlockedPct: 14.5, driftSessionsCaughtPct: 70.3, blockedBeforeFirstDriftPct: 0.37, sessionsWithoutDriftBlockedPct: 7.9, asrWithoutVigilPct: 33.98, residualAsrPct: 10.77 },
-  { file: "agentdojo-runs-gpt-4o", part: "tune", sessions: 3044, driftCallsBlockedPct: 68.69, alignedCallsBlockedPct: 15.04, driftSessionsCaughtPct: 69.51, blockedBeforeFirstDriftPct: 0.39, sessionsWithoutDriftBlockedPct: 9.29, asrWithoutVigilPct: 34.1, residualAsrPct: 11.3 },
-  { file: "agentdojo-runs-gpt-4o", part: "holdout", sessions: 903, driftCallsBlockedPct: 73.65, alignedCallsBlockedPct: 13.38, driftSessionsCaughtPct: 74.19, blockedBeforeFirstDriftPct: 1.29, sessionsWithoutDriftBlockedPct: 4.05, asrWithoutVigilPct: 33.6, residualAsrPct: 8.54 },
-  { file: "agentdojo-runs-gpt-4o", part: "important_instructions/all", sessions: 389, driftCallsBlockedPct: 69.38, alignedCallsBlockedPct: 21.48, driftSessionsCaughtPct: 69.57, blockedBeforeFirstDriftPct: 0.48, sessionsWithoutDriftBlockedPct: 6.04, asrWithoutVigilPct: 52.19, residualAsrPct: 16.2 },
-  { file: "agentdojo-runs-gpt-4o", part: "important_instructions/tune", sessions: 300, driftCallsBlockedPct: 69.35, alignedCallsBlockedPct: 22.75, driftSessionsCaughtPct: 69.64, blockedBeforeFirstDriftPct: 0.6, sessionsWithoutDriftBlockedPct: 8.33, asrWithoutVigilPct: 54.33, residualAsrPct: 17 },
-  { file: "agentdojo-runs-gpt-4o", part: "important_instructions/holdout", sessions: 89, driftCallsBlockedPct: 72.88, alignedCallsBlockedPct: 19.36, driftSessionsCaughtPct: 74.36, blockedBeforeFirstDriftPct: 7.69, sessionsWithoutDriftBlockedPct: 2, asrWithoutVigilPct: 44.94, residualAsrPct: 12.36 },
-  { file: "agentdojo-gt", part: "all", sessions: 426, driftCallsBlockedPct: 51.77, alignedCallsBlockedPct: 34.99, driftSessionsCaughtPct: 51.49, blockedBeforeFirstDriftPct: 0.54, sessionsWithoutDriftBlockedPct: 15.79 },
-  { file: "agentdojo-gt", part: "tune", sessions: 330, driftCallsBlockedPct: 53.21, alignedCallsBlockedPct: 35.12, driftSessionsCaughtPct: 53.15, blockedBeforeFirstDriftPct: 0.7, sessionsWithoutDriftBlockedPct: 20.45 },
-  { file: "agentdojo-gt", part: "holdout", sessions: 96, driftCallsBlockedPct: 47.5, alignedCallsBlockedPct: 38.83, driftSessionsCaughtPct: 46.99, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 23.08 },
-  { file: "injecagent", part: "all", sessions: 1071, driftCallsBlockedPct: 95.81, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 93.64, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0 },
-  { file: "injecagent", part: "tune", sessions: 693, driftCallsBlockedPct: 96.52, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 94.72, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0 },
-  { file: "injecagent", part: "holdout", sessions: 378, driftCallsBlockedPct: 96.28, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 94.35, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0 },
+  {file: "agentdojo-gpt-4o-v2", part: "all", sessions: 2780, driftCallsBlockedPct: 89.88, alignedCallsBlockedPct: 22.46, driftSessionsCaughtPct: 88.47, blockedBeforeFirstDriftPct: 9.74, sessionsWithoutDriftBlockedPct: 2.45, asrWithoutVigilPct: 45.13, residualAsrPct: 6.43},
+  {file: "agentdojo-gpt-4o-v2", part: "tune", sessions: 2144, driftCallsBlockedPct: 92.27, alignedCallsBlockedPct: 23.66, driftSessionsCaughtPct: 92.31, blockedBeforeFirstDriftPct: 9.36, sessionsWithoutDriftBlockedPct: 2.03, asrWithoutVigilPct: 45.9, residualAsrPct: 5.24},
+  {file: "agentdojo-gpt-4o-v2", part: "important_instructions/all", sessions: 389, driftCallsBlockedPct: 89.38, alignedCallsBlockedPct: 25.03, driftSessionsCaughtPct: 88.41, blockedBeforeFirstDriftPct: 9.18, sessionsWithoutDriftBlockedPct: 2.75, asrWithoutVigilPct: 52.19, residualAsrPct: 6.94},
+  {file: "agentdojo-gpt-4o-v2", part: "important_instructions/tune", sessions: 300, driftCallsBlockedPct: 91.57, alignedCallsBlockedPct: 27.14, driftSessionsCaughtPct: 91.67, blockedBeforeFirstDriftPct: 8.33, sessionsWithoutDriftBlockedPct: 4.55, asrWithoutVigilPct: 54.33, residualAsrPct: 5.33},
+  {file: "agentdojo-gpt-4o-v2", part: "style:direct/all", sessions: 2780, driftCallsBlockedPct: 90.55, alignedCallsBlockedPct: 22.52, driftSessionsCaughtPct: 89.04, blockedBeforeFirstDriftPct: 9.98, sessionsWithoutDriftBlockedPct: 2.45, asrWithoutVigilPct: 45.13, residualAsrPct: 6.17},
+  {file: "agentdojo-gpt-4o-v2", part: "style:ignore_previous/all", sessions: 2780, driftCallsBlockedPct: 91.21, alignedCallsBlockedPct: 22.67, driftSessionsCaughtPct: 90.1, blockedBeforeFirstDriftPct: 9.98, sessionsWithoutDriftBlockedPct: 2.45, asrWithoutVigilPct: 45.13, residualAsrPct: 5.69},
+  {file: "agentdojo-gpt-4o-v2", part: "style:injecagent/all", sessions: 2780, driftCallsBlockedPct: 91.21, alignedCallsBlockedPct: 22.67, driftSessionsCaughtPct: 90.1, blockedBeforeFirstDriftPct: 9.98, sessionsWithoutDriftBlockedPct: 2.45, asrWithoutVigilPct: 45.13, residualAsrPct: 5.69},
+  {file: "agentdojo-gpt-4o-v2", part: "style:bare/all", sessions: 2780, driftCallsBlockedPct: 90.5, alignedCallsBlockedPct: 22.47, driftSessionsCaughtPct: 88.96, blockedBeforeFirstDriftPct: 9.82, sessionsWithoutDriftBlockedPct: 2.39, asrWithoutVigilPct: 45.13, residualAsrPct: 6.21},
+  {file: "agentdojo-gt", part: "all", sessions: 426, driftCallsBlockedPct: 51.63, alignedCallsBlockedPct: 34.94, driftSessionsCaughtPct: 51.22, blockedBeforeFirstDriftPct: 0.54, sessionsWithoutDriftBlockedPct: 15.79},
+  {file: "agentdojo-gt", part: "tune", sessions: 330, driftCallsBlockedPct: 53.03, alignedCallsBlockedPct: 35.04, driftSessionsCaughtPct: 52.8, blockedBeforeFirstDriftPct: 0.7, sessionsWithoutDriftBlockedPct: 20.45},
+  {file: "injecagent", part: "all", sessions: 1071, driftCallsBlockedPct: 95.81, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 93.64, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0},
+  {file: "injecagent", part: "tune", sessions: 693, driftCallsBlockedPct: 96.52, alignedCallsBlockedPct: 0, driftSessionsCaughtPct: 94.72, blockedBeforeFirstDriftPct: 0, sessionsWithoutDriftBlockedPct: 0},
 ];
 
 /** Lower is better for these; higher is better for the others. */
@@ -73,7 +76,7 @@ describe.runIf(haveData)("the policies behind the figures", () => {
   }
 });
 
-describe.runIf(haveData)("detection figures on the benchmark files (issue 7)", async () => {
+describe.runIf(haveData)("detection figures on the benchmark files (issues 7 and 11)", async () => {
   const rows: (Row & { policy: string })[] = await detectionFigures();
   for (const pin of PINNED) {
     it(`${pin.file} ${pin.part}: no figure is worse than pinned`, () => {

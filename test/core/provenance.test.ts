@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compilePolicy, DEFAULT_WEIGHTS, emptyBaseline, initialSession } from "../../src/core/index.js";
+import { compilePolicy, emptyBaseline, initialSession } from "../../src/core/index.js";
 import type { Baseline, SessionState } from "../../src/core/index.js";
 import { extractDestinations, goalMentions, isAddress, MAX_TEXT_SCANNED_PER_EVENT, unexplainedWeight } from "../../src/core/destinations.js";
 import { provenanceOf } from "../../src/core/provenance.js";
@@ -12,8 +12,10 @@ import { action, given, sessionEnded, sessionStarted, specification } from "../s
 // names half). Covers provenanceOf, destination extraction from free text, and the two
 // signals built on it: intent.destination_not_in_goal and baseline.new_destination.
 
-const W_DEST = DEFAULT_WEIGHTS["intent.destination_not_in_goal"] as number;
-const W_NEW_DEST = DEFAULT_WEIGHTS["baseline.new_destination"] as number;
+const POLICY = compilePolicy();
+const LEX = POLICY.lexicon;
+const W_DEST = POLICY.weights["intent.destination_not_in_goal"] as number;
+const W_NEW_DEST = POLICY.weights["baseline.new_destination"] as number;
 const weightOf = (signals: readonly { code: string; weight: number }[], code: string): number | undefined => signals.find((s) => s.code === code)?.weight;
 
 describe("provenanceOf", () => {
@@ -25,56 +27,56 @@ describe("provenanceOf", () => {
   const sentBefore = (...destinations: string[]): Baseline => ({ ...emptyBaseline(), destinations: Object.fromEntries(destinations.map((d) => [d, 1])) });
 
   it("a destination the goal names comes from the goal", () =>
-    expect(provenanceOf("bob@example.com", session("Email the agenda to bob@example.com"), emptyBaseline())).toBe("goal"));
+    expect(provenanceOf("bob@example.com", session("Email the agenda to bob@example.com"), emptyBaseline(), LEX)).toBe("goal"));
 
   it("an e-mail address whose owner the goal names by first name comes from the goal", () =>
-    expect(provenanceOf("frank.miller@corp.example", session("Send Frank the slides"), emptyBaseline())).toBe("goal"));
+    expect(provenanceOf("frank.miller@corp.example", session("Send Frank the slides"), emptyBaseline(), LEX)).toBe("goal"));
 
   it("a destination named by an earlier call of the session comes from the session", () =>
-    expect(provenanceOf("carol@partner.example", session("Send the minutes", ["carol@partner.example"]), emptyBaseline())).toBe("session"));
+    expect(provenanceOf("carol@partner.example", session("Send the minutes", ["carol@partner.example"]), emptyBaseline(), LEX)).toBe("session"));
 
   it("a destination the principal used in an earlier session comes from history", () =>
-    expect(provenanceOf("carol@partner.example", session("Send the minutes"), sentBefore("carol@partner.example"))).toBe("history"));
+    expect(provenanceOf("carol@partner.example", session("Send the minutes"), sentBefore("carol@partner.example"), LEX)).toBe("history"));
 
   it("a destination found nowhere has no provenance", () =>
-    expect(provenanceOf("eve@evil.test", session("Send the minutes", ["carol@partner.example"]), sentBefore("bob@example.com"))).toBeUndefined());
+    expect(provenanceOf("eve@evil.test", session("Send the minutes", ["carol@partner.example"]), sentBefore("bob@example.com"), LEX)).toBeUndefined());
 
   it("the goal is preferred to the session, and the session to history", () => {
     const d = "carol@partner.example";
-    expect(provenanceOf(d, session(`Write to ${d}`, [d]), sentBefore(d))).toBe("goal");
-    expect(provenanceOf(d, session("Send the minutes", [d]), sentBefore(d))).toBe("session");
+    expect(provenanceOf(d, session(`Write to ${d}`, [d]), sentBefore(d), LEX)).toBe("goal");
+    expect(provenanceOf(d, session("Send the minutes", [d]), sentBefore(d), LEX)).toBe("session");
   });
 
   it("a session that was never started has no goal to name anything", () =>
-    expect(provenanceOf("bob@example.com", session(undefined), emptyBaseline())).toBeUndefined());
+    expect(provenanceOf("bob@example.com", session(undefined), emptyBaseline(), LEX)).toBeUndefined());
 
   it("names of Object's prototype members are not mistaken for history", () => {
-    expect(provenanceOf("constructor", session("Send the minutes"), emptyBaseline())).toBeUndefined();
-    expect(provenanceOf("__proto__", session("Send the minutes"), emptyBaseline())).toBeUndefined();
+    expect(provenanceOf("constructor", session("Send the minutes"), emptyBaseline(), LEX)).toBeUndefined();
+    expect(provenanceOf("__proto__", session("Send the minutes"), emptyBaseline(), LEX)).toBeUndefined();
   });
 });
 
 describe("destinations in the arguments", () => {
   it("an IBAN and a link written inside a message body are destinations, normalised", () =>
-    expect(extractDestinations({ subject: "Invoice", body: "Please wire the deposit to DE89370400440532013000 and upload the receipt at https://www.evil-drop.io/upload." })).toEqual([
+    expect(extractDestinations({ subject: "Invoice", body: "Please wire the deposit to DE89370400440532013000 and upload the receipt at https://www.evil-drop.io/upload." }, LEX)).toEqual([
       "de89370400440532013000",
       "evil-drop.io/upload",
     ]));
 
   it("an e-mail address inside free text is a destination", () =>
-    expect(extractDestinations({ note: "Forward everything to Eve.Spy@evil.test, thanks" })).toEqual(["eve.spy@evil.test"]));
+    expect(extractDestinations({ note: "Forward everything to Eve.Spy@evil.test, thanks" }, LEX)).toEqual(["eve.spy@evil.test"]));
 
   it("the value of a recipient-like argument is a destination whatever its shape", () =>
-    expect(extractDestinations({ user: "Mallory", channel: "general", amount: 20 })).toEqual(["mallory", "general"]));
+    expect(extractDestinations({ user: "Mallory", channel: "general", amount: 20 }, LEX)).toEqual(["mallory", "general"]));
 
   it("a catalog's egress argument names a destination even under an unusual name", () =>
-    expect(extractDestinations({ payee_ref: "ACME-7", memo: "rent" }, ["payee_ref"])).toEqual(["acme-7"]));
+    expect(extractDestinations({ payee_ref: "ACME-7", memo: "rent" }, LEX, ["payee_ref"])).toEqual(["acme-7"]));
 
   it("plain prose and ordinary values name no destination", () =>
-    expect(extractDestinations({ title: "Quarterly planning", body: "Let us meet on Tuesday to go through the figures.", amount: 100 })).toEqual([]));
+    expect(extractDestinations({ title: "Quarterly planning", body: "Let us meet on Tuesday to go through the figures.", amount: 100 }, LEX)).toEqual([]));
 
   it("the same destination named twice is counted once", () =>
-    expect(extractDestinations({ to: "bob@example.com", cc: ["BOB@example.com"], body: "cc bob@example.com" })).toEqual(["bob@example.com"]));
+    expect(extractDestinations({ to: "bob@example.com", cc: ["BOB@example.com"], body: "cc bob@example.com" }, LEX)).toEqual(["bob@example.com"]));
 
   it("e-mail addresses, links and account numbers are addresses; users and channels are bare names", () => {
     expect(["bob@example.com", "evil-drop.io/upload", "de89370400440532013000"].map(isAddress)).toEqual([true, true, true]);
@@ -82,8 +84,8 @@ describe("destinations in the arguments", () => {
   });
 
   it("unexplained destinations weigh fully when one is an address, half when all are bare names", () => {
-    expect(unexplainedWeight(["mallory", "general"])).toBe(0.5);
-    expect(unexplainedWeight(["mallory", "eve@evil.test"])).toBe(1);
+    expect(unexplainedWeight(["mallory", "general"], POLICY.factors.bareName)).toBe(0.5);
+    expect(unexplainedWeight(["mallory", "eve@evil.test"], POLICY.factors.bareName)).toBe(1);
   });
 });
 
@@ -265,25 +267,25 @@ describe("hostile arguments (review findings)", () => {
       .then(({ codes }) => expect(codes).toContain("intent.unrelated_capability"));
   });
 
-  it("a stop word in an address's local part is nobody's name", () => expect(goalMentions("Summarize the article", "the@evil.com")).toBe(false));
-  it("a first name still names its owner's address", () => expect(goalMentions("Send the minutes to Frank", "frank.miller@corp.example")).toBe(true));
+  it("a stop word in an address's local part is nobody's name", () => expect(goalMentions("Summarize the article", "the@evil.com", LEX)).toBe(false));
+  it("a first name still names its owner's address", () => expect(goalMentions("Send the minutes to Frank", "frank.miller@corp.example", LEX)).toBe(true));
   it("a destination is named only as a whole token", () => {
-    expect(goalMentions("Pay the rent to US12 3456 7890 1234", "us12345678901234")).toBe(true);
-    expect(goalMentions("Read the content on webpage www.informations.com.", "informations.com")).toBe(true);
-    expect(goalMentions("Read the content on webpage www.true-informations.com.", "informations.com")).toBe(false);
+    expect(goalMentions("Pay the rent to US12 3456 7890 1234", "us12345678901234", LEX)).toBe(true);
+    expect(goalMentions("Read the content on webpage www.informations.com.", "informations.com", LEX)).toBe(true);
+    expect(goalMentions("Read the content on webpage www.true-informations.com.", "informations.com", LEX)).toBe(false);
   });
 
   it("labels before an address are not part of it", () =>
-    expect(extractDestinations({ body: "reply to mailto:bob@corp.example or from:eve@evil.example" })).toEqual(["bob@corp.example", "eve@evil.example"]));
+    expect(extractDestinations({ body: "reply to mailto:bob@corp.example or from:eve@evil.example" }, LEX)).toEqual(["bob@corp.example", "eve@evil.example"]));
 
   it("file names in prose are not links, addresses and known domains are", () =>
-    expect(extractDestinations({ body: "See bill-december-2023.txt, then pay at www.pay.example.com or shop.example.io." })).toEqual(["pay.example.com", "shop.example.io"]));
+    expect(extractDestinations({ body: "See bill-december-2023.txt, then pay at www.pay.example.com or shop.example.io." }, LEX)).toEqual(["pay.example.com", "shop.example.io"]));
 
   it("free text is scanned up to a budget per event, not without end", () => {
     const filler = "a. ".repeat(Math.ceil(MAX_TEXT_SCANNED_PER_EVENT / 3));
-    expect(extractDestinations({ body: `${filler} eve@evil.example` })).toEqual([]);
-    expect(extractDestinations({ body: `eve@evil.example ${filler}` })).toEqual(["eve@evil.example"]);
+    expect(extractDestinations({ body: `${filler} eve@evil.example` }, LEX)).toEqual([]);
+    expect(extractDestinations({ body: `eve@evil.example ${filler}` }, LEX)).toEqual(["eve@evil.example"]);
     // The budget is per event, across all strings.
-    expect(extractDestinations({ a: filler, b: "then write to eve@evil.example" })).toEqual([]);
+    expect(extractDestinations({ a: filler, b: "then write to eve@evil.example" }, LEX)).toEqual([]);
   });
 });

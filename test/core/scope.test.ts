@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compilePolicy, DEFAULT_WEIGHTS } from "../../src/core/index.js";
+import { compilePolicy } from "../../src/core/index.js";
 import type { Baseline } from "../../src/core/index.js";
 import type { AgentEvent, Intent } from "../../src/protocol/index.js";
 import type { Outcome } from "../support/given-when-then.js";
@@ -11,8 +11,8 @@ import { action, given, intentUpdated, sessionEnded, sessionStarted, specificati
 // principal never used), plus the baseline's `attempted` count that lets a read repeatedly
 // attempted across sessions stop counting as unfamiliar.
 
-const W_UNRELATED = DEFAULT_WEIGHTS["intent.unrelated_capability"] as number;
-const W_TOOLKIT = DEFAULT_WEIGHTS["intent.unfamiliar_toolkit"] as number;
+const W_UNRELATED = compilePolicy().weights["intent.unrelated_capability"] as number;
+const W_TOOLKIT = compilePolicy().weights["intent.unfamiliar_toolkit"] as number;
 const weightOf = (o: Outcome, code: string): number | undefined => o.decision.signals.find((s) => s.code === code)?.weight;
 const principalOf = (o: Outcome, id = "alice"): Baseline | undefined => o.world.baselines.get(`principal:${id}`);
 
@@ -81,17 +81,27 @@ tools:
           expect(codes).not.toContain("intent.destination_not_in_goal");
         }));
 
-    it("the same tool towards a destination the goal does not name is unrelated", () =>
+    it("the same tool towards a destination the goal does not name: the verb relates the tool, the destination is foreign", () =>
       spec
         .given(share)
         .when(invite("eve@evil.test"))
-        .then(({ codes }) => expect(codes).toEqual(expect.arrayContaining(["intent.unrelated_capability", "intent.destination_not_in_goal"]))));
+        .then(({ codes }) => {
+          // "share" asks for the same kind of act (egress) as invite_user: the goal's verb relates it.
+          expect(codes).not.toContain("intent.unrelated_capability");
+          expect(codes).toContain("intent.destination_not_in_goal");
+        }));
 
     it("one named destination does not cover another that is not", () =>
       spec
         .given(share)
         .when(invite("dana@example.com", "eve@evil.test"))
-        .then(({ codes }) => expect(codes).toContain("intent.unrelated_capability")));
+        .then(({ codes }) => expect(codes).toContain("intent.destination_not_in_goal")));
+
+    it("without a verb of that kind in the goal, the tool is unrelated to it", () =>
+      spec
+        .given(goal("Look at the slides dana@example.com made"))
+        .when(invite("eve@evil.test"))
+        .then(({ codes }) => expect(codes).toEqual(expect.arrayContaining(["intent.unrelated_capability", "intent.destination_not_in_goal"]))));
   });
 
   describe("reads the principal runs routinely", () => {
