@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: performance figures as JSON on stdout. Core replay throughput is
-// measured on the AgentDojo GPT-4o traces (../shared/bench), one core, in memory:
-// decode+validate and the decision pipeline timed separately, median of 5 runs.
+// measured on the AgentDojo GPT-4o v2 traces (../shared/bench; every call followed by the
+// tool's real output), one core, in memory, with the policy generated from the benchmark's
+// tool catalog (bench/policies/agentdojo.yaml), so every detection signal runs: decode +
+// validate and the decision pipeline timed separately, median of 5 runs.
+//   node bench/run.mjs [--input <file in the bench dir>] [--policy <file>|default]
 import { readFileSync } from "node:fs";
 import { benchDir } from "./split.mjs";
 import { join } from "node:path";
@@ -9,6 +12,7 @@ import { decodeLine } from "../dist/app/line-decoder.js";
 import { createPipeline } from "../dist/app/pipeline.js";
 import { InMemoryStateStore } from "../dist/app/in-memory-store.js";
 import { compilePolicy } from "../dist/core/index.js";
+import { loadPolicy } from "../dist/adapters/policy-file.js";
 
 let dir;
 try {
@@ -17,7 +21,13 @@ try {
   console.error(e.message);
   process.exit(2);
 }
-const file = join(dir, "agentdojo-runs-gpt-4o.jsonl");
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? fallback : process.argv[i + 1];
+};
+const input = arg("--input", "agentdojo-gpt-4o-v2.jsonl");
+const policyArg = arg("--policy", join(import.meta.dirname, "policies", "agentdojo.yaml"));
+const file = join(dir, input);
 const lines = readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "");
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -29,7 +39,7 @@ for (let r = 0; r < 5; r++) {
   events = lines.map((l) => decodeLine(l)).filter((d) => d.ok === true).map((d) => d.event);
   decodeRuns.push(ms(t0));
 }
-const policy = compilePolicy();
+const policy = policyArg === "default" ? compilePolicy() : loadPolicy(policyArg);
 const pipelineRuns = [];
 for (let r = 0; r < 5; r++) {
   const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore() });
@@ -41,7 +51,9 @@ const decodeMs = median(decodeRuns);
 const pipelineMs = median(pipelineRuns);
 console.log(JSON.stringify({
   benchmark: "core-replay",
-  input: "agentdojo-runs-gpt-4o.jsonl",
+  input,
+  policy: policyArg === "default" ? "default" : policyArg.replace(`${join(import.meta.dirname, "..")}/`, ""),
+  results: events.filter((e) => e.type === "action.result").length,
   events: events.length,
   node: process.version,
   decodeValidate: { medianMs: Math.round(decodeMs), eventsPerSecond: Math.round(events.length / (decodeMs / 1000)) },

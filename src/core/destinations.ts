@@ -1,3 +1,5 @@
+import { trimWord } from "./text.js";
+
 // Egress destinations named in tool arguments: recipients, URLs, e-mail addresses, bank
 // accounts. Provenance of these values (were they in the user's goal, has this principal
 // used them before?) is the strongest signal of an agent acting for someone else. The words
@@ -12,6 +14,8 @@ export interface DestinationWords {
   readonly linkTlds: ReadonlySet<string>;
   /** Local parts of e-mail addresses that are no one's name. */
   readonly notNames: ReadonlySet<string>;
+  /** goalText(), memoised: goals repeat on every event of a session. */
+  goalText(goal: string): GoalText;
 }
 
 export const MAX_DESTINATIONS_PER_EVENT = 32;
@@ -59,7 +63,7 @@ export function embeddedDestinations(text: string, lex: DestinationWords, budget
     const hasAt = word.includes("@");
     if (!hasAt && !word.includes(".") && !/^[A-Z]{2}\d{2}/.test(word)) continue;
     // Trim punctuation around the word, and a scheme or label before an address ("mailto:", "from:").
-    let v = word.replace(/^[^a-z0-9]+/i, "").replace(/[^a-z0-9/]+$/i, "");
+    let v = trimWord(word, true);
     if (hasAt) v = v.slice(v.lastIndexOf(":", v.indexOf("@")) + 1);
     const isLink = !hasAt && !IBAN.test(v) && (/^(https?:\/\/|www\.)/i.test(v) || lex.linkTlds.has(tldOf(v) ?? ""));
     if ((hasAt || isLink || IBAN.test(v)) && looksLikeDestination(v)) out.push(normalizeDestination(v));
@@ -111,19 +115,31 @@ export function extractDestinations(args: Readonly<Record<string, unknown>> | un
  * or, for an e-mail address, by the person's name in its local part ("Frank" names
  * frank@corp.example and frank.miller@corp.example).
  */
-export const goalMentions = (goal: string, destination: string, lex: Pick<DestinationWords, "notNames">): boolean => {
+export const goalMentions = (goal: string, destination: string, lex: Pick<DestinationWords, "notNames" | "goalText">): boolean => {
   // Too short to be named by anything but chance ("e", "" from a blank value).
   if (destination.length < 3) return false;
-  const g = goal.toLowerCase();
-  if (containsToken(g, destination)) return true;
+  const g = lex.goalText(goal);
+  if (containsToken(g.lower, destination)) return true;
   // Account numbers are written in groups ("DE89 3704 0044 ...").
-  if (destination.length >= 12 && /\d/.test(destination) && g.replace(/\s/g, "").includes(destination.replace(/\s/g, ""))) return true;
+  if (destination.length >= 12 && /\d/.test(destination) && g.compact.includes(destination.replace(/\s/g, ""))) return true;
   const at = destination.indexOf("@");
   if (at <= 0) return false;
   const first = destination.slice(0, at).split(/[._+-]/)[0] ?? "";
   if (first.length < 3 || !/^[a-z]+$/.test(first) || lex.notNames.has(first)) return false;
-  return new Set(g.split(/[^a-z0-9]+/)).has(first);
+  return g.words.has(first);
 };
+
+/** A goal as goalMentions reads it: lower-cased, without white space, its words. */
+export interface GoalText {
+  readonly lower: string;
+  readonly compact: string;
+  readonly words: ReadonlySet<string>;
+}
+
+export function goalText(goal: string): GoalText {
+  const lower = goal.toLowerCase();
+  return { lower, compact: lower.replace(/\s/g, ""), words: new Set(lower.split(/[^a-z0-9]+/)) };
+}
 
 
 /** `needle` occurs in `text` with no letter, digit, "-" or "_" right before or after it ("informations.com" is not in "true-informations.com"). */

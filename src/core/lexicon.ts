@@ -1,6 +1,7 @@
 import { eng } from "stopword";
 import type { ActionKind, CompleteScoring } from "../protocol/index.js";
-import { memoise, stem, words } from "./text.js";
+import { memoise, stem, trimWord, words } from "./text.js";
+import type { GoalText } from "./destinations.js";
 
 // The words Vigil reads goals, tool names, arguments and tool outputs with, built once per
 // policy from `scoring.words` (the default policy holds every list; docs/policy.md). Word
@@ -50,11 +51,13 @@ export interface Lexicon {
   isDestinationArg(name: string): boolean;
   /** Whether the goal hands the agent the orders of a source it names (see delegation). Memoised. */
   delegates(goal: string): boolean;
+  /** A goal lower-cased, compacted and split, for goalMentions. Memoised. */
+  goalText(goal: string): GoalText;
 }
 
 const set = (list: readonly string[]) => new Set(list.map((w) => w.toLowerCase()));
 
-export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boolean): Lexicon {
+export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boolean, goalText: (goal: string) => GoalText): Lexicon {
   const verbTable = KIND_ORDER.map((k) => [k, w.verbs[k].map((x) => x.toLowerCase())] as const);
   const kindOfWord = new Map<string, ActionKind>();
   for (const [kind, list] of verbTable) for (const v of list) if (!kindOfWord.has(v)) kindOfWord.set(v, kind);
@@ -91,9 +94,10 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
     notNames: set(w.notNames),
     notValues: set(w.notValues),
     tokens: memoise(tokens),
+    goalText: memoise(goalText),
     objectTerms,
     nounTerms: (text) => without(text, verbStems),
-    goalTerms: memoise((goal) => objectTerms(goal.split(/\s+/).filter((x) => x.length < 6 || !looksLikeAddress(x.replace(/^[^a-z0-9]+|[^a-z0-9/]+$/gi, ""))).join(" "))),
+    goalTerms: memoise((goal) => objectTerms(goal.split(/\s+/).filter((x) => x.length < 6 || !looksLikeAddress(trimWord(x, true))).join(" "))),
     goalVerbs: memoise((goal) => {
       const stems = new Set<string>();
       const kinds = new Set<ActionKind>();

@@ -4,6 +4,7 @@ import { embeddedDestinations, looksLikeDestination } from "./destinations.js";
 import type { Grammar } from "./mood.js";
 import { moodOf, obliges } from "./mood.js";
 import { asValue, MAX_VALUE_CHARS } from "./values.js";
+import { trimWord } from "./text.js";
 
 // Reading a tool's output as a gateway hands it over, in one linear pass: which values it
 // carries as whole structured fields (a transaction's recipient, a mail's sender, the
@@ -163,7 +164,7 @@ function sentenceWords(rawWords: readonly string[]): string[] {
   for (let i = 0; i < Math.min(3, rawWords.length); i++) if ((rawWords[i] as string).endsWith(":")) from = i + 1;
   const out: string[] = [];
   for (let i = from; i < rawWords.length && out.length < MAX_SENTENCE_WORDS; i++) {
-    const w = (rawWords[i] as string).toLowerCase().replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "");
+    const w = trimWord((rawWords[i] as string).toLowerCase());
     if (w !== "") out.push(w);
   }
   return out;
@@ -200,7 +201,9 @@ interface Scan {
 export function scanOutput(text: string, o: ScanOptions): OutputScan {
   const scan: Scan = { o, fields: new Set(), prose: new Set(), directives: [], budget: { left: o.maxChars } };
   // Python and JSON literals escape the line breaks of their strings, YAML doubles its quotes: read them plainly.
-  const body = text.slice(0, o.maxChars).replaceAll("\\n", "\n").replaceAll("\\'", "'").replaceAll("''", "'");
+  let body = text.slice(0, o.maxChars);
+  if (body.includes("\\")) body = body.replaceAll("\\n", "\n").replaceAll("\\'", "'");
+  if (body.includes("''")) body = body.replaceAll("''", "'");
   const cells: string[] = [];
   // The sentence still open at the end of the previous line: text wrapped at a fixed width
   // (YAML, mail) continues it on the next line unless a blank line or structure intervenes.
@@ -261,7 +264,10 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
   let previous: Draft | undefined;
   for (let i = 0; i <= cell.length; i++) {
     const last = i === cell.length;
-    const end = last || (SENTENCE_END.has(cell[i] as string) && (i + 1 === cell.length || cell[i + 1] === " "));
+    // A sentence ends at . ! ? ; before a space, and a clause a colon introduces with a
+    // capital starts anew ("…please do the following first: Send …").
+    const c = cell[i] as string;
+    const end = last || ((SENTENCE_END.has(c) || (c === ":" && /[A-Z]/.test(cell[i + 2] ?? ""))) && (i + 1 === cell.length || cell[i + 1] === " "));
     if (!end) continue;
     const sentence = cell.slice(start, i).trim();
     start = i + 1;

@@ -104,7 +104,7 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
   // value an order of this output names is not also the user's data because the same
   // output lists it (an order cannot vouch for its own values by quoting them as a record).
   const instructed = new Set([...instructions.flatMap((i) => i.values), ...extraInstructed]);
-  const prose = [...scan.prose, ...scan.directives.flatMap((d) => d.values).filter((v) => !instructed.has(v))];
+  const prose = [...scan.prose, ...scan.directives.flatMap((d) => d.values)].filter((v) => !instructed.has(v));
   const fields = scan.fields.filter((v) => !instructed.has(v));
   return { ...(capability ? { capability } : {}), trust, delegated, pointed, fields, prose: [...new Set(prose)], instructions, instructed: [...instructed] };
 }

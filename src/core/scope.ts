@@ -27,14 +27,24 @@ export type GoalRelation = "objects" | "verb" | "kind";
  * How the goal relates to a capability: it shares object words with it ("objects"), it uses
  * the tool's own verb ("verb": "send it to Alice" and send_direct_message), or it asks for
  * the same kind of change ("kind": "pay the bill" and send_money, both egress). Undefined:
- * nothing in the goal points at the tool.
+ * nothing in the goal points at the tool. Deleting, granting and running are asked for by a
+ * verb, never by objects alone ("summarise the repository" does not ask to delete it),
+ * unless the user delegated to a source whose orders the session cannot read word by word.
  */
 export function goalRelation(policy: CompiledPolicy, session: Scope, capability: string, kind: string | undefined): GoalRelation | undefined {
   const lex = policy.lexicon;
   const tool = policy.tools.get(capability);
-  if (overlap(scopeTerms(policy, session), tool?.terms ?? lex.objectTerms(capability)).length > 0) return "objects";
-  if (kind === undefined || kind === "read") return undefined;
   const verbs = lex.goalVerbs(session.intent?.goal ?? "");
-  for (const v of lex.toolVerbs(capability)) if (verbs.stems.has(v)) return "verb";
-  return verbs.kinds.has(kind as ActionKind) ? "kind" : undefined;
+  const byVerb = (): GoalRelation | undefined => {
+    for (const v of lex.toolVerbs(capability)) if (verbs.stems.has(v)) return "verb";
+    return verbs.kinds.has(kind as ActionKind) ? "kind" : undefined;
+  };
+  if (overlap(scopeTerms(policy, session), tool?.terms ?? lex.objectTerms(capability)).length > 0) {
+    // Destroying, granting or running something is asked for by a verb, not by naming the
+    // object ("summarise the repository" does not ask to delete it).
+    return (kind === "delete" || kind === "admin" || kind === "execute") && (session.delegatedTerms?.length ?? 0) === 0 ? byVerb() : "objects";
+  }
+  if (kind === undefined || kind === "read") return undefined;
+  return byVerb();
 }
+

@@ -21,6 +21,21 @@ export function words(text: string): string[] {
     .filter((w) => w.length > 1);
 }
 
+const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/**
+ * A word without the punctuation around it: leading characters that are not letters or
+ * digits, trailing ones that are not letters, digits or (with `slash`) "/". Linear, unlike
+ * the equivalent anchored regex, which backtracks quadratically on a long run of punctuation.
+ */
+export function trimWord(word: string, slash = false): string {
+  let a = 0;
+  let b = word.length;
+  while (a < b && !isAlnum(word.charCodeAt(a))) a++;
+  while (b > a && !(isAlnum(word.charCodeAt(b - 1)) || (slash && word.charCodeAt(b - 1) === 47))) b--;
+  return a === 0 && b === word.length ? word : word.slice(a, b);
+}
+
 export function overlap(a: ReadonlySet<string>, b: ReadonlySet<string>): string[] {
   const shared: string[] = [];
   for (const t of a) if (b.has(t)) shared.push(t);

@@ -10,11 +10,15 @@ export const MAX_VALUE_CHARS = 128;
 /** Whole argument values of one call that are checked, at most. */
 export const MAX_VALUES_PER_CALL = 16;
 
-export const isNumberish = (s: string): boolean => !/[a-z]/i.test(s) || /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}/.test(s);
+/** Amounts, dates and other numbers name no one; an identifier made of digits ("13", a file or record id) does. */
+export const isNumberish = (s: string): boolean => (!/[a-z]/i.test(s) && !/^\d{2,12}$/.test(s)) || /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}/.test(s);
+
+/** Could be an address (has "@" or ".", or starts like an IBAN): only then are the address patterns run. */
+const mayBeAddress = (v: string): boolean => v.includes(".") || v.includes("@") || /^[A-Za-z]{2}\d{2}/.test(v);
 
 export function normalizeValue(raw: string): string {
   const v = raw.trim();
-  if (looksLikeDestination(v)) return normalizeDestination(v);
+  if (mayBeAddress(v) && looksLikeDestination(v)) return normalizeDestination(v);
   return v.toLowerCase().replace(/\s+/g, " ");
 }
 

@@ -2,7 +2,7 @@ import type { ActionMatcher, PolicyFile, RuleEntry, Scoring, SequenceEntry, SodE
 import { CompleteScoring } from "../../protocol/index.js";
 import type { BaselineKnobs } from "../baseline.js";
 import { deriveId } from "../ids.js";
-import { looksLikeDestination } from "../destinations.js";
+import { goalText, looksLikeDestination } from "../destinations.js";
 import type { Lexicon } from "../lexicon.js";
 import { buildLexicon } from "../lexicon.js";
 import { WEIGHTED_CODES } from "../scorers/signal.js";
@@ -114,7 +114,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   const scoring = complete.data;
   for (const code of WEIGHTED_CODES) if (!Object.hasOwn(scoring.weights, code)) problems.push({ line: 1, column: 1, field: `scoring.weights.${code}`, message: "missing: every reason code needs a weight" });
   if (problems.length > 0) throw new PolicyError(source, problems);
-  const lexicon = buildLexicon(scoring.words, looksLikeDestination);
+  const lexicon = buildLexicon(scoring.words, looksLikeDestination, goalText);
   const { objectTerms, nounTerms } = lexicon;
   const tools = new Map<string, CatalogTool>();
   const textOf = (t: ToolEntry) => `${t.capability} ${t.description ?? ""} ${t.toolkit ?? ""}`;
