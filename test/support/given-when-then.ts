@@ -54,6 +54,25 @@ export const action = (t: number, capability: string, opts: ActionOpts = {}): Ag
   ...(opts.outcome ? { outcome: opts.outcome } : {}),
 });
 
+export interface ResultOpts extends Who {
+  readonly outcome?: "success" | "error" | "denied";
+  readonly source?: { trust?: "trusted" | "untrusted" | "unknown"; origin?: string };
+  readonly truncated?: boolean;
+}
+
+/** The `action.result` answering `call` (an action event, or its eventId): its output's text as the agent will read it. */
+export const actionResult = (t: number, call: AgentEvent | string, text: string, opts: ResultOpts = {}): AgentEvent => {
+  const actionEventId = typeof call === "string" ? call : call.eventId;
+  return {
+    ...common(t, opts, `result:${actionEventId}`),
+    type: "action.result",
+    actionEventId,
+    outcome: opts.outcome ?? "success",
+    output: { text, ...(opts.truncated !== undefined ? { truncated: opts.truncated } : {}) },
+    ...(opts.source ? { source: opts.source } : {}),
+  };
+};
+
 export const contextChanged = (t: number, context: EventContext, opts: Who = {}): AgentEvent => ({
   ...common(t, { ...opts, context }, "context"),
   type: "context.changed",
