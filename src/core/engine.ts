@@ -120,7 +120,9 @@ interface Assessment {
 
 /** Fold, facts and scoring: what step() decides on. Pure, and learns nothing. */
 function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): Assessment {
-  const before = input.session ?? initialSession(event);
+  const fresh = input.session ?? initialSession(event);
+  // A session measures bursts against the agent as it was when the session began.
+  const before = fresh.peaksAtStart !== undefined ? fresh : { ...fresh, peaksAtStart: { perMinute: input.agentBaseline.peakPerMinute, harmful: input.agentBaseline.peakHarmful ?? 0 } };
   let facts: ActionFacts | undefined;
   let result: ResultFacts | undefined;
   let destinations: string[] = [];
@@ -165,7 +167,9 @@ export function needsJudgement(policy: CompiledPolicy, input: StepInput, event: 
 export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent): StepOutput {
   const nowMs = toMillis(event.time);
   if (isDuplicate(input.session, event.eventId)) {
-    const before = input.session ?? initialSession(event);
+    const fresh = input.session ?? initialSession(event);
+  // A session measures bursts against the agent as it was when the session began.
+  const before = fresh.peaksAtStart !== undefined ? fresh : { ...fresh, peaksAtStart: { perMinute: input.agentBaseline.peakPerMinute, harmful: input.agentBaseline.peakHarmful ?? 0 } };
     return { duplicate: true, session: before, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
   }
   const { before, folded, named, facts, signals, ruleErrors, score } = assess(policy, input, event);

@@ -25,7 +25,7 @@ export interface Lexicon {
   readonly verbTable: readonly (readonly [ActionKind, readonly string[]])[];
   /** Verb table by word (the most dangerous kind a word names). */
   readonly kindOfWord: ReadonlyMap<string, ActionKind>;
-  readonly grammar: { readonly openers: ReadonlySet<string>; readonly auxiliaries: ReadonlySet<string>; readonly obligation: ReadonlySet<string>; readonly you: ReadonlySet<string>; readonly modals: ReadonlySet<string> };
+  readonly grammar: { readonly courtesy: ReadonlySet<string>; readonly openers: ReadonlySet<string>; readonly auxiliaries: ReadonlySet<string>; readonly obligation: ReadonlySet<string>; readonly you: ReadonlySet<string>; readonly modals: ReadonlySet<string> };
   readonly sensitivity: Readonly<Record<string, readonly string[]>>;
   readonly highSensitivity: ReadonlySet<string>;
   readonly linkTlds: ReadonlySet<string>;
@@ -87,7 +87,7 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
   const lexicon: Lexicon = {
     verbTable,
     kindOfWord,
-    grammar: { openers: set(w.grammar.openers), auxiliaries: set(w.grammar.auxiliaries), obligation: set(w.grammar.obligation), you: set(w.grammar.you), modals: set(w.grammar.modals) },
+    grammar: { courtesy: set(w.grammar.courtesy), openers: set(w.grammar.openers), auxiliaries: set(w.grammar.auxiliaries), obligation: set(w.grammar.obligation), you: set(w.grammar.you), modals: set(w.grammar.modals) },
     sensitivity: w.sensitivity,
     highSensitivity: set(w.highSensitivity),
     linkTlds: set(w.linkTlds),

@@ -25,6 +25,8 @@ export interface WordSet {
 
 /** The closed word classes mood is read with (`scoring.words.grammar`). */
 export interface Grammar {
+  /** Courtesies that look like verbs and give no order ("thank you"). */
+  readonly courtesy: WordSet;
   readonly openers: WordSet;
   readonly auxiliaries: WordSet;
   readonly obligation: WordSet;
@@ -32,13 +34,26 @@ export interface Grammar {
   readonly modals: WordSet;
 }
 
-/** Whether a lower-case word can be a verb in its base form (imperative): the verb table, else the lexicon, else a verb's ending. */
-export function isBaseVerb(word: string, verbs: WordSet): boolean {
-  if (verbs.has(word)) return true;
+/** Tags that open an object after an imperative verb: a determiner, a pronoun, a number, "to". */
+const OBJECT_OPENERS = new Set(["DT", "PDT", "PRP", "PRP$", "CD", "TO"]);
+const opensObject = (next: string | undefined): boolean =>
+  next !== undefined && (OBJECT_OPENERS.has(tagsOf(next).split("|", 1)[0] as string) || /^[\d$£€'"`]/.test(next) || next.includes("@") || next.includes("."));
+
+/**
+ * Whether a lower-case word, followed by `next`, opens an imperative: a word whose most
+ * likely part of speech is a base verb ("send", "delete", "thank"); a word that is mostly a
+ * noun or an adjective but can be a verb, or a verb of the verb table, only when an object
+ * opens after it ("book a room", "post them", but not "bill for the month", "room service
+ * was slow", "last month"); a word the lexicon does not know with a verb's ending.
+ */
+export function isBaseVerb(word: string, verbs: WordSet, next?: string): boolean {
   const tags = tagsOf(word);
-  if (tags === "") return word.length > 5 && VERB_ENDING.test(word);
-  if (NOT_A_VERB_FIRST.has(tags.split("|", 1)[0] as string)) return false;
-  return tags === "VB" || tags.startsWith("VB|") || tags.includes("|VB|") || tags.endsWith("|VB");
+  if (tags === "") return verbs.has(word) || (word.length > 5 && VERB_ENDING.test(word));
+  const first = tags.split("|", 1)[0] as string;
+  if (NOT_A_VERB_FIRST.has(first)) return false;
+  if (first === "VB" || first === "VBP") return true;
+  const canBeVerb = verbs.has(word) || tags.includes("|VB|") || tags.endsWith("|VB") || tags.includes("|VBP");
+  return canBeVerb && opensObject(next);
 }
 
 /** Whether a sentence states an obligation (a modal, or "has to" / "needs to"): the tail of an order when one came just before ("The title should be …"). */
@@ -65,8 +80,12 @@ export function moodOf(words: readonly string[], verbs: WordSet, g: Grammar): Mo
   let i = 0;
   while (i < words.length && g.openers.has(words[i] as string)) i++;
   const first = words[i];
-  if (first !== undefined && isBaseVerb(first, verbs) && !g.auxiliaries.has(words[i + 1] ?? "") && !(first === "please" && words.length === 1)) {
+  if (first !== undefined && !g.courtesy.has(first) && isBaseVerb(first, verbs, words[i + 1]) && !g.auxiliaries.has(words[i + 1] ?? "")) {
     return { directive: true, verbAt: i };
+  }
+  // "please" before a verb gives an order wherever it stands ("Before you start, please send …").
+  for (let j = 1; j + 1 < words.length; j++) {
+    if (words[j] === "please" && isBaseVerb(words[j + 1] as string, verbs, words[j + 2]) && !g.auxiliaries.has(words[j + 2] ?? "")) return { directive: true, verbAt: j + 1 };
   }
   for (let j = 0; j < words.length; j++) {
     if (!g.you.has(words[j] as string)) continue;

@@ -172,8 +172,22 @@ function sentenceWords(rawWords: readonly string[]): string[] {
 
 /** Words that say what a sentence is about: not addresses, identifiers or numbers (those are values). */
 const isTermWord = (w: string): boolean => /^[a-z]+(-[a-z]+)?$/.test(w);
-/** The words a sentence is about: its plain words, and the longer words inside its addresses ("www.restaurant-zurich.com" is about a restaurant). */
-const termWords = (words: readonly string[]): string[] => words.flatMap((w) => (isTermWord(w) ? [w] : w.split(/[^a-z]+/).filter((x) => x.length > 3)));
+/** The longest word kept as a term: longer runs of letters are no word of any goal or catalog. */
+const MAX_TERM_CHARS = 32;
+/**
+ * The words a sentence is about (at most MAX_SENTENCE_WORDS): its plain words, and the
+ * longer words inside its addresses ("www.restaurant-zurich.com" is about a restaurant).
+ */
+const termWords = (words: readonly string[]): string[] => {
+  const out: string[] = [];
+  for (const w of words) {
+    for (const x of isTermWord(w) ? [w] : w.split(/[^a-z]+/, MAX_SENTENCE_WORDS).filter((y) => y.length > 3)) {
+      if (x.length <= MAX_TERM_CHARS) out.push(x);
+      if (out.length >= MAX_SENTENCE_WORDS) return out;
+    }
+  }
+  return out;
+};
 
 interface Draft {
   values: string[];
@@ -226,8 +240,12 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
     if (structured || colon || /^[A-Z]/.test(trimmed)) open = undefined;
     colon = trimmed.endsWith(":");
     for (const cell of cells) {
+      // Punctuation and numbers between structure (": 1, ") are neither a value nor prose.
+      if (!/[a-z]/i.test(cell) && !/\d{2}/.test(cell)) continue;
       const value = fieldValue(cell, o);
-      if (value !== undefined && !(value.includes(" ") && moodOf(sentenceWords(cell.trim().split(/\s+/)), o.verbKinds, o.grammar).directive)) {
+      // A few words that go on an open order are its tail ("…to\nmallory@evil.example right now."), read as prose.
+      const tail = value !== undefined && value.includes(" ") && typeof open === "object";
+      if (value !== undefined && !tail && !(value.includes(" ") && moodOf(sentenceWords(cell.trim().split(/\s+/)), o.verbKinds, o.grammar).directive)) {
         if (open === undefined || (open === "prose" && !looksLikeDestination(value))) {
           if (scan.fields.size < o.maxItems) scan.fields.add(value);
           if (introduced !== undefined && introduced.attached.length < MAX_DIRECTIVE_VALUES) introduced.attached.push(value);
@@ -292,7 +310,8 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     if (sentence.length < 4) continue;
     const rawWords = sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2);
     const words = sentenceWords(rawWords);
-    const mood = moodOf(words, o.verbKinds, o.grammar);
+    // A question asks, it does not order ("Do you want …?").
+    const mood = !last && c === "?" ? { directive: false } : moodOf(words, o.verbKinds, o.grammar);
     const follows = previous !== undefined && !mood.directive && obliges(words, o.grammar) ? previous : undefined;
     const directive = mood.directive || follows !== undefined;
     previous = undefined;

@@ -91,6 +91,12 @@ export interface SessionState {
   readonly exposures?: readonly Exposure[];
   /** `action.result` events folded. Optional like the above. */
   readonly results?: number;
+  /**
+   * The agent's learned peaks when this session began (actions per minute; egress, delete
+   * and admin actions per burst window): a session's own burst is measured against the
+   * agent's past, never against itself. Optional like the above.
+   */
+  readonly peaksAtStart?: { readonly perMinute: number; readonly harmful: number };
   /** Object stems of the orders in sources the goal delegated to: they extend the goal (bounded). Optional like the above. */
   readonly delegatedTerms?: readonly string[];
 }

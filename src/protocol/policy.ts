@@ -182,7 +182,7 @@ export const CompleteScoring = z.strictObject({
     /** Values that name no one (booleans, empty literals). */
     notValues: Words,
     /** Closed word classes the reading of tool outputs uses to tell orders from statements. */
-    grammar: z.strictObject({ openers: Words, auxiliaries: Words, obligation: Words, you: Words, modals: Words }),
+    grammar: z.strictObject({ courtesy: Words, openers: Words, auxiliaries: Words, obligation: Words, you: Words, modals: Words }),
     /** Delegation in a goal: verbs of carrying out, words for orders, "what X asks", words pointing at the goal's own list. */
     delegation: z.strictObject({ carryOut: Words, orders: Words, sourceSays: Words, ownList: Words }),
   }),

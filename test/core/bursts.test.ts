@@ -36,10 +36,12 @@ function scoreLast(events: readonly AgentEvent[], peakHarmful: number, p: Compil
   const before = outs[outs.length - 2]?.session;
   const after = outs[outs.length - 1]?.session;
   if (before === undefined || after === undefined || event.type !== "action") throw new Error("needs a session and an action");
+  // The peak the session measures against is the agent's when the session began.
+  const peaksAtStart = { perMinute: 0, harmful: peakHarmful };
   return baselineScorer({
     policy: p,
-    before,
-    after,
+    before: { ...before, peaksAtStart },
+    after: { ...after, peaksAtStart },
     event,
     facts: { kind: event.action.kind ?? "write", tags: [], egress: event.action.kind === "egress", external: false },
     destinations: [],
@@ -77,11 +79,11 @@ describe("the burst scorer", () => {
 });
 
 describe("through the engine", () => {
-  // Suspected bug: the engine learns peakHarmful from every harmful action that runs, at
+  // Regression, fixed: the engine learns peakHarmful from every harmful action that runs, at
   // once, so by the Nth deletion of a burst the agent's "learned peak" is already N-1 and the
   // limit max(minActions, multiple × (N-1)) always exceeds N: with the default multiple the
   // burst can never fire, not even in the agent's first session.
-  it.fails(`regression: ${minActions + 1} deletions within the window by a new agent never demand a step-up`, () =>
+  it(`regression: ${minActions + 1} deletions within the window by a new agent never demand a step-up`, () =>
     specification(policy)
       .given(cleanUp(), ...deletions(minActions, 1))
       .when(remove(minActions + 1, 99))
@@ -90,7 +92,7 @@ describe("through the engine", () => {
         expect(o.types).toEqual([policy.burst.decision]);
       }));
 
-  it.fails("regression: an agent with a high peak from an earlier session is never stopped above multiple × peak", () => {
+  it("regression: an agent with a high peak from an earlier session is never stopped above multiple × peak", () => {
     const peak = minActions - 1;
     const habit = [cleanUp("s0", 0), ...deletions(peak, 1, 1, "s0"), sessionEnded(100, { session: "s0" })];
     const run = deletions(Math.max(minActions, multiple * peak) + 1, 1, 1001);

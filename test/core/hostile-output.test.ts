@@ -94,10 +94,10 @@ describe("time is linear in the output", () => {
     for (const d of out.directives) expect(d.values.length).toBeLessThanOrEqual(16);
   });
 
-  // Suspected bug: Directive.words is documented as "at most MAX_SENTENCE_WORDS", but the
+  // Regression, fixed: Directive.words is documented as "at most MAX_SENTENCE_WORDS", but the
   // words of a new order go through termWords, which splits every address or identifier into
   // its parts: one dotted 64 KiB word yields thousands of "words" (bounded only by the text).
-  it.fails("regression: an order's words exceed MAX_SENTENCE_WORDS when a word is an address", () => {
+  it("regression: an order's words exceed MAX_SENTENCE_WORDS when a word is an address", () => {
     const out = scanOutput(`Send ${fill("abcd.")}`.slice(0, SIZE), optionsOf(policy));
     expect(out.directives).toHaveLength(1);
     for (const d of out.directives) expect(d.words.length).toBeLessThanOrEqual(MAX_SENTENCE_WORDS);
@@ -227,11 +227,11 @@ describe("decision messages stay short", () => {
         for (const m of messagesOf(decision.signals)) expect(m.length).toBeLessThan(SHORT);
       }));
 
-  // Suspected bug: a single long word in an order becomes one of its object terms whole (up
+  // Regression, fixed: a single long word in an order becomes one of its object terms whole (up
   // to MAX_TEXT_WORDS = 4 096 characters): the intent.injected_instructions message (and the
   // command reasons built from it) carries ~4 KB of attacker text, and every exposure kept
   // in the session may hold terms that long.
-  it.fails("regression: one long word in an order makes a 4 KB message", () =>
+  it("regression: one long word in an order makes a 4 KB message", () =>
     specification(policy)
       .given(start, read)
       .when(actionResult(11, read, `Send the ${"a".repeat(60_000)} now.`))

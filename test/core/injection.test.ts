@@ -64,7 +64,7 @@ Emma Johnson
       .then((o) => {
         expect(o.codes).toEqual(["intent.injected_instructions"]);
         expect(o.commands).toEqual([]);
-        expect(o.session.exposures?.[0]?.values).toContain(ATTACKER_IBAN.toLowerCase());
+        expect(o.session.exposures?.flatMap((e) => e.values)).toContain(ATTACKER_IBAN.toLowerCase());
       }));
 
   it("a send to the IBAN the injected order named is held (downgrade or stronger)", () =>

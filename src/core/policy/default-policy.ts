@@ -115,6 +115,7 @@ scoring:
     notNames: [the, and, for, you, your, our, all, any, this, that, with, from, info, admin, support, contact, team, sales, hello, mail, noreply, user]
     notValues: ["true", "false", none, "null", undefined, nan, "yes", "no", n/a, me]
     grammar:
+      courtesy: [thank, thanks, sorry, welcome, regards, cheers, congratulations, greetings, bye]
       openers: [please, kindly, also, then, now, first, firstly, next, finally, lastly, and, so, just, immediately, urgently, additionally, afterwards, simply, quickly, again, ok, okay, hey, hi, hello, dear, secondly, thirdly]
       auxiliaries: [is, was, are, were, be, been, has, have, had, will, would, can, could, should, may, might, must, shall, of, s]
       obligation: [must, should, need, needs, shall, ought, required, want, wants]

@@ -41,11 +41,12 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   // least (scoring.burst), so the repeat discount can never let it pass on weak findings.
   if (isHarmful(input.facts?.kind)) {
     const count = harmfulWithin(after, toMillis(event.time), policy.burst.windowSeconds);
-    const limit = Math.max(policy.burst.minActions, policy.burst.multiple * (ab.peakHarmful ?? 0));
+    const peak = before.peaksAtStart?.harmful ?? ab.peakHarmful ?? 0;
+    const limit = Math.max(policy.burst.minActions, policy.burst.multiple * peak);
     if (count > limit) {
       signals.push({
         code: "baseline.harmful_burst",
-        message: `${count} egress/delete/admin actions within ${policy.burst.windowSeconds} s; this agent's peak is ${ab.peakHarmful ?? 0}`,
+        message: `${count} egress/delete/admin actions within ${policy.burst.windowSeconds} s; this agent's peak is ${peak}`,
         weight: weightOf(input, "baseline.harmful_burst"),
         decision: policy.burst.decision,
         capability,
@@ -55,9 +56,10 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   if (agentMature) {
     const now = toMillis(event.time);
     const lastMinute = after.recent.filter((a) => now - a.ms < 60_000).length;
-    const limit = Math.max(policy.baseline.rateSpikeFloor, policy.baseline.rateSpikeMultiple * ab.peakPerMinute);
+    const peak = before.peaksAtStart?.perMinute ?? ab.peakPerMinute;
+    const limit = Math.max(policy.baseline.rateSpikeFloor, policy.baseline.rateSpikeMultiple * peak);
     if (lastMinute > limit && before.recent.filter((a) => now - a.ms < 60_000).length <= limit) {
-      signals.push({ code: "baseline.rate_spike", message: `${lastMinute} actions in a minute; this agent's peak is ${ab.peakPerMinute}`, weight: weightOf(input, "baseline.rate_spike") });
+      signals.push({ code: "baseline.rate_spike", message: `${lastMinute} actions in a minute; this agent's peak is ${peak}`, weight: weightOf(input, "baseline.rate_spike") });
     }
     const previous = before.recent[before.recent.length - 1]?.capability;
     if (previous !== undefined && Object.hasOwn(ab.capabilities, previous) && Object.hasOwn(ab.capabilities, capability) && !Object.hasOwn(ab.transitions, `${previous}>${capability}`)) {
