@@ -31,14 +31,14 @@ import { weightOf } from "./signal.js";
 const describe = (values: readonly string[]) => values.slice(0, 4).join(", ") + (values.length > 4 ? ` (+${values.length - 4})` : "");
 
 /**
- * The order this call carries out, if any: one that names the tool, or that shares more of
- * the tool's object words than the goal does (the order, not the goal, asks for it).
+ * The order this call carries out, if any: one that shares more of the tool's object words
+ * than the goal does (the order, not the goal, asks for it), at least `min`; an order that
+ * names the tool covers all of them, so it asks for the call unless the goal covers all too.
  */
 function askedBy(exposures: readonly Exposure[], capability: string, terms: ReadonlySet<string>, goalShared: number, min: number): Exposure | undefined {
   return exposures.find((e) => {
-    const n = overlap(terms, new Set(e.terms)).length;
-    if (e.tools.includes(capability)) return true;
-    return n > goalShared && n >= min;
+    const n = e.tools.includes(capability) ? Math.max(terms.size, 1) : overlap(terms, new Set(e.terms)).length;
+    return n > goalShared && (n >= min || e.tools.includes(capability));
   });
 }
 
