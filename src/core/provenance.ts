@@ -35,9 +35,10 @@ const bitsOf = (session: SessionState, value: string): number =>
 export function provenanceOf(value: string, session: SessionState, principal: Baseline | undefined, lex: DestinationWords, mentioned = false): Provenance | undefined {
   if (session.intent !== undefined && goalMentions(session.intent.goal, value, lex)) return "goal";
   const bits = bitsOf(session, value);
-  if ((bits & SEEN.delegated) !== 0) return "delegated";
+  if ((bits & (SEEN.field | SEEN.trusted)) !== 0) return "data";
   if (session.destinations?.includes(value)) return "session";
-  if ((bits & (SEEN.field | SEEN.trusted | SEEN.pointed)) !== 0) return "data";
+  if ((bits & SEEN.delegated) !== 0) return "delegated";
+  if ((bits & SEEN.pointed) !== 0) return "data";
   if (mentioned && session.readAddresses?.includes(value)) return "session";
   if (mentioned && (bits & SEEN.prose) !== 0) return "data";
   if ((bits & SEEN.instructed) !== 0) return "instructed";

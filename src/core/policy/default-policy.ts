@@ -61,6 +61,7 @@ scoring:
     intent.injected_instructions: 0.05
     intent.instructed_value: 0.8
     intent.third_party_destination: 0.45
+    intent.delegated_destination: 0.5
     intent.instructed_call: 0.55
     sensitivity.above_ceiling: 0.6
     sensitivity.unexpected_tag: 0.4

@@ -21,6 +21,8 @@ import { weightOf } from "./signal.js";
 //   attacker's link is egress.
 // - intent.third_party_destination: money, mail, shares, posts or invitations go to a value
 //   that came only from third-party prose (no order around it): weaker.
+// - intent.delegated_destination: a send or write to an address that only a source the
+//   user delegated to names: the order is the user's, the new payee still needs a person.
 // - intent.instructed_call: after such an order, a call the order asks for (it names the
 //   tool, or shares its objects) that the goal does not explain — reads included.
 // Misses: orders phrased as plain statements ("the new payee is…") when the call they lead
@@ -74,6 +76,12 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     const thirdParty = input.namedDestinations.filter((d) => origin.get(d) === "third_party");
     if (thirdParty.length > 0) {
       signals.push({ code: "intent.third_party_destination", message: `${capability} sends to ${describe(thirdParty)}, which came only from third-party text`, weight: weightOf(input, "intent.third_party_destination") * unexplainedWeight(thirdParty, policy.factors.bareName), capability });
+    }
+    // Delegation hands over a source's orders, not the trust to pay or write to an address
+    // only that source names ("our bank details have changed"): a person confirms it.
+    const delegated = input.namedDestinations.filter((d) => origin.get(d) === "delegated" && isAddress(d));
+    if (delegated.length > 0) {
+      signals.push({ code: "intent.delegated_destination", message: `${capability} sends to ${describe(delegated)}, an address only the source the goal delegated to names`, weight: weightOf(input, "intent.delegated_destination"), capability });
     }
   }
   const exposures = before.exposures ?? [];

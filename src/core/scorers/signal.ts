@@ -18,6 +18,7 @@ export const WEIGHTED_CODES = [
   "intent.injected_instructions",
   "intent.instructed_value",
   "intent.third_party_destination",
+  "intent.delegated_destination",
   "intent.instructed_call",
   "sensitivity.above_ceiling",
   "sensitivity.unexpected_tag",
