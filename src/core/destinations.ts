@@ -1,4 +1,4 @@
-import { trimWord } from "./text.js";
+import { canonicalText, trimWord } from "./text.js";
 
 // Egress destinations named in tool arguments: recipients, URLs, e-mail addresses, bank
 // accounts. Provenance of these values (were they in the user's goal, has this principal
@@ -23,10 +23,19 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i;
 const URL_LIKE = /^(https?:\/\/)?(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(:\d+)?(\/\S*)?$/i;
 const IBAN = /^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/;
 
+/**
+ * A destination as Vigil compares it: canonical text (NFKC, no invisible characters),
+ * lower case; an account number without the spaces it is grouped by; a link without scheme,
+ * "www." and trailing slashes.
+ */
 export function normalizeDestination(value: string): string {
-  const v = value.trim().toLowerCase();
+  const v = canonicalText(value).trim().toLowerCase();
   if (EMAIL.test(v)) return v;
-  return v.replace(/^https?:\/\//, "").replace(/^www\./, "").replace(/\/+$/, "");
+  const compact = v.replace(/\s/g, "");
+  if (IBAN.test(compact.toUpperCase())) return compact;
+  let end = v.length;
+  while (end > 0 && v.charCodeAt(end - 1) === 47) end--;
+  return v.slice(0, end).replace(/^https?:\/\//, "").replace(/^www\./, "");
 }
 
 /** A value that names a destination by its shape, whatever the argument is called. */
@@ -40,6 +49,8 @@ function tldOf(word: string): string | undefined {
   if (dot === -1) return undefined;
   return host.slice(dot + 1).split(":", 1)[0]?.toLowerCase();
 }
+const IBAN_HEAD = /^[A-Z]{2}\d{2}$/;
+const IBAN_GROUP = /^[A-Z0-9]{1,4}$/;
 /** What separates words in free text (an address never contains these). */
 const SEPARATORS = /[\s<>()[\]{}"',;|]+/;
 /** Characters of free text scanned per event, over all its strings: scanning stays linear and bounded. */
@@ -58,7 +69,21 @@ export function embeddedDestinations(text: string, lex: DestinationWords, budget
   const out: string[] = [];
   const slice = text.slice(0, Math.max(0, budget.left));
   budget.left -= slice.length;
-  for (const word of slice.split(SEPARATORS)) {
+  const words = canonicalText(slice).split(SEPARATORS);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    // An account number written in groups ("US13 3000 0000 1212 …"): its groups joined.
+    if (IBAN_HEAD.test(word)) {
+      let joined = word;
+      let j = i + 1;
+      while (j < words.length && j - i <= 8 && IBAN_GROUP.test(words[j] as string)) joined += words[j++] as string;
+      if (j > i + 1 && IBAN.test(joined.toUpperCase())) {
+        out.push(joined.toLowerCase());
+        i = j - 1;
+        if (out.length >= MAX_DESTINATIONS_PER_EVENT) break;
+        continue;
+      }
+    }
     if (word.length < 6 || word.length > 256) continue;
     const hasAt = word.includes("@");
     if (!hasAt && !word.includes(".") && !/^[A-Z]{2}\d{2}/.test(word)) continue;
@@ -136,20 +161,29 @@ export interface GoalText {
   readonly words: ReadonlySet<string>;
 }
 
+/** Characters of a goal read: goals are judged on their start (like words()). */
+export const MAX_GOAL_CHARS = 4096;
+
 export function goalText(goal: string): GoalText {
-  const lower = goal.toLowerCase();
+  const lower = canonicalText(goal.slice(0, MAX_GOAL_CHARS)).toLowerCase();
   return { lower, compact: lower.replace(/\s/g, ""), words: new Set(lower.split(/[^a-z0-9]+/)) };
 }
 
 
 /** `needle` occurs in `text` with no letter, digit, "-" or "_" right before or after it ("informations.com" is not in "true-informations.com"). */
 function containsToken(text: string, needle: string): boolean {
+  // Bounded: a value longer than any goal word names nothing by chance, and a goal can hold
+  // a value as a token only so many times (a periodic goal cannot make this quadratic).
+  if (needle.length > MAX_NEEDLE) return false;
   const edge = (c: string | undefined) => c === undefined || !/[a-z0-9_-]/.test(c);
-  for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 1)) {
+  let seen = 0;
+  for (let i = text.indexOf(needle); i !== -1 && seen < MAX_OCCURRENCES; i = text.indexOf(needle, i + 1), seen++) {
     if (edge(text[i - 1]) && edge(text[i + needle.length])) return true;
   }
   return false;
 }
+const MAX_NEEDLE = 256;
+const MAX_OCCURRENCES = 64;
 
 /** Whether a (normalised) destination is an address by its shape (e-mail, link, account number), not a bare name. */
 export const isAddress = (destination: string): boolean =>

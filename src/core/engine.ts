@@ -233,7 +233,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
       firstAttemptInSession: event.type === "action" && !(before.tried ?? before.recent.map((a) => a.capability)).includes(event.action.capability),
       destinations: vouched,
       previousCapability: before.recent[before.recent.length - 1]?.capability,
-      actionsInLastMinute: ran ? session.recent.filter((a) => nowMs - a.ms < 60_000).length : 0,
+      actionsInLastMinute: ran ? session.recent.filter((a) => nowMs - a.ms < policy.baseline.rateWindowSeconds * 1000).length : 0,
       harmfulInWindow: ran && isHarmful(facts?.kind) ? harmfulWithin(session, nowMs, policy.burst.windowSeconds) : 0,
     };
     agentBaseline = learn(agentBaseline, observation);

@@ -1,6 +1,6 @@
 import { eng } from "stopword";
 import type { ActionKind, CompleteScoring } from "../protocol/index.js";
-import { memoise, stem, trimWord, words } from "./text.js";
+import { MAX_TEXT_WORDS, memoise, stem, trimWord, words } from "./text.js";
 import type { GoalText } from "./destinations.js";
 
 // The words Vigil reads goals, tool names, arguments and tool outputs with, built once per
@@ -25,7 +25,7 @@ export interface Lexicon {
   readonly verbTable: readonly (readonly [ActionKind, readonly string[]])[];
   /** Verb table by word (the most dangerous kind a word names). */
   readonly kindOfWord: ReadonlyMap<string, ActionKind>;
-  readonly grammar: { readonly courtesy: ReadonlySet<string>; readonly openers: ReadonlySet<string>; readonly auxiliaries: ReadonlySet<string>; readonly obligation: ReadonlySet<string>; readonly you: ReadonlySet<string>; readonly modals: ReadonlySet<string> };
+  readonly grammar: Readonly<Record<keyof Words["grammar"], ReadonlySet<string>>>;
   readonly sensitivity: Readonly<Record<string, readonly string[]>>;
   readonly highSensitivity: ReadonlySet<string>;
   readonly linkTlds: ReadonlySet<string>;
@@ -56,6 +56,8 @@ export interface Lexicon {
 }
 
 const set = (list: readonly string[]) => new Set(list.map((w) => w.toLowerCase()));
+/** Goals held by each goal-keyed memo at most (a goal is up to 16 KB: count bounds memory too). */
+const GOAL_MEMO = 256;
 
 export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boolean, goalText: (goal: string) => GoalText): Lexicon {
   const verbTable = KIND_ORDER.map((k) => [k, w.verbs[k].map((x) => x.toLowerCase())] as const);
@@ -63,14 +65,14 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
   for (const [kind, list] of verbTable) for (const v of list) if (!kindOfWord.has(v)) kindOfWord.set(v, kind);
   const kindOfStem = new Map<string, ActionKind>();
   for (const [v, k] of kindOfWord) if (!kindOfStem.has(stem(v))) kindOfStem.set(stem(v), k);
-  const catalogVerbs = new Map(Object.entries(w.catalogVerbs));
+  const catalogVerbs = new Map(Object.entries(w.catalogVerbs).map(([k, v]) => [k.toLowerCase(), v]));
   const stop = new Set([...eng, ...set(w.stopWords)]);
   const readVerbs = verbTable.find(([k]) => k === "read")?.[1] ?? [];
   const how = new Set([...readVerbs, ...catalogVerbs.keys(), ...set(w.howWords)].map(stem));
   const nounVerbs = set(w.nounVerbs);
   const verbStems = new Set([...verbTable.flatMap(([, l]) => l).filter((v) => !nounVerbs.has(v)), ...readVerbs, ...catalogVerbs.keys(), ...set(w.howWords)].map(stem));
   const destinationArgs = set(w.destinationArgs);
-  const d = { carryOut: set(w.delegation.carryOut), orders: set(w.delegation.orders), sourceSays: set(w.delegation.sourceSays), ownList: set(w.delegation.ownList) };
+  const d = { carryOut: set(w.delegation.carryOut), orders: set(w.delegation.orders), sourceSays: set(w.delegation.sourceSays), pointers: set(w.delegation.pointers), ownList: set(w.delegation.ownList) };
 
   const tokens = (text: string): Set<string> => {
     const out = new Set<string>();
@@ -87,17 +89,17 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
   const lexicon: Lexicon = {
     verbTable,
     kindOfWord,
-    grammar: { courtesy: set(w.grammar.courtesy), openers: set(w.grammar.openers), auxiliaries: set(w.grammar.auxiliaries), obligation: set(w.grammar.obligation), you: set(w.grammar.you), modals: set(w.grammar.modals) },
-    sensitivity: w.sensitivity,
+    grammar: Object.fromEntries(Object.entries(w.grammar).map(([k, list]) => [k, set(list)])) as unknown as Lexicon["grammar"],
+    sensitivity: Object.fromEntries(Object.entries(w.sensitivity).map(([tag, list]) => [tag, list.map((x) => x.toLowerCase())])),
     highSensitivity: set(w.highSensitivity),
     linkTlds: set(w.linkTlds),
     notNames: set(w.notNames),
     notValues: set(w.notValues),
-    tokens: memoise(tokens),
-    goalText: memoise(goalText),
+    tokens: memoise(tokens, GOAL_MEMO),
+    goalText: memoise(goalText, GOAL_MEMO),
     objectTerms,
     nounTerms: (text) => without(text, verbStems),
-    goalTerms: memoise((goal) => objectTerms(goal.split(/\s+/).filter((x) => x.length < 6 || !looksLikeAddress(trimWord(x, true))).join(" "))),
+    goalTerms: memoise((goal) => objectTerms(goal.slice(0, MAX_TEXT_WORDS).split(/\s+/).filter((x) => x.length < 6 || !looksLikeAddress(trimWord(x, true))).join(" ")), GOAL_MEMO),
     goalVerbs: memoise((goal) => {
       const stems = new Set<string>();
       const kinds = new Set<ActionKind>();
@@ -109,7 +111,7 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
         kinds.add(k);
       }
       return { stems, kinds };
-    }),
+    }, GOAL_MEMO),
     toolVerbs: memoise((capability) => new Set(words(capability).filter((x) => kindOfWord.has(x)).map(stem))),
     inferKind: memoise((capability) => {
       const named = new Set(words(capability).map((x) => kindOfWord.get(x)));
@@ -134,17 +136,17 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
       const g = words(goal);
       for (let i = 0; i < g.length; i++) {
         const x = g[i] as string;
-        if (d.sourceSays.has(x) && i > 0 && (g[i - 1] === "it" || g.slice(Math.max(0, i - 4), i).includes("what"))) return true;
+        if (d.sourceSays.has(x) && i > 0 && g.slice(Math.max(0, i - 4), i).some((y) => d.pointers.has(y))) return true;
         if (!d.carryOut.has(x)) continue;
         for (let j = i + 1; j <= Math.min(g.length - 1, i + 5); j++) {
           const next = g[j] as string;
           if (d.ownList.has(next)) break;
           if (d.orders.has(next)) return true;
-          if (next === "what" && g.slice(j + 1, j + 6).some((y) => d.sourceSays.has(y))) return true;
+          if (d.pointers.has(next) && g.slice(j + 1, j + 6).some((y) => d.sourceSays.has(y))) return true;
         }
       }
       return false;
-    }),
+    }, GOAL_MEMO),
   };
   return lexicon;
 }

@@ -27,6 +27,12 @@ export interface WordSet {
 export interface Grammar {
   /** Courtesies that look like verbs and give no order ("thank you"). */
   readonly courtesy: WordSet;
+  /** Words that make the verb after them an order wherever they stand ("please"). */
+  readonly politeness: WordSet;
+  /** Verbs of obligation before "to" ("have to", "needs to"). */
+  readonly haveTo: WordSet;
+  /** Negations that turn an imperative into a prohibition ("do not", "never"). */
+  readonly negators: WordSet;
   readonly openers: WordSet;
   readonly auxiliaries: WordSet;
   readonly obligation: WordSet;
@@ -36,6 +42,10 @@ export interface Grammar {
 
 /** Tags that open an object after an imperative verb: a determiner, a pronoun, a number, "to". */
 const OBJECT_OPENERS = new Set(["DT", "PDT", "PRP", "PRP$", "CD", "TO"]);
+/** Tags of words that want what follows: a preposition, "to", a determiner, a possessive. */
+const WANTS_OBJECT = new Set(["IN", "TO", "DT", "PDT", "PRP$"]);
+/** Whether a lower-case word wants what follows it ("…send the money to", "…to the"): a sentence ending on it goes on. */
+export const wantsObject = (word: string): boolean => WANTS_OBJECT.has(tagsOf(word).split("|", 1)[0] as string);
 const opensObject = (next: string | undefined): boolean =>
   next !== undefined && (OBJECT_OPENERS.has(tagsOf(next).split("|", 1)[0] as string) || /^[\d$£€'"`]/.test(next) || next.includes("@") || next.includes("."));
 
@@ -46,21 +56,33 @@ const opensObject = (next: string | undefined): boolean =>
  * opens after it ("book a room", "post them", but not "bill for the month", "room service
  * was slow", "last month"); a word the lexicon does not know with a verb's ending.
  */
-export function isBaseVerb(word: string, verbs: WordSet, next?: string): boolean {
+export function isBaseVerb(word: string, verbs: WordSet, next?: string, after?: string): boolean {
   const tags = tagsOf(word);
   if (tags === "") return verbs.has(word) || (word.length > 5 && VERB_ENDING.test(word));
   const first = tags.split("|", 1)[0] as string;
   if (NOT_A_VERB_FIRST.has(first)) return false;
   if (first === "VB" || first === "VBP") return true;
-  const canBeVerb = verbs.has(word) || tags.includes("|VB|") || tags.endsWith("|VB") || tags.includes("|VBP");
+  // A verb of the policy's table takes a bare object too ("wire funds to …", "forward
+  // payment to …") when what follows the noun goes on like an object would ("post office
+  // hours" does not).
+  if (verbs.has(word)) {
+    if (next === undefined) return false;
+    if (opensObject(next)) return true;
+    const nextTag = tagsOf(next).split("|", 1)[0] as string;
+    if (nextTag === "NN" || nextTag === "NNS") return after === undefined || opensObject(after) || wantsObject(after);
+    return !NOT_AN_OBJECT.has(nextTag);
+  }
+  const canBeVerb = tags.includes("|VB|") || tags.endsWith("|VB") || tags.includes("|VBP");
   return canBeVerb && opensObject(next);
 }
+/** Tags after which a word of the verb table was a noun, not an order ("post office", "share of", "email was"). */
+const NOT_AN_OBJECT = new Set(["IN", "VBZ", "VBD", "VBN", "MD", "CC", "POS", "NN", "NNS"]);
 
 /** Whether a sentence states an obligation (a modal, or "has to" / "needs to"): the tail of an order when one came just before ("The title should be …"). */
 export function obliges(words: readonly string[], g: Grammar): boolean {
   for (let k = 0; k < words.length; k++) {
     const w = words[k] as string;
-    if (g.modals.has(w) || ((w === "has" || w === "have" || w === "needs" || w === "need") && words[k + 1] === "to")) return true;
+    if (g.modals.has(w) || (g.haveTo.has(w) && words[k + 1] === "to")) return true;
   }
   return false;
 }
@@ -79,19 +101,21 @@ export interface Mood {
 export function moodOf(words: readonly string[], verbs: WordSet, g: Grammar): Mood {
   let i = 0;
   while (i < words.length && g.openers.has(words[i] as string)) i++;
+  // A prohibition is no order to act: "do not email bob…", "never share …".
+  if (g.negators.has(words[i] ?? "") || (words[i] === "do" && g.negators.has(words[i + 1] ?? ""))) return { directive: false };
   const first = words[i];
-  if (first !== undefined && !g.courtesy.has(first) && isBaseVerb(first, verbs, words[i + 1]) && !g.auxiliaries.has(words[i + 1] ?? "")) {
+  if (first !== undefined && !g.courtesy.has(first) && isBaseVerb(first, verbs, words[i + 1], words[i + 2]) && !g.auxiliaries.has(words[i + 1] ?? "")) {
     return { directive: true, verbAt: i };
   }
-  // "please" before a verb gives an order wherever it stands ("Before you start, please send …").
+  // Politeness before a verb gives an order wherever it stands ("Before you start, please send …").
   for (let j = 1; j + 1 < words.length; j++) {
-    if (words[j] === "please" && isBaseVerb(words[j + 1] as string, verbs, words[j + 2]) && !g.auxiliaries.has(words[j + 2] ?? "")) return { directive: true, verbAt: j + 1 };
+    if (g.politeness.has(words[j] as string) && isBaseVerb(words[j + 1] as string, verbs, words[j + 2], words[j + 3]) && !g.auxiliaries.has(words[j + 2] ?? "")) return { directive: true, verbAt: j + 1 };
   }
   for (let j = 0; j < words.length; j++) {
     if (!g.you.has(words[j] as string)) continue;
     for (let k = Math.max(0, j - 3); k <= Math.min(words.length - 1, j + 3); k++) {
       const w = words[k] as string;
-      if (g.obligation.has(w) || ((w === "have" || w === "has") && words[k + 1] === "to")) return { directive: true };
+      if (g.obligation.has(w) || (g.haveTo.has(w) && words[k + 1] === "to")) return { directive: true };
     }
   }
   return { directive: false };

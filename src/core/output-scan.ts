@@ -2,9 +2,9 @@ import type { ActionKind } from "../protocol/index.js";
 import type { DestinationWords } from "./destinations.js";
 import { embeddedDestinations, looksLikeDestination } from "./destinations.js";
 import type { Grammar } from "./mood.js";
-import { moodOf, obliges } from "./mood.js";
+import { moodOf, obliges, wantsObject } from "./mood.js";
 import { asValue, MAX_VALUE_CHARS } from "./values.js";
-import { trimWord } from "./text.js";
+import { canonicalText, trimWord } from "./text.js";
 
 // Reading a tool's output as a gateway hands it over, in one linear pass: which values it
 // carries as whole structured fields (a transaction's recipient, a mail's sender, the
@@ -14,8 +14,16 @@ import { trimWord } from "./text.js";
 // bounded. The output itself is never stored; only the values and terms below are.
 
 export interface Directive {
-  /** Values the sentence names: addresses, quoted strings, identifiers, proper names (normalised). */
+  /** Values the sentence names: addresses, quoted strings, identifiers, digit ids, proper names (normalised). */
   readonly values: readonly string[];
+  /** The sentence named more values than an order keeps (`outputs.orderValues`): some were dropped. */
+  readonly overflow: boolean;
+  /**
+   * The lines (first, last) of the passage the order stands in: the lines around it indented
+   * at least as deep, blank ones included. A whole document for plain text; the body of one
+   * field for a record whose field holds the text.
+   */
+  readonly block: readonly [number, number];
   /** Values of the structure the sentence introduces with a colon (also among the fields). */
   readonly attached: readonly string[];
   /** Lower-case words of the sentence (at most MAX_SENTENCE_WORDS): the caller derives terms. */
@@ -26,9 +34,15 @@ export interface Directive {
   readonly tools: readonly string[];
 }
 
+/** A whole structured field and the line it stands on. */
+export interface Field {
+  readonly value: string;
+  readonly line: number;
+}
+
 export interface OutputScan {
-  /** Whole structured fields that can name someone or something (normalised, de-duplicated). */
-  readonly fields: readonly string[];
+  /** Whole structured fields that can name someone or something (normalised). */
+  readonly fields: readonly Field[];
   /** Addresses, links and accounts inside prose that gives no order (normalised). */
   readonly prose: readonly string[];
   /** Sentences in the imperative or telling "you" what to do. */
@@ -48,6 +62,11 @@ export interface ScanOptions {
   readonly notValues: ReadonlySet<string>;
   /** A field of more words than this is prose (a message body, a review), not a value. */
   readonly fieldWords: number;
+  /** Values an order keeps at most. */
+  readonly orderValues: number;
+  /** A "key:" of more words or characters than these is a sentence ending in a colon, not a label. */
+  readonly keyWords: number;
+  readonly keyChars: number;
   /** The policy's destination words (link TLDs, argument names). */
   readonly words: DestinationWords;
   /** Whether a token is a catalog capability (tool names quoted by an instruction). */
@@ -55,8 +74,6 @@ export interface ScanOptions {
 }
 
 export const MAX_SENTENCE_WORDS = 48;
-const MAX_KEY_CHARS = 40;
-const MAX_DIRECTIVE_VALUES = 16;
 
 const isQuote = (c: string | undefined) => c === "'" || c === '"' || c === "`";
 const STRUCTURAL = new Set(["{", "[", ",", ":", "(", "}", "]", ")"]);
@@ -68,7 +85,7 @@ const SENTENCE_END = new Set([".", "!", "?", ";"]);
  * structure (a list marker, a bracket, a quote, a key), i.e. is not the continuation of a
  * sentence wrapped from the line before.
  */
-function cellsOf(line: string, out: string[]): boolean {
+function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
   let start = 0;
   let structured = /^\s*([-*•{[('"`]|\d{1,3}[.)]\s)/.test(line);
   let keyable = true;
@@ -93,9 +110,12 @@ function cellsOf(line: string, out: string[]): boolean {
         keyable = true;
       }
     } else if (c === ":" && keyable && (i + 1 >= line.length || line[i + 1] === " " || line[i + 1] === "\t")) {
-      // "key: value": the key is short and reads like a label, not a sentence ending in a colon.
+      // "key: value": the key is short and reads like a label, not a sentence ending in a
+      // colon, and gives no order ("Send the money to: …" is an order, not a label).
       const key = line.slice(start, i).trim();
-      if (key.length > 0 && key.length <= MAX_KEY_CHARS && key.split(" ").length <= 4 && !/[.!?]/.test(key)) {
+      const keyWords = key.split(" ", o.keyWords + 1);
+      const plain = keyWords.length <= o.keyWords ? sentenceWords(keyWords) : [];
+      if (key.length > 0 && key.length <= o.keyChars && keyWords.length <= o.keyWords && !/[.!?]/.test(key) && !(plain.length > 1 && moodOf(plain, o.verbKinds, o.grammar).directive)) {
         if (start === 0) structured = true;
         start = i + 1;
       }
@@ -122,12 +142,15 @@ function fieldValue(cell: string, o: ScanOptions): string | undefined {
 }
 
 const IDENTIFIER = /^(?=.*[a-z])(?=.*[\d_])[a-z0-9_.-]{4,64}$/i;
+/** A record id of digits ("Delete the file with ID 13"); amounts carry separators and dates dashes. */
+const DIGIT_ID = /^\d{2,12}$/;
 
-/** Values a directive sentence names: addresses, quoted strings, identifiers, capitalised names. */
+/** Values a directive sentence names: addresses, quoted strings, identifiers, digit ids, capitalised names. One more than the cap marks overflow. */
 function directiveValues(sentence: string, rawWords: readonly string[], budget: { left: number }, o: ScanOptions): string[] {
-  const out = new Set<string>(embeddedDestinations(sentence, o.words, budget));
+  const cap = o.orderValues + 1;
+  const out = new Set<string>(embeddedDestinations(sentence, o.words, budget).slice(0, cap));
   // Quoted spans ('…', "…"), each at most MAX_VALUE_CHARS.
-  for (let i = 0; i < sentence.length && out.size < MAX_DIRECTIVE_VALUES; i++) {
+  for (let i = 0; i < sentence.length && out.size < cap; i++) {
     const q = sentence[i];
     if (q !== "'" && q !== '"') continue;
     if (q === "'" && /[a-z]/i.test(sentence[i - 1] ?? "")) continue; // an apostrophe
@@ -148,14 +171,14 @@ function directiveValues(sentence: string, rawWords: readonly string[], budget: 
     }
     run = [];
   };
-  for (let i = 0; i < rawWords.length && out.size < MAX_DIRECTIVE_VALUES; i++) {
+  for (let i = 0; i < rawWords.length && out.size < cap; i++) {
     const w = trimPunct(rawWords[i] as string);
-    if (w.length <= 64 && IDENTIFIER.test(w)) out.add(w.toLowerCase());
+    if (w.length <= 64 && (IDENTIFIER.test(w) || DIGIT_ID.test(w))) out.add(w.toLowerCase());
     if (i > 0 && /^[A-Z][a-zA-Z]+$/.test(w) && w !== "I") run.push(w);
     else flush();
   }
   flush();
-  return [...out].slice(0, MAX_DIRECTIVE_VALUES);
+  return [...out].slice(0, cap);
 }
 
 /** Lower-case words of a sentence without the label that may open it ("todo:", "note:"). */
@@ -191,18 +214,43 @@ const termWords = (words: readonly string[]): string[] => {
 
 interface Draft {
   values: string[];
+  overflow: boolean;
+  /** The last word read of the order (does it want an object on the next line?). */
+  lastWord?: string | undefined;
   attached: string[];
   words: string[];
   readonly kinds: ActionKind[];
   tools: string[];
+  readonly line: number;
 }
 
 interface Scan {
   readonly o: ScanOptions;
-  readonly fields: Set<string>;
+  readonly fields: Field[];
   readonly prose: Set<string>;
   readonly directives: Draft[];
   readonly budget: { left: number };
+  /** The line being read. */
+  line: number;
+}
+
+const addValues = (d: Draft, values: readonly string[], cap: number): void => {
+  for (const v of values) {
+    if (d.values.includes(v)) continue;
+    if (d.values.length < cap) d.values.push(v);
+    else d.overflow = true;
+  }
+};
+
+
+/** The first and last line around `line` whose indentation is at least its own (blank lines included). */
+function blockOf(indents: readonly number[], line: number): [number, number] {
+  const k = indents[line] as number;
+  let a = line;
+  while (a > 0 && ((indents[a - 1] as number) < 0 || (indents[a - 1] as number) >= k)) a--;
+  let b = line;
+  while (b + 1 < indents.length && ((indents[b + 1] as number) < 0 || (indents[b + 1] as number) >= k)) b++;
+  return [a, b];
 }
 
 /**
@@ -213,11 +261,14 @@ interface Scan {
  * launder its values by quoting them as structure.
  */
 export function scanOutput(text: string, o: ScanOptions): OutputScan {
-  const scan: Scan = { o, fields: new Set(), prose: new Set(), directives: [], budget: { left: o.maxChars } };
+  const scan: Scan = { o, fields: [], prose: new Set(), directives: [], budget: { left: o.maxChars }, line: 0 };
   // Python and JSON literals escape the line breaks of their strings, YAML doubles its quotes: read them plainly.
-  let body = text.slice(0, o.maxChars);
+  let body = canonicalText(text.slice(0, o.maxChars));
   if (body.includes("\\")) body = body.replaceAll("\\n", "\n").replaceAll("\\'", "'");
   if (body.includes("''")) body = body.replaceAll("''", "'");
+  const lines = body.split("\n");
+  /** Indentation of each line; -1 for a blank one. */
+  const indents: number[] = new Array<number>(lines.length);
   const cells: string[] = [];
   // The sentence still open at the end of the previous line: text wrapped at a fixed width
   // (YAML, mail) continues it on the next line unless a blank line or structure intervenes.
@@ -226,18 +277,24 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
   // then a record): that structure's values are the order's too (see ResultFacts).
   let introduced: Draft | undefined;
   let colon = false;
-  for (const line of body.split("\n")) {
+  for (let l = 0; l < lines.length; l++) {
+    const line = lines[l] as string;
+    scan.line = l;
     const trimmed = line.trim();
     if (trimmed === "") {
+      indents[l] = -1;
       open = introduced = undefined;
       continue;
     }
+    indents[l] = line.length - line.trimStart().length;
     cells.length = 0;
-    const structured = cellsOf(line, cells);
+    const structured = cellsOf(line, cells, o);
     if (colon && typeof open === "object") introduced = open;
     else if (!structured) introduced = undefined;
-    // A wrapped sentence goes on in lower case; a capital, a colon before or structure starts anew.
-    if (structured || colon || /^[A-Z]/.test(trimmed)) open = undefined;
+    // A wrapped sentence goes on in lower case, or after a word that wants what follows
+    // ("…send the money to\nUS13…"); a capital, a colon before or structure starts anew.
+    const dangling = typeof open === "object" && endsOpen(open);
+    if (structured || colon || (/^[A-Z]/.test(trimmed) && !dangling)) open = undefined;
     colon = trimmed.endsWith(":");
     for (const cell of cells) {
       // Punctuation and numbers between structure (": 1, ") are neither a value nor prose.
@@ -247,12 +304,15 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
       const tail = value !== undefined && value.includes(" ") && typeof open === "object";
       if (value !== undefined && !tail && !(value.includes(" ") && moodOf(sentenceWords(cell.trim().split(/\s+/)), o.verbKinds, o.grammar).directive)) {
         if (open === undefined || (open === "prose" && !looksLikeDestination(value))) {
-          if (scan.fields.size < o.maxItems) scan.fields.add(value);
-          if (introduced !== undefined && introduced.attached.length < MAX_DIRECTIVE_VALUES) introduced.attached.push(value);
+          if (scan.fields.length < o.maxItems) scan.fields.push({ value, line: l });
+          if (introduced !== undefined) {
+            if (introduced.attached.length < o.orderValues) introduced.attached.push(value);
+            else introduced.overflow = true;
+          }
         } else if (open === "prose") {
           if (scan.prose.size < o.maxItems) scan.prose.add(value);
         } else {
-          if (open.values.length < MAX_DIRECTIVE_VALUES) open.values.push(value);
+          addValues(open, [value], o.orderValues);
           if (o.isTool(cell.trim())) open.tools.push(cell.trim());
         }
         continue;
@@ -262,12 +322,65 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
       introduced = undefined;
     }
   }
+  // Blocks: computed once per distinct passage (an order inside a passage already measured reuses it).
+  const blocks: [number, number, number][] = [];
+  const blockFor = (line: number): [number, number] => {
+    const k = indents[line] as number;
+    const known = blocks.find(([a, b, base]) => line >= a && line <= b && base <= k);
+    if (known) return [known[0], known[1]];
+    const [a, b] = blockOf(indents, line);
+    blocks.push([a, b, k]);
+    return [a, b];
+  };
   return {
-    fields: [...scan.fields],
+    fields: scan.fields,
     prose: [...scan.prose],
-    directives: scan.directives.map((d) => ({ values: [...new Set(d.values)], attached: [...new Set(d.attached)], words: d.words, kinds: d.kinds, tools: [...new Set(d.tools)] })),
+    directives: scan.directives.map((d) => ({
+      values: d.values,
+      overflow: d.overflow,
+      block: blockFor(d.line),
+      attached: [...new Set(d.attached)],
+      words: d.words,
+      kinds: d.kinds,
+      tools: [...new Set(d.tools)],
+    })),
   };
 }
+
+/** The last word of cell[start, end). Reads backwards over at most one word. */
+function lastWordOf(cell: string, start: number, end: number): string {
+  let b = end;
+  while (b > start && cell[b - 1] === " ") b--;
+  let a = b;
+  while (a > start && cell[a - 1] !== " ") a--;
+  return cell.slice(a, b);
+}
+
+/**
+ * The mood of a sentence, also after a fronted clause: "Before paying, send the money to …"
+ * gives an order in its second clause. Clauses are cut at commas (at most a few).
+ */
+function moodAfterClauses(sentence: string, words: readonly string[], o: ScanOptions): ReturnType<typeof moodOf> {
+  const mood = moodOf(words, o.verbKinds, o.grammar);
+  if (mood.directive || !sentence.includes(", ")) return mood;
+  const clauses = sentence.split(", ", 4);
+  let offset = 0;
+  for (let k = 0; k < clauses.length; k++) {
+    const clauseWords = sentenceWords((clauses[k] as string).split(/\s+/, MAX_SENTENCE_WORDS));
+    if (k > 0) {
+      const m = moodOf(clauseWords, o.verbKinds, o.grammar);
+      if (m.directive && m.verbAt !== undefined) return { directive: true, verbAt: Math.min(words.length - 1, offset + m.verbAt) };
+    }
+    offset += clauseWords.length;
+  }
+  return mood;
+}
+
+/** Whether an open order's last word wants what follows (a preposition, "to", a determiner): the next line finishes it whatever its case. */
+const endsOpen = (d: Draft): boolean => {
+  const last = d.lastWord;
+  return last !== undefined && wantsObject(last);
+};
 
 /**
  * Reads a prose cell sentence by sentence; returns the sentence left open at its end (no
@@ -283,9 +396,11 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
   for (let i = 0; i <= cell.length; i++) {
     const last = i === cell.length;
     // A sentence ends at . ! ? ; before a space, and a clause a colon introduces with a
-    // capital starts anew ("…please do the following first: Send …").
+    // capital starts anew ("…please do the following first: Send …") unless the words before
+    // the colon want what follows ("Send the money to: US13…").
     const c = cell[i] as string;
-    const end = last || ((SENTENCE_END.has(c) || (c === ":" && /[A-Z]/.test(cell[i + 2] ?? ""))) && (i + 1 === cell.length || cell[i + 1] === " "));
+    const clause = c === ":" && /[A-Z]/.test(cell[i + 2] ?? "") && !wantsObject(trimWord(lastWordOf(cell, start, i).toLowerCase()));
+    const end = last || ((SENTENCE_END.has(c) || clause) && (i + 1 === cell.length || cell[i + 1] === " "));
     if (!end) continue;
     const sentence = cell.slice(start, i).trim();
     start = i + 1;
@@ -296,7 +411,8 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
         if (scan.prose.size < o.maxItems) for (const d of embeddedDestinations(sentence, o.words, budget)) scan.prose.add(d);
       } else {
         const rawWords = [""].concat(sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2));
-        for (const v of directiveValues(sentence, rawWords, budget, o)) if (continued.values.length < MAX_DIRECTIVE_VALUES) continued.values.push(v);
+        addValues(continued, directiveValues(sentence, rawWords, budget, o), o.orderValues);
+        continued.lastWord = trimWord((rawWords[rawWords.length - 1] as string).toLowerCase());
         for (const w of termWords(sentenceWords(rawWords))) if (continued.words.length < MAX_SENTENCE_WORDS) continued.words.push(w);
         for (const w of rawWords) {
           const k = o.verbKinds.get(w.toLowerCase());
@@ -311,7 +427,7 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     const rawWords = sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2);
     const words = sentenceWords(rawWords);
     // A question asks, it does not order ("Do you want …?").
-    const mood = !last && c === "?" ? { directive: false } : moodOf(words, o.verbKinds, o.grammar);
+    const mood = !last && c === "?" ? { directive: false } : moodAfterClauses(sentence, words, o);
     const follows = previous !== undefined && !mood.directive && obliges(words, o.grammar) ? previous : undefined;
     const directive = mood.directive || follows !== undefined;
     previous = undefined;
@@ -329,7 +445,8 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
       if (k !== undefined) kinds.add(k);
     }
     const tools = rawWords.map((w) => trimPunct(w)).filter((w) => /[_A-Z]/.test(w.slice(1)) && o.isTool(w));
-    const draft: Draft = { values: directiveValues(sentence, rawWords, budget, o), attached: [], words: termWords(words), kinds: [...kinds], tools };
+    const draft: Draft = { values: [], overflow: false, attached: [], words: termWords(words), kinds: [...kinds], tools, line: scan.line, lastWord: words[words.length - 1] };
+    addValues(draft, directiveValues(sentence, rawWords, budget, o), o.orderValues);
     scan.directives.push(draft);
     previous = draft;
     if (last) open = draft;

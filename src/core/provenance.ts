@@ -2,7 +2,7 @@ import type { Baseline } from "./baseline.js";
 import type { DestinationWords } from "./destinations.js";
 import { goalMentions } from "./destinations.js";
 import type { SessionState } from "./session-state.js";
-import { SEEN } from "./session-state.js";
+import { SEEN, seenKey } from "./session-state.js";
 
 // Value provenance: where a value a call uses (a recipient, channel, link, account, a name,
 // a password) could have come from, using only what a live deployment sees. A
@@ -15,16 +15,19 @@ import { SEEN } from "./session-state.js";
 // of the session that ran named it; a tool output carried it as a whole structured field
 // (a bill's IBAN, a transaction's recipient, a channel's members: the user's data) or in
 // trusted output; the principal used it before (baselines only). Not explained: it came
-// only inside an order in third-party output ("instructed"), only inside third-party prose
-// ("third_party"), or from nowhere (undefined).
+// only inside an order in third-party output ("instructed"), only in the text of an output
+// that gave such orders ("suspect"), only inside third-party prose ("third_party"), or from
+// nowhere (undefined).
 
-export type Provenance = "goal" | "delegated" | "session" | "data" | "history" | "instructed" | "third_party";
+export type Provenance = "goal" | "delegated" | "session" | "data" | "history" | "instructed" | "suspect" | "third_party";
 
 /** Provenances that explain a value. */
-export const explains = (p: Provenance | undefined): boolean => p !== undefined && p !== "instructed" && p !== "third_party";
+export const explains = (p: Provenance | undefined): boolean => p !== undefined && p !== "instructed" && p !== "suspect" && p !== "third_party";
 
-const bitsOf = (session: SessionState, value: string): number =>
-  session.seen !== undefined && Object.hasOwn(session.seen, value) ? (session.seen[value] as number) : 0;
+const bitsOf = (session: SessionState, value: string): number => {
+  const key = seenKey(value);
+  return session.seen !== undefined && Object.hasOwn(session.seen, key) ? (session.seen[key] as number) : 0;
+};
 
 /**
  * Where a value could have come from. `mentioned` is true for one written inside free text
@@ -35,14 +38,20 @@ const bitsOf = (session: SessionState, value: string): number =>
 export function provenanceOf(value: string, session: SessionState, principal: Baseline | undefined, lex: DestinationWords, mentioned = false): Provenance | undefined {
   if (session.intent !== undefined && goalMentions(session.intent.goal, value, lex)) return "goal";
   const bits = bitsOf(session, value);
-  if ((bits & (SEEN.field | SEEN.trusted)) !== 0) return "data";
+  // Once an order named a value, only trusted output, the goal, the user's delegation or an
+  // earlier call of the session explain it: an untrusted record listing it elsewhere (a
+  // review's "reviewer: US13…") is as much the attacker's as the order.
+  const ordered = (bits & SEEN.instructed) !== 0;
+  if ((bits & SEEN.trusted) !== 0 || (!ordered && (bits & SEEN.field) !== 0)) return "data";
   if (session.destinations?.includes(value)) return "session";
   if ((bits & SEEN.delegated) !== 0) return "delegated";
-  if ((bits & SEEN.pointed) !== 0) return "data";
+  if (!ordered && (bits & SEEN.pointed) !== 0) return "data";
   if (mentioned && session.readAddresses?.includes(value)) return "session";
-  if (mentioned && (bits & SEEN.prose) !== 0) return "data";
-  if ((bits & SEEN.instructed) !== 0) return "instructed";
+  if (!ordered && mentioned && (bits & SEEN.prose) !== 0) return "data";
+  if (ordered) return "instructed";
   if (principal !== undefined && Object.hasOwn(principal.destinations, value)) return "history";
+  if ((bits & SEEN.suspect) !== 0) return "suspect";
   if ((bits & SEEN.prose) !== 0) return "third_party";
-  return undefined;
+  // Orders named more values than the session could keep: an unexplained value may be one of them.
+  return session.ordersOverflowed === true ? "instructed" : undefined;
 }

@@ -3,6 +3,7 @@ import { scopeTerms } from "./scope.js";
 import type { Lexicon } from "./lexicon.js";
 import { goalMentions, isAddress } from "./destinations.js";
 import type { Directive } from "./output-scan.js";
+import type { ScanOptions } from "./output-scan.js";
 import { scanOutput } from "./output-scan.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { SessionState } from "./session-state.js";
@@ -35,8 +36,12 @@ export interface ResultFacts {
   /** The call that returned it names a value the goal names (the file, page, channel or sender the user pointed at): its prose is what the user sent the agent to read. */
   readonly pointed: boolean;
   readonly fields: readonly string[];
+  /** Fields inside the passage of a foreign order: laid out as a record, vouching for nothing (third-party text). */
+  readonly tainted: readonly string[];
   readonly prose: readonly string[];
   readonly instructions: readonly Instruction[];
+  /** An order named more values than are kept: the session can no longer tell every ordered value. */
+  readonly overflow: boolean;
   /** Values named by orders in this output (those of `instructions`, and those an order in line with the goal picks for a change). */
   readonly instructed?: readonly string[];
   /** For a delegated source: the object stems of its orders, which extend the goal. */
@@ -60,6 +65,24 @@ function isForeign(d: Directive, goal: string, goalTerms: ReadonlySet<string>, t
   return d.values.some((v) => isAddress(v) && !goalMentions(goal, v, lex) && (changes || !pointed));
 }
 
+/** How outputs are read under a policy (the scanner's options). */
+export function scanOptions(policy: CompiledPolicy): ScanOptions {
+  const lex = policy.lexicon;
+  return {
+    maxChars: policy.outputs.maxScannedChars,
+    maxItems: policy.outputs.maxValues,
+    fieldWords: policy.outputs.fieldWords,
+    orderValues: policy.outputs.orderValues,
+    keyWords: policy.outputs.keyWords,
+    keyChars: policy.outputs.keyChars,
+    verbKinds: lex.kindOfWord,
+    grammar: lex.grammar,
+    notValues: lex.notValues,
+    words: lex,
+    isTool: (t) => policy.tools.has(t),
+  };
+}
+
 export function resultFacts(policy: CompiledPolicy, session: SessionState, event: ActionResultEvent): ResultFacts {
   const call = session.recent.find((a) => a.eventId === event.actionEventId);
   const capability = call?.capability;
@@ -70,23 +93,18 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
   const pointed = call?.namesGoalValue === true;
   const lex = policy.lexicon;
   const delegated = pointed && lex.delegates(goal);
-  if (text === "") return { ...(capability ? { capability } : {}), trust, delegated, pointed, fields: [], prose: [], instructions: [] };
-  const scan = scanOutput(text, {
-    maxChars: policy.outputs.maxScannedChars,
-    maxItems: policy.outputs.maxValues,
-    fieldWords: policy.outputs.fieldWords,
-    verbKinds: lex.kindOfWord,
-    grammar: lex.grammar,
-    notValues: lex.notValues,
-    words: lex,
-    isTool: (t) => policy.tools.has(t),
-  });
-  const instructions: Instruction[] = [];
-  const extraInstructed: string[] = [];
+  const none = { ...(capability ? { capability } : {}), trust, delegated, pointed, fields: [], tainted: [], prose: [], instructions: [], overflow: false };
+  if (text === "") return none;
+  const scan = scanOutput(text, scanOptions(policy));
   if (delegated) {
     const delegatedTerms = [...new Set(scan.directives.flatMap((d) => [...lex.objectTerms(d.words.join(" "))]))].slice(0, MAX_TERMS);
-    return { ...(capability ? { capability } : {}), trust, delegated, pointed, fields: scan.fields, prose: [...scan.prose, ...scan.directives.flatMap((d) => d.values)], instructions, delegatedTerms };
+    return { ...none, fields: scan.fields.map((f) => f.value), prose: [...scan.prose, ...scan.directives.flatMap((d) => d.values)], delegatedTerms };
   }
+  const instructions: Instruction[] = [];
+  const extraInstructed: string[] = [];
+  /** Lines of the passages foreign orders stand in: their fields vouch for nothing. */
+  const taintedBlocks: (readonly [number, number])[] = [];
+  let overflow = false;
   if (trust !== "trusted") {
     const goalTerms = scopeTerms(policy, session);
     for (const d of scan.directives) {
@@ -94,17 +112,39 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
       if (!isForeign(d, goal, goalTerms, terms, pointed, lex)) {
         // An order in line with the goal, in a source the goal did not point at, still must
         // not choose the values of a change (a review that says "book the Riverside View").
-        if (!pointed && d.kinds.some((k) => k !== "read")) extraInstructed.push(...d.values.filter((v) => !goalMentions(goal, v, lex)));
+        if (!pointed && d.kinds.some((k) => k !== "read")) {
+          extraInstructed.push(...d.values.filter((v) => !goalMentions(goal, v, lex)));
+          overflow ||= d.overflow;
+        }
         continue;
       }
+      overflow ||= d.overflow;
+      taintedBlocks.push(d.block);
       instructions.push({ terms: [...terms].slice(0, MAX_TERMS), kinds: d.kinds, tools: d.tools, values: [...new Set([...d.values, ...d.attached])] });
     }
   }
-  // Values of orders that are not foreign (or that the user delegated to) read as prose; a
-  // value an order of this output names is not also the user's data because the same
-  // output lists it (an order cannot vouch for its own values by quoting them as a record).
+  // An order's values are its own, whatever else the output says: not the user's data
+  // because the same output lists them, nor because the passage around the order lays them
+  // out as a record ("Send the money to my new account.\nIBAN: …"), nor because the file
+  // the goal names says them again in prose.
   const instructed = new Set([...instructions.flatMap((i) => i.values), ...extraInstructed]);
+  const inTainted = (line: number) => taintedBlocks.some(([a, b]) => line >= a && line <= b);
+  const fields: string[] = [];
+  const tainted: string[] = [];
+  for (const f of scan.fields) {
+    if (instructed.has(f.value)) continue;
+    (inTainted(f.line) ? tainted : fields).push(f.value);
+  }
   const prose = [...scan.prose, ...scan.directives.flatMap((d) => d.values)].filter((v) => !instructed.has(v));
-  const fields = scan.fields.filter((v) => !instructed.has(v));
-  return { ...(capability ? { capability } : {}), trust, delegated, pointed, fields, prose: [...new Set(prose)], instructions, instructed: [...instructed] };
+  return {
+    ...none,
+    // A source that gives orders of its own is not what the user sent the agent to read.
+    pointed: pointed && instructions.length === 0,
+    fields: [...new Set(fields)],
+    tainted: [...new Set(tainted)],
+    prose: [...new Set(prose)],
+    instructions,
+    instructed: [...instructed],
+    overflow,
+  };
 }

@@ -22,7 +22,7 @@ export const MAX_EXPOSURES = 8;
  * several ways): as a whole structured field, from trusted output, inside prose, inside an
  * order the user did not give, or from a source the user delegated to.
  */
-export const SEEN = { field: 1, trusted: 2, prose: 4, instructed: 8, delegated: 16, pointed: 32 } as const;
+export const SEEN = { field: 1, trusted: 2, prose: 4, instructed: 8, delegated: 16, pointed: 32, suspect: 64 } as const;
 
 /** An order found in third-party output (see result-facts.ts), as the session keeps it. */
 export interface Exposure {
@@ -97,6 +97,12 @@ export interface SessionState {
    * agent's past, never against itself. Optional like the above.
    */
   readonly peaksAtStart?: { readonly perMinute: number; readonly harmful: number };
+  /**
+   * Orders named more values than the session keeps (an order naming dozens of decoys, or
+   * more ordered values than `seen` holds): from then on a value with no provenance at all
+   * counts as ordered. Optional like the above.
+   */
+  readonly ordersOverflowed?: true;
   /** Object stems of the orders in sources the goal delegated to: they extend the goal (bounded). Optional like the above. */
   readonly delegatedTerms?: readonly string[];
 }
@@ -190,37 +196,50 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
 export const MAX_SEEN_VALUES = 256;
 
 /** Adds values with their bits to `seen` (a private copy), forgetting the oldest beyond MAX_SEEN_VALUES. */
-function remember(seen: Record<string, number>, values: readonly string[], bits: number): void {
+/** The key of a value in `seen`: prefixed, so no value is an integer-like key (those iterate first, which would evict them last). */
+export const seenKey = (value: string): string => `=${value}`;
+
+/** Adds values with their bits; returns whether an ordered value had to be forgotten to make room. */
+function remember(seen: Record<string, number>, values: readonly string[], bits: number): boolean {
   let size = -1;
+  let lostOrder = false;
   for (const v of values) {
-    if (v.length > MAX_VALUE_CHARS || v === "__proto__") continue;
-    if (Object.hasOwn(seen, v)) {
-      seen[v] = (seen[v] as number) | bits;
+    if (v.length > MAX_VALUE_CHARS) continue;
+    const key = seenKey(v);
+    if (Object.hasOwn(seen, key)) {
+      seen[key] = (seen[key] as number) | bits;
       continue;
     }
     if (size < 0) size = Object.keys(seen).length;
     if (size >= MAX_SEEN_VALUES) {
       for (const oldest in seen) {
+        if (((seen[oldest] as number) & SEEN.instructed) !== 0) lostOrder = true;
         delete seen[oldest];
         break;
       }
     } else size++;
-    seen[v] = bits;
+    seen[key] = bits;
   }
+  return lostOrder;
 }
 
 function recordResult(state: SessionState, event: ActionResultEvent, r: ResultFacts): Partial<SessionState> {
   const seen: Record<string, number> = { ...state.seen };
   const base = (r.trust === "trusted" ? SEEN.trusted : 0) | (r.delegated ? SEEN.delegated : 0);
-  remember(seen, r.fields, SEEN.field | base);
-  remember(seen, r.prose, (r.trust === "trusted" ? SEEN.trusted : SEEN.prose) | (r.pointed ? SEEN.pointed : 0) | base);
+  let lost = remember(seen, r.fields, SEEN.field | base);
+  // An output that gives foreign orders is an attacker's text: its prose and the record its
+  // orders stand in are suspect, not merely third-party.
+  const suspect = r.instructions.length > 0 ? SEEN.suspect : 0;
+  lost = remember(seen, r.tainted, SEEN.prose | SEEN.suspect) || lost;
+  lost = remember(seen, r.prose, (r.trust === "trusted" ? SEEN.trusted : SEEN.prose | suspect) | (r.pointed ? SEEN.pointed : 0) | base) || lost;
+  lost = remember(seen, r.instructed ?? [], SEEN.instructed) || lost;
   let exposures = state.exposures ?? [];
-  remember(seen, r.instructed ?? [], SEEN.instructed);
   for (const i of r.instructions) {
     exposures = pushBounded(exposures, { eventId: event.eventId, ...(r.capability ? { capability: r.capability } : {}), terms: i.terms, kinds: i.kinds, tools: i.tools, values: i.values }, MAX_EXPOSURES);
   }
   const delegatedTerms = r.delegatedTerms !== undefined ? addUnique(state.delegatedTerms ?? [], r.delegatedTerms, SESSION_MEMORY) : state.delegatedTerms;
-  return { seen, results: (state.results ?? 0) + 1, ...(exposures.length > 0 ? { exposures } : {}), ...(delegatedTerms !== undefined ? { delegatedTerms } : {}) };
+  const overflow = state.ordersOverflowed === true || r.overflow || lost;
+  return { seen, results: (state.results ?? 0) + 1, ...(exposures.length > 0 ? { exposures } : {}), ...(delegatedTerms !== undefined ? { delegatedTerms } : {}), ...(overflow ? { ordersOverflowed: true as const } : {}) };
 }
 
 /** Folds one event's facts into the session. Pure; `facts` is only read for actions, `result` for action results. */

@@ -21,6 +21,12 @@ export function words(text: string): string[] {
     .filter((w) => w.length > 1);
 }
 
+/** Zero-width and invisible format characters: they hide nothing from a human reader and everything from a pattern. */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
+
+/** Text as Vigil compares it: compatibility forms folded (full-width letters, ligatures: NFKC), invisible characters removed. Linear. */
+export const canonicalText = (text: string): string => text.normalize("NFKC").replace(INVISIBLE, "");
+
 const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /**

@@ -115,6 +115,8 @@ export const CompleteScoring = z.strictObject({
     instructedRead: Factor,
     /** intent.instructed_value when the ordered value is only mentioned inside the call's free text. */
     instructedMention: Factor,
+    /** intent.third_party_destination when the text that named the value also gave foreign orders. */
+    suspectText: Factor,
     /** sensitivity.above_ceiling for restricted data. */
     restrictedCeiling: Factor,
     /** sensitivity.unexpected_tag for a tag not in words.highSensitivity. */
@@ -128,6 +130,8 @@ export const CompleteScoring = z.strictObject({
     /** baseline.rate_spike: more actions in a minute than max(floor, multiple × the agent's peak). */
     rateSpikeFloor: Count,
     rateSpikeMultiple: Factor,
+    /** The window of baseline.rate_spike and of the learned peak rate. */
+    rateWindowSeconds: z.number().int().min(1).max(86_400),
   }),
   /** baseline.harmful_burst: egress, delete and admin actions in a window far above the agent's learned rate. */
   burst: z.strictObject({
@@ -157,6 +161,11 @@ export const CompleteScoring = z.strictObject({
     fieldWords: Count,
     /** Object words an order must share with a read, more than the goal does, to have asked for it. */
     readTerms: Count,
+    /** Values one order keeps at most; an order naming more taints every unexplained value of the session. */
+    orderValues: Count,
+    /** A "key:" of more words or characters than these is a sentence ending in a colon, not a label. */
+    keyWords: Count,
+    keyChars: Count,
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */
@@ -182,9 +191,9 @@ export const CompleteScoring = z.strictObject({
     /** Values that name no one (booleans, empty literals). */
     notValues: Words,
     /** Closed word classes the reading of tool outputs uses to tell orders from statements. */
-    grammar: z.strictObject({ courtesy: Words, openers: Words, auxiliaries: Words, obligation: Words, you: Words, modals: Words }),
+    grammar: z.strictObject({ courtesy: Words, politeness: Words, openers: Words, auxiliaries: Words, obligation: Words, haveTo: Words, you: Words, modals: Words, negators: Words }),
     /** Delegation in a goal: verbs of carrying out, words for orders, "what X asks", words pointing at the goal's own list. */
-    delegation: z.strictObject({ carryOut: Words, orders: Words, sourceSays: Words, ownList: Words }),
+    delegation: z.strictObject({ carryOut: Words, orders: Words, sourceSays: Words, pointers: Words, ownList: Words }),
   }),
 });
 export type CompleteScoring = z.infer<typeof CompleteScoring>;
@@ -197,7 +206,8 @@ function deepPartial(schema: z.ZodType): any {
     for (const [k, v] of Object.entries(schema.shape as Record<string, z.ZodType>)) shape[k] = deepPartial(v).optional();
     return z.strictObject(shape);
   }
-  if (schema instanceof z.ZodOptional) return deepPartial(schema.unwrap() as z.ZodType);
+  // An optional group (workingHours) stays whole: giving it means giving all its keys, and a
+  // missing one is reported with its line like any other error.
   return schema;
 }
 

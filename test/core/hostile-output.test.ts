@@ -4,7 +4,8 @@ import { compilePolicy, emptyBaseline, step } from "../../src/core/index.js";
 import type { CompiledPolicy, SessionState } from "../../src/core/index.js";
 import type { ScanOptions } from "../../src/core/output-scan.js";
 import { MAX_SENTENCE_WORDS, scanOutput } from "../../src/core/output-scan.js";
-import { MAX_EXPOSURES, MAX_SEEN_VALUES, RECENT_ACTIONS, SEEN_EVENT_IDS, SESSION_MEMORY } from "../../src/core/session-state.js";
+import { MAX_EXPOSURES, MAX_SEEN_VALUES, RECENT_ACTIONS, SEEN_EVENT_IDS, SESSION_MEMORY, seenKey } from "../../src/core/session-state.js";
+import { scanOptions } from "../../src/core/result-facts.js";
 import { MAX_VALUE_CHARS } from "../../src/core/values.js";
 import { MAX_OUTPUT_TEXT } from "../../src/protocol/index.js";
 import { World, action, actionResult, sessionStarted, specification } from "../support/given-when-then.js";
@@ -26,16 +27,7 @@ tools:
   - { capability: send_money, description: Send money to a recipient, kind: egress, risk: high, egressArgs: [recipient] }
   - { capability: mail.send, description: Send an e-mail, kind: egress, egressArgs: [to] }
 `);
-const optionsOf = (p: CompiledPolicy, maxChars = SIZE): ScanOptions => ({
-  maxChars,
-  maxItems: p.outputs.maxValues,
-  fieldWords: p.outputs.fieldWords,
-  verbKinds: p.lexicon.kindOfWord,
-  grammar: p.lexicon.grammar,
-  notValues: p.lexicon.notValues,
-  words: p.lexicon,
-  isTool: (t) => p.tools.has(t),
-});
+const optionsOf = (p: CompiledPolicy, maxChars = SIZE): ScanOptions => ({ ...scanOptions(p), maxChars });
 const timed = <T>(fn: () => T): { value: T; ms: number } => {
   const t0 = performance.now();
   const value = fn();
@@ -90,7 +82,7 @@ describe("time is linear in the output", () => {
     expect(out.fields.length).toBeLessThanOrEqual(max);
     expect(out.prose.length).toBeLessThanOrEqual(max);
     expect(out.directives.length).toBeLessThanOrEqual(max);
-    for (const v of [...out.fields, ...out.prose]) expect(v.length).toBeLessThanOrEqual(MAX_VALUE_CHARS);
+    for (const v of [...out.fields.map((f) => f.value), ...out.prose]) expect(v.length).toBeLessThanOrEqual(MAX_VALUE_CHARS);
     for (const d of out.directives) expect(d.values.length).toBeLessThanOrEqual(16);
   });
 
@@ -144,7 +136,8 @@ describe("prototype pollution", () => {
         expect(Object.getPrototypeOf(seen)).toBe(Object.prototype);
         expect(Object.hasOwn(seen, "__proto__")).toBe(false);
         for (const v of Object.values(seen)) expect(v).toBeTypeOf("number");
-        expect(seen.constructor).toBeTypeOf("number");
+        // Values are kept under a prefixed key: "constructor" is stored as an ordinary own key.
+        expect(seen[seenKey("constructor")]).toBeTypeOf("number");
       }));
 
   it("regression: a call naming __proto__ or constructor after such an output is decided like any other value", () => {
@@ -152,10 +145,11 @@ describe("prototype pollution", () => {
     const o = after.when(action(20, "send_money", { args: { recipient: "__proto__", amount: 1, note: "constructor" } })).then(({ decision }) => expect(decision.verdict).toBeDefined());
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.hasOwn(o.world.baselines.get("agent:agent-1")?.destinations ?? {}, "__proto__")).toBe(false);
-    // "constructor" came as a whole field: the user's data, like any other name.
+    // "constructor" came as a field of a text that also gives an order: suspect, like any
+    // other name of that text, and decided as such (not mistaken for a prototype member).
     after.when(action(20, "send_money", { args: { recipient: "constructor", amount: 1 } })).then(({ codes }) => {
       expect(codes).not.toContain("intent.destination_not_in_goal");
-      expect(codes).not.toContain("intent.third_party_destination");
+      expect(codes).toContain("intent.third_party_destination");
     });
   });
 });
@@ -179,8 +173,8 @@ describe("session memory is bounded", () => {
     expect(Object.keys(s.seen ?? {}).length).toBeGreaterThan(0);
     expect(s.exposures?.length).toBe(MAX_EXPOSURES);
     // The most recent values and orders are the ones kept.
-    expect(s.seen?.["de19000000000000000999"]).toBeDefined();
-    expect(s.seen?.["de10000000000000000000"]).toBeUndefined();
+    expect(s.seen?.[seenKey("de19000000000000000999")]).toBeDefined();
+    expect(s.seen?.[seenKey("de10000000000000000000")]).toBeUndefined();
     expect(s.exposures?.[MAX_EXPOSURES - 1]?.values).toContain("de19000000000000000999");
     expect(s.seenEventIds.length).toBeLessThanOrEqual(SEEN_EVENT_IDS);
     expect(s.recent.length).toBeLessThanOrEqual(RECENT_ACTIONS);

@@ -84,14 +84,15 @@ scoring:
     repeat: 0.5
     instructedRead: 0.75
     instructedMention: 0.75
+    suspectText: 1.5
     restrictedCeiling: 1.25
     lowSensitivityTag: 0.5
-  baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, rateSpikeFloor: 10, rateSpikeMultiple: 3 }
+  baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
   burst: { windowSeconds: 60, minActions: 6, multiple: 3, decision: step_up }
   toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125 }
   grants: { maxTtlSeconds: 3600 }
   judge: { askFrom: 0.15 }
-  outputs: { maxScannedChars: 32768, maxValues: 128, fieldWords: 5, readTerms: 2 }
+  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40 }
   words:
     verbs:
       egress: [send, post, share, upload, transfer, email, mail, publish, forward, invite, pay, refund, reimburse, wire, export, notify, message, tweet, reply, sms]
@@ -112,19 +113,23 @@ scoring:
       strategic: [strateg, roadmap, plan, merger, acquisition, board]
     highSensitivity: [secret, secrets, credentials, credential, password, token, key]
     destinationArgs: [to, cc, bcc, recipient, email, emailaddress, address, url, link, iban, account, accountnumber, accountid, destination, dest, target, webhook, endpoint, host, domain, phone, phonenumber, participant, attendee, user, channel]
-    linkTlds: [com, org, net, io, dev, app, info, biz, co, uk, de, fr, ru, cn, xyz, site, online, top, me, ly, gl, to]
+    linkTlds: [com, org, net, io, dev, app, info, biz, co, uk, de, fr, ru, cn, xyz, site, online, top, me, ly, gl, to, us, ca, au, eu, nl, es, it, ch, se, dk, fi, ie, at, be, pt, cz, gr, hu, ro, ua, il, tr, za, nz, sg, hk, tw, jp, kr, br, mx, ar, cl, tv, cc, ws, pro, shop, store, club, live, link, tech, cloud, ai, vip, click, work, space, website, fun, icu, buzz, best, life, world, today, news, email, digital, network, page, blog, gov, edu, mil, int, ru, su, cn, ir, kp, in, id, my, ph, th, vn]
     notNames: [the, and, for, you, your, our, all, any, this, that, with, from, info, admin, support, contact, team, sales, hello, mail, noreply, user]
     notValues: ["true", "false", none, "null", undefined, nan, "yes", "no", n/a, me]
     grammar:
       courtesy: [thank, thanks, sorry, welcome, regards, cheers, congratulations, greetings, bye]
+      politeness: [please, kindly, pls, plz]
       openers: [please, kindly, also, then, now, first, firstly, next, finally, lastly, and, so, just, immediately, urgently, additionally, afterwards, simply, quickly, again, ok, okay, hey, hi, hello, dear, secondly, thirdly]
       auxiliaries: [is, was, are, were, be, been, has, have, had, will, would, can, could, should, may, might, must, shall, of, s]
       obligation: [must, should, need, needs, shall, ought, required, want, wants]
+      haveTo: [have, has, need, needs]
+      negators: [not, never, "don't", dont, "do not"]
       you: [you, your, yourself, u]
       modals: [should, must, shall]
     delegation:
       carryOut: [follow, do, perform, complete, execute, carry, handle, fulfil, fulfill, implement, action, obey, apply]
       orders: [instruction, instructions, task, tasks, todo, todos, action, actions, step, steps, request, requests, order, orders, directions, item, items]
       sourceSays: [asks, says, requests, wants, specifies, demands, tells, instructs]
+      pointers: [it, what]
       ownList: [following, these, below, above, listed]
 `;

@@ -3,6 +3,7 @@ import { destinationRepeatKey, unexplainedWeight } from "../destinations.js";
 import { provenanceOf } from "../provenance.js";
 import { toMillis } from "../time.js";
 import type { SessionState } from "../session-state.js";
+import { RECENT_ACTIONS } from "../session-state.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { repeatKeyed, weightOf } from "./signal.js";
 
@@ -42,7 +43,9 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   if (isHarmful(input.facts?.kind)) {
     const count = harmfulWithin(after, toMillis(event.time), policy.burst.windowSeconds);
     const peak = before.peaksAtStart?.harmful ?? ab.peakHarmful ?? 0;
-    const limit = Math.max(policy.burst.minActions, policy.burst.multiple * peak);
+    // Capped below what the session's memory of recent actions can count: a learned peak
+    // must never lift the limit out of reach (training the baseline off).
+    const limit = Math.min(Math.max(policy.burst.minActions, policy.burst.multiple * peak), RECENT_ACTIONS - 1);
     if (count > limit) {
       signals.push({
         code: "baseline.harmful_burst",
@@ -55,10 +58,11 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   }
   if (agentMature) {
     const now = toMillis(event.time);
-    const lastMinute = after.recent.filter((a) => now - a.ms < 60_000).length;
+    const windowMs = policy.baseline.rateWindowSeconds * 1000;
+    const lastMinute = after.recent.filter((a) => now - a.ms < windowMs).length;
     const peak = before.peaksAtStart?.perMinute ?? ab.peakPerMinute;
-    const limit = Math.max(policy.baseline.rateSpikeFloor, policy.baseline.rateSpikeMultiple * peak);
-    if (lastMinute > limit && before.recent.filter((a) => now - a.ms < 60_000).length <= limit) {
+    const limit = Math.min(Math.max(policy.baseline.rateSpikeFloor, policy.baseline.rateSpikeMultiple * peak), RECENT_ACTIONS - 1);
+    if (lastMinute > limit && before.recent.filter((a) => now - a.ms < windowMs).length <= limit) {
       signals.push({ code: "baseline.rate_spike", message: `${lastMinute} actions in a minute; this agent's peak is ${peak}`, weight: weightOf(input, "baseline.rate_spike") });
     }
     const previous = before.recent[before.recent.length - 1]?.capability;

@@ -73,9 +73,15 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     signals.push({ code: "intent.instructed_value", message: `${capability} uses ${describe([...named, ...mentioned])}, which only an order inside a tool's output named`, weight: Math.min(1, w), capability });
   }
   if (!read && input.facts.kind !== undefined) {
-    const thirdParty = input.namedDestinations.filter((d) => origin.get(d) === "third_party");
+    const thirdParty = input.namedDestinations.filter((d) => origin.get(d) === "third_party" || origin.get(d) === "suspect");
     if (thirdParty.length > 0) {
-      signals.push({ code: "intent.third_party_destination", message: `${capability} sends to ${describe(thirdParty)}, which came only from third-party text`, weight: weightOf(input, "intent.third_party_destination") * unexplainedWeight(thirdParty, policy.factors.bareName), capability });
+      const suspect = thirdParty.some((d) => origin.get(d) === "suspect");
+      signals.push({
+        code: "intent.third_party_destination",
+        message: `${capability} sends to ${describe(thirdParty)}, which came only from third-party text${suspect ? " that also gave orders" : ""}`,
+        weight: Math.min(1, weightOf(input, "intent.third_party_destination") * unexplainedWeight(thirdParty, policy.factors.bareName) * (suspect ? policy.factors.suspectText : 1)),
+        capability,
+      });
     }
     // Delegation hands over a source's orders, not the trust to pay or write to an address
     // only that source names ("our bank details have changed"): a person confirms it.
