@@ -16,4 +16,8 @@ export const toMillis = (iso: string): number => {
   return lastMs;
 };
 export const toIso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, "Z");
-export const utcHour = (iso: string): number => new Date(Date.parse(iso)).getUTCHours();
+/** The UTC hour of a timestamp (event time; NaN stays NaN). */
+export const utcHour = (iso: string): number => {
+  const ms = toMillis(iso);
+  return (((Math.floor(ms / 3_600_000) % 24) + 24) % 24);
+};

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PolicyError, compilePolicy } from "../../src/core/index.js";
-import { action, given, sessionStarted, specification } from "../support/given-when-then.js";
+import { action, contextChanged, given, sessionStarted, specification } from "../support/given-when-then.js";
 
 // Policy rules in CEL: the shipped secrets-outside-intent rule, load-time type errors,
 // and runtime errors that are reported but never block.
@@ -89,6 +89,54 @@ rules:
         .then(({ decision, types }) => {
           expect(decision.ruleErrors).toEqual([]);
           expect(types).toEqual(["revoke"]);
+        }));
+  });
+
+  describe("an opening event-type guard", () => {
+    const policy = compilePolicy(`version: 1
+extends: none
+rules:
+  - id: guarded
+    when: event.type == "action" && event.args.amount > 1000.0
+    decision: revoke
+  - id: either
+    when: event.type == "action" && event.args.amount > 1000.0 || event.type == "context.changed"
+    decision: step_up
+  - id: ternary
+    when: 'event.type == "action" && has(event.args) ? false : event.type == "context.changed"'
+    decision: downgrade
+  - id: grouped
+    when: event.type == "action" && (event.args.amount > 1000.0 || event.type == "context.changed")
+    decision: revoke
+`);
+    const guardOf = (id: string) => policy.rules.find((r) => r.entry.id === id)?.eventType;
+
+    it("binds the whole condition only when no || or ?: sits outside parentheses", () => {
+      expect(guardOf("guarded")).toBe("action");
+      expect(guardOf("grouped")).toBe("action");
+      expect(guardOf("either")).toBeUndefined();
+      expect(guardOf("ternary")).toBeUndefined();
+    });
+
+    it("still fires on its own event type", () =>
+      specification(policy)
+        .given(sessionStarted(0, { goal: "Pay the supplier invoice", capabilities: ["payments.*"] }))
+        .when(action(10, "payments.send", { args: { amount: 5000 } }))
+        .then(({ codes }) => {
+          expect(codes).toContain("rule.guarded");
+          expect(codes).toContain("rule.either");
+          expect(codes).toContain("rule.grouped");
+        }));
+
+    it("lets an unguarded rule fire on other event types", () =>
+      specification(policy)
+        .given(sessionStarted(0, { goal: "Pay the supplier invoice", capabilities: ["payments.*"] }))
+        .when(contextChanged(10, { geo: "FR" }))
+        .then(({ codes, decision }) => {
+          expect(codes).toContain("rule.either");
+          expect(codes).toContain("rule.ternary");
+          expect(codes).not.toContain("rule.guarded");
+          expect(decision.ruleErrors).toEqual([]);
         }));
   });
 });

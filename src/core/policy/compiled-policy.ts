@@ -24,6 +24,31 @@ export interface CatalogTool extends ToolEntry {
 export interface CompiledRule {
   readonly entry: RuleEntry;
   readonly condition: Condition;
+  /**
+   * The event type the condition requires when it opens with `event.type == "<type>" &&`:
+   * for events of other types the conjunction is false whatever follows, so it is not
+   * evaluated (CEL's && is false when either side is false, errors included).
+   */
+  readonly eventType?: string;
+}
+
+const TYPE_GUARD = /^\s*event\.type\s*==\s*"([a-z.]+)"\s*(&&|$)/;
+
+/** Whether a CEL condition has an `||` or a `?` outside parentheses and strings (then its opening `&&` does not bind it all). */
+function topLevelOr(source: string): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i] as string;
+    if (quote !== undefined) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    else if (depth === 0 && (c === "?" || (c === "|" && source[i + 1] === "|"))) return true;
+  }
+  return false;
 }
 
 export interface CompiledPolicy {
@@ -103,7 +128,8 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   const rules: CompiledRule[] = [];
   for (const [i, entry] of (effective.rules ?? []).entries()) {
     const compiled = compileCondition(entry.when);
-    if (compiled.ok) rules.push({ entry, condition: compiled.condition });
+    const guard = topLevelOr(entry.when) ? undefined : TYPE_GUARD.exec(entry.when)?.[1];
+    if (compiled.ok) rules.push({ entry, condition: compiled.condition, ...(guard !== undefined ? { eventType: guard } : {}) });
     // Unreachable for files (parsePolicyText checks their rules with positions); kept for the shipped default.
     else problems.push({ line: 1, column: 1, field: `rules.${i}.when`, message: `rule ${entry.id}: ${compiled.error}` });
   }

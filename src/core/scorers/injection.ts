@@ -53,6 +53,8 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     return [{ code: "intent.injected_instructions", message: `output of ${r.capability ?? event.actionEventId} gives ${r.instructions.length} order(s) the goal does not (${about.join(", ")})`, weight: weightOf(input, "intent.injected_instructions") }];
   }
   if (event.type !== "action" || before.intent === undefined || input.facts === undefined) return [];
+  // A session that has read no tool output has no value an output could have brought.
+  if (before.seen === undefined && before.exposures === undefined) return [];
   const capability = event.action.capability;
   const kind = input.facts.kind;
   const read = kind === "read";

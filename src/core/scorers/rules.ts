@@ -41,10 +41,11 @@ export interface RuleOutcome {
 export function ruleScorer(input: ScoreInput): RuleOutcome {
   const signals: Signal[] = [];
   const errors: { ruleId: string; error: string }[] = [];
-  if (input.policy.rules.length === 0) return { signals, errors };
+  const rules = input.policy.rules.filter((r) => r.eventType === undefined || r.eventType === input.event.type);
+  if (rules.length === 0) return { signals, errors };
   const vars = celVariables(input);
   const capability = input.event.type === "action" ? input.event.action.capability : undefined;
-  for (const rule of input.policy.rules) {
+  for (const rule of rules) {
     const result = rule.condition.evaluate(vars);
     if (!result.ok) {
       errors.push({ ruleId: rule.entry.id, error: result.error });
