@@ -41,6 +41,12 @@ usage:
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `vigil <command> --help` prints the usage, whatever the command (options end at "--").
+  const options = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (command !== undefined && (options.includes("--help") || options.includes("-h"))) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   switch (command) {
     case "replay": {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { policy: { type: "string" }, out: { type: "string" }, strict: { type: "boolean" } } });
@@ -112,6 +118,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    // An unknown option, a missing option value or a stray argument: a usage error, not a crash.
+    if (error instanceof Error && "code" in error && String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS_")) {
+      process.exitCode = usage(error.message.replace(/\. To specify a positional argument.*$/s, ""));
+      return;
+    }
     if (error instanceof PolicyError || error instanceof ConfigError) process.stderr.write(`vigil: ${error.message}\n`);
     else if (error instanceof Error && "code" in error && (error as NodeJS.ErrnoException).code === "ENOENT") process.stderr.write(`vigil: ${error.message}\n`);
     else process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
