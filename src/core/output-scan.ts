@@ -398,9 +398,12 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     // A sentence ends at . ! ? ; before a space, and a clause a colon introduces with a
     // capital starts anew ("…please do the following first: Send …") unless the words before
     // the colon want what follows ("Send the money to: US13…").
+    // The word before a colon is read only at a break (colon, space, capital): a word ends
+    // at a space, so no character is read back twice.
     const c = cell[i] as string;
-    const clause = c === ":" && /[A-Z]/.test(cell[i + 2] ?? "") && !wantsObject(trimWord(lastWordOf(cell, start, i).toLowerCase()));
-    const end = last || ((SENTENCE_END.has(c) || clause) && (i + 1 === cell.length || cell[i + 1] === " "));
+    const atBreak = i + 1 === cell.length || cell[i + 1] === " ";
+    const clause = c === ":" && atBreak && /[A-Z]/.test(cell[i + 2] ?? "") && !wantsObject(trimWord(lastWordOf(cell, start, i).toLowerCase()));
+    const end = last || ((SENTENCE_END.has(c) || clause) && atBreak);
     if (!end) continue;
     const sentence = cell.slice(start, i).trim();
     start = i + 1;

@@ -52,6 +52,7 @@ const PATHOLOGICAL: readonly (readonly [string, string])[] = [
   ["colons and spaces", fill(": ")],
   ["keys", fill("a: ")],
   ["keys with no space", fill("a:")],
+  ["colons before capitals with no space", fill("a:aB")],
   ["escaped line breaks", fill("\\n")],
   ["escaped quotes", fill("\\'")],
   ["doubled quotes", fill("''")],
