@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import type { ActionKind, OutputTrust, ToolEntry, ToolRisk } from "../protocol/index.js";
 import { compilePolicy, words } from "../core/index.js";
+import type { Lexicon } from "../core/index.js";
 
 // `vigil policy from-catalog`: turns a tool catalog (a JSON list of tools with names,
 // descriptions and parameters, as MCP servers and agent frameworks publish them) into the
@@ -19,19 +20,24 @@ export interface CatalogTool {
 const EGRESS_PARAM = /(^|_)(to|cc|bcc|recipients?|emails?|address(es)?|urls?|links?|iban|account|destination|dest|target|webhook|endpoint|host|domain|phone|participants?|attendees?|user|channel)($|_)/i;
 const EGRESS_DESC = /\b(recipient|e-?mail address|url|iban|account number|destination|phone number|send to|webhook)\b/i;
 
-/** The default policy's words: the catalog step reads tools with the verb table the scorers use. */
-const lexicon = compilePolicy().lexicon;
+/** The default policy's words: the catalog step reads tools with the verb table the scorers use (compiled on first use, not when the CLI loads). */
+let defaultLexicon: Lexicon | undefined;
+const lexicon = (): Lexicon => (defaultLexicon ??= compilePolicy().lexicon);
 
 /** The kind of the first word (of the name, else of the description) that is a known verb. */
 export function kindOf(t: CatalogTool): ActionKind | undefined {
-  return lexicon.leadingVerbKind(t.tool) ?? lexicon.leadingVerbKind(t.description ?? "");
+  return lexicon().leadingVerbKind(t.tool) ?? lexicon().leadingVerbKind(t.description ?? "");
 }
 
 const RISK: Record<ActionKind, ToolRisk> = { read: "low", write: "medium", execute: "high", egress: "high", delete: "high", admin: "critical" };
 
 /** Whatever its verb, a tool that changes credentials or permissions is critical ("update_password"). */
-const CREDENTIAL_WORDS = new Set(lexicon.verbTable.find(([k]) => k === "admin")?.[1] ?? []);
-const changesCredentials = (t: CatalogTool, kind: ActionKind | undefined): boolean => kind !== undefined && kind !== "read" && words(t.tool).some((w) => CREDENTIAL_WORDS.has(w) || (w.endsWith("s") && CREDENTIAL_WORDS.has(w.slice(0, -1))));
+const changesCredentials = (t: CatalogTool, kind: ActionKind | undefined): boolean => {
+  if (kind === undefined || kind === "read") return false;
+  const admin = lexicon().verbTable.find(([k]) => k === "admin")?.[1] ?? [];
+  const credential = (w: string) => admin.includes(w);
+  return words(t.tool).some((w) => credential(w) || (w.endsWith("s") && credential(w.slice(0, -1))));
+};
 
 /**
  * Whose words a read returns, from its name (then its description): content that third

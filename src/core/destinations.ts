@@ -66,10 +66,24 @@ export interface ScanBudget {
  * linear in the text, and at most `budget.left` characters are read.
  */
 export function embeddedDestinations(text: string, lex: DestinationWords, budget: ScanBudget = { left: MAX_TEXT_SCANNED_PER_EVENT }): string[] {
-  const out: string[] = [];
+  return destinationsIn(canonicalText(take(text, budget)), lex);
+}
+
+/** embeddedDestinations() for text already in canonical form (canonicalText: a tool output as the scanner reads it). */
+export function destinationsInCanonical(text: string, lex: DestinationWords, budget: ScanBudget): string[] {
+  return destinationsIn(take(text, budget), lex);
+}
+
+/** The start of `text` the budget allows, charged to it. */
+function take(text: string, budget: ScanBudget): string {
   const slice = text.slice(0, Math.max(0, budget.left));
   budget.left -= slice.length;
-  const words = canonicalText(slice).split(SEPARATORS);
+  return slice;
+}
+
+function destinationsIn(text: string, lex: DestinationWords): string[] {
+  const out: string[] = [];
+  const words = text.split(SEPARATORS);
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
     // An account number written in groups ("US13 3000 0000 1212 …"): its groups joined.
@@ -168,7 +182,6 @@ export function goalText(goal: string): GoalText {
   const lower = canonicalText(goal.slice(0, MAX_GOAL_CHARS)).toLowerCase();
   return { lower, compact: lower.replace(/\s/g, ""), words: new Set(lower.split(/[^a-z0-9]+/)) };
 }
-
 
 /** `needle` occurs in `text` with no letter, digit, "-" or "_" right before or after it ("informations.com" is not in "true-informations.com"). */
 function containsToken(text: string, needle: string): boolean {

@@ -1,6 +1,6 @@
 import type { ActionKind } from "../protocol/index.js";
 import type { DestinationWords } from "./destinations.js";
-import { embeddedDestinations, looksLikeDestination } from "./destinations.js";
+import { destinationsInCanonical, looksLikeDestination } from "./destinations.js";
 import type { Grammar } from "./mood.js";
 import { moodOf, obliges, wantsObject } from "./mood.js";
 import { asValue, MAX_VALUE_CHARS } from "./values.js";
@@ -148,7 +148,7 @@ const DIGIT_ID = /^\d{2,12}$/;
 /** Values a directive sentence names: addresses, quoted strings, identifiers, digit ids, capitalised names. One more than the cap marks overflow. */
 function directiveValues(sentence: string, rawWords: readonly string[], budget: { left: number }, o: ScanOptions): string[] {
   const cap = o.orderValues + 1;
-  const out = new Set<string>(embeddedDestinations(sentence, o.words, budget).slice(0, cap));
+  const out = new Set<string>(destinationsInCanonical(sentence, o.words, budget).slice(0, cap));
   // Quoted spans ('…', "…"), each at most MAX_VALUE_CHARS.
   for (let i = 0; i < sentence.length && out.size < cap; i++) {
     const q = sentence[i];
@@ -411,7 +411,7 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     if (continued !== undefined) {
       // The tail of a sentence wrapped from before: its values belong to that sentence.
       if (continued === "prose") {
-        if (scan.prose.size < o.maxItems) for (const d of embeddedDestinations(sentence, o.words, budget)) scan.prose.add(d);
+        if (scan.prose.size < o.maxItems) for (const d of destinationsInCanonical(sentence, o.words, budget)) scan.prose.add(d);
       } else {
         const rawWords = [""].concat(sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2));
         addValues(continued, directiveValues(sentence, rawWords, budget, o), o.orderValues);
@@ -435,7 +435,7 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     const directive = mood.directive || follows !== undefined;
     previous = undefined;
     if (!directive) {
-      if (scan.prose.size < o.maxItems) for (const d of embeddedDestinations(sentence, o.words, budget)) scan.prose.add(d);
+      if (scan.prose.size < o.maxItems) for (const d of destinationsInCanonical(sentence, o.words, budget)) scan.prose.add(d);
       if (last) open = "prose";
       continue;
     }
