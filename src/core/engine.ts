@@ -118,11 +118,16 @@ interface Assessment {
   readonly score: number;
 }
 
+/** The session an event meets; a session measures bursts against the agent as it was when the session began. */
+function sessionBefore(input: StepInput, event: AgentEvent): SessionState {
+  const session = input.session ?? initialSession(event);
+  if (session.peaksAtStart !== undefined) return session;
+  return { ...session, peaksAtStart: { perMinute: input.agentBaseline.peakPerMinute, harmful: input.agentBaseline.peakHarmful ?? 0 } };
+}
+
 /** Fold, facts and scoring: what step() decides on. Pure, and learns nothing. */
 function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): Assessment {
-  const fresh = input.session ?? initialSession(event);
-  // A session measures bursts against the agent as it was when the session began.
-  const before = fresh.peaksAtStart !== undefined ? fresh : { ...fresh, peaksAtStart: { perMinute: input.agentBaseline.peakPerMinute, harmful: input.agentBaseline.peakHarmful ?? 0 } };
+  const before = sessionBefore(input, event);
   let facts: ActionFacts | undefined;
   let result: ResultFacts | undefined;
   let destinations: string[] = [];
@@ -167,10 +172,7 @@ export function needsJudgement(policy: CompiledPolicy, input: StepInput, event: 
 export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent): StepOutput {
   const nowMs = toMillis(event.time);
   if (isDuplicate(input.session, event.eventId)) {
-    const fresh = input.session ?? initialSession(event);
-  // A session measures bursts against the agent as it was when the session began.
-  const before = fresh.peaksAtStart !== undefined ? fresh : { ...fresh, peaksAtStart: { perMinute: input.agentBaseline.peakPerMinute, harmful: input.agentBaseline.peakHarmful ?? 0 } };
-    return { duplicate: true, session: before, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
+    return { duplicate: true, session: sessionBefore(input, event), agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
   }
   const { before, folded, named, facts, signals, ruleErrors, score } = assess(policy, input, event);
   let session: SessionState = {

@@ -12,6 +12,8 @@ import enLexicon from "en-lexicon";
 
 const LEXICON: Readonly<Record<string, string>> = enLexicon.lexicon;
 const tagsOf = (word: string): string => (Object.hasOwn(LEXICON, word) ? (LEXICON[word] as string) : "");
+/** The word's most likely tag ("" when the lexicon does not know it). */
+const firstTag = (word: string): string => tagsOf(word).split("|", 1)[0] as string;
 
 /** First tags (Penn Treebank) that rule out a verb even when the lexicon lists one further on ("the" is also tagged VBD). */
 const NOT_A_VERB_FIRST = new Set(["DT", "PRP", "PRP$", "IN", "CC", "WDT", "WP", "WP$", "WRB", "MD", "EX", "CD", "PDT", "TO", "UH", "POS", "NNP"]);
@@ -45,9 +47,9 @@ const OBJECT_OPENERS = new Set(["DT", "PDT", "PRP", "PRP$", "CD", "TO"]);
 /** Tags of words that want what follows: a preposition, "to", a determiner, a possessive. */
 const WANTS_OBJECT = new Set(["IN", "TO", "DT", "PDT", "PRP$"]);
 /** Whether a lower-case word wants what follows it ("…send the money to", "…to the"): a sentence ending on it goes on. */
-export const wantsObject = (word: string): boolean => WANTS_OBJECT.has(tagsOf(word).split("|", 1)[0] as string);
+export const wantsObject = (word: string): boolean => WANTS_OBJECT.has(firstTag(word));
 const opensObject = (next: string | undefined): boolean =>
-  next !== undefined && (OBJECT_OPENERS.has(tagsOf(next).split("|", 1)[0] as string) || /^[\d$£€'"`]/.test(next) || next.includes("@") || next.includes("."));
+  next !== undefined && (OBJECT_OPENERS.has(firstTag(next)) || /^[\d$£€'"`]/.test(next) || next.includes("@") || next.includes("."));
 
 /**
  * Whether a lower-case word, followed by `next`, opens an imperative: a word whose most
@@ -68,7 +70,7 @@ export function isBaseVerb(word: string, verbs: WordSet, next?: string, after?: 
   if (verbs.has(word)) {
     if (next === undefined) return false;
     if (opensObject(next)) return true;
-    const nextTag = tagsOf(next).split("|", 1)[0] as string;
+    const nextTag = firstTag(next);
     if (nextTag === "NN" || nextTag === "NNS") return after === undefined || opensObject(after) || wantsObject(after);
     return !NOT_AN_OBJECT.has(nextTag);
   }

@@ -40,8 +40,6 @@ export function goalRelation(policy: CompiledPolicy, session: Scope, capability:
     return verbs.kinds.has(kind as ActionKind) ? "kind" : undefined;
   };
   if (overlap(scopeTerms(policy, session), tool?.terms ?? lex.objectTerms(capability)).length > 0) {
-    // Destroying, granting or running something is asked for by a verb, not by naming the
-    // object ("summarise the repository" does not ask to delete it).
     return (kind === "delete" || kind === "admin" || kind === "execute") && (session.delegatedTerms?.length ?? 0) === 0 ? byVerb() : "objects";
   }
   if (kind === undefined || kind === "read") return undefined;

@@ -1,9 +1,9 @@
-import type { ActionEventT, ActionKind, ActionResultEvent, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
+import type { ActionEventT, ActionResultEvent, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
 import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
-import type { ResultFacts } from "./result-facts.js";
+import type { Instruction, ResultFacts } from "./result-facts.js";
 import { MAX_VALUE_CHARS } from "./values.js";
 
 // The session fold (STYLE.md, rule 1): initialSession() + evolve(state, event). evolve
@@ -25,15 +25,11 @@ export const MAX_EXPOSURES = 8;
 export const SEEN = { field: 1, trusted: 2, prose: 4, instructed: 8, delegated: 16, pointed: 32, suspect: 64 } as const;
 
 /** An order found in third-party output (see result-facts.ts), as the session keeps it. */
-export interface Exposure {
+export interface Exposure extends Instruction {
   /** The `action.result` that carried it. */
   readonly eventId: string;
   /** The call whose output it was. */
   readonly capability?: string;
-  readonly terms: readonly string[];
-  readonly kinds: readonly ActionKind[];
-  readonly tools: readonly string[];
-  readonly values: readonly string[];
 }
 
 export interface RecentAction {
@@ -195,11 +191,10 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
 /** Values a session keeps from outputs at most (the longest is MAX_VALUE_CHARS). */
 export const MAX_SEEN_VALUES = 256;
 
-/** Adds values with their bits to `seen` (a private copy), forgetting the oldest beyond MAX_SEEN_VALUES. */
 /** The key of a value in `seen`: prefixed, so no value is an integer-like key (those iterate first, which would evict them last). */
 export const seenKey = (value: string): string => `=${value}`;
 
-/** Adds values with their bits; returns whether an ordered value had to be forgotten to make room. */
+/** Adds values with their bits to `seen` (a private copy), forgetting the oldest beyond MAX_SEEN_VALUES; returns whether an ordered value had to be forgotten to make room. */
 function remember(seen: Record<string, number>, values: readonly string[], bits: number): boolean {
   let size = -1;
   let lostOrder = false;
@@ -235,7 +230,7 @@ function recordResult(state: SessionState, event: ActionResultEvent, r: ResultFa
   lost = remember(seen, r.instructed ?? [], SEEN.instructed) || lost;
   let exposures = state.exposures ?? [];
   for (const i of r.instructions) {
-    exposures = pushBounded(exposures, { eventId: event.eventId, ...(r.capability ? { capability: r.capability } : {}), terms: i.terms, kinds: i.kinds, tools: i.tools, values: i.values }, MAX_EXPOSURES);
+    exposures = pushBounded(exposures, { eventId: event.eventId, ...(r.capability ? { capability: r.capability } : {}), ...i }, MAX_EXPOSURES);
   }
   const delegatedTerms = r.delegatedTerms !== undefined ? addUnique(state.delegatedTerms ?? [], r.delegatedTerms, SESSION_MEMORY) : state.delegatedTerms;
   const overflow = state.ordersOverflowed === true || r.overflow || lost;
@@ -282,10 +277,10 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
   }
 }
 
-/** Remembers an action that ran: its capability, the destinations it vouches for, the addresses a read named (bounded, oldest forgotten first). */
 /** What identifies a call for "the same call again": its capability and whole argument values. */
 export const callKey = (capability: string, values: readonly string[] = []): string => [capability, ...values].join("|").slice(0, 512);
 
+/** Remembers an action that ran: its capability, the call (see callKey), the destinations it vouches for, the addresses a read named (bounded, oldest forgotten first). */
 export const rememberRun = (state: SessionState, capability: string, vouched: readonly string[], readAddresses: readonly string[] = [], key?: string): SessionState => ({
   ...state,
   ran: addUnique(state.ran ?? [], [capability], SESSION_MEMORY),

@@ -21,6 +21,13 @@ export const isHarmful = (kind: string | undefined): boolean => kind === "egress
 export const harmfulWithin = (session: SessionState, nowMs: number, windowSeconds: number): number =>
   session.recent.filter((a) => isHarmful(a.kind) && nowMs - a.ms < windowSeconds * 1000).length;
 
+/**
+ * A burst limit: max(floor, multiple × the agent's learned peak), capped below what the
+ * session's memory of recent actions can count, so a learned peak never lifts the limit
+ * out of reach (training the baseline off).
+ */
+const limitOf = (floor: number, multiple: number, peak: number): number => Math.min(Math.max(floor, multiple * peak), RECENT_ACTIONS - 1);
+
 export function baselineScorer(input: ScoreInput): Signal[] {
   const { event, before, after, agentBaseline: ab, principalBaseline: pb, policy } = input;
   if (event.type !== "action") return [];
@@ -43,9 +50,7 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   if (isHarmful(input.facts?.kind)) {
     const count = harmfulWithin(after, toMillis(event.time), policy.burst.windowSeconds);
     const peak = before.peaksAtStart?.harmful ?? ab.peakHarmful ?? 0;
-    // Capped below what the session's memory of recent actions can count: a learned peak
-    // must never lift the limit out of reach (training the baseline off).
-    const limit = Math.min(Math.max(policy.burst.minActions, policy.burst.multiple * peak), RECENT_ACTIONS - 1);
+    const limit = limitOf(policy.burst.minActions, policy.burst.multiple, peak);
     if (count > limit) {
       signals.push({
         code: "baseline.harmful_burst",
@@ -61,7 +66,7 @@ export function baselineScorer(input: ScoreInput): Signal[] {
     const windowMs = policy.baseline.rateWindowSeconds * 1000;
     const lastMinute = after.recent.filter((a) => now - a.ms < windowMs).length;
     const peak = before.peaksAtStart?.perMinute ?? ab.peakPerMinute;
-    const limit = Math.min(Math.max(policy.baseline.rateSpikeFloor, policy.baseline.rateSpikeMultiple * peak), RECENT_ACTIONS - 1);
+    const limit = limitOf(policy.baseline.rateSpikeFloor, policy.baseline.rateSpikeMultiple, peak);
     if (lastMinute > limit && before.recent.filter((a) => now - a.ms < windowMs).length <= limit) {
       signals.push({ code: "baseline.rate_spike", message: `${lastMinute} actions in a minute; this agent's peak is ${peak}`, weight: weightOf(input, "baseline.rate_spike") });
     }

@@ -11,7 +11,7 @@ import { weightOf } from "./signal.js";
 // Indirect prompt injection (OWASP LLM01; Greshake et al. 2023, "Not what you've signed up
 // for"): third-party content a tool returned — a mail, a web page, a file, someone else's
 // message — gives the agent orders, and the agent carries them out with its principal's
-// authority. Three findings, all structural (where a value came from, what the goal asks):
+// authority. Five findings, all structural (where a value came from, what the goal asks):
 // - intent.injected_instructions: an output carries orders the user's goal does not give
 //   (imperative or second-person sentences naming tools, addresses or things the goal never
 //   mentions). Raises the session's risk; does not block by itself.
@@ -28,7 +28,6 @@ import { weightOf } from "./signal.js";
 // Misses: orders phrased as plain statements ("the new payee is…") when the call they lead
 // to is one the goal explains and its values came as whole fields; values an attacker
 // manages to plant as structured fields of the user's own data.
-
 
 const describe = (values: readonly string[]) => values.slice(0, 4).join(", ") + (values.length > 4 ? ` (+${values.length - 4})` : "");
 

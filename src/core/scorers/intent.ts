@@ -43,7 +43,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
   if (!intent) {
     // Without a declared intent, every high-impact action is itself unexplained.
     if (kind === "egress" || kind === "delete" || kind === "admin") {
-      signals.push({ code: "intent.unknown", message: `${kind} action ${capability} with no declared intent`, weight: Math.min(1, weightOf(input, "intent.unknown") * (kindFactor(policy, kind))), capability });
+      signals.push({ code: "intent.unknown", message: `${kind} action ${capability} with no declared intent`, weight: Math.min(1, weightOf(input, "intent.unknown") * kindFactor(policy, kind)), capability });
     }
     return signals;
   }
