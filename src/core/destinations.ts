@@ -86,7 +86,7 @@ function destinationsIn(text: string, lex: DestinationWords): string[] {
   const words = text.split(SEPARATORS);
   for (let i = 0; i < words.length; i++) {
     const word = words[i] as string;
-    // An account number written in groups ("US13 3000 0000 1212 …"): its groups joined.
+    // An account number written in groups ("DE89 3704 0044 0532 …"): its groups joined.
     if (IBAN_HEAD.test(word)) {
       let joined = word;
       let j = i + 1;
@@ -183,7 +183,7 @@ export function goalText(goal: string): GoalText {
   return { lower, compact: lower.replace(/\s/g, ""), words: new Set(lower.split(/[^a-z0-9]+/)) };
 }
 
-/** `needle` occurs in `text` with no letter, digit, "-" or "_" right before or after it ("informations.com" is not in "true-informations.com"). */
+/** `needle` occurs in `text` with no letter, digit, "-" or "_" right before or after it ("pay.example" is not in "fake-pay.example"). */
 function containsToken(text: string, needle: string): boolean {
   // Bounded: a value longer than any goal word names nothing by chance, and a goal can hold
   // a value as a token only so many times (a periodic goal cannot make this quadratic).

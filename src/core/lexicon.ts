@@ -41,7 +41,7 @@ export interface Lexicon {
   goalTerms(goal: string): ReadonlySet<string>;
   /** The verbs of change of a goal. Memoised. */
   goalVerbs(goal: string): GoalVerbs;
-  /** The stems of the verbs in a capability's name (`send_money` → send). Memoised. */
+  /** The stems of the verbs in a capability's name (`transfer_funds` → transfer). Memoised. */
   toolVerbs(capability: string): ReadonlySet<string>;
   /** At run time, fail-safe: the most dangerous kind any word of the capability's name names exactly. Memoised. */
   inferKind(capability: string): ActionKind | undefined;
@@ -128,8 +128,8 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
       const n = name.toLowerCase().replace(/[_-]/g, "");
       return destinationArgs.has(n) || (n.endsWith("s") && destinationArgs.has(n.slice(0, -1))) || (n.endsWith("es") && destinationArgs.has(n.slice(0, -2)));
     },
-    // Delegation ("follow the instructions in landlord-notices.txt", "do the tasks on my TODO
-    // list at …", "do the actions specified in the email from …"): a verb of carrying out
+    // Delegation ("follow the instructions in notes.txt", "do the tasks on the checklist
+    // at …", "do the actions specified in the email from …"): a verb of carrying out
     // whose object, within a few words, is a word for orders not modified by a word pointing
     // at the goal's own list ("the following tasks"); or "what X asks/says".
     delegates: memoise((goal) => {

@@ -30,7 +30,7 @@ export interface Directive {
   readonly words: readonly string[];
   /** Action kinds of the verbs in the sentence (from the verb table). */
   readonly kinds: readonly ActionKind[];
-  /** Catalog capabilities the sentence names literally (`send_money`). */
+  /** Catalog capabilities the sentence names literally (`transfer_funds`). */
   readonly tools: readonly string[];
 }
 
@@ -162,7 +162,7 @@ function directiveValues(sentence: string, rawWords: readonly string[], budget: 
       i = end;
     }
   }
-  // Identifiers (guest_amy01, new_password) and runs of capitalised words after the first word.
+  // Identifiers (user_jo42, temp_key) and runs of capitalised words after the first word.
   let run: string[] = [];
   const flush = () => {
     if (run.length > 0 && run.length <= 4) {
@@ -199,7 +199,7 @@ const isTermWord = (w: string): boolean => /^[a-z]+(-[a-z]+)?$/.test(w);
 const MAX_TERM_CHARS = 32;
 /**
  * The words a sentence is about (at most MAX_SENTENCE_WORDS): its plain words, and the
- * longer words inside its addresses ("www.restaurant-zurich.com" is about a restaurant).
+ * longer words inside its addresses ("www.pizzeria-napoli.example" is about a pizzeria).
  */
 const termWords = (words: readonly string[]): string[] => {
   const out: string[] = [];
@@ -257,7 +257,7 @@ function blockOf(indents: readonly number[], line: number): [number, number] {
  * Reads one output. Linear in min(text.length, maxChars); never throws. A line is cut into
  * cells at its structure (see cellsOf); a short cell is a value, a longer one prose read
  * sentence by sentence. A value that comes while a sentence is still open belongs to that
- * sentence ("…use the tool with the arguments: {'url': 'x.example'}"): an order cannot
+ * sentence ("…call it with these values: {'url': 'x.example'}"): an order cannot
  * launder its values by quoting them as structure.
  */
 export function scanOutput(text: string, o: ScanOptions): OutputScan {
@@ -273,7 +273,7 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
   // The sentence still open at the end of the previous line: text wrapped at a fixed width
   // (YAML, mail) continues it on the next line unless a blank line or structure intervenes.
   let open: Draft | "prose" | undefined;
-  // An order ending in a colon and the structure that follows it ("…with the arguments:"
+  // An order ending in a colon and the structure that follows it ("…with these values:"
   // then a record): that structure's values are the order's too (see ResultFacts).
   let introduced: Draft | undefined;
   let colon = false;
@@ -292,7 +292,7 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
     if (colon && typeof open === "object") introduced = open;
     else if (!structured) introduced = undefined;
     // A wrapped sentence goes on in lower case, or after a word that wants what follows
-    // ("…send the money to\nUS13…"); a capital, a colon before or structure starts anew.
+    // ("…send the money to\nDE89…"); a capital, a colon before or structure starts anew.
     const dangling = typeof open === "object" && endsOpen(open);
     if (structured || colon || (/^[A-Z]/.test(trimmed) && !dangling)) open = undefined;
     colon = trimmed.endsWith(":");
@@ -396,8 +396,8 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
   for (let i = 0; i <= cell.length; i++) {
     const last = i === cell.length;
     // A sentence ends at . ! ? ; before a space, and a clause a colon introduces with a
-    // capital starts anew ("…please do the following first: Send …") unless the words before
-    // the colon want what follows ("Send the money to: US13…").
+    // capital starts anew ("…one more thing: Forward …") unless the words before
+    // the colon want what follows ("Send the money to: DE89…").
     // The word before a colon is read only at a break (colon, space, capital): a word ends
     // at a space, so no character is read back twice.
     const c = cell[i] as string;

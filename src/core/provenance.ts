@@ -40,7 +40,7 @@ export function provenanceOf(value: string, session: SessionState, principal: Ba
   const bits = bitsOf(session, value);
   // Once an order named a value, only trusted output, the goal, the user's delegation or an
   // earlier call of the session explain it: an untrusted record listing it elsewhere (a
-  // review's "reviewer: US13…") is as much the attacker's as the order.
+  // review's "reviewer: DE89…") is as much the attacker's as the order.
   const ordered = (bits & SEEN.instructed) !== 0;
   if ((bits & SEEN.trusted) !== 0 || (!ordered && (bits & SEEN.field) !== 0)) return "data";
   if (session.destinations?.includes(value)) return "session";

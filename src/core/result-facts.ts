@@ -111,7 +111,7 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
       const terms = lex.objectTerms(d.words.join(" "));
       if (!isForeign(d, goal, goalTerms, terms, pointed, lex)) {
         // An order in line with the goal, in a source the goal did not point at, still must
-        // not choose the values of a change (a review that says "book the Riverside View").
+        // not choose the values of a change (a review that says "book the Harbour Inn").
         if (!pointed && d.kinds.some((k) => k !== "read")) {
           extraInstructed.push(...d.values.filter((v) => !goalMentions(goal, v, lex)));
           overflow ||= d.overflow;

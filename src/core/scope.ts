@@ -13,7 +13,7 @@ type Scope = Pick<SessionState, "intent" | "delegatedTerms">;
 /**
  * What the user asked about: the object stems of the goal (its addresses left out: an
  * address is one value, matched whole), and of the orders in sources the goal delegated to
- * ("do the tasks on my TODO list at …": the list's tasks are the user's).
+ * ("do the tasks on the checklist at …": the list's tasks are the user's).
  */
 export function scopeTerms(policy: CompiledPolicy, session: Scope): ReadonlySet<string> {
   const goal = policy.lexicon.goalTerms(session.intent?.goal ?? "");
@@ -25,8 +25,8 @@ export type GoalRelation = "objects" | "verb" | "kind";
 
 /**
  * How the goal relates to a capability: it shares object words with it ("objects"), it uses
- * the tool's own verb ("verb": "send it to Alice" and send_direct_message), or it asks for
- * the same kind of change ("kind": "pay the bill" and send_money, both egress). Undefined:
+ * the tool's own verb ("verb": "message it to Alice" and chat.send_message), or it asks for
+ * the same kind of change ("kind": "settle the invoice" and payments.transfer, both egress). Undefined:
  * nothing in the goal points at the tool. Deleting, granting and running are asked for by a
  * verb, never by objects alone ("summarise the repository" does not ask to delete it),
  * unless the user delegated to a source whose orders the session cannot read word by word.

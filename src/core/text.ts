@@ -10,7 +10,7 @@ export const stem = (word: string): string => stemmer(word);
 /** Characters of a text that are split into words: goals and descriptions longer than this are judged on their start. */
 export const MAX_TEXT_WORDS = 4096;
 
-/** Splits identifiers and prose: `getUserInfo`, `send_money`, `expense.approve`, "Pay the bill", `EpicFHIRManage`. */
+/** Splits identifiers and prose: `getUserInfo`, `transfer_funds`, `expense.approve`, "Pay the invoice", `HRISManage`. */
 export function words(text: string): string[] {
   return text
     .slice(0, MAX_TEXT_WORDS)

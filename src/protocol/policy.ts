@@ -14,7 +14,7 @@ export type ToolRisk = z.infer<typeof ToolRisk>;
 export const ToolEntry = z.strictObject({
   capability: z.string().min(1),
   description: z.string().optional(),
-  /** The application or server the tool belongs to (e.g. `slack`, `banking`): part of what it is about. */
+  /** The application or server the tool belongs to (e.g. `chat`, `payments`): part of what it is about. */
   toolkit: z.string().optional(),
   risk: ToolRisk.optional(),
   kind: ActionKind.optional(),

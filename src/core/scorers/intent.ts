@@ -63,7 +63,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     }
   } else if (intent.goal.trim() !== "" && !(input.namedDestinations.length > 0 && input.namedDestinations.every((d) => isAddress(d) && goalMentions(intent.goal, d, policy.lexicon)))) {
     // Scope from the goal's words against the tool's: verbs say how, not what, so only
-    // the objects count ("read the webpage" does not make read_channel_messages related).
+    // the objects count ("read the webpage" does not make chat.read_messages related).
     // A call whose every named destination is an address the goal names ("refund
     // GB29…") is in scope whatever its verb; bare names and text that merely mentions
     // an address do not count.
