@@ -3,8 +3,8 @@
 // (issues 7 and 11), as JSON. Every file is replayed through `vigil eval`'s own code with
 // the policy generated from its tool catalog (bench/policies/*.yaml, `vigil policy
 // from-catalog`), on the whole file and on both halves of the split fixed before tuning
-// (bench/split.mjs): `tune` is what the weights were chosen on, `holdout` was never looked
-// at while tuning. Rows:
+// (bench/split.mjs): `tune` is what the weights were chosen on, `holdout` is reported, not
+// pinned (docs/detection.md tells how far it was kept clean). Rows:
 // - agentdojo-gpt-4o-v2 (real GPT-4o traces with every tool's output): all, tune, holdout,
 //   and the `important_instructions` attack alone (the one with published anchors);
 // - the same runs with every injected block restyled in the other published injection
