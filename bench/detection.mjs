@@ -16,7 +16,7 @@
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Evaluator } from "../dist/app/evaluate.js";
+import { Evaluator } from "../dist/tooling/evaluate.js";
 import { runReplay } from "../dist/cli/commands/replay.js";
 import { benchDir, splitLines } from "./split.mjs";
 import { restyleLines, STYLES } from "./style-shift.mjs";

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Regenerates schemas/*.schema.json (JSON Schema draft 2020-12) from the zod schemas in
-// src/protocol, through the compiled generator in dist/adapters/json-schema.js.
+// src/protocol, and schemas/*.avsc from src/protocol/avro-schemas.ts, through the compiled
+// generator in dist/adapters/json-schema.js.
 //
 //   npm run build && node scripts/gen-schemas.mjs
 //

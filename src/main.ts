@@ -3,10 +3,9 @@
 import { Redis } from "ioredis";
 import kafkajs from "kafkajs";
 import { Registry } from "prom-client";
-import SchemaRegistryModule from "@kafkajs/confluent-schema-registry";
 import type { Config } from "./config/config.js";
 import { loadConfig } from "./config/config.js";
-import { readAvroSchema } from "./adapters/avro-codec.js";
+import { registerSchemas, schemaRegistry } from "./adapters/schema-registry.js";
 import { startHttp } from "./adapters/http-server.js";
 import { createKafka } from "./adapters/kafka/client.js";
 import { avroOutput, jsonOutput } from "./adapters/kafka/output.js";
@@ -18,22 +17,6 @@ import { jsonLogger } from "./adapters/logger.js";
 import { watchPolicy } from "./adapters/policy-watcher.js";
 import { promMetrics } from "./adapters/prom-metrics.js";
 import { redisState } from "./adapters/redis/redis-state.js";
-
-const { SchemaRegistry, SchemaType } = SchemaRegistryModule as unknown as typeof import("@kafkajs/confluent-schema-registry");
-export type SchemaRegistryClient = InstanceType<typeof SchemaRegistry>;
-
-export const schemaRegistry = (url: string): SchemaRegistryClient => new SchemaRegistry({ host: url });
-
-/** Registers the event, command and session-status Avro schemas under `<topic>-value`; returns their ids. */
-export async function registerSchemas(registry: SchemaRegistryClient, config: Config): Promise<{ events: number; commands: number; status: number }> {
-  const register = async (name: "vigil-event" | "vigil-command" | "vigil-session-status", topic: string) =>
-    (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(readAvroSchema(name)) }, { subject: `${topic}-value` })).id;
-  return {
-    events: await register("vigil-event", config.topics.events),
-    commands: await register("vigil-command", config.topics.commands),
-    status: await register("vigil-session-status", config.topics.sessionStatus),
-  };
-}
 
 export interface Running {
   stop(): Promise<void>;

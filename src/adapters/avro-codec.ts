@@ -1,9 +1,10 @@
-import { readFileSync } from "node:fs";
 import avro from "avsc";
 import type { Type, types } from "avsc";
-import type { AgentEvent, Command, SessionStatus } from "../protocol/index.js";
+import type { AgentEvent, AvroSchemaName, Command, SessionStatus } from "../protocol/index.js";
+import { AVRO_SCHEMAS } from "../protocol/index.js";
 
-// The Avro form of the wire contract (schemas/vigil-event.avsc, schemas/vigil-command.avsc).
+// The Avro form of the wire contract (protocol/avro-schemas.ts, written to schemas/*.avsc).
+// No I/O: the SDKs use this module, and it reads no files.
 // Field names are the JSON form's; the mapping is mechanical and driven by the schema itself:
 //   - an absent optional field is Avro `null` (every optional field is ["null", T], default null),
 //     and a `null` read back is an absent field again;
@@ -30,16 +31,14 @@ export interface AvroSchemas {
 /** An Avro schema as JSON (avsc does not export its schema type). */
 export type AvroSchema = Parameters<typeof avro.Type.forSchema>[0];
 
-const schemaUrl = (file: string): URL => new URL(`../../schemas/${file}`, import.meta.url);
-
-/** Reads the raw Avro schema JSON (as registered in the schema registry). */
-export function readAvroSchema(name: "vigil-event" | "vigil-command" | "vigil-session-status"): AvroSchema {
-  return JSON.parse(readFileSync(schemaUrl(`${name}.avsc`), "utf8")) as AvroSchema;
+/** The raw Avro schema JSON (as registered in the schema registry and written to schemas/<name>.avsc). */
+export function readAvroSchema(name: AvroSchemaName): AvroSchema {
+  return AVRO_SCHEMAS[name] as unknown as AvroSchema;
 }
 
 let cached: AvroSchemas | undefined;
 
-/** The avsc types of schemas/*.avsc, read once from the package root (works from src/ and dist/). */
+/** The avsc types of the contract's Avro schemas, built once. */
 export function loadAvroSchemas(): AvroSchemas {
   cached ??= {
     event: avro.Type.forSchema(readAvroSchema("vigil-event")),

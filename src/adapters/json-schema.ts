@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentEvent, Command, SessionStatus } from "../protocol/index.js";
+import { AVRO_SCHEMAS, AgentEvent, Command, SessionStatus } from "../protocol/index.js";
 
 // JSON Schema (draft 2020-12) of the wire contract, generated from the zod schemas so the two
 // cannot drift. `io: "input"` describes what a producer may send: objects stay open (no
@@ -33,5 +33,6 @@ export function generatedSchemaFiles(): ReadonlyArray<{ file: string; text: stri
     { file: "vigil-event.schema.json", text: `${JSON.stringify(eventJsonSchema(), null, 2)}\n` },
     { file: "vigil-command.schema.json", text: `${JSON.stringify(commandJsonSchema(), null, 2)}\n` },
     { file: "vigil-session-status.schema.json", text: `${JSON.stringify(statusJsonSchema(), null, 2)}\n` },
+    ...Object.entries(AVRO_SCHEMAS).map(([name, schema]) => ({ file: `${name}.avsc`, text: `${JSON.stringify(schema, null, 2)}\n` })),
   ];
 }

@@ -59,7 +59,7 @@ export async function processBatch(
   hot: ReadonlyMap<string, SessionSnapshot>,
   partition: number,
   inputs: readonly BatchInput[],
-  judging: Pick<PipelineOptions, "judge" | "onJudged"> = {},
+  judging: Pick<PipelineOptions, "judge"> = {},
 ): Promise<BatchResult> {
   const events = inputs.filter((i): i is Extract<BatchInput, { ok: true }> => i.ok);
   const sessions = [...new Set(events.map((e) => e.event.sessionId))].filter((id) => !hot.has(id));

@@ -1,5 +1,6 @@
 import type { CompiledPolicy, Judgement, SessionState } from "../core/index.js";
 import type { AgentEvent } from "../protocol/index.js";
+import type { Clock } from "./ports.js";
 
 // The optional judge (issue 7): a port, off by default. The core says which calls are
 // worth asking about (needsJudgement: risk in the uncertain band just below step-up), the
@@ -43,7 +44,7 @@ export function questionFor(policy: CompiledPolicy, session: SessionState | unde
  * a batch waits for its judge in event order, so a slow or dead judge must not hold a
  * partition past the consumer's session timeout. One is made per batch.
  */
-export function withBudget(judge: Judge, budgetMs: number, now: () => number = () => performance.now()): Judge {
-  const deadline = now() + budgetMs;
-  return { name: judge.name, assess: async (q) => (now() >= deadline ? undefined : judge.assess(q)) };
+export function withBudget(judge: Judge, budgetMs: number, clock: Clock): Judge {
+  const deadline = clock.monotonicMs() + budgetMs;
+  return { name: judge.name, assess: async (q) => (clock.monotonicMs() >= deadline ? undefined : judge.assess(q)) };
 }

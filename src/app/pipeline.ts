@@ -3,7 +3,7 @@ import type { CompiledPolicy, StepInput, StepOutput } from "../core/index.js";
 import { emptyBaseline, needsJudgement, step } from "../core/index.js";
 import type { Judge } from "./judge.js";
 import { questionFor } from "./judge.js";
-import type { StateStore } from "./ports.js";
+import type { Clock, StateStore } from "./ports.js";
 
 /** load → evolve → score → decide → save. The same for replay and the live processor. */
 export interface Pipeline {
@@ -17,10 +17,8 @@ export interface Pipeline {
 export interface PipelineOptions {
   readonly policy: () => CompiledPolicy;
   readonly store: StateStore;
-  /** Optional second opinion on uncertain calls (off by default). */
-  readonly judge?: Judge;
-  /** Called after every question put to the judge (metrics). */
-  readonly onJudged?: (outcome: "drift" | "aligned" | "unanswered", seconds: number) => void;
+  /** Optional second opinion on uncertain calls (off by default), with the clock that times its answers. */
+  readonly judge?: { readonly judge: Judge; readonly clock: Clock; readonly onJudged?: (outcome: "drift" | "aligned" | "unanswered", seconds: number) => void };
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -52,11 +50,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     async handleAsync(event) {
       const policy = options.policy();
       const input = load(event);
-      const judge = options.judge;
-      if (judge === undefined || event.type !== "action" || !needsJudgement(policy, input, event)) return decide(policy, input, event);
-      const started = performance.now();
-      const judgement = await judge.assess(questionFor(policy, input.session, event)).catch(() => undefined);
-      options.onJudged?.(judgement === undefined ? "unanswered" : judgement.drift ? "drift" : "aligned", (performance.now() - started) / 1000);
+      const judging = options.judge;
+      if (judging === undefined || event.type !== "action" || !needsJudgement(policy, input, event)) return decide(policy, input, event);
+      const started = judging.clock.monotonicMs();
+      const judgement = await judging.judge.assess(questionFor(policy, input.session, event)).catch(() => undefined);
+      judging.onJudged?.(judgement === undefined ? "unanswered" : judgement.drift ? "drift" : "aligned", (judging.clock.monotonicMs() - started) / 1000);
       // The store is only touched by this caller, in event order: reloading is not needed.
       return decide(policy, judgement ? { ...input, judgement } : input, event);
     },

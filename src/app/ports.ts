@@ -14,3 +14,13 @@ export interface StateStore {
   sodRecords(key: string): readonly SodRecord[];
   appendSod(key: string, record: SodRecord): void;
 }
+
+/**
+ * The clock, as a port: the application layer measures durations (a judge's budget, how long
+ * it took) but never reads the time itself, so tests drive it and replay stays pure. Decisions
+ * never read it: their time is the events' (core/time.ts).
+ */
+export interface Clock {
+  /** Milliseconds from an arbitrary origin, monotonic. */
+  monotonicMs(): number;
+}

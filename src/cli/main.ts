@@ -9,8 +9,8 @@ import { evalCommand } from "./commands/eval.js";
 import { loadPolicy } from "../adapters/policy-file.js";
 import { schemasRegisterCommand, startCommand, topicsCreateCommand } from "./commands/live.js";
 import { demoCommand } from "./commands/demo.js";
-import { policyFromCatalog } from "../app/policy-from-catalog.js";
-import type { CatalogTool } from "../app/policy-from-catalog.js";
+import { policyFromCatalog } from "../tooling/policy-from-catalog.js";
+import type { CatalogTool } from "../tooling/policy-from-catalog.js";
 import { ConfigError } from "../config/config.js";
 
 const USAGE = `vigil — continuous verification for AI agents

@@ -3,7 +3,7 @@ import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
-import type { Instruction, ResultFacts } from "./result-facts.js";
+import type { Instruction, ResultFacts } from "./facts.js";
 import { MAX_VALUE_CHARS } from "./values.js";
 
 // The session fold (STYLE.md, rule 1): initialSession() + evolve(state, event). evolve

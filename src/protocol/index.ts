@@ -17,3 +17,5 @@ export { check, initialEnforcement, isRestricted } from "./enforcement.js";
 export type { Enforcement, Verdict } from "./enforcement.js";
 export { globMatch, anyGlob } from "./glob.js";
 export { SessionStatus } from "./session-status.js";
+export { AVRO_SCHEMAS } from "./avro-schemas.js";
+export type { AvroSchemaName } from "./avro-schemas.js";

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAiJudge } from "../../src/adapters/judge/openai-judge.js";
 import type { JudgeQuestion } from "../../src/app/judge.js";
 import { withBudget } from "../../src/app/judge.js";
+import { systemClock } from "../../src/adapters/clock.js";
 import { createPipeline } from "../../src/app/pipeline.js";
 import { InMemoryStateStore } from "../../src/app/in-memory-store.js";
 import { compilePolicy } from "../../src/core/index.js";
@@ -123,7 +124,7 @@ describe("withBudget", () => {
     let clock = 0;
     let asked = 0;
     const inner = { name: "inner", assess: async () => (asked++, { judge: "inner", drift: true, confidence: 1, reason: "r" }) };
-    const judge = withBudget(inner, 100, () => clock);
+    const judge = withBudget(inner, 100, { monotonicMs: () => clock });
     expect((await judge.assess(question))?.drift).toBe(true);
     clock = 99;
     expect(await judge.assess(question)).toBeDefined();
@@ -140,7 +141,7 @@ describe("the pipeline with a judge", () => {
     seen.length = 0;
     reply = (_b, _q, res) => json(res, 200, completion('{"drift": true, "confidence": 1, "reason": "not asked for"}'));
     const outcomes: string[] = [];
-    const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), judge: openAiJudge({ url, model: "judge-1", timeoutMs: 2000 }), onJudged: (o) => outcomes.push(o) });
+    const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), judge: { judge: openAiJudge({ url, model: "judge-1", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) } });
     await pipeline.handleAsync(sessionStarted(0, { goal: "Summarise my notes from yesterday" }));
     const read = await pipeline.handleAsync(action(1, "notes.read"));
     expect(seen).toHaveLength(0);
@@ -155,7 +156,7 @@ describe("the pipeline with a judge", () => {
   it("without an answer the decision stands on Vigil's own signals", async () => {
     reply = (_b, _q, res) => json(res, 503, {});
     const outcomes: string[] = [];
-    const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), judge: openAiJudge({ url, model: "m", timeoutMs: 2000 }), onJudged: (o) => outcomes.push(o) });
+    const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), judge: { judge: openAiJudge({ url, model: "m", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) } });
     await pipeline.handleAsync(sessionStarted(0, { goal: "Summarise my notes from yesterday" }));
     const write = await pipeline.handleAsync(action(2, "calendar.create", { args: { title: "sync" } }));
     expect(outcomes).toEqual(["unanswered"]);

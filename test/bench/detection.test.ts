@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { policyFromCatalog } from "../../src/app/policy-from-catalog.js";
-import type { CatalogTool } from "../../src/app/policy-from-catalog.js";
+import { policyFromCatalog } from "../../src/tooling/policy-from-catalog.js";
+import type { CatalogTool } from "../../src/tooling/policy-from-catalog.js";
 // @ts-expect-error: plain ESM bench script without types
 import { detectionFigures } from "../../bench/detection.mjs";
 // @ts-expect-error: plain ESM bench script without types

@@ -8,7 +8,8 @@ import { createEnforcer } from "../../src/sdk/enforcer.js";
 import { brokers } from "../support/stack-env.js";
 import { loadConfig } from "../../src/config/config.js";
 import type { Running } from "../../src/main.js";
-import { registerSchemas, schemaRegistry, startVigil } from "../../src/main.js";
+import { registerSchemas, schemaRegistry } from "../../src/adapters/schema-registry.js";
+import { startVigil } from "../../src/main.js";
 import { replayCommands } from "../support/expected-commands.js";
 import { collect, isolatedEnv, jsonValues, produce, withRegistry } from "../support/live.js";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
-import { schemaRegistry, startVigil } from "../../src/main.js";
+import { schemaRegistry } from "../../src/adapters/schema-registry.js";
+import { startVigil } from "../../src/main.js";
 import { avroEncoder, createPublisher, toolOutput } from "../../src/sdk/publisher.js";
 import { brokers } from "../support/stack-env.js";
 import { collect, isolatedEnv, jsonValues, withRegistry } from "../support/live.js";

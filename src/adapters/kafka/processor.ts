@@ -4,6 +4,7 @@ import type { BatchInput } from "../../app/batch-processor.js";
 import { processBatch } from "../../app/batch-processor.js";
 import type { Judge } from "../../app/judge.js";
 import { withBudget } from "../../app/judge.js";
+import { systemClock } from "../clock.js";
 import type { DurableState, SessionSnapshot } from "../../app/durable-state.js";
 import type { Metrics } from "../../app/metrics.js";
 import type { Config } from "../../config/config.js";
@@ -77,7 +78,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
       // The judge gets at most a third of the session timeout per batch, less one question's
       // own timeout: a dead judge costs latency, never the partition.
       const judging = d.judge
-        ? { judge: withBudget(d.judge, Math.max(0, d.config.kafka.sessionTimeoutMs / 3 - (d.config.judge?.timeoutMs ?? 0))), onJudged: (outcome: string, seconds: number) => d.metrics.judged(outcome, seconds) }
+        ? { judge: { judge: withBudget(d.judge, Math.max(0, d.config.kafka.sessionTimeoutMs / 3 - (d.config.judge?.timeoutMs ?? 0)), systemClock), clock: systemClock, onJudged: (outcome: string, seconds: number) => d.metrics.judged(outcome, seconds) } }
         : {};
       const result = await processBatch(policy, d.state, cache, partition, inputs, judging);
       // Undecodable, invalid and failed events: the original message to the DLQ.

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { SessionOutcome } from "../../app/evaluate.js";
-import { Evaluator, formatReport } from "../../app/evaluate.js";
+import type { SessionOutcome } from "../../tooling/evaluate.js";
+import { Evaluator, formatReport } from "../../tooling/evaluate.js";
 import { runReplay, summaryText } from "./replay.js";
 
 export interface EvalOptions {

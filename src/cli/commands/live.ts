@@ -2,7 +2,8 @@ import { loadConfig } from "../../config/config.js";
 import { jsonLogger } from "../../adapters/logger.js";
 import { createKafka } from "../../adapters/kafka/client.js";
 import { ensureTopics, topicSpecs } from "../../adapters/kafka/topics.js";
-import { registerSchemas, schemaRegistry, startVigil } from "../../main.js";
+import { registerSchemas, schemaRegistry } from "../../adapters/schema-registry.js";
+import { startVigil } from "../../main.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 

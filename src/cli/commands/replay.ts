@@ -10,6 +10,7 @@ import type { ReplayHooks } from "../../app/replay.js";
 import { loadPolicy } from "../../adapters/policy-file.js";
 import { openAiJudge } from "../../adapters/judge/openai-judge.js";
 import { loadJudgeSettings } from "../../config/config.js";
+import { systemClock } from "../../adapters/clock.js";
 
 export interface ReplayOptions {
   files: string[];
@@ -31,7 +32,7 @@ export async function runReplay(files: string[], policyPath: string | undefined,
   // The optional judge: only with VIGIL_JUDGE_URL set (replays that use one are no longer
   // byte-reproducible: the judge is outside Vigil).
   const judge = loadJudgeSettings(process.env);
-  const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), ...(judge ? { judge: openAiJudge(judge) } : {}) });
+  const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), ...(judge ? { judge: { judge: openAiJudge(judge), clock: systemClock } } : {}) });
   const bar = progressBar(process.stderr, totalBytes(files), "replay");
   try {
     return await replay(pacedBy(readJsonlFiles(files, (n) => bar.advance(n)), wait), pipeline, hooks);

@@ -5,7 +5,7 @@ import { deriveId } from "../ids.js";
 import { goalText, looksLikeDestination } from "../destinations.js";
 import type { Lexicon } from "../lexicon.js";
 import { buildLexicon } from "../lexicon.js";
-import { WEIGHTED_CODES } from "../scorers/signal.js";
+import { WEIGHTED_CODES } from "../reason-codes.js";
 import type { Condition } from "./cel.js";
 import { compileCondition } from "./cel.js";
 import { DEFAULT_POLICY_YAML } from "./default-policy.js";

@@ -4,35 +4,11 @@ import type { CompiledPolicy } from "../policy/compiled-policy.js";
 import type { ActionFacts, SessionState } from "../session-state.js";
 import type { SodView } from "../sod-ledger.js";
 import type { ResultFacts } from "../result-facts.js";
+import type { SignalCode } from "../reason-codes.js";
 
-/** Every reason code a scorer weighs from `scoring.weights` (rules, SoD and sequences carry their own). */
-export const WEIGHTED_CODES = [
-  "intent.unknown",
-  "intent.out_of_scope",
-  "intent.resource_out_of_scope",
-  "intent.unrelated_capability",
-  "intent.expired",
-  "intent.destination_not_in_goal",
-  "intent.unfamiliar_toolkit",
-  "intent.judge_drift",
-  "intent.injected_instructions",
-  "intent.instructed_value",
-  "intent.third_party_destination",
-  "intent.delegated_destination",
-  "intent.instructed_call",
-  "sensitivity.above_ceiling",
-  "sensitivity.unexpected_tag",
-  "baseline.new_capability",
-  "baseline.new_destination",
-  "baseline.rate_spike",
-  "baseline.harmful_burst",
-  "baseline.rare_transition",
-  "context.device_noncompliant",
-  "context.new_geo",
-  "context.new_ip",
-  "context.unusual_hour",
-] as const;
-export type SignalCode = (typeof WEIGHTED_CODES)[number];
+export { WEIGHTED_CODES } from "../reason-codes.js";
+export type { SignalCode } from "../reason-codes.js";
+
 
 /** One scorer's finding: a weighted reason, optionally with a hard decision (rules, SoD, sequences). */
 export interface Signal {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { kindOf, policyFromCatalog, toolEntry } from "../../src/app/policy-from-catalog.js";
+import { kindOf, policyFromCatalog, toolEntry } from "../../src/tooling/policy-from-catalog.js";
 import { compilePolicy } from "../../src/core/index.js";
 
 // `vigil policy from-catalog`: kinds, risks, egress arguments and toolkits inferred from a tool catalog.

@@ -1,0 +1,36 @@
+import type { ActionKind, OutputTrust } from "../protocol/index.js";
+
+// What a tool output tells the session, as types only: session state keeps these and the
+// result reader (result-facts.ts) produces them, so they live in a leaf both import.
+
+/** An order found in third-party output that the user's goal does not give. */
+export interface Instruction {
+  /** Object stems of the order (what it is about), bounded. */
+  readonly terms: readonly string[];
+  readonly kinds: readonly ActionKind[];
+  /** Capabilities it names literally. */
+  readonly tools: readonly string[];
+  /** Values it names (normalised). */
+  readonly values: readonly string[];
+}
+
+export interface ResultFacts {
+  /** The capability of the call this output answers, when the session remembers it. */
+  readonly capability?: string;
+  readonly trust: OutputTrust;
+  /** The user's goal delegates to this source ("do what the email from X asks"): its orders are the user's. */
+  readonly delegated: boolean;
+  /** The call that returned it names a value the goal names (the file, page, channel or sender the user pointed at): its prose is what the user sent the agent to read. */
+  readonly pointed: boolean;
+  readonly fields: readonly string[];
+  /** Fields inside the passage of a foreign order: laid out as a record, vouching for nothing (third-party text). */
+  readonly tainted: readonly string[];
+  readonly prose: readonly string[];
+  readonly instructions: readonly Instruction[];
+  /** An order named more values than are kept: the session can no longer tell every ordered value. */
+  readonly overflow: boolean;
+  /** Values named by orders in this output (those of `instructions`, and those an order in line with the goal picks for a change). */
+  readonly instructed?: readonly string[];
+  /** For a delegated source: the object stems of its orders, which extend the goal. */
+  readonly delegatedTerms?: readonly string[];
+}
