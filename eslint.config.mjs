@@ -23,6 +23,7 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.mjs", "**/*.js"], languageOptions: { globals: globals.node } },
+  { files: ["**/*.cjs"], languageOptions: { sourceType: "commonjs", globals: globals.node } },
   {
     files: ["src/core/**/*.ts", "src/protocol/**/*.ts"],
     rules: {
@@ -44,6 +45,16 @@ export default tseslint.config(
       "no-restricted-syntax": ["error",
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "new Date() reads the clock: time comes from events." },
       ],
+    },
+  },
+  {
+    // The clock is a port in the application layer (app/ports.ts Clock): durations come
+    // from it, so tests drive them and nothing there reads the time behind the caller's back.
+    files: ["src/app/**/*.ts", "src/tooling/**/*.ts"],
+    rules: {
+      "no-restricted-globals": ["error", { name: "performance", message: "The clock is a port (app/ports.ts Clock)." }],
+      "no-restricted-properties": ["error", { object: "Date", property: "now", message: "The clock is a port (app/ports.ts Clock)." }, { object: "performance", property: "now", message: "The clock is a port (app/ports.ts Clock)." }],
+      "no-restricted-syntax": ["error", { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "new Date() reads the clock: the clock is a port (app/ports.ts Clock)." }],
     },
   },
 );

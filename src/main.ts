@@ -3,7 +3,6 @@
 import { Redis } from "ioredis";
 import kafkajs from "kafkajs";
 import { Registry } from "prom-client";
-import type { Config } from "./config/config.js";
 import { loadConfig } from "./config/config.js";
 import { registerSchemas, schemaRegistry } from "./adapters/schema-registry.js";
 import { startHttp } from "./adapters/http-server.js";

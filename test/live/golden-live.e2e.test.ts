@@ -18,7 +18,7 @@ import { collect, isolatedEnv, jsonValues, produce, withRegistry } from "../supp
 // commands `vigil replay` prints for the same files. One partition, so that cross-session
 // facts (separation of duties) see events in file order, as replay does.
 
-const dir = join(import.meta.dirname, "..", "golden", "scenarios");
+const dir = join(import.meta.dirname, "..", "..", "examples", "scenarios");
 const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort().map((f) => join(dir, f));
 const lines = files.flatMap((f) => readFileSync(f, "utf8").split("\n").filter((l) => l.trim() !== ""));
 const events = lines.map((l) => AgentEvent.parse(JSON.parse(l)));

@@ -12,7 +12,7 @@ import { isolatedEnv } from "../support/live.js";
 // A client none of us wrote: kcat (librdkafka) produces JSON events and consumes the
 // commands. Proves the wire contract is plain Kafka, not a kafkajs convention.
 
-const file = join(import.meta.dirname, "..", "golden", "scenarios", "expense-self-approval.jsonl");
+const file = join(import.meta.dirname, "..", "..", "examples", "scenarios", "expense-self-approval.jsonl");
 
 describe("kcat talks to Vigil", () => {
   it("kcat-produced events yield commands that kcat reads back", async () => {

@@ -13,7 +13,7 @@ import { collect, isolatedEnv, jsonValues, kafka, produce } from "../support/liv
 // appear, carrying the same id and content), and every command must have been published.
 
 const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
-const dir = join(import.meta.dirname, "..", "golden", "scenarios");
+const dir = join(import.meta.dirname, "..", "..", "examples", "scenarios");
 const templates = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort().flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean));
 const REPLICAS = 120;
 const KILLS = 10;

@@ -46,7 +46,7 @@ beforeAll(async () => {
   enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, enforcerId: "prom-test" });
   await enforcer.start();
   publisher = await createPublisher({ brokers, topic: config.topics.events });
-  const dir = join(repoRoot, "test", "golden", "scenarios");
+  const dir = join(repoRoot, "examples", "scenarios");
   for (const f of readdirSync(dir).filter((x) => x.endsWith(".jsonl")).sort()) {
     for (const line of readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean)) await publisher.publish(JSON.parse(line) as AgentEvent);
   }

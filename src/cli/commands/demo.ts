@@ -98,7 +98,7 @@ export async function demoCommand(env: Readonly<Record<string, string | undefine
   for (const name of SCENARIOS) {
     if (halted) break;
     out(`\n── scenario: ${name}`);
-    for (const line of readFileSync(join(root, "test", "golden", "scenarios", `${name}.jsonl`), "utf8").split("\n").filter(Boolean)) {
+    for (const line of readFileSync(join(root, "examples", "scenarios", `${name}.jsonl`), "utf8").split("\n").filter(Boolean)) {
       if (halted) break;
       const e = JSON.parse(line) as AgentEvent;
       out(`  ${e.time} ${e.principal.id}/${e.agent.id} [${e.sessionId}] ${describe(e)}`);

@@ -1,0 +1,61 @@
+// The walls between Vigil's layers, checked by `npm run lint` (docs/architecture.md has the
+// picture). Arrows point inward:
+//
+//   protocol ← core ← app ← tooling
+//                       ↖   config ← adapters ← main.ts ← cli
+//   sdk → protocol, and adapters/avro-codec.ts only (a pure codec: no I/O, no driver)
+//
+// Type-only imports count: a cycle of types is still a cycle.
+/** @type {import('dependency-cruiser').IConfiguration} */
+const layer = (name, from, allowed, comment) => ({
+  name,
+  comment,
+  severity: "error",
+  from: { path: from },
+  to: { path: "^src/", pathNot: allowed },
+});
+
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      comment: "No import cycles anywhere, type-only imports included.",
+      severity: "error",
+      from: {},
+      to: { circular: true },
+    },
+    layer("protocol-is-innermost", "^src/protocol/", "^src/protocol/", "protocol imports nothing of Vigil's but itself."),
+    layer("core-on-protocol", "^src/core/", "^src/(core|protocol)/", "core is pure: it sees only protocol."),
+    layer("app-on-core", "^src/app/", "^src/(app|core|protocol)/", "app orchestrates the core through ports; it never sees an adapter."),
+    layer("tooling-on-app", "^src/tooling/", "^src/(tooling|app|core|protocol)/", "offline tooling (evaluation, catalog import) is not part of the processor."),
+    layer("config-on-protocol", "^src/config/", "^src/(config|protocol)/", "configuration parsing depends on nothing but protocol."),
+    layer("adapters-on-app", "^src/adapters/", "^src/(adapters|config|app|core|protocol)/", "adapters implement ports; they never reach the composition root, the CLI or the SDKs."),
+    layer("main-composes", "^src/main\\.ts$", "^src/(adapters|config|app|core|protocol)/", "the composition root wires adapters; it is not wired by them."),
+    layer(
+      "sdk-on-protocol",
+      "^src/sdk/",
+      "^src/(sdk|protocol)/|^src/adapters/avro-codec\\.ts$",
+      "the SDKs ship to agents and gateways: protocol, plus the pure Avro codec, and nothing of the processor.",
+    ),
+    {
+      name: "cli-is-outermost",
+      comment: "Only the CLI imports the CLI.",
+      severity: "error",
+      from: { pathNot: "^src/cli/" },
+      to: { path: "^src/cli/" },
+    },
+    {
+      name: "sdk-codec-has-no-io",
+      comment: "The Avro codec the SDKs use reads no files and opens no sockets.",
+      severity: "error",
+      from: { path: "^src/(sdk/|adapters/avro-codec\\.ts$)" },
+      to: { dependencyTypes: ["core"], path: "^(node:)?(fs|fs/promises|path|child_process|net|http|https)$" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsConfig: { fileName: "tsconfig.json" },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: [".ts", ".js", ".mjs"] },
+  },
+};
