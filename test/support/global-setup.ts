@@ -1,73 +1,29 @@
-// vitest globalSetup of the "integration" project: makes sure Kafka, the schema registry and
-// Redis answer before any *.int.test.ts / *.e2e.test.ts runs. Whatever does not answer is
-// started with scripts/stack.mjs (npm run stack:up); at teardown only what THIS setup started
+// vitest globalSetup of the "integration" and "stack" projects: makes sure Kafka, the schema
+// registry and Redis answer (asking `scripts/stack status --json`, whose probes use kafkajs,
+// fetch and ioredis) before any of their tests runs. Whatever does not answer is started
+// with scripts/stack (npm run stack:up); at teardown only what THIS setup started
 // is stopped again (set VIGIL_STACK_KEEP=1 to leave it running for the next run).
 // A service that still does not answer is an error, never a skip.
 import { spawnSync } from "node:child_process";
-import kafkajs from "kafkajs";
-import { Redis } from "ioredis";
 import { brokers, redisUrl, registryUrl, repoRoot, stackScript } from "./stack-env.js";
 
 type Service = "kafka" | "registry" | "redis";
-const SERVICES: Service[] = ["kafka", "registry", "redis"];
 
-async function kafkaAnswers(): Promise<boolean> {
-  const kafka = new kafkajs.Kafka({
-    clientId: "vigil-global-setup",
-    brokers,
-    logLevel: kafkajs.logLevel.NOTHING,
-    connectionTimeout: 2000,
-    requestTimeout: 5000,
-    retry: { retries: 0 },
-  });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
-
-async function registryAnswers(): Promise<boolean> {
-  try {
-    const res = await fetch(`${registryUrl}/subjects`, { signal: AbortSignal.timeout(3000) });
-    return res.status === 200;
-  } catch {
-    return false;
-  }
-}
-
-async function redisAnswers(): Promise<boolean> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on("error", () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const probes: Record<Service, () => Promise<boolean>> = {
-  kafka: kafkaAnswers,
-  registry: registryAnswers,
-  redis: redisAnswers,
-};
-
-async function missingServices(): Promise<Service[]> {
-  const ok = await Promise.all(SERVICES.map((s) => probes[s]()));
-  return SERVICES.filter((_, i) => !ok[i]);
-}
-
-function runStack(args: string[]): { status: number | null; output: string } {
+function runStack(args: string[]): { status: number | null; output: string; stdout: string } {
   const r = spawnSync(process.execPath, [stackScript, ...args], { cwd: repoRoot, encoding: "utf8", env: process.env });
-  return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+  return { status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
+}
+
+/** The services that do not answer, as the stack script's own probes see them (`status --json`). */
+function missingServices(): Service[] {
+  const r = runStack(["status", "--json"]);
+  let rows: { service: Service; state: string }[];
+  try {
+    rows = JSON.parse(r.stdout) as { service: Service; state: string }[];
+  } catch {
+    throw new Error(`[global-setup] scripts/stack status --json printed no JSON (exit ${r.status}):\n${r.output}`);
+  }
+  return rows.filter((row) => row.state !== "up").map((row) => row.service);
 }
 
 const where: Record<Service, string> = {
@@ -77,10 +33,10 @@ const where: Record<Service, string> = {
 };
 
 export default async function setup(): Promise<() => Promise<void>> {
-  const missing = await missingServices();
+  const missing = missingServices();
   let started: Service[] = [];
   if (missing.length > 0) {
-    process.stdout.write(`[global-setup] not answering: ${missing.join(", ")}; running scripts/stack.mjs up ${missing.join(" ")}\n`);
+    process.stdout.write(`[global-setup] not answering: ${missing.join(", ")}; running scripts/stack up ${missing.join(" ")}\n`);
     const t0 = Date.now();
     const r = runStack(["up", ...missing]);
     process.stdout.write(r.output);
@@ -92,12 +48,12 @@ export default async function setup(): Promise<() => Promise<void>> {
     }
     process.stdout.write(`[global-setup] stack up in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
   }
-  const stillMissing = await missingServices();
+  const stillMissing = missingServices();
   if (stillMissing.length > 0) {
     if (started.length > 0) runStack(["down", ...started]);
     throw new Error(
       `[global-setup] integration tests need ${stillMissing.map((s) => where[s]).join("; ")}, and it does not answer` +
-        ` even after scripts/stack.mjs up. Check npm run stack:status and the logs under .stack/logs.`,
+        ` even after scripts/stack up. Check npm run stack:status and the logs under .stack/logs.`,
     );
   }
   return async () => {

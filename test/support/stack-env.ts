@@ -1,5 +1,5 @@
 // Where the integration tests find Kafka, the schema registry and Redis. Same environment
-// variables and defaults as scripts/stack.mjs (see stack/README.md).
+// variables and defaults as scripts/stack (see stack/README.md).
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 const env = process.env;
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const stackScript = path.join(repoRoot, "scripts", "stack.mjs");
+export const stackScript = path.join(repoRoot, "scripts", "stack", "index.mjs");
 
 function defaultBrokers(): string {
   const port = env.VIGIL_STACK_KAFKA_PORT;

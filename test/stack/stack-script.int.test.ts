@@ -1,4 +1,4 @@
-// scripts/stack.mjs itself (npm run stack:up / stack:status): it reports the running stack,
+// scripts/stack itself (npm run stack:up / stack:status): it reports the running stack,
 // a second `up` is a quick no-op, and a port taken by something else fails fast, naming the
 // port, before anything is resolved or started.
 import { spawn } from "node:child_process";
@@ -84,7 +84,7 @@ interface StatusRow {
   address: string;
 }
 
-describe("scripts/stack.mjs", () => {
+describe("scripts/stack", () => {
   it("status reports kafka, registry and redis up", async () => {
     const r = await runStack(["status", "--json"]);
     expect(r.stderr).toBe("");
