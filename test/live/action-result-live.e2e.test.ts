@@ -10,7 +10,7 @@ import { avroEncoder, createPublisher, toolOutput } from "../../src/sdk/publishe
 import type { Publisher } from "../../src/sdk/publisher.js";
 import { replayCommands } from "../support/expected-commands.js";
 import { brokers } from "../support/stack-env.js";
-import { collect, isolatedEnv, jsonValues, produce, withRegistry } from "../support/live.js";
+import { isolatedEnv, jsonValues, produce, readAll, untilProcessed, withRegistry } from "../support/live.js";
 
 // Tool results end to end: sessions whose actions are followed by action.result events
 // (with and without a trust label, cut and whole, JSON and registry Avro, and one raw line
@@ -79,9 +79,9 @@ describe("live processor with action.result events equals `vigil replay`", () =>
       // The secrets reach and the self-approval are decided whatever the results add.
       expect(expected.map((c) => c.sessionId)).toEqual(expect.arrayContaining(["res-code", "res-exp"]));
 
-      await collect(config.topics.commands, (m) => m.length >= expected.length, 60_000);
-      await new Promise((r) => setTimeout(r, 1500)); // nothing more may follow
-      const live = jsonValues<Command>(await collect(config.topics.commands, (m) => m.length > expected.length, 3000));
+      // Nothing more may follow: once every event is committed, every command is published.
+      await untilProcessed(config.kafka.groupId, config.topics.events, 60_000);
+      const live = jsonValues<Command>(await readAll(config.topics.commands));
       expect(live).toEqual(expected);
 
       // Metrics: every result counted once, by outcome and trust label; sizes and cuts observed.

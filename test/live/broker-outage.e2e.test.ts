@@ -7,7 +7,7 @@ import type { Message } from "kafkajs";
 import { loadConfig } from "../../src/config/config.js";
 import { startVigil } from "../../src/main.js";
 import { redisUrl, stackScript, uniqueName } from "../support/stack-env.js";
-import { freePort } from "../support/live.js";
+import { freePort, jsonValues, readAll, untilProcessed } from "../support/live.js";
 
 // The broker goes away under a running processor: /readyz says so, and when the broker is
 // back the processor resumes where it stopped; events published before and after the
@@ -53,14 +53,9 @@ describe("broker outage", () => {
       await send(secretsReach(2));
       expect(await until(async () => (await ready(running.httpPort)) === 200, 90_000)).toBe(true);
 
-      const commands: { sessionId: string; commandId: string }[] = [];
-      const consumer = kafka.consumer({ groupId: uniqueName("outage-reader") });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [config.topics.commands], fromBeginning: true });
-      await consumer.run({ eachMessage: async ({ message }) => void commands.push(JSON.parse(message.value?.toString() ?? "{}") as { sessionId: string; commandId: string }) });
-      await until(async () => new Set(commands.map((c) => c.sessionId)).size >= 2, 60_000);
-      await new Promise((r) => setTimeout(r, 2000));
-      await consumer.disconnect();
+      // Every event committed means every command published: then read them all.
+      await untilProcessed(config.kafka.groupId, config.topics.events, 60_000, kafka);
+      const commands = jsonValues<{ sessionId: string; commandId: string }>(await readAll(config.topics.commands, 30_000, kafka));
       expect([...new Set(commands.map((c) => c.sessionId))].sort()).toEqual(["o-1", "o-2"]);
       expect(new Set(commands.map((c) => c.commandId)).size).toBe(2);
     } finally {

@@ -11,7 +11,7 @@ import type { Running } from "../../src/main.js";
 import { registerSchemas, schemaRegistry } from "../../src/adapters/schema-registry.js";
 import { startVigil } from "../../src/main.js";
 import { replayCommands } from "../support/expected-commands.js";
-import { collect, isolatedEnv, jsonValues, produce, withRegistry } from "../support/live.js";
+import { collect, isolatedEnv, jsonValues, produce, readAll, untilProcessed, withRegistry } from "../support/live.js";
 
 // The live processor against the real broker, registry and Redis: the golden scenarios
 // published to vigil.events (once as JSON, once as registry Avro) yield exactly the
@@ -32,10 +32,9 @@ async function runScenario(env: Record<string, string>, encode: (e: AgentEvent, 
     const messages: Message[] = [];
     for (const [i, e] of events.entries()) messages.push(await encode(e, lines[i] as string));
     await produce(config.topics.events, messages);
-    await collect(config.topics.commands, (m) => m.length >= expected.length, 60_000);
-    // Nothing more may follow: give the processor a moment to publish a stray command.
-    await new Promise((r) => setTimeout(r, 1500));
-    const all = await collect(config.topics.commands, (m) => m.length > expected.length, 3000);
+    // Nothing more may follow: once every event is committed, every command is published.
+    await untilProcessed(config.kafka.groupId, config.topics.events, 60_000);
+    const all = await readAll(config.topics.commands);
     return { expected, all };
   } finally {
     await running?.stop();

@@ -5,15 +5,26 @@ import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { startVigil } from "../../src/main.js";
+import { Redis } from "ioredis";
 import { collect, freePort, isolatedEnv, jsonValues, produce } from "../support/live.js";
 
 // Redis unavailable: the processor backs off, /readyz says not ready, and when Redis is
 // back it resumes from the last committed offset without losing or skipping events. A
 // real redis-server of the test's own, stopped and started again (never the machine's).
 
-function redisServer(port: number, dir: string): Promise<ChildProcess> {
+/** Starts redis-server on `port` and resolves once it answers PING (a probe, not a fixed wait). */
+async function redisServer(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "60 1", "--appendonly", "yes", "--dir", dir], { stdio: "ignore" });
-  return new Promise((resolve) => setTimeout(() => resolve(child), 400));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    probe.on("error", () => undefined);
+    const pong = await probe.connect().then(() => probe.ping(), () => undefined).catch(() => undefined);
+    probe.disconnect();
+    if (pong === "PONG") return child;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const event = (n: number, extra: object) =>

@@ -41,8 +41,8 @@ export interface Collected {
 }
 
 /** Reads a topic from the beginning until `done(messages)` or the timeout; returns what it saw. */
-export async function collect(topic: string, done: (m: Collected[]) => boolean, timeoutMs = 30_000): Promise<Collected[]> {
-  const consumer = kafka().consumer({ groupId: uniqueName("collector") });
+export async function collect(topic: string, done: (m: Collected[]) => boolean, timeoutMs = 30_000, client: kafkajs.Kafka = kafka()): Promise<Collected[]> {
+  const consumer = client.consumer({ groupId: uniqueName("collector") });
   const seen: Collected[] = [];
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -72,3 +72,59 @@ export const freePort = () =>
       s.close(() => resolve(port));
     });
   });
+
+/** For every partition of `topic`: the group's committed offset, or -1 when it has none yet. */
+export async function committedOffsets(groupId: string, topic: string, client: kafkajs.Kafka = kafka()): Promise<Map<number, number>> {
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map((t?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** For every partition of `topic`: its end offset (the offset the next record gets). */
+export async function endOffsets(topic: string, client: kafkajs.Kafka = kafka()): Promise<Map<number, number>> {
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until `groupId` has committed every record of `topic` written so far. The processor
+ * publishes a batch's commands before it commits the batch, so once this returns, every
+ * command those events cause is on the commands topic: a probe, instead of waiting a while
+ * for "nothing more".
+ */
+export async function untilProcessed(groupId: string, topic: string, timeoutMs = 60_000, client: kafkajs.Kafka = kafka()): Promise<void> {
+  const end = await endOffsets(topic, client);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = await committedOffsets(groupId, topic, client);
+    if ([...end].every(([p, high]) => (done.get(p) ?? -1) >= high)) return;
+    if (Date.now() > deadline) throw new Error(`group ${groupId} did not commit ${topic} to ${JSON.stringify([...end])} within ${timeoutMs} ms (at ${JSON.stringify([...done])})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Everything on `topic` up to its end offsets as of the call. */
+export async function readAll(topic: string, timeoutMs = 30_000, client: kafkajs.Kafka = kafka()): Promise<Collected[]> {
+  const admin = client.admin();
+  await admin.connect();
+  let total = 0;
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
+  } finally {
+    await admin.disconnect();
+  }
+  if (total === 0) return [];
+  const seen = await collect(topic, (m) => m.length >= total, timeoutMs, client);
+  if (seen.length < total) throw new Error(`read ${seen.length} of the ${total} records on ${topic} within ${timeoutMs} ms`);
+  return seen;
+}
