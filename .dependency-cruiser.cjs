@@ -29,7 +29,12 @@ module.exports = {
     layer("app-on-core", "^src/app/", "^src/(app|core|protocol)/", "app orchestrates the core through ports; it never sees an adapter."),
     layer("tooling-on-app", "^src/tooling/", "^src/(tooling|app|core|protocol)/", "offline tooling (evaluation, catalog import) is not part of the processor."),
     layer("config-on-protocol", "^src/config/", "^src/(config|protocol)/", "configuration parsing depends on nothing but protocol."),
-    layer("adapters-on-app", "^src/adapters/", "^src/(adapters|config|app|core|protocol)/", "adapters implement ports; they never reach the composition root, the CLI or the SDKs."),
+    layer(
+      "adapters-on-app",
+      "^src/adapters/",
+      "^src/(adapters|config|app|core|protocol)/",
+      "adapters implement ports; they never reach the composition root, the CLI or the SDKs.",
+    ),
     layer("main-composes", "^src/main\\.ts$", "^src/(adapters|config|app|core|protocol)/", "the composition root wires adapters; it is not wired by them."),
     layer(
       "sdk-on-protocol",

@@ -7,7 +7,31 @@ import globals from "globals";
 
 const impureModules = [
   { group: ["node:*"], message: "core/protocol are pure: no Node built-ins." },
-  { group: ["fs", "fs/*", "path", "os", "crypto", "http", "https", "net", "child_process", "events", "stream", "url", "util", "process", "timers", "timers/*", "worker_threads", "zlib", "readline", "buffer"], message: "core/protocol are pure: no Node built-ins." },
+  {
+    group: [
+      "fs",
+      "fs/*",
+      "path",
+      "os",
+      "crypto",
+      "http",
+      "https",
+      "net",
+      "child_process",
+      "events",
+      "stream",
+      "url",
+      "util",
+      "process",
+      "timers",
+      "timers/*",
+      "worker_threads",
+      "zlib",
+      "readline",
+      "buffer",
+    ],
+    message: "core/protocol are pure: no Node built-ins.",
+  },
   { group: ["kafkajs", "ioredis", "prom-client", "@kafkajs/*", "avsc"], message: "core/protocol may not import drivers." },
   { group: ["**/adapters/**", "**/app/**", "**/cli/**", "**/sdk/**"], message: "Arrows point inward: core/protocol may not import outer layers." },
 ];
@@ -28,7 +52,8 @@ export default tseslint.config(
     files: ["src/core/**/*.ts", "src/protocol/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: impureModules }],
-      "no-restricted-globals": ["error",
+      "no-restricted-globals": [
+        "error",
         { name: "process", message: "core/protocol are pure: configuration is a parameter." },
         { name: "setTimeout", message: "core/protocol are synchronous." },
         { name: "setInterval", message: "core/protocol are synchronous." },
@@ -37,12 +62,14 @@ export default tseslint.config(
         { name: "fetch", message: "core/protocol do no I/O." },
         { name: "Buffer", message: "core/protocol are runtime-neutral." },
       ],
-      "no-restricted-properties": ["error",
+      "no-restricted-properties": [
+        "error",
         { object: "Date", property: "now", message: "Time comes from events (replay equals live)." },
         { object: "Math", property: "random", message: "Ids are derived, never random." },
         { object: "process", property: "env", message: "Configuration is a parameter." },
       ],
-      "no-restricted-syntax": ["error",
+      "no-restricted-syntax": [
+        "error",
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "new Date() reads the clock: time comes from events." },
       ],
     },
@@ -53,8 +80,15 @@ export default tseslint.config(
     files: ["src/app/**/*.ts", "src/tooling/**/*.ts"],
     rules: {
       "no-restricted-globals": ["error", { name: "performance", message: "The clock is a port (app/ports.ts Clock)." }],
-      "no-restricted-properties": ["error", { object: "Date", property: "now", message: "The clock is a port (app/ports.ts Clock)." }, { object: "performance", property: "now", message: "The clock is a port (app/ports.ts Clock)." }],
-      "no-restricted-syntax": ["error", { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "new Date() reads the clock: the clock is a port (app/ports.ts Clock)." }],
+      "no-restricted-properties": [
+        "error",
+        { object: "Date", property: "now", message: "The clock is a port (app/ports.ts Clock)." },
+        { object: "performance", property: "now", message: "The clock is a port (app/ports.ts Clock)." },
+      ],
+      "no-restricted-syntax": [
+        "error",
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: "new Date() reads the clock: the clock is a port (app/ports.ts Clock)." },
+      ],
     },
   },
 );

@@ -14,7 +14,14 @@ const live = {
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"], globalSetup: ["test/support/build-once.ts"] } },
+      {
+        test: {
+          name: "unit",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"],
+          globalSetup: ["test/support/build-once.ts"],
+        },
+      },
       { test: { name: "integration", include: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"], exclude: ["test/stack/**"], ...live } },
       { test: { name: "stack", include: ["test/stack/**/*.test.ts"], ...live } },
     ],

@@ -83,7 +83,9 @@ export async function detectionFigures() {
   try {
     for (const [name, policyName] of Object.entries(POLICY)) {
       const policy = join(root, "bench", "policies", `${policyName}.yaml`);
-      const lines = readFileSync(join(dir, `${name}.jsonl`), "utf8").split("\n").filter((l) => l.trim() !== "");
+      const lines = readFileSync(join(dir, `${name}.jsonl`), "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "");
       for (const [part, ls] of Object.entries(partsOf(name, lines))) {
         const path = join(tmp, `${name}.${part.replace(/[/:]/g, "-")}.jsonl`);
         writeFileSync(path, `${ls.join("\n")}\n`);
@@ -101,9 +103,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = await detectionFigures();
   if (process.argv.includes("--markdown")) {
     const f = (v) => (v === undefined || v === null ? "–" : `${v.toFixed(2)} %`);
-    console.log("| file | part | sessions | residual attack success (without Vigil) | no-drift sessions blocked | blocked before 1st drift | drift sessions caught | drift calls blocked | aligned calls blocked |");
+    console.log(
+      "| file | part | sessions | residual attack success (without Vigil) | no-drift sessions blocked | blocked before 1st drift | drift sessions caught | drift calls blocked | aligned calls blocked |",
+    );
     console.log("|---|---|---|---|---|---|---|---|---|");
-    for (const r of rows) console.log(`| ${r.file} | ${r.part} | ${r.sessions} | ${r.residualAsrPct === undefined ? "–" : `${f(r.residualAsrPct)} (${f(r.asrWithoutVigilPct)})`} | ${f(r.sessionsWithoutDriftBlockedPct)} | ${f(r.blockedBeforeFirstDriftPct)} | ${f(r.driftSessionsCaughtPct)} | ${f(r.driftCallsBlockedPct)} | ${f(r.alignedCallsBlockedPct)} |`);
+    for (const r of rows)
+      console.log(
+        `| ${r.file} | ${r.part} | ${r.sessions} | ${r.residualAsrPct === undefined ? "–" : `${f(r.residualAsrPct)} (${f(r.asrWithoutVigilPct)})`} | ${f(r.sessionsWithoutDriftBlockedPct)} | ${f(r.blockedBeforeFirstDriftPct)} | ${f(r.driftSessionsCaughtPct)} | ${f(r.driftCallsBlockedPct)} | ${f(r.alignedCallsBlockedPct)} |`,
+      );
   } else {
     console.log(JSON.stringify({ benchmark: "detection", rows }, null, 2));
   }

@@ -28,7 +28,9 @@ const arg = (name, fallback) => {
 const input = arg("--input", "agentdojo-gpt-4o-v2.jsonl");
 const policyArg = arg("--policy", join(import.meta.dirname, "policies", "agentdojo.yaml"));
 const file = join(dir, input);
-const lines = readFileSync(file, "utf8").split("\n").filter((l) => l.trim() !== "");
+const lines = readFileSync(file, "utf8")
+  .split("\n")
+  .filter((l) => l.trim() !== "");
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
@@ -36,7 +38,10 @@ const decodeRuns = [];
 let events = [];
 for (let r = 0; r < 5; r++) {
   const t0 = process.hrtime.bigint();
-  events = lines.map((l) => decodeLine(l)).filter((d) => d.ok === true).map((d) => d.event);
+  events = lines
+    .map((l) => decodeLine(l))
+    .filter((d) => d.ok === true)
+    .map((d) => d.event);
   decodeRuns.push(ms(t0));
 }
 const policy = policyArg === "default" ? compilePolicy() : loadPolicy(policyArg);
@@ -49,14 +54,20 @@ for (let r = 0; r < 5; r++) {
 }
 const decodeMs = median(decodeRuns);
 const pipelineMs = median(pipelineRuns);
-console.log(JSON.stringify({
-  benchmark: "core-replay",
-  input,
-  policy: policyArg === "default" ? "default" : policyArg.replace(`${join(import.meta.dirname, "..")}/`, ""),
-  results: events.filter((e) => e.type === "action.result").length,
-  events: events.length,
-  node: process.version,
-  decodeValidate: { medianMs: Math.round(decodeMs), eventsPerSecond: Math.round(events.length / (decodeMs / 1000)) },
-  pipeline: { medianMs: Math.round(pipelineMs), eventsPerSecond: Math.round(events.length / (pipelineMs / 1000)) },
-  endToEnd: { eventsPerSecond: Math.round(events.length / ((decodeMs + pipelineMs) / 1000)) },
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      benchmark: "core-replay",
+      input,
+      policy: policyArg === "default" ? "default" : policyArg.replace(`${join(import.meta.dirname, "..")}/`, ""),
+      results: events.filter((e) => e.type === "action.result").length,
+      events: events.length,
+      node: process.version,
+      decodeValidate: { medianMs: Math.round(decodeMs), eventsPerSecond: Math.round(events.length / (decodeMs / 1000)) },
+      pipeline: { medianMs: Math.round(pipelineMs), eventsPerSecond: Math.round(events.length / (pipelineMs / 1000)) },
+      endToEnd: { eventsPerSecond: Math.round(events.length / ((decodeMs + pipelineMs) / 1000)) },
+    },
+    null,
+    2,
+  ),
+);

@@ -18,7 +18,9 @@ export const FILES = ["agentdojo-gpt-4o-v2", "agentdojo-gt", "injecagent"];
 
 export function benchDir() {
   const root = join(import.meta.dirname, "..");
-  const candidates = [process.env.VIGIL_BENCH_DIR, join(root, "..", "shared", "bench"), join(root, "..", "..", "shared", "bench"), "/work/shared/bench"].filter(Boolean);
+  const candidates = [process.env.VIGIL_BENCH_DIR, join(root, "..", "shared", "bench"), join(root, "..", "..", "shared", "bench"), "/work/shared/bench"].filter(
+    Boolean,
+  );
   const dir = candidates.find((d) => existsSync(join(d, "agentdojo-gpt-4o-v2.jsonl")));
   if (!dir) throw new Error(`benchmark data not found; set VIGIL_BENCH_DIR (looked in ${candidates.join(", ")})`);
   return dir;

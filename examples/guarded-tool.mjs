@@ -8,7 +8,12 @@ import { createEnforcer } from "../dist/sdk/enforcer.js";
 const brokers = (process.env.VIGIL_KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
 const topicPrefix = process.env.VIGIL_TOPIC_PREFIX ?? "";
 const publisher = await createPublisher({ brokers, topic: `${topicPrefix}vigil.events` });
-const gateway = await createEnforcer({ brokers, topicPrefix, enforcerId: "example-gateway", failClosed: { capabilities: ["expense.approve", "payments.*"], staleAfterMs: 10_000 } });
+const gateway = await createEnforcer({
+  brokers,
+  topicPrefix,
+  enforcerId: "example-gateway",
+  failClosed: { capabilities: ["expense.approve", "payments.*"], staleAfterMs: 10_000 },
+});
 await gateway.start();
 
 const sessionId = `example-${Date.now()}`;
@@ -27,7 +32,13 @@ async function call(capability, resourceId, run) {
     return console.log(`${capability} on ${resourceId}: ${verdict.outcome} (${verdict.reason})`);
   }
   const output = await run();
-  await publisher.actionResult({ ...who, actionEventId: event.eventId, outcome: "success", output: toolOutput(output, { mediaType: "text/plain" }), source: { trust: "trusted", origin: "expenses" } });
+  await publisher.actionResult({
+    ...who,
+    actionEventId: event.eventId,
+    outcome: "success",
+    output: toolOutput(output, { mediaType: "text/plain" }),
+    source: { trust: "trusted", origin: "expenses" },
+  });
   console.log(`${capability} on ${resourceId}: allowed, returned "${output}"`);
   return output;
 }

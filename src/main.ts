@@ -62,7 +62,11 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     redis.on("error", (e) => log.warn("redis error", { error: e.message }));
     teardown.push({ name: "redis", close: () => redis.disconnect() });
     await redis.connect();
-    const state = redisState(redis, { prefix: config.redis.prefix, sessionTtlSeconds: config.redis.sessionTtlSeconds, onRoundTrip: (op, s) => metrics.redisRoundTrip(op, s) });
+    const state = redisState(redis, {
+      prefix: config.redis.prefix,
+      sessionTtlSeconds: config.redis.sessionTtlSeconds,
+      onRoundTrip: (op, s) => metrics.redisRoundTrip(op, s),
+    });
 
     const kafka = createKafka(config, log);
     let created: string[] = [];
@@ -88,12 +92,30 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       heartbeatInterval: Math.min(3000, Math.floor(config.kafka.sessionTimeoutMs / 3)),
       // The broker still returns a larger message whole (KIP-74); this bounds batch size.
       maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
-      retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 } });
+      retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
     // Idempotent producer: kafkajs requires unbounded retries for it; a broker outage stalls the batch (and /readyz) until it is back.
-    const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 } });
+    const producer = kafka.producer({
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
     const judge = config.judge ? openAiJudge(config.judge) : undefined;
     if (judge) log.info("judge enabled for uncertain calls", { url: config.judge?.url, model: judge.name });
-    const processor = createProcessor({ config, consumer, producer, state, policy: policy.current, ...(schemaClient ? { registry: schemaClient } : {}), encoder, metrics, log, ...(judge ? { judge } : {}) });
+    const processor = createProcessor({
+      config,
+      consumer,
+      producer,
+      state,
+      policy: policy.current,
+      ...(schemaClient ? { registry: schemaClient } : {}),
+      encoder,
+      metrics,
+      log,
+      ...(judge ? { judge } : {}),
+    });
     sources.reviews = () => state.reviewCount();
     sources.activeSessions = () => processor.activeSessions();
     // Time-to-enforce: enforcement points acknowledge each applied command on vigil.acks.
@@ -117,7 +139,15 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       ready: async () => {
         const h = processor.health();
         const redisOk = await state.ping();
-        return { ready: h.joined && redisOk && h.lastBatchError === undefined, checks: { consumerGroup: h.joined ? "joined" : "not joined", redis: redisOk ? "ok" : "unreachable", batches: h.batches, ...(h.lastBatchError ? { lastBatchError: h.lastBatchError } : {}) } };
+        return {
+          ready: h.joined && redisOk && h.lastBatchError === undefined,
+          checks: {
+            consumerGroup: h.joined ? "joined" : "not joined",
+            redis: redisOk ? "ok" : "unreachable",
+            batches: h.batches,
+            ...(h.lastBatchError ? { lastBatchError: h.lastBatchError } : {}),
+          },
+        };
       },
     });
     teardown.push({ name: "http server", close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
@@ -125,7 +155,13 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     const httpPort = typeof address === "object" && address ? address.port : config.http.port;
     teardown.push({ name: "processor", close: () => processor.stop() });
     await processor.start();
-    log.info("vigil processor started", { brokers: config.kafka.brokers, groupId: config.kafka.groupId, topic: config.topics.events, http: `${config.http.host}:${httpPort}`, outputFormat: encoder.format });
+    log.info("vigil processor started", {
+      brokers: config.kafka.brokers,
+      groupId: config.kafka.groupId,
+      topic: config.topics.events,
+      http: `${config.http.host}:${httpPort}`,
+      outputFormat: encoder.format,
+    });
     return {
       httpPort,
       async stop() {

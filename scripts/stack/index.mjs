@@ -70,7 +70,9 @@ async function up(args) {
     for (const e of errors) process.stderr.write(`[stack] ${e instanceof Error ? e.message : e}\n`);
     fail("stack up failed; what did start is still running (npm run stack:down stops it)");
   }
-  say(`${names.length === SERVICES.length ? "all" : names.join(", ")} up in ${elapsed()}: ${names.map((n) => `${n} ${services[n].address}`).join(", ")}; logs in ${dirs.logs}`);
+  say(
+    `${names.length === SERVICES.length ? "all" : names.join(", ")} up in ${elapsed()}: ${names.map((n) => `${n} ${services[n].address}`).join(", ")}; logs in ${dirs.logs}`,
+  );
 }
 
 async function down(args) {
@@ -96,7 +98,14 @@ async function statusRows() {
       const svc = services[name];
       const pid = ourPid(name);
       const isUp = await svc.probe();
-      return { service: name, state: isUp ? "up" : "down", owner: pid ? "stack" : isUp ? "external" : "-", pid: pid ?? null, address: svc.address, log: pid || fs.existsSync(svc.log) ? svc.log : "-" };
+      return {
+        service: name,
+        state: isUp ? "up" : "down",
+        owner: pid ? "stack" : isUp ? "external" : "-",
+        pid: pid ?? null,
+        address: svc.address,
+        log: pid || fs.existsSync(svc.log) ? svc.log : "-",
+      };
     }),
   );
 }

@@ -8,7 +8,14 @@ import { findJava, ourPid, portFree, runMaven, spawnDetached } from "./processes
 
 /** Whether a Kafka broker answers on the port; with `ready`, also that it is registered and unfenced (Metadata lists it). */
 async function answers(ready) {
-  const kafka = new kafkajs.Kafka({ clientId: "vigil-stack", brokers: [`${HOST}:${ports.kafka}`], logLevel: kafkajs.logLevel.NOTHING, connectionTimeout: 2000, requestTimeout: 5000, retry: { retries: 0 } });
+  const kafka = new kafkajs.Kafka({
+    clientId: "vigil-stack",
+    brokers: [`${HOST}:${ports.kafka}`],
+    logLevel: kafkajs.logLevel.NOTHING,
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+    retry: { retries: 0 },
+  });
   const admin = kafka.admin();
   try {
     // connect() already exchanges ApiVersions: only a Kafka broker gets this far.
@@ -28,7 +35,11 @@ function ensureLibs() {
   const marker = path.join(dirs.kafkaLibs, ".complete");
   if (fs.existsSync(marker)) return;
   fs.rmSync(dirs.kafkaLibs, { recursive: true, force: true });
-  runMaven("stack/kafka/pom.xml", ["dependency:copy-dependencies", `-Dkafka.version=${versions.kafka}`, "-DincludeScope=runtime", `-DoutputDirectory=${dirs.kafkaLibs}`], `Apache Kafka ${versions.kafka}`);
+  runMaven(
+    "stack/kafka/pom.xml",
+    ["dependency:copy-dependencies", `-Dkafka.version=${versions.kafka}`, "-DincludeScope=runtime", `-DoutputDirectory=${dirs.kafkaLibs}`],
+    `Apache Kafka ${versions.kafka}`,
+  );
   fs.writeFileSync(marker, `kafka ${versions.kafka}\n`);
 }
 
@@ -60,7 +71,8 @@ export const kafka = {
           `  Fix: apt-get install -y openjdk-17-jre-headless, or set VIGIL_STACK_JAVA=/path/to/bin/java`,
       );
     }
-    if (!fs.existsSync(path.join(dirs.kafkaLibs, ".complete")) && !which("mvn")) fail(`Kafka jars are not cached in ${dirs.kafkaLibs} and Maven (mvn) is missing. Fix: apt-get install -y maven`);
+    if (!fs.existsSync(path.join(dirs.kafkaLibs, ".complete")) && !which("mvn"))
+      fail(`Kafka jars are not cached in ${dirs.kafkaLibs} and Maven (mvn) is missing. Fix: apt-get install -y maven`);
     plan.kafkaJava = java.bin;
     return "start";
   },
@@ -90,13 +102,21 @@ export const kafka = {
       const uuid = spawnSync(javaBin, ["-cp", cp, ...log4j, "kafka.tools.StorageTool", "random-uuid"], { encoding: "utf8" });
       const clusterId = uuid.stdout.trim().split("\n").pop();
       if (uuid.status !== 0 || !clusterId) fail(`kafka-storage random-uuid failed:\n${uuid.stdout}${uuid.stderr}`);
-      const fmt = spawnSync(javaBin, ["-cp", cp, ...log4j, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile, "--standalone"], { encoding: "utf8" });
+      const fmt = spawnSync(javaBin, ["-cp", cp, ...log4j, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile, "--standalone"], {
+        encoding: "utf8",
+      });
       if (fmt.status !== 0) fail(`formatting the KRaft storage failed:\n${fmt.stdout}${fmt.stderr}`);
       fs.writeFileSync(fpFile, `${fingerprint}\n`);
       say(`formatted KRaft storage in ${dirs.kafkaData} (cluster id ${clusterId})`);
     }
     const jvm = [`-Xms${heaps.kafka}`, `-Xmx${heaps.kafka}`, "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"];
-    return spawnDetached("kafka", javaBin, [...jvm, "-Dvigil.stack.service=kafka", `-Dvigil.stack.dir=${stackDir}`, ...log4j, "-cp", cp, "kafka.Kafka", propsFile], dirs.kafka, logFile.kafkaStdout);
+    return spawnDetached(
+      "kafka",
+      javaBin,
+      [...jvm, "-Dvigil.stack.service=kafka", `-Dvigil.stack.dir=${stackDir}`, ...log4j, "-cp", cp, "kafka.Kafka", propsFile],
+      dirs.kafka,
+      logFile.kafkaStdout,
+    );
   },
 
   /** What `clean` deletes (the jar cache stays). */

@@ -32,7 +32,8 @@ export const redis = {
     const answering = await answers();
     if (answering) return ourPid("redis") ? "running" : "external";
     const host = redisUrl.hostname || HOST;
-    if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(host)) fail(`Redis at ${address.redis} does not answer PING and is not local, so this stack cannot start it (VIGIL_REDIS_URL)`);
+    if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(host))
+      fail(`Redis at ${address.redis} does not answer PING and is not local, so this stack cannot start it (VIGIL_REDIS_URL)`);
     if (!(await portFree(ports.redis))) {
       fail(
         `port ${ports.redis} (Redis, VIGIL_REDIS_URL) is taken by something that does not answer PING.\n` +
@@ -49,7 +50,25 @@ export const redis = {
     fs.mkdirSync(dirs.redis, { recursive: true });
     fs.mkdirSync(dirs.logs, { recursive: true });
     fs.mkdirSync(dirs.run, { recursive: true });
-    const args = ["--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", String(ports.redis), "--save", "", "--appendonly", "no", "--dir", dirs.redis, "--pidfile", pidFile("redis"), "--logfile", logFile.redis];
+    const args = [
+      "--daemonize",
+      "yes",
+      "--bind",
+      "127.0.0.1",
+      "-::1",
+      "--port",
+      String(ports.redis),
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dirs.redis,
+      "--pidfile",
+      pidFile("redis"),
+      "--logfile",
+      logFile.redis,
+    ];
     const r = spawnSync("redis-server", args, { encoding: "utf8" });
     if (r.status !== 0) fail(`redis-server failed to start (exit ${r.status}):\n${r.stdout}${r.stderr}\n${tail(logFile.redis)}`);
     return null; // the pid file appears once redis-server has daemonized

@@ -22,7 +22,11 @@ function ensureApp() {
   const dist = path.join(dirs.registry, "dist");
   fs.rmSync(dirs.registryApp, { recursive: true, force: true });
   fs.rmSync(dist, { recursive: true, force: true });
-  runMaven("stack/registry/pom.xml", ["dependency:copy-dependencies", `-Dapicurio.version=${versions.registry}`, `-DoutputDirectory=${dist}`], `Apicurio Registry ${versions.registry}`);
+  runMaven(
+    "stack/registry/pom.xml",
+    ["dependency:copy-dependencies", `-Dapicurio.version=${versions.registry}`, `-DoutputDirectory=${dist}`],
+    `Apicurio Registry ${versions.registry}`,
+  );
   const tarball = path.join(dist, `apicurio-registry-app-${versions.registry}-all.tar.gz`);
   if (!fs.existsSync(tarball)) fail(`Maven did not produce ${tarball}`);
   fs.mkdirSync(dirs.registryApp, { recursive: true });
@@ -62,7 +66,8 @@ export const registry = {
           `  Fix: install a JDK 21+ under /usr/lib/jvm (e.g. a Temurin package) or set VIGIL_STACK_REGISTRY_JAVA=/path/to/bin/java`,
       );
     }
-    if (!fs.existsSync(path.join(dirs.registryApp, ".complete")) && !which("mvn")) fail(`Apicurio Registry is not cached in ${dirs.registryApp} and Maven (mvn) is missing. Fix: apt-get install -y maven`);
+    if (!fs.existsSync(path.join(dirs.registryApp, ".complete")) && !which("mvn"))
+      fail(`Apicurio Registry is not cached in ${dirs.registryApp} and Maven (mvn) is missing. Fix: apt-get install -y maven`);
     plan.registryJava = java.bin;
     return "start";
   },
@@ -81,7 +86,16 @@ export const registry = {
       `-Dapicurio.import.work-dir=${tmp}`,
       "-Dquarkus.otel.sdk.disabled=true",
     ];
-    const args = ["-Xms128m", `-Xmx${heaps.registry}`, "-Dvigil.stack.service=registry", `-Dvigil.stack.dir=${stackDir}`, `-Djava.io.tmpdir=${tmp}`, ...quarkus, "-jar", "quarkus-run.jar"];
+    const args = [
+      "-Xms128m",
+      `-Xmx${heaps.registry}`,
+      "-Dvigil.stack.service=registry",
+      `-Dvigil.stack.dir=${stackDir}`,
+      `-Djava.io.tmpdir=${tmp}`,
+      ...quarkus,
+      "-jar",
+      "quarkus-run.jar",
+    ];
     return spawnDetached("registry", plan.registryJava, args, dirs.registryApp, logFile.registry);
   },
 

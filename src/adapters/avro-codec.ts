@@ -61,8 +61,7 @@ function nonNull(type: Type): Type {
   return type;
 }
 
-const isNullable = (type: Type): boolean =>
-  type.typeName.startsWith("union:") && (type as types.UnwrappedUnionType).types.some((t) => t.typeName === "null");
+const isNullable = (type: Type): boolean => type.typeName.startsWith("union:") && (type as types.UnwrappedUnionType).types.some((t) => t.typeName === "null");
 
 function toAvroValue(type: Type, value: unknown): unknown {
   const t = nonNull(type);

@@ -16,15 +16,27 @@ function generate(schema: z.ZodType, title: string, description: string): JsonSc
 }
 
 export function eventJsonSchema(): JsonSchema {
-  return generate(AgentEvent, "AgentEvent", "Vigil agent event, CONTRACT.md section 1 (topic vigil.events, key = sessionId). Generated from src/protocol/event.ts.");
+  return generate(
+    AgentEvent,
+    "AgentEvent",
+    "Vigil agent event, CONTRACT.md section 1 (topic vigil.events, key = sessionId). Generated from src/protocol/event.ts.",
+  );
 }
 
 export function commandJsonSchema(): JsonSchema {
-  return generate(Command, "Command", "Vigil enforcement command, CONTRACT.md section 2 (topic vigil.commands, key = sessionId). Generated from src/protocol/command.ts.");
+  return generate(
+    Command,
+    "Command",
+    "Vigil enforcement command, CONTRACT.md section 2 (topic vigil.commands, key = sessionId). Generated from src/protocol/command.ts.",
+  );
 }
 
 export function statusJsonSchema(): JsonSchema {
-  return generate(SessionStatus, "SessionStatus", "Vigil session status (compacted topic vigil.session-status, key = sessionId). Generated from src/protocol/session-status.ts.");
+  return generate(
+    SessionStatus,
+    "SessionStatus",
+    "Vigil session status (compacted topic vigil.session-status, key = sessionId). Generated from src/protocol/session-status.ts.",
+  );
 }
 
 /** The files under schemas/ and their content, exactly as committed (2-space JSON, trailing newline). */

@@ -11,9 +11,11 @@ export interface Logger {
 }
 
 export function jsonLogger(level: Level, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const at = (l: Exclude<Level, "silent">) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[l] < ORDER[level]) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...fields })}\n`);
-  };
+  const at =
+    (l: Exclude<Level, "silent">) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[l] < ORDER[level]) return;
+      write(`${JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...fields })}\n`);
+    };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

@@ -14,8 +14,7 @@ import { sessionStatus } from "./session-status.js";
 // persist. The caller publishes, then persists, then commits the offset (docs/operations.md).
 
 export type BatchInput =
-  | { offset: string; ok: true; event: AgentEvent; format: "json" | "avro" }
-  | { offset: string; ok: false; reason: string; error: string };
+  { offset: string; ok: true; event: AgentEvent; format: "json" | "avro" } | { offset: string; ok: false; reason: string; error: string };
 
 export interface AuditRecord extends DecisionRecord {
   readonly policySource: string;
@@ -104,7 +103,8 @@ export async function processBatch(
     processed.push({ type: input.event.type, format: input.format, ...(input.event.type === "action.result" ? { result: resultSummary(input.event) } : {}) });
     commands.push(...out.commands);
     for (const c of out.commands) {
-      if (c.review.required) reviews.push({ sessionId: c.sessionId, commandId: c.commandId, type: c.type, time: c.time, reasons: c.reasons.map((r) => r.code) });
+      if (c.review.required)
+        reviews.push({ sessionId: c.sessionId, commandId: c.commandId, type: c.type, time: c.time, reasons: c.reasons.map((r) => r.code) });
     }
     const lastCommand = out.commands[out.commands.length - 1]?.commandId;
     if (lastCommand || input.event.type === "session.started" || input.event.type === "session.ended" || !touched.has(input.event.sessionId)) {
@@ -114,7 +114,9 @@ export async function processBatch(
       audits.push({ ...out.decision, policySource: policy.source, partition, offset: input.offset });
     }
   }
-  const statuses = [...touched].map(([id, lastCommandId]) => sessionStatus(store.session(id) as NonNullable<ReturnType<typeof store.session>>, policy.version, lastCommandId));
+  const statuses = [...touched].map(([id, lastCommandId]) =>
+    sessionStatus(store.session(id) as NonNullable<ReturnType<typeof store.session>>, policy.version, lastCommandId),
+  );
   return {
     commands,
     statuses,

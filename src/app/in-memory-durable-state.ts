@@ -23,7 +23,11 @@ export class InMemoryDurableState implements DurableState {
     const sod = new Map<string, SodRecord[]>();
     for (const key of req.sodKeys) {
       const v = this.sod.get(key);
-      if (v) sod.set(key, v.map((r) => JSON.parse(r) as SodRecord));
+      if (v)
+        sod.set(
+          key,
+          v.map((r) => JSON.parse(r) as SodRecord),
+        );
     }
     return { sessions, baselines, sod };
   }

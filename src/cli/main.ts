@@ -49,12 +49,20 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case "replay": {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { policy: { type: "string" }, out: { type: "string" }, strict: { type: "boolean" } } });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { policy: { type: "string" }, out: { type: "string" }, strict: { type: "boolean" } },
+      });
       if (positionals.length === 0) return usage("replay needs at least one events file");
       return replayCommand({ files: positionals, ...values });
     }
     case "eval": {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { policy: { type: "string" }, sessions: { type: "string" }, json: { type: "boolean" } } });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { policy: { type: "string" }, sessions: { type: "string" }, json: { type: "boolean" } },
+      });
       if (positionals.length === 0) return usage("eval needs at least one labelled events file");
       return evalCommand({ files: positionals, ...values });
     }
@@ -80,13 +88,16 @@ async function main(argv: string[]): Promise<number> {
       }
       if (sub === "from-catalog" && file) {
         const tools = JSON.parse(readFileSync(file, "utf8")) as unknown;
-        if (!Array.isArray(tools) || !tools.every((t) => typeof (t as { tool?: unknown }).tool === "string")) return usage(`${file}: expected a JSON list of { tool, description?, parameters? }`);
+        if (!Array.isArray(tools) || !tools.every((t) => typeof (t as { tool?: unknown }).tool === "string"))
+          return usage(`${file}: expected a JSON list of { tool, description?, parameters? }`);
         process.stdout.write(policyFromCatalog(tools as CatalogTool[], file));
         return 0;
       }
       if (sub === "check" && file) {
         const policy = loadPolicy(file);
-        process.stdout.write(`${file}: valid (version ${policy.version}; ${policy.tools.size} tools, ${policy.rules.length} rules, ${policy.separationOfDuties.length} SoD pairs, ${policy.sequences.length} sequences)\n`);
+        process.stdout.write(
+          `${file}: valid (version ${policy.version}; ${policy.tools.size} tools, ${policy.rules.length} rules, ${policy.separationOfDuties.length} SoD pairs, ${policy.sequences.length} sequences)\n`,
+        );
         return 0;
       }
       return usage("policy needs `check <file>`, `from-catalog <tools.json>` or `default`");

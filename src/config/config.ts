@@ -7,7 +7,12 @@ import { z } from "zod";
 
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const list = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== ""));
+const list = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== ""),
+);
 
 export const ENV_SCHEMA = z.strictObject({
   VIGIL_KAFKA_BROKERS: list.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, "host:port")).min(1)).default(["127.0.0.1:9092"]),
@@ -26,7 +31,10 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_TOPIC_REPLICATION: int(1, 10).default(1),
   VIGIL_CREATE_TOPICS: bool.default(true),
   VIGIL_MAX_MESSAGE_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
-  VIGIL_REDIS_URL: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").default("redis://127.0.0.1:6379"),
+  VIGIL_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "a redis:// or rediss:// URL")
+    .default("redis://127.0.0.1:6379"),
   VIGIL_REDIS_PREFIX: z.string().default("vigil:"),
   VIGIL_SESSION_TTL_SECONDS: int(60, 365 * 86400).default(7 * 86400),
   VIGIL_REGISTRY_URL: z.url().optional(),
@@ -43,15 +51,26 @@ export const ENV_SCHEMA = z.strictObject({
 });
 
 /** The optional judge's settings (off without VIGIL_JUDGE_URL); also read by `vigil replay` and `vigil eval`. */
-export const judgeSettings = (e: Pick<z.infer<typeof ENV_SCHEMA>, "VIGIL_JUDGE_URL" | "VIGIL_JUDGE_MODEL" | "VIGIL_JUDGE_API_KEY" | "VIGIL_JUDGE_TIMEOUT_MS">) =>
-  e.VIGIL_JUDGE_URL ? { url: e.VIGIL_JUDGE_URL, model: e.VIGIL_JUDGE_MODEL, ...(e.VIGIL_JUDGE_API_KEY ? { apiKey: e.VIGIL_JUDGE_API_KEY } : {}), timeoutMs: e.VIGIL_JUDGE_TIMEOUT_MS } : undefined;
+export const judgeSettings = (
+  e: Pick<z.infer<typeof ENV_SCHEMA>, "VIGIL_JUDGE_URL" | "VIGIL_JUDGE_MODEL" | "VIGIL_JUDGE_API_KEY" | "VIGIL_JUDGE_TIMEOUT_MS">,
+) =>
+  e.VIGIL_JUDGE_URL
+    ? {
+        url: e.VIGIL_JUDGE_URL,
+        model: e.VIGIL_JUDGE_MODEL,
+        ...(e.VIGIL_JUDGE_API_KEY ? { apiKey: e.VIGIL_JUDGE_API_KEY } : {}),
+        timeoutMs: e.VIGIL_JUDGE_TIMEOUT_MS,
+      }
+    : undefined;
 
 export type JudgeSettings = NonNullable<ReturnType<typeof judgeSettings>>;
 
 /** Reads only the VIGIL_JUDGE_* variables (for the offline commands, which need nothing else). */
 export function loadJudgeSettings(env: Readonly<Record<string, string | undefined>>): JudgeSettings | undefined {
   const picked = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("VIGIL_JUDGE_") && v !== undefined && v !== ""));
-  const parsed = ENV_SCHEMA.pick({ VIGIL_JUDGE_URL: true, VIGIL_JUDGE_MODEL: true, VIGIL_JUDGE_API_KEY: true, VIGIL_JUDGE_TIMEOUT_MS: true }).strict().safeParse(picked);
+  const parsed = ENV_SCHEMA.pick({ VIGIL_JUDGE_URL: true, VIGIL_JUDGE_MODEL: true, VIGIL_JUDGE_API_KEY: true, VIGIL_JUDGE_TIMEOUT_MS: true })
+    .strict()
+    .safeParse(picked);
   if (!parsed.success) throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
   return judgeSettings(parsed.data);
 }
@@ -68,7 +87,12 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
       brokers: e.VIGIL_KAFKA_BROKERS,
       clientId: e.VIGIL_KAFKA_CLIENT_ID,
       groupId: e.VIGIL_GROUP_ID,
-      ssl: e.VIGIL_KAFKA_SSL ? { rejectUnauthorized: e.VIGIL_KAFKA_SSL_REJECT_UNAUTHORIZED, ...(e.VIGIL_KAFKA_SSL_CA_FILE ? { ca: [readFileSync(e.VIGIL_KAFKA_SSL_CA_FILE, "utf8")] } : {}) } : undefined,
+      ssl: e.VIGIL_KAFKA_SSL
+        ? {
+            rejectUnauthorized: e.VIGIL_KAFKA_SSL_REJECT_UNAUTHORIZED,
+            ...(e.VIGIL_KAFKA_SSL_CA_FILE ? { ca: [readFileSync(e.VIGIL_KAFKA_SSL_CA_FILE, "utf8")] } : {}),
+          }
+        : undefined,
       sasl,
       sessionTimeoutMs: e.VIGIL_KAFKA_SESSION_TIMEOUT_MS,
       fetchMaxBytesPerPartition: e.VIGIL_FETCH_MAX_BYTES_PER_PARTITION,
@@ -122,7 +146,12 @@ export function readConfigFile(path: string): Record<string, string> {
 export function loadConfig(env: Readonly<Record<string, string | undefined>>) {
   const fromFile = env.VIGIL_CONFIG_FILE ? readConfigFile(env.VIGIL_CONFIG_FILE) : {};
   const merged = { ...fromFile, ...env };
-  const present = Object.fromEntries(Object.entries(merged).filter(([k, v]) => k.startsWith("VIGIL_") && k !== "VIGIL_CONFIG_FILE" && !k.startsWith("VIGIL_STACK_") && !k.startsWith("VIGIL_BENCH") && v !== undefined && v !== ""));
+  const present = Object.fromEntries(
+    Object.entries(merged).filter(
+      ([k, v]) =>
+        k.startsWith("VIGIL_") && k !== "VIGIL_CONFIG_FILE" && !k.startsWith("VIGIL_STACK_") && !k.startsWith("VIGIL_BENCH") && v !== undefined && v !== "",
+    ),
+  );
   const parsed = ENV_SCHEMA.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) =>

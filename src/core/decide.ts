@@ -103,13 +103,17 @@ export function transition(policy: CompiledPolicy, session: SessionState, event:
     };
   }
   if (level === "downgrade") {
-    const implicated = [...new Set(signals.filter((s) => s.capability !== undefined && (s.weight > 0 || s.decision === "downgrade")).map((s) => s.capability as string))];
+    const implicated = [
+      ...new Set(signals.filter((s) => s.capability !== undefined && (s.weight > 0 || s.decision === "downgrade")).map((s) => s.capability as string)),
+    ];
     const newlyRemoved = implicated.filter((c) => !e.removed.includes(c));
     if (newlyRemoved.length > 0) {
       const removed = [...e.removed, ...newlyRemoved];
       const deniedOn = [
         ...e.deniedOn,
-        ...signals.filter((s) => s.resourceId !== undefined && s.capability !== undefined).map((s) => ({ capability: s.capability as string, resourceId: s.resourceId as string })),
+        ...signals
+          .filter((s) => s.resourceId !== undefined && s.capability !== undefined)
+          .map((s) => ({ capability: s.capability as string, resourceId: s.resourceId as string })),
       ];
       const review = wantsReview("downgrade");
       return {

@@ -35,7 +35,10 @@ export function normalizeDestination(value: string): string {
   if (IBAN.test(compact.toUpperCase())) return compact;
   let end = v.length;
   while (end > 0 && v.charCodeAt(end - 1) === 47) end--;
-  return v.slice(0, end).replace(/^https?:\/\//, "").replace(/^www\./, "");
+  return v
+    .slice(0, end)
+    .replace(/^https?:\/\//, "")
+    .replace(/^www\./, "");
 }
 
 /** A value that names a destination by its shape, whatever the argument is called. */
@@ -47,7 +50,10 @@ function tldOf(word: string): string | undefined {
   const host = word.split("/", 1)[0] as string;
   const dot = host.lastIndexOf(".");
   if (dot === -1) return undefined;
-  return host.slice(dot + 1).split(":", 1)[0]?.toLowerCase();
+  return host
+    .slice(dot + 1)
+    .split(":", 1)[0]
+    ?.toLowerCase();
 }
 const IBAN_HEAD = /^[A-Z]{2}\d{2}$/;
 const IBAN_GROUP = /^[A-Z0-9]{1,4}$/;
@@ -132,7 +138,11 @@ function collect(value: unknown, byName: boolean, out: CallDestinations, budget:
 }
 
 /** Named and mentioned destinations of a call's arguments, each de-duplicated and bounded. */
-export function callDestinations(args: Readonly<Record<string, unknown>> | undefined, lex: DestinationWords, egressArgs: readonly string[] = []): CallDestinations {
+export function callDestinations(
+  args: Readonly<Record<string, unknown>> | undefined,
+  lex: DestinationWords,
+  egressArgs: readonly string[] = [],
+): CallDestinations {
   const out: CallDestinations = { named: [], mentioned: [] };
   if (!args) return out;
   const budget = { left: MAX_TEXT_SCANNED_PER_EVENT };

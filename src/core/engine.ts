@@ -147,7 +147,19 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
     result = resultFacts(policy, before, event);
   }
   const folded = evolve(before, event, facts, result);
-  const scoreInput: ScoreInput = { policy, before, after: folded, event, ...(facts ? { facts } : {}), ...(result ? { result } : {}), destinations, namedDestinations: named, agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sod: input.sod };
+  const scoreInput: ScoreInput = {
+    policy,
+    before,
+    after: folded,
+    event,
+    ...(facts ? { facts } : {}),
+    ...(result ? { result } : {}),
+    destinations,
+    namedDestinations: named,
+    agentBaseline: input.agentBaseline,
+    principalBaseline: input.principalBaseline,
+    sod: input.sod,
+  };
   const signals: Signal[] = SCORERS.flatMap((scorer) => scorer(scoreInput));
   const rules = ruleScorer(scoreInput);
   signals.push(...rules.signals);
@@ -172,7 +184,14 @@ export function needsJudgement(policy: CompiledPolicy, input: StepInput, event: 
 export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent): StepOutput {
   const nowMs = toMillis(event.time);
   if (isDuplicate(input.session, event.eventId)) {
-    return { duplicate: true, session: sessionBefore(input, event), agentBaseline: input.agentBaseline, principalBaseline: input.principalBaseline, sodAppends: [], commands: [] };
+    return {
+      duplicate: true,
+      session: sessionBefore(input, event),
+      agentBaseline: input.agentBaseline,
+      principalBaseline: input.principalBaseline,
+      sodAppends: [],
+      commands: [],
+    };
   }
   const { before, folded, named, facts, signals, ruleErrors, score } = assess(policy, input, event);
   let session: SessionState = {
@@ -196,7 +215,8 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   }
 
   // Expired just-in-time grants fall away in event time.
-  if (session.jitGrants.some((g) => toMillis(g.expiresAt) <= nowMs)) session = { ...session, jitGrants: session.jitGrants.filter((g) => toMillis(g.expiresAt) > nowMs) };
+  if (session.jitGrants.some((g) => toMillis(g.expiresAt) <= nowMs))
+    session = { ...session, jitGrants: session.jitGrants.filter((g) => toMillis(g.expiresAt) > nowMs) };
 
   let verdict: Verdict | undefined;
   let agentBaseline = input.agentBaseline;
@@ -222,7 +242,15 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     if (verdict.outcome !== "deny" && event.outcome !== "denied") {
       for (const m of matchSod(policy.separationOfDuties, event.action.capability, event.resource?.id)) {
         if (m.step !== 0) continue;
-        const record = { sodId: m.entry.id, principalId: session.principalId, agentId: session.agentId, sessionId: session.sessionId, eventId: event.eventId, time: event.time, capability: event.action.capability };
+        const record = {
+          sodId: m.entry.id,
+          principalId: session.principalId,
+          agentId: session.agentId,
+          sessionId: session.sessionId,
+          eventId: event.eventId,
+          time: event.time,
+          capability: event.action.capability,
+        };
         sodAppends.push({ key: m.key, record });
       }
     }

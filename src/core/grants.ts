@@ -23,14 +23,18 @@ export function decideGrant(
   const verdict = check(session.enforcement, event.capability, event.resource?.id);
   if (verdict.outcome !== "allow") blocking.push({ code: "grant.session_restricted", message: verdict.reason, weight: 0 });
   for (const s of signals) if (s.code.startsWith("intent.") || s.code.startsWith("sod.") || s.decision) blocking.push(s);
-  if (score >= policy.thresholds.step_up) blocking.push({ code: "grant.risk_too_high", message: `session risk ${score} is at or above ${policy.thresholds.step_up}`, weight: 0 });
+  if (score >= policy.thresholds.step_up)
+    blocking.push({ code: "grant.risk_too_high", message: `session risk ${score} is at or above ${policy.thresholds.step_up}`, weight: 0 });
   const reasons = blocking.map((s) => ({ code: s.code, message: s.message }));
   if (reasons.length > 0) {
     return { session, draft: { type: "deny_grant", review: false, reasons, causedBy: [event.eventId] } };
   }
   const ttl = Math.min(event.ttlSeconds ?? policy.maxGrantTtlSeconds, policy.maxGrantTtlSeconds);
   const expiresAt = toIso(toMillis(event.time) + ttl * 1000);
-  const next: SessionState = { ...session, jitGrants: [...session.jitGrants.filter((g) => g.capability !== event.capability), { capability: event.capability, expiresAt }] };
+  const next: SessionState = {
+    ...session,
+    jitGrants: [...session.jitGrants.filter((g) => g.capability !== event.capability), { capability: event.capability, expiresAt }],
+  };
   return {
     session: next,
     draft: {

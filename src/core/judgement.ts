@@ -25,5 +25,13 @@ export function judgeSignals(policy: CompiledPolicy, event: AgentEvent, j: Judge
   const weight = (policy.weights["intent.judge_drift"] as number) * confidence;
   if (weight <= 0) return [];
   // Each verdict is its own evidence: never discounted as a repeat.
-  return [{ code: "intent.judge_drift", message: `judge ${j.judge}: ${j.reason.slice(0, 200)}`, weight, capability: event.action.capability, repeatKey: `intent.judge_drift|${event.eventId}` }];
+  return [
+    {
+      code: "intent.judge_drift",
+      message: `judge ${j.judge}: ${j.reason.slice(0, 200)}`,
+      weight,
+      capability: event.action.capability,
+      repeatKey: `intent.judge_drift|${event.eventId}`,
+    },
+  ];
 }

@@ -70,9 +70,17 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
   const readVerbs = verbTable.find(([k]) => k === "read")?.[1] ?? [];
   const how = new Set([...readVerbs, ...catalogVerbs.keys(), ...set(w.howWords)].map(stem));
   const nounVerbs = set(w.nounVerbs);
-  const verbStems = new Set([...verbTable.flatMap(([, l]) => l).filter((v) => !nounVerbs.has(v)), ...readVerbs, ...catalogVerbs.keys(), ...set(w.howWords)].map(stem));
+  const verbStems = new Set(
+    [...verbTable.flatMap(([, l]) => l).filter((v) => !nounVerbs.has(v)), ...readVerbs, ...catalogVerbs.keys(), ...set(w.howWords)].map(stem),
+  );
   const destinationArgs = set(w.destinationArgs);
-  const d = { carryOut: set(w.delegation.carryOut), orders: set(w.delegation.orders), sourceSays: set(w.delegation.sourceSays), pointers: set(w.delegation.pointers), ownList: set(w.delegation.ownList) };
+  const d = {
+    carryOut: set(w.delegation.carryOut),
+    orders: set(w.delegation.orders),
+    sourceSays: set(w.delegation.sourceSays),
+    pointers: set(w.delegation.pointers),
+    ownList: set(w.delegation.ownList),
+  };
 
   const tokens = (text: string): Set<string> => {
     const out = new Set<string>();
@@ -99,7 +107,17 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
     goalText: memoise(goalText, GOAL_MEMO),
     objectTerms,
     nounTerms: (text) => without(text, verbStems),
-    goalTerms: memoise((goal) => objectTerms(goal.slice(0, MAX_TEXT_WORDS).split(/\s+/).filter((x) => x.length < 6 || !looksLikeAddress(trimWord(x, true))).join(" ")), GOAL_MEMO),
+    goalTerms: memoise(
+      (goal) =>
+        objectTerms(
+          goal
+            .slice(0, MAX_TEXT_WORDS)
+            .split(/\s+/)
+            .filter((x) => x.length < 6 || !looksLikeAddress(trimWord(x, true)))
+            .join(" "),
+        ),
+      GOAL_MEMO,
+    ),
     goalVerbs: memoise((goal) => {
       const stems = new Set<string>();
       const kinds = new Set<ActionKind>();
@@ -112,7 +130,14 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
       }
       return { stems, kinds };
     }, GOAL_MEMO),
-    toolVerbs: memoise((capability) => new Set(words(capability).filter((x) => kindOfWord.has(x)).map(stem))),
+    toolVerbs: memoise(
+      (capability) =>
+        new Set(
+          words(capability)
+            .filter((x) => kindOfWord.has(x))
+            .map(stem),
+        ),
+    ),
     inferKind: memoise((capability) => {
       const named = new Set(words(capability).map((x) => kindOfWord.get(x)));
       return KIND_ORDER.find((k) => named.has(k));

@@ -111,7 +111,8 @@ export function moodOf(words: readonly string[], verbs: WordSet, g: Grammar): Mo
   }
   // Politeness before a verb gives an order wherever it stands ("Before you start, please send …").
   for (let j = 1; j + 1 < words.length; j++) {
-    if (g.politeness.has(words[j] as string) && isBaseVerb(words[j + 1] as string, verbs, words[j + 2], words[j + 3]) && !g.auxiliaries.has(words[j + 2] ?? "")) return { directive: true, verbAt: j + 1 };
+    if (g.politeness.has(words[j] as string) && isBaseVerb(words[j + 1] as string, verbs, words[j + 2], words[j + 3]) && !g.auxiliaries.has(words[j + 2] ?? ""))
+      return { directive: true, verbAt: j + 1 };
   }
   for (let j = 0; j < words.length; j++) {
     if (!g.you.has(words[j] as string)) continue;

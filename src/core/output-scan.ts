@@ -115,7 +115,13 @@ function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
       const key = line.slice(start, i).trim();
       const keyWords = key.split(" ", o.keyWords + 1);
       const plain = keyWords.length <= o.keyWords ? sentenceWords(keyWords) : [];
-      if (key.length > 0 && key.length <= o.keyChars && keyWords.length <= o.keyWords && !/[.!?]/.test(key) && !(plain.length > 1 && moodOf(plain, o.verbKinds, o.grammar).directive)) {
+      if (
+        key.length > 0 &&
+        key.length <= o.keyChars &&
+        keyWords.length <= o.keyWords &&
+        !/[.!?]/.test(key) &&
+        !(plain.length > 1 && moodOf(plain, o.verbKinds, o.grammar).directive)
+      ) {
         if (start === 0) structured = true;
         start = i + 1;
       }
@@ -241,7 +247,6 @@ const addValues = (d: Draft, values: readonly string[], cap: number): void => {
     else d.overflow = true;
   }
 };
-
 
 /** The first and last line around `line` whose indentation is at least its own (blank lines included). */
 function blockOf(indents: readonly number[], line: number): [number, number] {
@@ -448,7 +453,16 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
       if (k !== undefined) kinds.add(k);
     }
     const tools = rawWords.map((w) => trimPunct(w)).filter((w) => /[_A-Z]/.test(w.slice(1)) && o.isTool(w));
-    const draft: Draft = { values: [], overflow: false, attached: [], words: termWords(words), kinds: [...kinds], tools, line: scan.line, lastWord: words[words.length - 1] };
+    const draft: Draft = {
+      values: [],
+      overflow: false,
+      attached: [],
+      words: termWords(words),
+      kinds: [...kinds],
+      tools,
+      line: scan.line,
+      lastWord: words[words.length - 1],
+    };
     addValues(draft, directiveValues(sentence, rawWords, budget, o), o.orderValues);
     scan.directives.push(draft);
     previous = draft;

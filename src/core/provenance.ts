@@ -35,7 +35,13 @@ const bitsOf = (session: SessionState, value: string): number => {
  * session read earlier, or prose it read, explains a mention (the agent summarises what it
  * read) but not a destination (reading a page does not vouch for sending to it).
  */
-export function provenanceOf(value: string, session: SessionState, principal: Baseline | undefined, lex: DestinationWords, mentioned = false): Provenance | undefined {
+export function provenanceOf(
+  value: string,
+  session: SessionState,
+  principal: Baseline | undefined,
+  lex: DestinationWords,
+  mentioned = false,
+): Provenance | undefined {
   if (session.intent !== undefined && goalMentions(session.intent.goal, value, lex)) return "goal";
   const bits = bitsOf(session, value);
   // Once an order named a value, only trusted output, the goal, the user's delegation or an

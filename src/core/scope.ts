@@ -45,4 +45,3 @@ export function goalRelation(policy: CompiledPolicy, session: Scope, capability:
   if (kind === undefined || kind === "read") return undefined;
   return byVerb();
 }
-

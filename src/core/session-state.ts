@@ -234,7 +234,13 @@ function recordResult(state: SessionState, event: ActionResultEvent, r: ResultFa
   }
   const delegatedTerms = r.delegatedTerms !== undefined ? addUnique(state.delegatedTerms ?? [], r.delegatedTerms, SESSION_MEMORY) : state.delegatedTerms;
   const overflow = state.ordersOverflowed === true || r.overflow || lost;
-  return { seen, results: (state.results ?? 0) + 1, ...(exposures.length > 0 ? { exposures } : {}), ...(delegatedTerms !== undefined ? { delegatedTerms } : {}), ...(overflow ? { ordersOverflowed: true as const } : {}) };
+  return {
+    seen,
+    results: (state.results ?? 0) + 1,
+    ...(exposures.length > 0 ? { exposures } : {}),
+    ...(delegatedTerms !== undefined ? { delegatedTerms } : {}),
+    ...(overflow ? { ordersOverflowed: true as const } : {}),
+  };
 }
 
 /** Folds one event's facts into the session. Pure; `facts` is only read for actions, `result` for action results. */
@@ -281,7 +287,13 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
 export const callKey = (capability: string, values: readonly string[] = []): string => [capability, ...values].join("|").slice(0, 512);
 
 /** Remembers an action that ran: its capability, the call (see callKey), the destinations it vouches for, the addresses a read named (bounded, oldest forgotten first). */
-export const rememberRun = (state: SessionState, capability: string, vouched: readonly string[], readAddresses: readonly string[] = [], key?: string): SessionState => ({
+export const rememberRun = (
+  state: SessionState,
+  capability: string,
+  vouched: readonly string[],
+  readAddresses: readonly string[] = [],
+  key?: string,
+): SessionState => ({
   ...state,
   ran: addUnique(state.ran ?? [], [capability], SESSION_MEMORY),
   ...(key !== undefined ? { ranCalls: addUnique(state.ranCalls ?? [], [key], SESSION_MEMORY) } : {}),
@@ -289,5 +301,4 @@ export const rememberRun = (state: SessionState, capability: string, vouched: re
   ...(readAddresses.length > 0 ? { readAddresses: addUnique(state.readAddresses ?? [], readAddresses, SESSION_MEMORY) } : {}),
 });
 
-export const isDuplicate = (state: SessionState | undefined, eventId: string): boolean =>
-  state !== undefined && state.seenEventIds.includes(eventId);
+export const isDuplicate = (state: SessionState | undefined, eventId: string): boolean => state !== undefined && state.seenEventIds.includes(eventId);

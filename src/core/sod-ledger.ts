@@ -30,7 +30,10 @@ const patternCache = new Map<string, RegExp>();
 function bind(pattern: string, capability: string): string | undefined {
   let re = patternCache.get(pattern);
   if (!re) {
-    const body = pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("(.+)");
+    const body = pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join("(.+)");
     re = new RegExp(`^${body}$`);
     patternCache.set(pattern, re);
   }

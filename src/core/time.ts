@@ -19,5 +19,5 @@ export const toIso = (ms: number): string => new Date(ms).toISOString().replace(
 /** The UTC hour of a timestamp (event time; NaN stays NaN). */
 export const utcHour = (iso: string): number => {
   const ms = toMillis(iso);
-  return (((Math.floor(ms / 3_600_000) % 24) + 24) % 24);
+  return ((Math.floor(ms / 3_600_000) % 24) + 24) % 24;
 };

@@ -9,7 +9,11 @@ import { ActionKind, OutputTrust, Sensitivity, Timestamp } from "./primitives.js
 const Id = z.string().min(1).max(512);
 const Text = z.string().max(16_384);
 const Short = z.string().max(1024);
-export const CapabilityName = z.string().min(1).max(256).regex(/^[^*?\s]+$/, "a capability name (no spaces, no * or ?)");
+export const CapabilityName = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[^*?\s]+$/, "a capability name (no spaces, no * or ?)");
 
 export const AgentRef = z.object({ id: Id, name: z.string().optional(), version: z.string().optional() });
 export const PrincipalRef = z.object({ id: Id, roles: z.array(Short).max(256).optional() });
@@ -116,7 +120,15 @@ export const ActionResult = z.object({
   actionEventId: Id,
   outcome: ResultOutcome,
   output: ToolOutput,
-  source: z.union([OutputSource, z.string().max(1024).transform(() => undefined)]).optional(),
+  source: z
+    .union([
+      OutputSource,
+      z
+        .string()
+        .max(1024)
+        .transform(() => undefined),
+    ])
+    .optional(),
 });
 
 export const AgentEvent = z.discriminatedUnion("type", [

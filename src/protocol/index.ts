@@ -1,14 +1,38 @@
 export { Timestamp, Sensitivity, ActionKind, OutputTrust, SENSITIVITY_ORDER, sensitivityRank } from "./primitives.js";
 export {
-  AgentEvent, SessionStarted, ActionEvent, ActionResult, ToolOutput, OutputSource, ResultOutcome, MAX_OUTPUT_TEXT, IntentUpdated, ContextChanged, GrantRequested, SessionEnded,
-  Intent, Resource, EventContext, EVENT_TYPES,
+  AgentEvent,
+  SessionStarted,
+  ActionEvent,
+  ActionResult,
+  ToolOutput,
+  OutputSource,
+  ResultOutcome,
+  MAX_OUTPUT_TEXT,
+  IntentUpdated,
+  ContextChanged,
+  GrantRequested,
+  SessionEnded,
+  Intent,
+  Resource,
+  EventContext,
+  EVENT_TYPES,
 } from "./event.js";
 export type { SessionStartedEvent, ActionEventT, ActionResultEvent, GrantRequestedEvent, EventType } from "./event.js";
 export { Command, CommandType, COMMAND_TYPES, Reason, ReasonCode, REASON_FAMILIES, CaepEvent } from "./command.js";
 export type { ReasonFamily } from "./command.js";
 export { toCaep, CAEP_EVENT_TYPES } from "./caep.js";
 export {
-  PolicyFile, ToolEntry, SodEntry, RuleEntry, SequenceEntry, ActionMatcher, Thresholds, Scoring, CompleteScoring, Decision, ToolRisk,
+  PolicyFile,
+  ToolEntry,
+  SodEntry,
+  RuleEntry,
+  SequenceEntry,
+  ActionMatcher,
+  Thresholds,
+  Scoring,
+  CompleteScoring,
+  Decision,
+  ToolRisk,
 } from "./policy.js";
 export { TOPICS } from "./topics.js";
 export { validateEvent, formatIssues } from "./validate.js";

@@ -191,7 +191,17 @@ export const CompleteScoring = z.strictObject({
     /** Values that name no one (booleans, empty literals). */
     notValues: Words,
     /** Closed word classes the reading of tool outputs uses to tell orders from statements. */
-    grammar: z.strictObject({ courtesy: Words, politeness: Words, openers: Words, auxiliaries: Words, obligation: Words, haveTo: Words, you: Words, modals: Words, negators: Words }),
+    grammar: z.strictObject({
+      courtesy: Words,
+      politeness: Words,
+      openers: Words,
+      auxiliaries: Words,
+      obligation: Words,
+      haveTo: Words,
+      you: Words,
+      modals: Words,
+      negators: Words,
+    }),
     /** Delegation in a goal: verbs of carrying out, words for orders, "what X asks", words pointing at the goal's own list. */
     delegation: z.strictObject({ carryOut: Words, orders: Words, sourceSays: Words, pointers: Words, ownList: Words }),
   }),

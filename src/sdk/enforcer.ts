@@ -92,7 +92,13 @@ export function applyCommand(e: Enforcement, c: Command): Enforcement {
 }
 
 export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer> {
-  const kafka = options.kafka ?? new kafkajs.Kafka({ brokers: [...(options.brokers ?? ["127.0.0.1:9092"])], clientId: options.clientId ?? "vigil-enforcer", logLevel: kafkajs.logLevel.WARN });
+  const kafka =
+    options.kafka ??
+    new kafkajs.Kafka({
+      brokers: [...(options.brokers ?? ["127.0.0.1:9092"])],
+      clientId: options.clientId ?? "vigil-enforcer",
+      logLevel: kafkajs.logLevel.WARN,
+    });
   const prefix = options.topicPrefix ?? "";
   const topics = { status: `${prefix}${TOPICS.sessionStatus}`, commands: `${prefix}${TOPICS.commands}`, acks: `${prefix}${TOPICS.acks}` };
   const enforcerId = options.enforcerId ?? `enforcer-${randomUUID().slice(0, 8)}`;
@@ -130,7 +136,11 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     if (current && Date.parse(current.time) > Date.parse(s.time)) return;
     // The status already reflects its last command: that command is enforced now.
     if (s.lastCommandId) ack(s.lastCommandId, s.sessionId, s.time, publishedAt);
-    update(s.sessionId, { time: s.time, enforcement: { revoked: s.revoked, stepUpRequired: s.stepUpRequired, removed: s.removed, deniedOn: s.deniedOn, review: s.review } }, s);
+    update(
+      s.sessionId,
+      { time: s.time, enforcement: { revoked: s.revoked, stepUpRequired: s.stepUpRequired, removed: s.removed, deniedOn: s.deniedOn, review: s.review } },
+      s,
+    );
   };
 
   const acks: { key: string; value: string }[] = [];
@@ -143,7 +153,18 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     if (acked.has(commandId)) return;
     if (acked.size >= MAX_SEEN) acked.clear();
     acked.add(commandId);
-    if (producer) acks.push({ key: sessionId, value: JSON.stringify({ commandId, sessionId, enforcerId, commandTime, publishedAt: new Date(publishedAt).toISOString(), appliedAt: new Date(now()).toISOString() }) });
+    if (producer)
+      acks.push({
+        key: sessionId,
+        value: JSON.stringify({
+          commandId,
+          sessionId,
+          enforcerId,
+          commandTime,
+          publishedAt: new Date(publishedAt).toISOString(),
+          appliedAt: new Date(now()).toISOString(),
+        }),
+      });
   };
   const applyCommand_ = (c: Command, publishedAt: number) => {
     if (seen.has(c.commandId)) return;

@@ -47,7 +47,12 @@ export interface PublisherOptions {
   readonly newId?: () => string;
 }
 
-type Common = Pick<AgentEvent, "sessionId" | "agent" | "principal"> & { eventId?: string; time?: string; delegation?: string[]; context?: AgentEvent["context"] };
+type Common = Pick<AgentEvent, "sessionId" | "agent" | "principal"> & {
+  eventId?: string;
+  time?: string;
+  delegation?: string[];
+  context?: AgentEvent["context"];
+};
 type Of<T extends AgentEvent["type"]> = Omit<Extract<AgentEvent, { type: T }>, "type" | "eventId" | "time" | keyof Common> & Common;
 /** An event as the caller writes it: `type` required, `eventId` and `time` optional. */
 export type EventInput = { [T in AgentEvent["type"]]: Of<T> & { type: T } }[AgentEvent["type"]];
@@ -118,8 +123,19 @@ export function toolOutput(text: string, options: ToolOutputOptions = {}): ToolO
 }
 
 export async function createPublisher(options: PublisherOptions): Promise<Publisher> {
-  const kafka = options.kafka ?? new kafkajs.Kafka({ brokers: [...(options.brokers ?? ["127.0.0.1:9092"])], clientId: options.clientId ?? "vigil-publisher", logLevel: kafkajs.logLevel.WARN } satisfies KafkaConfig);
-  const producer: Producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 } });
+  const kafka =
+    options.kafka ??
+    new kafkajs.Kafka({
+      brokers: [...(options.brokers ?? ["127.0.0.1:9092"])],
+      clientId: options.clientId ?? "vigil-publisher",
+      logLevel: kafkajs.logLevel.WARN,
+    } satisfies KafkaConfig);
+  const producer: Producer = kafka.producer({
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
+  });
   await producer.connect();
   const topic = options.topic ?? TOPICS.events;
   const encode = options.encoder ?? jsonEncoder;

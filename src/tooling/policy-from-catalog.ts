@@ -17,7 +17,8 @@ export interface CatalogTool {
   readonly parameters?: readonly { name: string; type?: string; description?: string }[];
 }
 
-const EGRESS_PARAM = /(^|_)(to|cc|bcc|recipients?|emails?|address(es)?|urls?|links?|iban|account|destination|dest|target|webhook|endpoint|host|domain|phone|participants?|attendees?|user|channel)($|_)/i;
+const EGRESS_PARAM =
+  /(^|_)(to|cc|bcc|recipients?|emails?|address(es)?|urls?|links?|iban|account|destination|dest|target|webhook|endpoint|host|domain|phone|participants?|attendees?|user|channel)($|_)/i;
 const EGRESS_DESC = /\b(recipient|e-?mail address|url|iban|account number|destination|phone number|send to|webhook)\b/i;
 
 /** The default policy's words: the catalog step reads tools with the verb table the scorers use (compiled on first use, not when the CLI loads). */
@@ -49,14 +50,45 @@ const changesCredentials = (t: CatalogTool, kind: ActionKind | undefined): boole
  * (trusted output is not searched for orders and vouches for its values), so it is
  * inferred narrowly. Writes are left unset.
  */
-const THIRD_PARTY = new Set(["email", "mail", "inbox", "message", "webpage", "website", "page", "url", "file", "document", "review", "comment", "post", "tweet", "note", "event", "calendar", "chat", "thread", "article", "feed", "issue", "ticket", "repository"]);
+const THIRD_PARTY = new Set([
+  "email",
+  "mail",
+  "inbox",
+  "message",
+  "webpage",
+  "website",
+  "page",
+  "url",
+  "file",
+  "document",
+  "review",
+  "comment",
+  "post",
+  "tweet",
+  "note",
+  "event",
+  "calendar",
+  "chat",
+  "thread",
+  "article",
+  "feed",
+  "issue",
+  "ticket",
+  "repository",
+]);
 const OWN_RECORDS = /(^| )(balance|balances|iban|settings|preferences|user info(rmation)?|account info(rmation)?|current (day|date|time))( |$)/;
 const singular = (w: string) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w);
 export function outputTrustOf(t: CatalogTool, kind: ActionKind | undefined): OutputTrust | undefined {
   if (kind !== "read") return undefined;
   const name = words(t.tool).map(singular);
   if (OWN_RECORDS.test(name.join(" "))) return "trusted";
-  if (name.some((w) => THIRD_PARTY.has(w)) || words(t.description ?? "").map(singular).some((w) => THIRD_PARTY.has(w))) return "untrusted";
+  if (
+    name.some((w) => THIRD_PARTY.has(w)) ||
+    words(t.description ?? "")
+      .map(singular)
+      .some((w) => THIRD_PARTY.has(w))
+  )
+    return "untrusted";
   return undefined;
 }
 

@@ -15,7 +15,11 @@ const withStatus = (message: string, status: number) => Object.assign(new Error(
 describe("decodeEvent", () => {
   it("dead-letters JSON problems with a reason naming the field", async () => {
     expect(await decodeEvent(Buffer.from("{x"), 1024, undefined)).toMatchObject({ ok: false, reason: "unparseable_json" });
-    expect(await decodeEvent(Buffer.from(JSON.stringify({ type: "action" })), 1024, undefined)).toMatchObject({ ok: false, reason: "invalid_event", error: expect.stringMatching(/^eventId: /) });
+    expect(await decodeEvent(Buffer.from(JSON.stringify({ type: "action" })), 1024, undefined)).toMatchObject({
+      ok: false,
+      reason: "invalid_event",
+      error: expect.stringMatching(/^eventId: /),
+    });
     expect(await decodeEvent(null, 1024, undefined)).toMatchObject({ ok: false, reason: "empty" });
     expect(await decodeEvent(Buffer.alloc(2000, 32), 1024, undefined)).toMatchObject({ ok: false, reason: "oversized" });
   });
@@ -26,8 +30,12 @@ describe("decodeEvent", () => {
   });
 
   it("retries when the registry is unreachable, even when the client reports status 400", async () => {
-    await expect(decodeEvent(wire, 1024, failing(withStatus("Confluent_Schema_Registry - Error, status 400: connect ECONNREFUSED 127.0.0.1:8081", 400)))).rejects.toBeInstanceOf(RetriableDecodeError);
-    await expect(decodeEvent(wire, 1024, failing(Object.assign(new Error("request failed"), { cause: Object.assign(new Error("x"), { code: "ECONNRESET" }) })))).rejects.toBeInstanceOf(RetriableDecodeError);
+    await expect(
+      decodeEvent(wire, 1024, failing(withStatus("Confluent_Schema_Registry - Error, status 400: connect ECONNREFUSED 127.0.0.1:8081", 400))),
+    ).rejects.toBeInstanceOf(RetriableDecodeError);
+    await expect(
+      decodeEvent(wire, 1024, failing(Object.assign(new Error("request failed"), { cause: Object.assign(new Error("x"), { code: "ECONNRESET" }) }))),
+    ).rejects.toBeInstanceOf(RetriableDecodeError);
     await expect(decodeEvent(wire, 1024, failing(withStatus("Internal error", 503)))).rejects.toBeInstanceOf(RetriableDecodeError);
   });
 });
@@ -48,17 +56,29 @@ describe("an action.result whose output.text is over MAX_OUTPUT_TEXT", () => {
   });
 
   it("takes that reason before any other problem of the event (the size is checked first, in constant time)", async () => {
-    expect(await decodeEvent(json(withText("x".repeat(MAX_OUTPUT_TEXT + 1), { time: "yesterday", actionEventId: "" })), big, undefined)).toMatchObject({ reason: "output_too_large" });
+    expect(await decodeEvent(json(withText("x".repeat(MAX_OUTPUT_TEXT + 1), { time: "yesterday", actionEventId: "" })), big, undefined)).toMatchObject({
+      reason: "output_too_large",
+    });
   });
 
   it("is the same reason for a registry Avro message", async () => {
     const record = eventToAvro(AgentEvent.parse(result));
-    const registry = { decode: async () => ({ ...record, output: { text: "y".repeat(MAX_OUTPUT_TEXT + 1), bytes: null, truncated: null, digest: null, mediaType: null } }) };
-    expect(await decodeEvent(wire, big, registry)).toMatchObject({ ok: false, reason: "output_too_large", error: expect.stringMatching(/^output\.text: 65537 characters, over the limit of 65536/) });
+    const registry = {
+      decode: async () => ({ ...record, output: { text: "y".repeat(MAX_OUTPUT_TEXT + 1), bytes: null, truncated: null, digest: null, mediaType: null } }),
+    };
+    expect(await decodeEvent(wire, big, registry)).toMatchObject({
+      ok: false,
+      reason: "output_too_large",
+      error: expect.stringMatching(/^output\.text: 65537 characters, over the limit of 65536/),
+    });
   });
 
   it("and for a `vigil replay` line", () => {
-    expect(decodeLine(JSON.stringify(withText("z".repeat(MAX_OUTPUT_TEXT + 1))))).toMatchObject({ ok: false, reason: "output_too_large", field: "output.text" });
+    expect(decodeLine(JSON.stringify(withText("z".repeat(MAX_OUTPUT_TEXT + 1))))).toMatchObject({
+      ok: false,
+      reason: "output_too_large",
+      field: "output.text",
+    });
   });
 
   it("is not applied at the limit itself, nor to an `output` field of other event types (an unknown field there)", async () => {
@@ -68,8 +88,17 @@ describe("an action.result whose output.text is over MAX_OUTPUT_TEXT", () => {
   });
 
   it("other problems of an action.result stay invalid_event, naming the field", async () => {
-    expect(await decodeEvent(json({ ...result, outcome: "attempted" }), big, undefined)).toMatchObject({ reason: "invalid_event", error: expect.stringMatching(/^outcome: /) });
-    expect(await decodeEvent(json({ ...result, output: { text: 42 } }), big, undefined)).toMatchObject({ reason: "invalid_event", error: expect.stringMatching(/^output\.text: /) });
-    expect(await decodeEvent(json({ ...result, source: { trust: "verified" } }), big, undefined)).toMatchObject({ reason: "invalid_event", error: expect.stringMatching(/^source\.trust: Invalid option/) });
+    expect(await decodeEvent(json({ ...result, outcome: "attempted" }), big, undefined)).toMatchObject({
+      reason: "invalid_event",
+      error: expect.stringMatching(/^outcome: /),
+    });
+    expect(await decodeEvent(json({ ...result, output: { text: 42 } }), big, undefined)).toMatchObject({
+      reason: "invalid_event",
+      error: expect.stringMatching(/^output\.text: /),
+    });
+    expect(await decodeEvent(json({ ...result, source: { trust: "verified" } }), big, undefined)).toMatchObject({
+      reason: "invalid_event",
+      error: expect.stringMatching(/^source\.trust: Invalid option/),
+    });
   });
 });

@@ -25,7 +25,11 @@ const seen: { body: Record<string, unknown>; auth?: string; path?: string }[] = 
 let server: Server;
 let url = "";
 
-const completion = (content: string | null) => ({ id: "c1", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
+const completion = (content: string | null) => ({
+  id: "c1",
+  object: "chat.completion",
+  choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+});
 const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
@@ -135,13 +139,19 @@ describe("withBudget", () => {
 });
 
 describe("the pipeline with a judge", () => {
-  const policy = compilePolicy("version: 1\ntools:\n  - { capability: calendar.create, description: Create a calendar event, kind: write, risk: medium }\n  - { capability: notes.read, description: Read the user's notes, kind: read, risk: low }\n");
+  const policy = compilePolicy(
+    "version: 1\ntools:\n  - { capability: calendar.create, description: Create a calendar event, kind: write, risk: medium }\n  - { capability: notes.read, description: Read the user's notes, kind: read, risk: low }\n",
+  );
 
   it("asks only about calls in the uncertain band, and a drift verdict holds the call", async () => {
     seen.length = 0;
     reply = (_b, _q, res) => json(res, 200, completion('{"drift": true, "confidence": 1, "reason": "not asked for"}'));
     const outcomes: string[] = [];
-    const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), judge: { judge: openAiJudge({ url, model: "judge-1", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) } });
+    const pipeline = createPipeline({
+      policy: () => policy,
+      store: new InMemoryStateStore(),
+      judge: { judge: openAiJudge({ url, model: "judge-1", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
+    });
     await pipeline.handleAsync(sessionStarted(0, { goal: "Summarise my notes from yesterday" }));
     const read = await pipeline.handleAsync(action(1, "notes.read"));
     expect(seen).toHaveLength(0);
@@ -156,7 +166,11 @@ describe("the pipeline with a judge", () => {
   it("without an answer the decision stands on Vigil's own signals", async () => {
     reply = (_b, _q, res) => json(res, 503, {});
     const outcomes: string[] = [];
-    const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), judge: { judge: openAiJudge({ url, model: "m", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) } });
+    const pipeline = createPipeline({
+      policy: () => policy,
+      store: new InMemoryStateStore(),
+      judge: { judge: openAiJudge({ url, model: "m", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
+    });
     await pipeline.handleAsync(sessionStarted(0, { goal: "Summarise my notes from yesterday" }));
     const write = await pipeline.handleAsync(action(2, "calendar.create", { args: { title: "sync" } }));
     expect(outcomes).toEqual(["unanswered"]);
@@ -170,14 +184,27 @@ describe("vigil replay with VIGIL_JUDGE_URL", () => {
   it("puts uncertain calls to the judge and its reason appears in the commands", async () => {
     reply = (_b, _q, res) => json(res, 200, completion('{"drift": true, "confidence": 1, "reason": "a meeting nobody asked for"}'));
     const dir = mkdtempSync(join(tmpdir(), "vigil-judge-"));
-    writeFileSync(join(dir, "policy.yaml"), "version: 1\ntools:\n  - { capability: calendar.create, description: Create a calendar event, kind: write, risk: medium }\n");
-    writeFileSync(join(dir, "events.jsonl"), [sessionStarted(0, { goal: "Summarise my notes from yesterday" }), action(2, "calendar.create", { args: { title: "sync" } })].map((e) => JSON.stringify(e)).join("\n"));
-    const child = spawn(process.execPath, [cli, "replay", join(dir, "events.jsonl"), "--policy", join(dir, "policy.yaml")], { env: { ...process.env, VIGIL_JUDGE_URL: url, VIGIL_JUDGE_MODEL: "judge-e2e" } });
+    writeFileSync(
+      join(dir, "policy.yaml"),
+      "version: 1\ntools:\n  - { capability: calendar.create, description: Create a calendar event, kind: write, risk: medium }\n",
+    );
+    writeFileSync(
+      join(dir, "events.jsonl"),
+      [sessionStarted(0, { goal: "Summarise my notes from yesterday" }), action(2, "calendar.create", { args: { title: "sync" } })]
+        .map((e) => JSON.stringify(e))
+        .join("\n"),
+    );
+    const child = spawn(process.execPath, [cli, "replay", join(dir, "events.jsonl"), "--policy", join(dir, "policy.yaml")], {
+      env: { ...process.env, VIGIL_JUDGE_URL: url, VIGIL_JUDGE_MODEL: "judge-e2e" },
+    });
     let stdout = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
     const status = await new Promise<number | null>((r) => child.on("close", r));
     expect(status).toBe(0);
-    const commands = stdout.trim().split("\n").map((l) => JSON.parse(l) as { reasons: { code: string; message: string }[] });
+    const commands = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { reasons: { code: string; message: string }[] });
     expect(commands.flatMap((c) => c.reasons.map((r) => r.code))).toContain("intent.judge_drift");
     expect(commands.flatMap((c) => c.reasons.map((r) => r.message)).join(" ")).toContain("judge-e2e: a meeting nobody asked for");
   });

@@ -10,7 +10,8 @@ describe("batch output is split into bounded producer requests", () => {
     ];
     const chunks = chunked(topics, 1000);
     expect(chunks.length).toBeGreaterThan(3);
-    for (const c of chunks) expect(c.flatMap((t) => t.messages).reduce((n, m) => n + String(m.value).length + 64 + String(m.key).length, 0)).toBeLessThanOrEqual(1000);
+    for (const c of chunks)
+      expect(c.flatMap((t) => t.messages).reduce((n, m) => n + String(m.value).length + 64 + String(m.key).length, 0)).toBeLessThanOrEqual(1000);
     for (const topic of ["a", "b"]) {
       const keys = chunks.flatMap((c) => c.filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m) => m.key)));
       expect(keys).toEqual(topics.find((t) => t.topic === topic)?.messages.map((m) => m.key));

@@ -13,13 +13,32 @@ import { AgentEvent as AgentEventSchema } from "../../src/protocol/index.js";
 
 const who = { sessionId: "m-1", agent: { id: "a" }, principal: { id: "p" } };
 const result = (eventId: string, output: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  AgentEventSchema.parse({ ...who, eventId, type: "action.result", time: "2026-11-28T09:00:02Z", actionEventId: "m-1#1", outcome: "success", output, ...extra }) as ActionResultEvent;
+  AgentEventSchema.parse({
+    ...who,
+    eventId,
+    type: "action.result",
+    time: "2026-11-28T09:00:02Z",
+    actionEventId: "m-1#1",
+    outcome: "success",
+    output,
+    ...extra,
+  }) as ActionResultEvent;
 
 describe("resultSummary", () => {
   it("takes the sender's full size, else the text's UTF-8 size, else 0; trust `none` without a label", () => {
-    expect(resultSummary(result("r1", { text: "short", bytes: 1_000_000, truncated: true }, { source: { trust: "untrusted" } }))).toEqual({ outcome: "success", trust: "untrusted", bytes: 1_000_000, truncated: true });
+    expect(resultSummary(result("r1", { text: "short", bytes: 1_000_000, truncated: true }, { source: { trust: "untrusted" } }))).toEqual({
+      outcome: "success",
+      trust: "untrusted",
+      bytes: 1_000_000,
+      truncated: true,
+    });
     expect(resultSummary(result("r2", { text: "héllo 🙂" }))).toEqual({ outcome: "success", trust: "none", bytes: 11, truncated: false });
-    expect(resultSummary(result("r3", {}, { outcome: "error", source: "a-producer-name" }))).toEqual({ outcome: "error", trust: "none", bytes: 0, truncated: false });
+    expect(resultSummary(result("r3", {}, { outcome: "error", source: "a-producer-name" }))).toEqual({
+      outcome: "error",
+      trust: "none",
+      bytes: 0,
+      truncated: false,
+    });
   });
 });
 
@@ -35,7 +54,9 @@ describe("processBatch", () => {
     const out = await processBatch(compilePolicy(), new InMemoryDurableState(), new Map(), 0, inputs);
     expect(out.duplicates).toBe(1);
     expect(out.processed.map((p) => p.type)).toEqual(["session.started", "action", "action.result"]);
-    expect(out.processed.filter((p) => p.result)).toEqual([{ type: "action.result", format: "json", result: { outcome: "success", trust: "untrusted", bytes: 5, truncated: false } }]);
+    expect(out.processed.filter((p) => p.result)).toEqual([
+      { type: "action.result", format: "json", result: { outcome: "success", trust: "untrusted", bytes: 5, truncated: false } },
+    ]);
   });
 });
 

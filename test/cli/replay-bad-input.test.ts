@@ -23,9 +23,26 @@ const lines = [
   line({ ...common, eventId: "e7", type: "action", time: "2026-11-28T09:00:05Z", action: { capability: "wiki.read" }, extra: "ignored" }),
   line({ ...common, eventId: "e7", type: "action", time: "2026-11-28T09:00:05Z", action: { capability: "wiki.read" } }),
   line({ ...common, eventId: "e9", type: "action", time: "2026-11-28T08:59:00Z", action: { capability: "wiki.read" } }),
-  line({ eventId: "x1", type: "action", sessionId: "never-started", time: "2026-11-28T09:00:06Z", agent: { id: "a2" }, principal: { id: "p2" }, action: { capability: "payments.send", kind: "egress" }, args: { iban: "DE89370400440532013000" } }),
+  line({
+    eventId: "x1",
+    type: "action",
+    sessionId: "never-started",
+    time: "2026-11-28T09:00:06Z",
+    agent: { id: "a2" },
+    principal: { id: "p2" },
+    action: { capability: "payments.send", kind: "egress" },
+    args: { iban: "DE89370400440532013000" },
+  }),
   "[1,2]",
-  line({ ...common, eventId: "e12", type: "action.result", time: "2026-11-28T09:00:07Z", actionEventId: "e7", outcome: "success", output: { text: "x".repeat(65_537) } }),
+  line({
+    ...common,
+    eventId: "e12",
+    type: "action.result",
+    time: "2026-11-28T09:00:07Z",
+    actionEventId: "e7",
+    outcome: "success",
+    output: { text: "x".repeat(65_537) },
+  }),
 ];
 
 function run(args: string[]) {
@@ -46,7 +63,9 @@ describe("vigil replay with bad input", () => {
     expect(stderr).toContain(`${file}:5: action.capability: expected string, received number`);
     expect(stderr).toMatch(new RegExp(`${file}:6: time: `));
     expect(stderr).toContain(`${file}:12: event: expected a JSON object [invalid_event]`);
-    expect(stderr).toContain(`${file}:13: output.text: 65537 characters, over the limit of 65536; send at most 65536 with output.truncated: true and the full size in output.bytes [output_too_large]\n`);
+    expect(stderr).toContain(
+      `${file}:13: output.text: 65537 characters, over the limit of 65536; send at most 65536 with output.truncated: true and the full size in output.bytes [output_too_large]\n`,
+    );
     expect(stderr).not.toContain("xxxxxxxx");
     expect(stderr).toContain("events read: 4, sessions: 2, duplicates: 1");
     expect(stderr).toContain("lines rejected: 7 (invalid_event=5, output_too_large=1, unparseable_json=1)");
@@ -54,8 +73,14 @@ describe("vigil replay with bad input", () => {
 
   it("still scores events of a session that was never started: an unexplained payment demands a step-up", () => {
     const { stdout } = run([]);
-    const commands = stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { sessionId: string; type: string; reasons: { code: string }[] });
-    expect(commands.map((c) => [c.sessionId, c.type, c.reasons.map((r) => r.code)])).toEqual([["never-started", "step_up", ["intent.unknown", "intent.unknown"]]]);
+    const commands = stdout
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { sessionId: string; type: string; reasons: { code: string }[] });
+    expect(commands.map((c) => [c.sessionId, c.type, c.reasons.map((r) => r.code)])).toEqual([
+      ["never-started", "step_up", ["intent.unknown", "intent.unknown"]],
+    ]);
   });
 
   it("--strict fails the run when a line was rejected", () => {

@@ -18,12 +18,29 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
 
     it("persists a batch and loads it back equal, with the offset it reflects", async () => {
       const { state, close } = await make();
-      const baseline = learn(emptyBaseline(), { event: { type: "session.started", eventId: "e", sessionId: "s", time: "2026-11-28T09:00:00Z", agent: { id: "a" }, principal: { id: "p" }, intent: { goal: "g" } }, ran: false, newSession: true, destinations: [], actionsInLastMinute: 0 });
+      const baseline = learn(emptyBaseline(), {
+        event: {
+          type: "session.started",
+          eventId: "e",
+          sessionId: "s",
+          time: "2026-11-28T09:00:00Z",
+          agent: { id: "a" },
+          principal: { id: "p" },
+          intent: { goal: "g" },
+        },
+        ran: false,
+        newSession: true,
+        destinations: [],
+        actionsInLastMinute: 0,
+      });
       const record = { sodId: "r", principalId: "p", agentId: "a", sessionId: "s1", eventId: "e1", time: "2026-11-28T09:00:00Z", capability: "x.submit" };
       await state.persist({
         sessions: [{ state: session("s1"), partition: 2, offset: "41" }],
         baselines: [{ kind: "principal", id: "p", baseline }],
-        sodAppends: [{ key: "r|x|R1", record }, { key: "r|x|R1", record: { ...record, eventId: "e2" } }],
+        sodAppends: [
+          { key: "r|x|R1", record },
+          { key: "r|x|R1", record: { ...record, eventId: "e2" } },
+        ],
         reviews: [{ sessionId: "s1", commandId: "cmd_1", type: "revoke", time: "2026-11-28T09:00:00Z", reasons: ["rule.x"] }],
       });
       const loaded = await state.load({ sessions: ["s1"], baselines: [{ kind: "principal", id: "p" }], sodKeys: ["r|x|R1"] });
@@ -37,7 +54,12 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
       const { state, close } = await make();
       const record = { sodId: "r", principalId: "p", agentId: "a", sessionId: "s1", eventId: "e1", time: "2026-11-28T09:00:00Z", capability: "x.submit" };
       await state.persist({ sessions: [{ state: session("s1"), partition: 0, offset: "1" }], baselines: [], sodAppends: [{ key: "k", record }], reviews: [] });
-      await state.persist({ sessions: [{ state: { ...session("s1"), ended: true }, partition: 0, offset: "7" }], baselines: [], sodAppends: [{ key: "k", record }], reviews: [] });
+      await state.persist({
+        sessions: [{ state: { ...session("s1"), ended: true }, partition: 0, offset: "7" }],
+        baselines: [],
+        sodAppends: [{ key: "k", record }],
+        reviews: [],
+      });
       const loaded = await state.load({ sessions: ["s1"], baselines: [], sodKeys: ["k"] });
       expect(loaded.sessions.get("s1")?.offset).toBe("7");
       expect(loaded.sessions.get("s1")?.state.ended).toBe(true);

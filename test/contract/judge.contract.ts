@@ -15,9 +15,20 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
 };
-const says = (content: string): Model => (res) => json(res, 200, { id: "c", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
+const says =
+  (content: string): Model =>
+  (res) =>
+    json(res, 200, { id: "c", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
 
-const question: JudgeQuestion = { goal: "Summarise my notes", principalId: "alice", agentId: "assistant", capability: "mail.send", description: "Send an e-mail", args: { to: "someone@example.com" }, earlierCalls: ["notes.read"] };
+const question: JudgeQuestion = {
+  goal: "Summarise my notes",
+  principalId: "alice",
+  agentId: "assistant",
+  capability: "mail.send",
+  description: "Send an e-mail",
+  args: { to: "someone@example.com" },
+  earlierCalls: ["notes.read"],
+};
 
 export function judgeContract(name: string, make: (url: string, timeoutMs: number) => Judge) {
   describe(`Judge contract: ${name}`, () => {

@@ -6,7 +6,24 @@ import type { Metrics } from "../../src/app/metrics.js";
 // at once (nothing to await) and never throw — a metric must not fail a batch.
 
 /** Every method of the port; the type below fails to compile when one is added and not listed. */
-const METHODS = ["eventProcessed", "eventRejected", "commandIssued", "decision", "riskScore", "alreadyApplied", "batch", "redisRoundTrip", "eventTimeToCommand", "consumerLag", "policyLoaded", "policyRejected", "signal", "timeToEnforce", "judged", "actionResult"] as const;
+const METHODS = [
+  "eventProcessed",
+  "eventRejected",
+  "commandIssued",
+  "decision",
+  "riskScore",
+  "alreadyApplied",
+  "batch",
+  "redisRoundTrip",
+  "eventTimeToCommand",
+  "consumerLag",
+  "policyLoaded",
+  "policyRejected",
+  "signal",
+  "timeToEnforce",
+  "judged",
+  "actionResult",
+] as const;
 type Unlisted = Exclude<keyof Metrics, (typeof METHODS)[number]>;
 const everyMethodListed: [Unlisted] extends [never] ? true : Unlisted = true;
 

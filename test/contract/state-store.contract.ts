@@ -8,8 +8,30 @@ import type { SodRecord } from "../../src/core/index.js";
 // must answer the same way or replay would not equal live.
 
 const session = (id: string) => initialSession({ sessionId: id, agent: { id: "a" }, principal: { id: "p" } });
-const record = (eventId: string): SodRecord => ({ sodId: "r", principalId: "p", agentId: "a", sessionId: "s1", eventId, time: "2026-11-28T09:00:00Z", capability: "x.submit" });
-const baseline = learn(emptyBaseline(), { event: { type: "session.started", eventId: "e", sessionId: "s", time: "2026-11-28T09:00:00Z", agent: { id: "a" }, principal: { id: "p" }, intent: { goal: "g" } }, ran: false, newSession: true, destinations: [], actionsInLastMinute: 0 });
+const record = (eventId: string): SodRecord => ({
+  sodId: "r",
+  principalId: "p",
+  agentId: "a",
+  sessionId: "s1",
+  eventId,
+  time: "2026-11-28T09:00:00Z",
+  capability: "x.submit",
+});
+const baseline = learn(emptyBaseline(), {
+  event: {
+    type: "session.started",
+    eventId: "e",
+    sessionId: "s",
+    time: "2026-11-28T09:00:00Z",
+    agent: { id: "a" },
+    principal: { id: "p" },
+    intent: { goal: "g" },
+  },
+  ran: false,
+  newSession: true,
+  destinations: [],
+  actionsInLastMinute: 0,
+});
 
 export function stateStoreContract(name: string, make: () => StateStore) {
   describe(`StateStore contract: ${name}`, () => {

@@ -20,7 +20,8 @@ const peakless = compilePolicy("version: 1\nscoring:\n  burst: { multiple: 0 }\n
 const cleanUp = (session = "s1", t = 0) => sessionStarted(t, { goal: "Clean up the old project files", capabilities: ["files.*", "mail.*"] }, { session });
 const remove = (t: number, n: number, session = "s1") => action(t, "files.delete", { session, kind: "delete", args: { path: `/projects/old/${n}.txt` } });
 /** `count` deletions, `every` seconds apart from `from`. */
-const deletions = (count: number, every: number, from = 1, session = "s1"): AgentEvent[] => Array.from({ length: count }, (_, i) => remove(from + i * every, i, session));
+const deletions = (count: number, every: number, from = 1, session = "s1"): AgentEvent[] =>
+  Array.from({ length: count }, (_, i) => remove(from + i * every, i, session));
 const last = (events: readonly AgentEvent[]): AgentEvent => events[events.length - 1] as AgentEvent;
 const burstOf = <S extends Pick<Signal, "code">>(signals: readonly S[] | undefined): S | undefined => signals?.find((s) => s.code === "baseline.harmful_burst");
 const burst = (o: Outcome) => burstOf(o.decision.signals);
@@ -57,15 +58,30 @@ describe("the burst scorer", () => {
     expect(burstOf(scoreLast([cleanUp(), ...deletions(minActions, 1)], 0))).toBeUndefined());
 
   it(`the ${minActions + 1}th deletion within the window is a burst, with the policy's decision`, () =>
-    expect(burstOf(scoreLast([cleanUp(), ...deletions(minActions + 1, 1)], 0))).toMatchObject({ weight: W_BURST, decision: policy.burst.decision, capability: "files.delete" }));
+    expect(burstOf(scoreLast([cleanUp(), ...deletions(minActions + 1, 1)], 0))).toMatchObject({
+      weight: W_BURST,
+      decision: policy.burst.decision,
+      capability: "files.delete",
+    }));
 
   it("the same count spread beyond the window raises nothing (the first has left it exactly a window before the last)", () =>
     expect(burstOf(scoreLast([cleanUp(), ...deletions(minActions + 1, windowSeconds / minActions)], 0))).toBeUndefined());
 
   it("egress and admin actions count with deletions; reads and writes do not", () => {
-    const mixed = [cleanUp(), ...deletions(3, 1), action(4, "mail.send", { kind: "egress", args: { to: "bob@corp.example" } }), action(5, "files.share", { kind: "egress" }), action(6, "files.set_owner", { kind: "admin" }), remove(7, 99)];
+    const mixed = [
+      cleanUp(),
+      ...deletions(3, 1),
+      action(4, "mail.send", { kind: "egress", args: { to: "bob@corp.example" } }),
+      action(5, "files.share", { kind: "egress" }),
+      action(6, "files.set_owner", { kind: "admin" }),
+      remove(7, 99),
+    ];
     expect(burstOf(scoreLast(mixed, 0))).toBeDefined();
-    const quiet = [cleanUp(), ...Array.from({ length: 3 * minActions }, (_, i) => action(1 + i, "files.rename", { kind: i % 2 === 0 ? "read" : "write" })), remove(50, 99)];
+    const quiet = [
+      cleanUp(),
+      ...Array.from({ length: 3 * minActions }, (_, i) => action(1 + i, "files.rename", { kind: i % 2 === 0 ? "read" : "write" })),
+      remove(50, 99),
+    ];
     expect(burstOf(scoreLast(quiet, 0))).toBeUndefined();
   });
 

@@ -73,9 +73,14 @@ describe("commands", () => {
       expect(c?.caep.subject).toEqual({ format: "opaque", id: "s1" });
       expect(c?.caep.event_timestamp).toBe(Date.parse(c?.time ?? "") / 1000);
     };
-    it("revoke → session-revoked", () => given(db).when(secretRead).then(({ commands }) => caep("revoke", CAEP_EVENT_TYPES.sessionRevoked)(commands[0])));
+    it("revoke → session-revoked", () =>
+      given(db)
+        .when(secretRead)
+        .then(({ commands }) => caep("revoke", CAEP_EVENT_TYPES.sessionRevoked)(commands[0])));
     it("step_up → assurance-level-change", () =>
-      given(db).when(action(10, "billing.update", { kind: "write" })).then(({ commands }) => caep("step_up", CAEP_EVENT_TYPES.assuranceLevelChange)(commands[0])));
+      given(db)
+        .when(action(10, "billing.update", { kind: "write" }))
+        .then(({ commands }) => caep("step_up", CAEP_EVENT_TYPES.assuranceLevelChange)(commands[0])));
     it("downgrade → token-claims-change with the remaining capabilities", () =>
       given(sessionStarted(0, { goal: "Summarise sales", capabilities: ["db.*"] }, { grants: ["db.read", "billing.delete"] }))
         .when(deleteBilling(10))
@@ -84,9 +89,13 @@ describe("commands", () => {
           expect(commands[0]?.caep.claims).toEqual({ capabilities: ["db.read"] });
         }));
     it("grant → token-claims-change", () =>
-      given(db).when(grantRequested(10, "db.write")).then(({ commands }) => caep("grant", CAEP_EVENT_TYPES.tokenClaimsChange)(commands[0])));
+      given(db)
+        .when(grantRequested(10, "db.write"))
+        .then(({ commands }) => caep("grant", CAEP_EVENT_TYPES.tokenClaimsChange)(commands[0])));
     it("deny_grant → token-claims-change", () =>
-      given(db).when(grantRequested(10, "billing.delete")).then(({ commands }) => caep("deny_grant", CAEP_EVENT_TYPES.tokenClaimsChange)(commands[0])));
+      given(db)
+        .when(grantRequested(10, "billing.delete"))
+        .then(({ commands }) => caep("deny_grant", CAEP_EVENT_TYPES.tokenClaimsChange)(commands[0])));
   });
 
   it("out-of-order events do not crash and are counted", () =>

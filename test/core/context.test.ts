@@ -33,11 +33,7 @@ describe("context scorer", () => {
 
   describe("new geo", () => {
     const youngPolicy = compilePolicy("version: 1\nscoring:\n  baseline: { minSessions: 1, minActions: 1 }\n");
-    const history = [
-      sessionStarted(0, goal, { context: { geo: "DE" } }),
-      action(10, "wiki.read", { kind: "read" }),
-      sessionEnded(20),
-    ];
+    const history = [sessionStarted(0, goal, { context: { geo: "DE" } }), action(10, "wiki.read", { kind: "read" }), sessionEnded(20)];
 
     it("a geo the mature principal never used raises context.new_geo", () =>
       specification(youngPolicy)

@@ -25,7 +25,15 @@ const run = (events: AgentEvent[]) => {
 describe("hostile event content", () => {
   it("regression: a sensitivity tag or capability named after an Object member does not crash or corrupt baselines", () => {
     const events = ["constructor", "__proto__", "toString", "hasOwnProperty"].map((name, i) =>
-      AgentEventSchema.parse({ ...base, eventId: `e${i}`, type: "action", time: `2026-11-28T09:00:0${i}Z`, action: { capability: name }, resource: { sensitivity: [name] }, args: { to: name } }),
+      AgentEventSchema.parse({
+        ...base,
+        eventId: `e${i}`,
+        type: "action",
+        time: `2026-11-28T09:00:0${i}Z`,
+        action: { capability: name },
+        resource: { sensitivity: [name] },
+        args: { to: name },
+      }),
     );
     const { outs, agentBaseline } = run(events);
     expect(outs).toHaveLength(4);
@@ -39,7 +47,8 @@ describe("hostile event content", () => {
   });
 
   it("rejects capability names that are patterns or absurdly long", () => {
-    const parse = (capability: string) => AgentEventSchema.safeParse({ ...base, eventId: "x", type: "action", time: "2026-11-28T09:00:00Z", action: { capability } }).success;
+    const parse = (capability: string) =>
+      AgentEventSchema.safeParse({ ...base, eventId: "x", type: "action", time: "2026-11-28T09:00:00Z", action: { capability } }).success;
     expect(parse("expense.approve")).toBe(true);
     expect(parse("*")).toBe(false);
     expect(parse("expense.*")).toBe(false);

@@ -72,8 +72,14 @@ tools:
 
   describe("intent.expired", () => {
     const boxed = sessionStarted(0, { goal: "Submit my expense report", capabilities: ["expense.*"], expiresAt: at(60) });
-    it("fires after expiresAt", () => given(boxed).when(action(120, "expense.submit")).then(({ codes }) => expect(codes).toContain("intent.expired")));
-    it("does not fire before expiresAt", () => given(boxed).when(action(30, "expense.submit")).then(({ codes }) => expect(codes).not.toContain("intent.expired")));
+    it("fires after expiresAt", () =>
+      given(boxed)
+        .when(action(120, "expense.submit"))
+        .then(({ codes }) => expect(codes).toContain("intent.expired")));
+    it("does not fire before expiresAt", () =>
+      given(boxed)
+        .when(action(30, "expense.submit"))
+        .then(({ codes }) => expect(codes).not.toContain("intent.expired")));
   });
 
   describe("intent.resource_out_of_scope", () => {

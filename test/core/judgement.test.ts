@@ -36,11 +36,9 @@ describe("judgement", () => {
     expect(needsJudgement(policy, input, unrelatedWrite)).toBe(true);
   });
 
-  it("is not wanted for a call the goal explains (risk below the band)", () =>
-    expect(needsJudgement(policy, input, action(10, "notes.read"))).toBe(false));
+  it("is not wanted for a call the goal explains (risk below the band)", () => expect(needsJudgement(policy, input, action(10, "notes.read"))).toBe(false));
 
-  it("is not wanted for events that are not actions", () =>
-    expect(needsJudgement(policy, input, sessionStarted(5, goal, { session: "s2" }))).toBe(false));
+  it("is not wanted for events that are not actions", () => expect(needsJudgement(policy, input, sessionStarted(5, goal, { session: "s2" }))).toBe(false));
 
   it("a drift verdict adds intent.judge_drift weighted by its confidence, and the decision records it", () => {
     const out = step(policy, { ...input, judgement: drift }, unrelatedWrite);

@@ -141,17 +141,26 @@ describe("a policy missing a reason code's weight", () => {
 
 describe("bad knobs are errors with their line", () => {
   it("an unknown key under scoring names its field and line", () =>
-    expect(problemsOf("version: 1\nscoring:\n  factors:\n    repeat: 0.5\n    bareNam: 0.2\n")[0]).toMatchObject({ line: 5, column: 5, field: "scoring.factors.bareNam" }));
+    expect(problemsOf("version: 1\nscoring:\n  factors:\n    repeat: 0.5\n    bareNam: 0.2\n")[0]).toMatchObject({
+      line: 5,
+      column: 5,
+      field: "scoring.factors.bareNam",
+    }));
 
   it("an unknown word list names its field and line", () =>
-    expect(problemsOf("version: 1\nscoring:\n  words:\n    grammar:\n      imperatives: [send]\n")[0]).toMatchObject({ line: 5, field: "scoring.words.grammar.imperatives" }));
+    expect(problemsOf("version: 1\nscoring:\n  words:\n    grammar:\n      imperatives: [send]\n")[0]).toMatchObject({
+      line: 5,
+      field: "scoring.words.grammar.imperatives",
+    }));
 
   it("an unknown section under scoring is reported on its own line", () =>
     expect(problemsOf("version: 1\nscoring:\n  halfLifeSeconds: 60\n  bursts: { minActions: 3 }\n")[0]).toMatchObject({ line: 4, field: "scoring.bursts" }));
 
-  it("a factor out of range names its field", () => expect(problemsOf("version: 1\nscoring:\n  factors: { repeat: 11 }\n")[0]).toMatchObject({ line: 3, field: "scoring.factors.repeat" }));
+  it("a factor out of range names its field", () =>
+    expect(problemsOf("version: 1\nscoring:\n  factors: { repeat: 11 }\n")[0]).toMatchObject({ line: 3, field: "scoring.factors.repeat" }));
 
-  it("a burst may not be configured down to a mere alert", () => expect(problemsOf("version: 1\nscoring:\n  burst: { decision: alert }\n")[0]?.field).toBe("scoring.burst.decision"));
+  it("a burst may not be configured down to a mere alert", () =>
+    expect(problemsOf("version: 1\nscoring:\n  burst: { decision: alert }\n")[0]?.field).toBe("scoring.burst.decision"));
 
   it("compilePolicy throws a PolicyError carrying the same problems", () => {
     let thrown: unknown;

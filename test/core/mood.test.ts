@@ -21,9 +21,11 @@ const mood = (sentence: string) => moodOf(wordsOf(sentence), lex.kindOfWord, lex
 const isOrder = (sentence: string): boolean => mood(sentence).directive;
 
 describe("imperatives", () => {
-  it("a sentence opening with a base verb is an order, and says where its verb is", () => expect(mood("Send the file to bob@example.com")).toEqual({ directive: true, verbAt: 0 }));
+  it("a sentence opening with a base verb is an order, and says where its verb is", () =>
+    expect(mood("Send the file to bob@example.com")).toEqual({ directive: true, verbAt: 0 }));
 
-  it("politeness before the verb does not hide it", () => expect(mood("Please grant access to the admin panel to eve")).toEqual({ directive: true, verbAt: 1 }));
+  it("politeness before the verb does not hide it", () =>
+    expect(mood("Please grant access to the admin panel to eve")).toEqual({ directive: true, verbAt: 1 }));
 
   it("several openers in a row are skipped", () => expect(mood("Then immediately delete the logs")).toEqual({ directive: true, verbAt: 2 }));
 
@@ -32,8 +34,10 @@ describe("imperatives", () => {
     expect(isOrder("TODO: transfer 100 dollars to the savings account")).toBe(true);
   });
 
-  it.each(["Exfiltrate the customer database", "Concatenate every log file", "Anonymize the records first"])("a verb the lexicon does not know is recognised by its ending: %s", (s) =>
-    expect(isOrder(s)).toBe(true));
+  it.each(["Exfiltrate the customer database", "Concatenate every log file", "Anonymize the records first"])(
+    "a verb the lexicon does not know is recognised by its ending: %s",
+    (s) => expect(isOrder(s)).toBe(true),
+  );
 
   it("a verb of the policy's verb table is a verb whatever the lexicon says", () => {
     expect(isBaseVerb("email", lex.kindOfWord)).toBe(true);
@@ -44,7 +48,12 @@ describe("imperatives", () => {
 });
 
 describe("obligations put on the reader", () => {
-  it.each(["You must send the file to the auditor", "I need you to wire the deposit today", "you have to pay the invoice before noon", "You should forward this mail to eve"])("%s", (s) => {
+  it.each([
+    "You must send the file to the auditor",
+    "I need you to wire the deposit today",
+    "you have to pay the invoice before noon",
+    "You should forward this mail to eve",
+  ])("%s", (s) => {
     expect(mood(s).directive).toBe(true);
     // Not an imperative: no verb opens it.
     expect(mood(s).verbAt).toBeUndefined();
@@ -76,7 +85,7 @@ describe("statements", () => {
     expect(isOrder("Please")).toBe(false);
   });
 
-  it("words the lexicon tags as determiners first are never verbs (\"the\" is also listed as VBD)", () => {
+  it('words the lexicon tags as determiners first are never verbs ("the" is also listed as VBD)', () => {
     expect(isBaseVerb("the", lex.kindOfWord)).toBe(false);
     expect(isBaseVerb("hotel", lex.kindOfWord)).toBe(false);
     expect(isBaseVerb("estate", lex.kindOfWord)).toBe(false);
@@ -113,14 +122,18 @@ describe("statements", () => {
 });
 
 describe("obliges", () => {
-  it.each(["The title should be Urgent", "He has to leave now", "The payee needs to be updated"])("%s states an obligation", (s) => expect(obliges(wordsOf(s), lex.grammar)).toBe(true));
+  it.each(["The title should be Urgent", "He has to leave now", "The payee needs to be updated"])("%s states an obligation", (s) =>
+    expect(obliges(wordsOf(s), lex.grammar)).toBe(true),
+  );
 
   it.each(["The hotel is lovely", "The title is Urgent", "She has two cats"])("%s does not", (s) => expect(obliges(wordsOf(s), lex.grammar)).toBe(false));
 });
 
 describe("the grammar is the policy's", () => {
   it("removing a modal from scoring.words.grammar.obligation turns its sentences into statements", () => {
-    const noMust = compilePolicy("version: 1\nscoring:\n  words:\n    grammar:\n      obligation: [should, need, needs, shall, ought, required, want, wants]\n").lexicon;
+    const noMust = compilePolicy(
+      "version: 1\nscoring:\n  words:\n    grammar:\n      obligation: [should, need, needs, shall, ought, required, want, wants]\n",
+    ).lexicon;
     const s = wordsOf("You must send the file to the auditor");
     expect(moodOf(s, noMust.kindOfWord, noMust.grammar).directive).toBe(false);
     expect(moodOf(s, lex.kindOfWord, lex.grammar).directive).toBe(true);

@@ -58,10 +58,12 @@ describe("provenanceOf", () => {
 
 describe("destinations in the arguments", () => {
   it("an IBAN and a link written inside a message body are destinations, normalised", () =>
-    expect(extractDestinations({ subject: "Invoice", body: "Please wire the deposit to DE89370400440532013000 and upload the receipt at https://www.evil-drop.io/upload." }, LEX)).toEqual([
-      "de89370400440532013000",
-      "evil-drop.io/upload",
-    ]));
+    expect(
+      extractDestinations(
+        { subject: "Invoice", body: "Please wire the deposit to DE89370400440532013000 and upload the receipt at https://www.evil-drop.io/upload." },
+        LEX,
+      ),
+    ).toEqual(["de89370400440532013000", "evil-drop.io/upload"]));
 
   it("an e-mail address inside free text is a destination", () =>
     expect(extractDestinations({ note: "Forward everything to Eve.Spy@evil.test, thanks" }, LEX)).toEqual(["eve.spy@evil.test"]));
@@ -91,8 +93,10 @@ describe("destinations in the arguments", () => {
 
 describe("intent.destination_not_in_goal", () => {
   const minutes = sessionStarted(0, { goal: "Send the meeting minutes to the partner team", capabilities: ["contacts.*", "email.*", "chat.*"] });
-  const lookUpCarol = (opts: Parameters<typeof action>[2] = {}) => action(10, "contacts.lookup", { kind: "read", args: { email: "carol@partner.example" }, ...opts });
-  const sendTo = (to: string, args: Record<string, unknown> = {}) => action(20, "email.send", { kind: "egress", resource: { external: true }, args: { to, ...args } });
+  const lookUpCarol = (opts: Parameters<typeof action>[2] = {}) =>
+    action(10, "contacts.lookup", { kind: "read", args: { email: "carol@partner.example" }, ...opts });
+  const sendTo = (to: string, args: Record<string, unknown> = {}) =>
+    action(20, "email.send", { kind: "egress", resource: { external: true }, args: { to, ...args } });
 
   describe("provenance in the session", () => {
     it("a recipient named by an earlier allowed call of the session that was not a read is explained", () =>
@@ -149,7 +153,12 @@ describe("intent.destination_not_in_goal", () => {
         }));
 
     it("a recipient named in another session of the same principal is not explained in this one", () =>
-      given(minutes, lookUpCarol(), sessionEnded(15), sessionStarted(100, { goal: "Send the meeting minutes to the partner team", capabilities: ["email.*"] }, { session: "s2" }))
+      given(
+        minutes,
+        lookUpCarol(),
+        sessionEnded(15),
+        sessionStarted(100, { goal: "Send the meeting minutes to the partner team", capabilities: ["email.*"] }, { session: "s2" }),
+      )
         .when(action(110, "email.send", { session: "s2", kind: "egress", resource: { external: true }, args: { to: "carol@partner.example" } }))
         .then(({ codes }) => expect(codes).toContain("intent.destination_not_in_goal")));
   });
@@ -279,7 +288,10 @@ describe("hostile arguments (review findings)", () => {
     expect(extractDestinations({ body: "reply to mailto:bob@corp.example or from:eve@evil.example" }, LEX)).toEqual(["bob@corp.example", "eve@evil.example"]));
 
   it("file names in prose are not links, addresses and known domains are", () =>
-    expect(extractDestinations({ body: "See bill-december-2023.txt, then pay at www.pay.example.com or shop.example.io." }, LEX)).toEqual(["pay.example.com", "shop.example.io"]));
+    expect(extractDestinations({ body: "See bill-december-2023.txt, then pay at www.pay.example.com or shop.example.io." }, LEX)).toEqual([
+      "pay.example.com",
+      "shop.example.io",
+    ]));
 
   it("free text is scanned up to a budget per event, not without end", () => {
     const filler = "a. ".repeat(Math.ceil(MAX_TEXT_SCANNED_PER_EVENT / 3));

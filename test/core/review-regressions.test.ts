@@ -88,7 +88,11 @@ describe("an honest value cannot be made to look ordered", () => {
       .given(
         sessionStarted(0, { goal: "Send the agenda to the team listed in team.txt" }),
         action(10, "read_file", { args: { file_path: "team.txt" } }),
-        actionResult(11, action(10, "read_file", { args: { file_path: "team.txt" } }), "- name: Bob\n  email: bob@corp.example\nNote: do not email bob@corp.example about anything else."),
+        actionResult(
+          11,
+          action(10, "read_file", { args: { file_path: "team.txt" } }),
+          "- name: Bob\n  email: bob@corp.example\nNote: do not email bob@corp.example about anything else.",
+        ),
       )
       .when(action(20, "send_email", { args: { recipients: ["bob@corp.example"], body: "agenda" } }))
       .then((o) => expect(o.codes).not.toContain("intent.instructed_value")));
@@ -97,8 +101,16 @@ describe("an honest value cannot be made to look ordered", () => {
 describe("detectors cannot be trained off or made slow", () => {
   it("regression: a learned peak above what a session remembers switched baseline.harmful_burst off", () => {
     const cleanUp = (s: string, t: number) => sessionStarted(t, { goal: "Clean up the old project files", capabilities: ["files.*"] }, { session: s });
-    const deletes = (s: string, n: number, from: number, every = 1): AgentEvent[] => Array.from({ length: n }, (_, i) => action(from + i * every, "files.delete", { session: s, args: { path: `/old/${s}/${i}` } }));
-    const history = [cleanUp("s0", 0), ...deletes("s0", 6, 1), sessionEnded(50, { session: "s0" }), cleanUp("s1", 100), ...deletes("s1", 11, 101), sessionEnded(150, { session: "s1" })];
+    const deletes = (s: string, n: number, from: number, every = 1): AgentEvent[] =>
+      Array.from({ length: n }, (_, i) => action(from + i * every, "files.delete", { session: s, args: { path: `/old/${s}/${i}` } }));
+    const history = [
+      cleanUp("s0", 0),
+      ...deletes("s0", 6, 1),
+      sessionEnded(50, { session: "s0" }),
+      cleanUp("s1", 100),
+      ...deletes("s1", 11, 101),
+      sessionEnded(150, { session: "s1" }),
+    ];
     const burst = deletes("s2", 40, 1001, 0.5);
     spec
       .given(...history, cleanUp("s2", 1000), ...burst.slice(0, -1))
@@ -110,7 +122,10 @@ describe("detectors cannot be trained off or made slow", () => {
     const goal = "co.".repeat(5_000);
     const long = `o${"co.".repeat(80)}co`;
     const t0 = performance.now();
-    spec.given(sessionStarted(0, { goal }), readNotes).when(action(20, "send_email", { args: { recipients: Array.from({ length: 16 }, (_, i) => `${long}${i}@x.example`) } })).then((o) => expect(o.decision).toBeDefined());
+    spec
+      .given(sessionStarted(0, { goal }), readNotes)
+      .when(action(20, "send_email", { args: { recipients: Array.from({ length: 16 }, (_, i) => `${long}${i}@x.example`) } }))
+      .then((o) => expect(o.decision).toBeDefined());
     expect(performance.now() - t0).toBeLessThan(500);
   });
 });

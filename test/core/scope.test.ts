@@ -144,7 +144,13 @@ tools:
   const spec = specification(policy);
   const CALENDAR_GOAL = "Plan my week from the calendar";
   /** A finished session of `principal` that runs `calls` (capability, kind, outcome) under `goal`. */
-  const pastSession = (session: string, t: number, goal: string, calls: [string, "read" | "write", ("denied" | undefined)?][], principal = "alice"): AgentEvent[] => [
+  const pastSession = (
+    session: string,
+    t: number,
+    goal: string,
+    calls: [string, "read" | "write", ("denied" | undefined)?][],
+    principal = "alice",
+  ): AgentEvent[] => [
     sessionStarted(t, { goal }, { session, principal }),
     ...calls.map(([capability, kind, outcome], i) => action(t + 10 + i, capability, { session, principal, kind, ...(outcome ? { outcome } : {}) })),
     sessionEnded(t + 30, { session, principal }),
@@ -289,7 +295,9 @@ describe("toolkit index", () => {
     compilePolicy(
       "version: 1\ntools:\n" +
         Array.from({ length: n }, (_, i) => {
-          const nouns = Object.entries(shared).filter(([, count]) => i < count).map(([noun]) => noun);
+          const nouns = Object.entries(shared)
+            .filter(([, count]) => i < count)
+            .map(([noun]) => noun);
           return `  - { capability: k${i}_details, description: Get the details of item${i} ${nouns.join(" ")}, toolkit: k${i} }\n`;
         }).join(""),
     );
@@ -317,7 +325,11 @@ describe("toolkit index", () => {
   it("with fewer than eight toolkits, shared nouns are kept", () => expect(termsOf(7, {})).toContain("detail"));
 
   it("every tool of a toolkit is listed under it", () =>
-    expect(compilePolicy("version: 1\ntools:\n  - { capability: a, toolkit: mail }\n  - { capability: b, toolkit: mail }\n  - { capability: c }\n").toolkits.get("mail")?.tools).toEqual(["a", "b"]));
+    expect(
+      compilePolicy("version: 1\ntools:\n  - { capability: a, toolkit: mail }\n  - { capability: b, toolkit: mail }\n  - { capability: c }\n").toolkits.get(
+        "mail",
+      )?.tools,
+    ).toEqual(["a", "b"]));
 });
 
 describe("baseline.attempted", () => {

@@ -73,7 +73,11 @@ describe("separation of duties", () => {
       .then(({ codes }) => expect(codes).not.toContain("sod.self_approval")));
 
   it("regression: a submit that succeeded while the session owed a step-up still counts as the first step", () =>
-    given(started, contextChanged(5, { device: { compliant: false } }, manager), action(10, "expense.submit", { ...manager, resource: expense("R1"), outcome: "success" }))
+    given(
+      started,
+      contextChanged(5, { device: { compliant: false } }, manager),
+      action(10, "expense.submit", { ...manager, resource: expense("R1"), outcome: "success" }),
+    )
       .when(action(20, "expense.approve", { ...manager, resource: expense("R1"), outcome: "success" }))
       .then(({ codes, history }) => {
         expect(history[1]?.commands.map((c) => c.type)).toEqual(["step_up"]);

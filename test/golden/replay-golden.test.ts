@@ -15,7 +15,12 @@ const scenarioDir = join(root, "examples", "scenarios");
 const scenarios = readdirSync(scenarioDir).filter((f) => f.endsWith(".jsonl"));
 
 const replay = (file: string): string => execFileSync(process.execPath, [cli, "replay", file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-const commands = (text: string): Command[] => text.trim().split("\n").filter(Boolean).map((l) => Command.parse(JSON.parse(l)));
+const commands = (text: string): Command[] =>
+  text
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => Command.parse(JSON.parse(l)));
 
 describe("golden scenarios through `vigil replay`", () => {
   it("has a built CLI (npm run build)", () => {

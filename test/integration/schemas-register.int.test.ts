@@ -19,7 +19,8 @@ const current = readAvroSchema("vigil-event") as unknown as RecordSchema;
 /** The event schema as registered before v1.1: the same record without the fields v1.1 added. */
 const v1: RecordSchema = { ...current, fields: current.fields.filter((f) => !V11_FIELDS.includes(f.name)) };
 
-const api = (path: string, init?: RequestInit) => fetch(`${registryUrl}${path}`, { ...init, headers: { "Content-Type": "application/vnd.schemaregistry.v1+json" } });
+const api = (path: string, init?: RequestInit) =>
+  fetch(`${registryUrl}${path}`, { ...init, headers: { "Content-Type": "application/vnd.schemaregistry.v1+json" } });
 
 async function deleteSubject(subject: string): Promise<void> {
   await api(`/subjects/${encodeURIComponent(subject)}`, { method: "DELETE" });
@@ -36,10 +37,19 @@ describe("vigil schemas register (Apicurio)", () => {
       expect((await api(`/config/${encodeURIComponent(events)}`, { method: "PUT", body: JSON.stringify({ compatibility: "BACKWARD" }) })).status).toBe(200);
       const { id: v1Id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: events });
 
-      const run = spawnSync(process.execPath, [cli, "schemas", "register"], { encoding: "utf8", env: { ...process.env, VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix } });
+      const run = spawnSync(process.execPath, [cli, "schemas", "register"], {
+        encoding: "utf8",
+        env: { ...process.env, VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix },
+      });
       expect(run.stderr).toBe("");
       expect(run.status).toBe(0);
-      const ids = Object.fromEntries(run.stdout.trim().split("\n").map((l) => l.split("\t")).map(([s, id]) => [s, Number(id?.replace("id=", ""))]));
+      const ids = Object.fromEntries(
+        run.stdout
+          .trim()
+          .split("\n")
+          .map((l) => l.split("\t"))
+          .map(([s, id]) => [s, Number(id?.replace("id=", ""))]),
+      );
       expect(Object.keys(ids).sort()).toEqual([...subjects].sort());
       expect(ids[events]).not.toBe(v1Id);
 
@@ -50,12 +60,18 @@ describe("vigil schemas register (Apicurio)", () => {
       expect(names).toEqual(expect.arrayContaining(V11_FIELDS));
 
       // Registering again changes nothing (same id, no third version).
-      const again = spawnSync(process.execPath, [cli, "schemas", "register"], { encoding: "utf8", env: { ...process.env, VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix } });
+      const again = spawnSync(process.execPath, [cli, "schemas", "register"], {
+        encoding: "utf8",
+        env: { ...process.env, VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix },
+      });
       expect(again.stdout).toBe(run.stdout);
 
       // The control: the same subject refuses a schema that retypes an existing field.
       const retyped = { ...current, fields: current.fields.map((f) => (f.name === "outcome" ? { ...f, type: ["null", "long"] } : f)) };
-      const refused = await api(`/subjects/${encodeURIComponent(events)}/versions`, { method: "POST", body: JSON.stringify({ schema: JSON.stringify(retyped) }) });
+      const refused = await api(`/subjects/${encodeURIComponent(events)}/versions`, {
+        method: "POST",
+        body: JSON.stringify({ schema: JSON.stringify(retyped) }),
+      });
       expect(refused.status).toBe(409);
     } finally {
       for (const s of subjects) await deleteSubject(s);

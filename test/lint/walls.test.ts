@@ -21,7 +21,10 @@ afterAll(() => {
 function cruise(files: Record<string, string>): { status: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), "vigil-walls-"));
   dirs.push(dir);
-  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true }, include: ["src"] }));
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true }, include: ["src"] }),
+  );
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);
@@ -39,7 +42,8 @@ describe("layer walls (dependency-cruiser)", () => {
       "src/core/engine.ts": 'import { value } from "../protocol/event.js";\nexport const engine = value;\n',
       "src/app/pipeline.ts": 'import { engine } from "../core/engine.js";\nexport const pipeline = engine;\n',
       "src/adapters/kafka.ts": 'import { pipeline } from "../app/pipeline.js";\nexport const kafka = pipeline;\n',
-      "src/sdk/publisher.ts": 'import { value } from "../protocol/event.js";\nimport { codec } from "../adapters/avro-codec.js";\nexport const publisher = value + codec;\n',
+      "src/sdk/publisher.ts":
+        'import { value } from "../protocol/event.js";\nimport { codec } from "../adapters/avro-codec.js";\nexport const publisher = value + codec;\n',
       "src/adapters/avro-codec.ts": 'import { value } from "../protocol/event.js";\nexport const codec = value;\n',
       "src/main.ts": 'import { kafka } from "./adapters/kafka.js";\nexport const main = kafka;\n',
       "src/cli/main.ts": 'import { main } from "../main.js";\nimport { publisher } from "../sdk/publisher.js";\nexport const cli = main + publisher;\n',
@@ -49,13 +53,28 @@ describe("layer walls (dependency-cruiser)", () => {
   });
 
   it.each([
-    ["core-on-protocol", { "src/core/engine.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" }],
-    ["app-on-core", { "src/app/pipeline.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" }],
-    ["protocol-is-innermost", { "src/protocol/event.ts": 'import type { X } from "../core/engine.js";\nexport type Y = X;\n', "src/core/engine.ts": "export type X = number;\n" }],
+    [
+      "core-on-protocol",
+      { "src/core/engine.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },
+    ],
+    [
+      "app-on-core",
+      { "src/app/pipeline.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },
+    ],
+    [
+      "protocol-is-innermost",
+      { "src/protocol/event.ts": 'import type { X } from "../core/engine.js";\nexport type Y = X;\n', "src/core/engine.ts": "export type X = number;\n" },
+    ],
     ["adapters-on-app", { "src/adapters/kafka.ts": 'import { x } from "../main.js";\nexport const y = x;\n', "src/main.ts": "export const x = 1;\n" }],
-    ["sdk-on-protocol", { "src/sdk/enforcer.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" }],
+    [
+      "sdk-on-protocol",
+      { "src/sdk/enforcer.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },
+    ],
     ["sdk-codec-has-no-io", { "src/sdk/publisher.ts": 'import { readFileSync } from "node:fs";\nexport const y = readFileSync;\n' }],
-    ["tooling-on-app", { "src/tooling/evaluate.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" }],
+    [
+      "tooling-on-app",
+      { "src/tooling/evaluate.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },
+    ],
     ["cli-is-outermost", { "src/app/pipeline.ts": 'import { x } from "../cli/main.js";\nexport const y = x;\n', "src/cli/main.ts": "export const x = 1;\n" }],
     [
       "no-circular",
@@ -73,17 +92,28 @@ describe("layer walls (dependency-cruiser)", () => {
 
 describe("purity and clock rules (eslint)", () => {
   const eslint = new ESLint({ cwd: root });
-  const messages = async (filePath: string, code: string) => (await eslint.lintText(code, { filePath: join(root, filePath) }))[0]?.messages.map((m) => m.message) ?? [];
+  const messages = async (filePath: string, code: string) =>
+    (await eslint.lintText(code, { filePath: join(root, filePath) }))[0]?.messages.map((m) => m.message) ?? [];
 
   it("lets src/app measure time only through the Clock port", async () => {
     expect(await messages("src/app/timing.ts", "export const t = (clock: { monotonicMs(): number }) => clock.monotonicMs();\n")).toEqual([]);
-    expect(await messages("src/app/timing.ts", "export const t = () => performance.now();\n")).toEqual(expect.arrayContaining([expect.stringContaining("The clock is a port")]));
-    expect(await messages("src/app/timing.ts", "export const t = () => Date.now();\n")).toEqual(expect.arrayContaining([expect.stringContaining("The clock is a port")]));
+    expect(await messages("src/app/timing.ts", "export const t = () => performance.now();\n")).toEqual(
+      expect.arrayContaining([expect.stringContaining("The clock is a port")]),
+    );
+    expect(await messages("src/app/timing.ts", "export const t = () => Date.now();\n")).toEqual(
+      expect.arrayContaining([expect.stringContaining("The clock is a port")]),
+    );
   });
 
   it("keeps src/core free of drivers, built-ins and the clock", async () => {
-    expect(await messages("src/core/x.ts", 'import { Redis } from "ioredis";\nexport const r = Redis;\n')).toEqual(expect.arrayContaining([expect.stringContaining("may not import drivers")]));
-    expect(await messages("src/core/x.ts", 'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n')).toEqual(expect.arrayContaining([expect.stringContaining("no Node built-ins")]));
-    expect(await messages("src/core/x.ts", "export const t = () => Date.now();\n")).toEqual(expect.arrayContaining([expect.stringContaining("Time comes from events")]));
+    expect(await messages("src/core/x.ts", 'import { Redis } from "ioredis";\nexport const r = Redis;\n')).toEqual(
+      expect.arrayContaining([expect.stringContaining("may not import drivers")]),
+    );
+    expect(await messages("src/core/x.ts", 'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n')).toEqual(
+      expect.arrayContaining([expect.stringContaining("no Node built-ins")]),
+    );
+    expect(await messages("src/core/x.ts", "export const t = () => Date.now();\n")).toEqual(
+      expect.arrayContaining([expect.stringContaining("Time comes from events")]),
+    );
   });
 });

@@ -18,11 +18,26 @@ describe("broker outage", () => {
   it("is reported by /readyz and survived without losing events", { timeout: 240_000 }, async () => {
     const port = await freePort();
     const brokers = [`127.0.0.1:${port}`];
-    const stackEnv = { ...process.env, VIGIL_STACK_DIR: mkdtempSync(`${tmpdir()}/vigil-outage-`), VIGIL_STACK_KAFKA_PORT: String(port), VIGIL_STACK_KAFKA_CONTROLLER_PORT: String(await freePort()), VIGIL_KAFKA_BROKERS: brokers.join(",") };
+    const stackEnv = {
+      ...process.env,
+      VIGIL_STACK_DIR: mkdtempSync(`${tmpdir()}/vigil-outage-`),
+      VIGIL_STACK_KAFKA_PORT: String(port),
+      VIGIL_STACK_KAFKA_CONTROLLER_PORT: String(await freePort()),
+      VIGIL_KAFKA_BROKERS: brokers.join(","),
+    };
     const stack = (cmd: string) => spawnSync(process.execPath, [stackScript, cmd, "kafka"], { env: stackEnv, encoding: "utf8" });
     expect(stack("up").status).toBe(0);
     const id = uniqueName("outage");
-    const env = { VIGIL_KAFKA_BROKERS: brokers.join(","), VIGIL_REDIS_URL: redisUrl, VIGIL_REDIS_PREFIX: `${id}:`, VIGIL_GROUP_ID: id, VIGIL_HTTP_PORT: "0", VIGIL_TOPIC_PARTITIONS: "1", VIGIL_LOG_LEVEL: "silent", VIGIL_KAFKA_SESSION_TIMEOUT_MS: "6000" };
+    const env = {
+      VIGIL_KAFKA_BROKERS: brokers.join(","),
+      VIGIL_REDIS_URL: redisUrl,
+      VIGIL_REDIS_PREFIX: `${id}:`,
+      VIGIL_GROUP_ID: id,
+      VIGIL_HTTP_PORT: "0",
+      VIGIL_TOPIC_PARTITIONS: "1",
+      VIGIL_LOG_LEVEL: "silent",
+      VIGIL_KAFKA_SESSION_TIMEOUT_MS: "6000",
+    };
     const config = loadConfig(env);
     const kafka = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 20 } });
     const send = async (messages: Message[]) => {
@@ -32,8 +47,31 @@ describe("broker outage", () => {
       await p.disconnect();
     };
     const secretsReach = (n: number): Message[] => [
-      { key: `o-${n}`, value: JSON.stringify({ eventId: `o-${n}#0`, type: "session.started", sessionId: `o-${n}`, time: "2026-11-28T09:00:00Z", agent: { id: "a" }, principal: { id: "p" }, intent: { goal: "read the wiki", capabilities: ["wiki.read"] } }) },
-      { key: `o-${n}`, value: JSON.stringify({ eventId: `o-${n}#1`, type: "action", sessionId: `o-${n}`, time: "2026-11-28T09:00:05Z", agent: { id: "a" }, principal: { id: "p" }, action: { capability: "secrets.read" }, resource: { id: "prod/db", sensitivity: ["secret"] } }) },
+      {
+        key: `o-${n}`,
+        value: JSON.stringify({
+          eventId: `o-${n}#0`,
+          type: "session.started",
+          sessionId: `o-${n}`,
+          time: "2026-11-28T09:00:00Z",
+          agent: { id: "a" },
+          principal: { id: "p" },
+          intent: { goal: "read the wiki", capabilities: ["wiki.read"] },
+        }),
+      },
+      {
+        key: `o-${n}`,
+        value: JSON.stringify({
+          eventId: `o-${n}#1`,
+          type: "action",
+          sessionId: `o-${n}`,
+          time: "2026-11-28T09:00:05Z",
+          agent: { id: "a" },
+          principal: { id: "p" },
+          action: { capability: "secrets.read" },
+          resource: { id: "prod/db", sensitivity: ["secret"] },
+        }),
+      },
     ];
     const ready = async (httpPort: number) => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status;
     const until = async (cond: () => Promise<boolean>, ms: number) => {

@@ -19,8 +19,15 @@ import { collect, isolatedEnv, jsonValues, produce, readAll, untilProcessed, wit
 // facts (separation of duties) see events in file order, as replay does.
 
 const dir = join(import.meta.dirname, "..", "..", "examples", "scenarios");
-const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort().map((f) => join(dir, f));
-const lines = files.flatMap((f) => readFileSync(f, "utf8").split("\n").filter((l) => l.trim() !== ""));
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith(".jsonl"))
+  .sort()
+  .map((f) => join(dir, f));
+const lines = files.flatMap((f) =>
+  readFileSync(f, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== ""),
+);
 const events = lines.map((l) => AgentEvent.parse(JSON.parse(l)));
 
 async function runScenario(env: Record<string, string>, encode: (e: AgentEvent, line: string) => Promise<Message>) {

@@ -21,14 +21,25 @@ describe("kcat talks to Vigil", () => {
     const config = loadConfig(env);
     const running = await startVigil(env);
     try {
-      const keyed = readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => `${(JSON.parse(l) as { sessionId: string }).sessionId}\t${l}`).join("\n");
+      const keyed = readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => `${(JSON.parse(l) as { sessionId: string }).sessionId}\t${l}`)
+        .join("\n");
       execFileSync("kcat", ["-P", "-b", brokers.join(","), "-t", config.topics.events, "-K", "\t"], { input: `${keyed}\n` });
       // Asynchronous: the processor runs in this process and must keep working meanwhile.
-      const { stdout: out } = await promisify(execFile)("kcat", ["-C", "-b", brokers.join(","), "-t", config.topics.commands, "-o", "beginning", "-c", "2", "-q", "-f", "%k\t%s\n"], { encoding: "utf8", timeout: 60_000 });
-      const rows = out.trim().split("\n").map((l) => {
-        const [key, value] = [l.slice(0, l.indexOf("\t")), l.slice(l.indexOf("\t") + 1)];
-        return { key, command: Command.parse(JSON.parse(value)) };
-      });
+      const { stdout: out } = await promisify(execFile)(
+        "kcat",
+        ["-C", "-b", brokers.join(","), "-t", config.topics.commands, "-o", "beginning", "-c", "2", "-q", "-f", "%k\t%s\n"],
+        { encoding: "utf8", timeout: 60_000 },
+      );
+      const rows = out
+        .trim()
+        .split("\n")
+        .map((l) => {
+          const [key, value] = [l.slice(0, l.indexOf("\t")), l.slice(l.indexOf("\t") + 1)];
+          return { key, command: Command.parse(JSON.parse(value)) };
+        });
       expect(rows.map((r) => [r.key, r.command.type, r.command.capabilities?.removed])).toEqual([
         ["exp-1", "downgrade", ["expense.approve"]],
         ["exp-2", "downgrade", ["expense.approve"]],

@@ -14,7 +14,10 @@ import { collect, isolatedEnv, jsonValues, kafka, produce } from "../support/liv
 
 const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
 const dir = join(import.meta.dirname, "..", "..", "examples", "scenarios");
-const templates = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort().flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean));
+const templates = readdirSync(dir)
+  .filter((f) => f.endsWith(".jsonl"))
+  .sort()
+  .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean));
 const REPLICAS = 120;
 const KILLS = 10;
 
@@ -34,7 +37,8 @@ function workload(): { key: string; value: string }[] {
 }
 
 const envFor = (name: string) => isolatedEnv(name, { VIGIL_KAFKA_SESSION_TIMEOUT_MS: "6000", VIGIL_FETCH_MAX_BYTES_PER_PARTITION: "8192" });
-const startChild = (env: Record<string, string>): ChildProcess => spawn(process.execPath, [cli, "start"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+const startChild = (env: Record<string, string>): ChildProcess =>
+  spawn(process.execPath, [cli, "start"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function committed(groupId: string, topic: string): Promise<number> {
@@ -66,7 +70,8 @@ async function seed(env: Record<string, string>, messages: { key: string; value:
   return config;
 }
 
-const stopped = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
+const stopped = (child: ChildProcess) =>
+  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
 
 describe("crash safety", () => {
   it(`SIGKILL at ${KILLS}+ random points: the same command ids as an uninterrupted run`, { timeout: 600_000 }, async () => {
@@ -86,7 +91,7 @@ describe("crash safety", () => {
     const crash = await seed(crashEnv, messages);
     const killedAt: number[] = [];
     let seed32 = 0x9e3779b9;
-    const random = () => ((seed32 = (seed32 * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const random = () => (seed32 = (seed32 * 1664525 + 1013904223) >>> 0) / 2 ** 32;
     for (let k = 0; k < KILLS * 3 && killedAt.filter((o) => o > 0 && o < messages.length).length < KILLS; k++) {
       const victim = startChild(crashEnv);
       const before = await committed(crash.kafka.groupId, crash.topics.events);

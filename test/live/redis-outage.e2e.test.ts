@@ -14,12 +14,26 @@ import { collect, freePort, isolatedEnv, jsonValues, produce } from "../support/
 
 /** Starts redis-server on `port` and resolves once it answers PING (a probe, not a fixed wait). */
 async function redisServer(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "60 1", "--appendonly", "yes", "--dir", dir], { stdio: "ignore" });
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "60 1", "--appendonly", "yes", "--dir", dir], {
+    stdio: "ignore",
+  });
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    const probe = new Redis(port, "127.0.0.1", {
+      lazyConnect: true,
+      connectTimeout: 500,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    });
     probe.on("error", () => undefined);
-    const pong = await probe.connect().then(() => probe.ping(), () => undefined).catch(() => undefined);
+    const pong = await probe
+      .connect()
+      .then(
+        () => probe.ping(),
+        () => undefined,
+      )
+      .catch(() => undefined);
     probe.disconnect();
     if (pong === "PONG") return child;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
@@ -31,7 +45,10 @@ const event = (n: number, extra: object) =>
   JSON.stringify({ eventId: `ro-${n}`, sessionId: `ro-${n}`, time: "2026-11-28T09:00:00Z", agent: { id: "a" }, principal: { id: "p" }, ...extra });
 const secretsReach = (n: number) => [
   { key: `ro-${n}`, value: event(n, { type: "session.started", eventId: `ro-${n}#0`, intent: { goal: "read the wiki", capabilities: ["wiki.read"] } }) },
-  { key: `ro-${n}`, value: event(n, { type: "action", eventId: `ro-${n}#1`, action: { capability: "secrets.read" }, resource: { id: "prod/db", sensitivity: ["secret"] } }) },
+  {
+    key: `ro-${n}`,
+    value: event(n, { type: "action", eventId: `ro-${n}#1`, action: { capability: "secrets.read" }, resource: { id: "prod/db", sensitivity: ["secret"] } }),
+  },
 ];
 const ready = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
 
@@ -57,7 +74,9 @@ describe("Redis outage", () => {
 
       redis = await redisServer(port, dir);
       await produce(config.topics.events, secretsReach(3));
-      const commands = jsonValues<{ sessionId: string; type: string }>(await collect(config.topics.commands, (m) => new Set(m.map((x) => x.key)).size >= 3, 60_000));
+      const commands = jsonValues<{ sessionId: string; type: string }>(
+        await collect(config.topics.commands, (m) => new Set(m.map((x) => x.key)).size >= 3, 60_000),
+      );
       expect([...new Set(commands.map((c) => c.sessionId))].sort()).toEqual(["ro-1", "ro-2", "ro-3"]);
       expect(commands.every((c) => c.type === "revoke")).toBe(true);
       const back = Date.now() + 30_000;

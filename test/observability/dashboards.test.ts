@@ -7,7 +7,17 @@ import client from "prom-client";
 import { stringify, parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { promMetrics } from "../../src/adapters/prom-metrics.js";
-import { allPanels, dashboardExpressions, dashboardFiles, loadDashboard, loadRules, referencedVariables, repoPath, ruleFiles, substitute } from "./promql-expressions.js";
+import {
+  allPanels,
+  dashboardExpressions,
+  dashboardFiles,
+  loadDashboard,
+  loadRules,
+  referencedVariables,
+  repoPath,
+  ruleFiles,
+  substitute,
+} from "./promql-expressions.js";
 import type { Dashboard, Panel } from "./promql-expressions.js";
 
 // Static checks of the Grafana dashboards and the Prometheus alerting rules. Whether every
@@ -183,7 +193,10 @@ describe("Grafana dashboards", () => {
       for (const t of p.targets ?? []) {
         const expr = t.expr as string;
         const outsideMatchers = expr.replace(/=~"\$\w+"/g, "");
-        expect(referencedVariables(outsideMatchers).filter((n) => !n.startsWith("__")), `${p.title}: ${expr}`).toEqual([]);
+        expect(
+          referencedVariables(outsideMatchers).filter((n) => !n.startsWith("__")),
+          `${p.title}: ${expr}`,
+        ).toEqual([]);
         for (const m of expr.matchAll(/\[([^\]]*)\]/g)) expect(["$__rate_interval", "$__range"], `${p.title}: ${expr}`).toContain(m[1]);
       }
     }
@@ -259,7 +272,15 @@ describe("Prometheus alerting rules", () => {
       expect(r.annotations?.summary, r.alert).toBeTruthy();
       expect(r.annotations?.description, r.alert).toBeTruthy();
     }
-    for (const name of ["VigilProcessorDown", "VigilConsumerLagHigh", "VigilDeadLetterRateHigh", "VigilTimeToEnforceSLOBreach", "VigilProcessingStalled", "VigilPolicyReloadRejected", "VigilRedisLatencyHigh"]) {
+    for (const name of [
+      "VigilProcessorDown",
+      "VigilConsumerLagHigh",
+      "VigilDeadLetterRateHigh",
+      "VigilTimeToEnforceSLOBreach",
+      "VigilProcessingStalled",
+      "VigilPolicyReloadRejected",
+      "VigilRedisLatencyHigh",
+    ]) {
       expect(names).toContain(name);
     }
   });

@@ -36,7 +36,8 @@ let publisher: Publisher | undefined;
 let enforcer: Enforcer | undefined;
 let promUrl = "";
 
-const query = async (expr: string): Promise<QueryResult> => (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json() as Promise<QueryResult>;
+const query = async (expr: string): Promise<QueryResult> =>
+  (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json() as Promise<QueryResult>;
 
 beforeAll(async () => {
   expect(spawnSync("prometheus", ["--version"]).status, "prometheus is missing: apt-get install prometheus").toBe(0);
@@ -47,7 +48,9 @@ beforeAll(async () => {
   await enforcer.start();
   publisher = await createPublisher({ brokers, topic: config.topics.events });
   const dir = join(repoRoot, "examples", "scenarios");
-  for (const f of readdirSync(dir).filter((x) => x.endsWith(".jsonl")).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith(".jsonl"))
+    .sort()) {
     for (const line of readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean)) await publisher.publish(JSON.parse(line) as AgentEvent);
   }
   await produce(config.topics.events, [{ key: "bad", value: "{not json" }]);
@@ -69,7 +72,9 @@ beforeAll(async () => {
   for (const sc of vigilJob?.static_configs ?? []) sc.targets = [`127.0.0.1:${running.httpPort}`];
   repoConfig.scrape_configs = repoConfig.scrape_configs.filter((j) => j.job_name !== "prometheus");
   writeFileSync(configFile, stringify(repoConfig));
-  prometheus = spawn("prometheus", [`--config.file=${configFile}`, `--storage.tsdb.path=${join(work, "data")}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: "ignore" });
+  prometheus = spawn("prometheus", [`--config.file=${configFile}`, `--storage.tsdb.path=${join(work, "data")}`, `--web.listen-address=127.0.0.1:${port}`], {
+    stdio: "ignore",
+  });
   promUrl = `http://127.0.0.1:${port}`;
   // Keep traffic flowing while Prometheus collects enough samples for rate() windows.
   const deadline = Date.now() + 60_000;
@@ -78,7 +83,16 @@ beforeAll(async () => {
     const bg = { sessionId: `bg-${n % 3}`, agent: { id: "bg" }, principal: { id: "bg-user" } };
     const read = await publisher.action({ ...bg, action: { capability: "wiki.read", kind: "read" } }).catch(() => undefined);
     // Tool results for the tool-result panels: every other one cut by the gateway.
-    if (read) await publisher.actionResult({ ...bg, actionEventId: read.eventId, outcome: "success", output: toolOutput("Wiki page text. ".repeat(50), { maxText: n % 2 === 0 ? 200 : 4096 }), source: { trust: n % 2 === 0 ? "untrusted" : "trusted" } }).catch(() => undefined);
+    if (read)
+      await publisher
+        .actionResult({
+          ...bg,
+          actionEventId: read.eventId,
+          outcome: "success",
+          output: toolOutput("Wiki page text. ".repeat(50), { maxText: n % 2 === 0 ? 200 : 4096 }),
+          source: { trust: n % 2 === 0 ? "untrusted" : "trusted" },
+        })
+        .catch(() => undefined);
     n++;
     await new Promise((r) => setTimeout(r, 250));
     const up = await query('up{job="vigil"}').catch(() => undefined);
@@ -102,7 +116,9 @@ describe("dashboards and alerting rules against a real Prometheus scraping a liv
   });
 
   it("has loaded the alerting rules, all healthy", async () => {
-    const r = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } };
+    const r = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+    };
     const rules = r.data.groups.flatMap((g) => g.rules);
     expect(rules.length).toBeGreaterThan(3);
     expect(rules.filter((x) => x.health !== "ok" && x.health !== "unknown")).toEqual([]);

@@ -22,13 +22,20 @@ const npx = (args: string[], options: { env?: NodeJS.ProcessEnv } = {}) =>
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "vigil-pack-"));
   // `npm test` builds first; --ignore-scripts packs that build instead of building again.
-  const packed = JSON.parse(execFileSync(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", work], { cwd: repoRoot, encoding: "utf8" })) as { filename: string; files: { path: string }[] }[];
+  const packed = JSON.parse(execFileSync(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", work], { cwd: repoRoot, encoding: "utf8" })) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   const tarball = packed[0] as { filename: string; files: { path: string }[] };
   files = tarball.files.map((f) => f.path);
   app = join(work, "app");
   mkdirSync(app);
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "vigil-consumer", private: true, type: "module" }));
-  execFileSync(npm, ["install", join(work, tarball.filename), "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app, encoding: "utf8", timeout: 240_000 });
+  execFileSync(npm, ["install", join(work, tarball.filename), "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd: app,
+    encoding: "utf8",
+    timeout: 240_000,
+  });
 }, 300_000);
 
 afterAll(() => {
@@ -37,13 +44,36 @@ afterAll(() => {
 
 describe("the packed package, installed into a fresh project", () => {
   it("ships the build, the schemas and the examples, and nothing of the repository's tests, sources or benchmarks", () => {
-    for (const f of ["dist/sdk/publisher.js", "dist/sdk/publisher.d.ts", "dist/sdk/enforcer.js", "dist/sdk/enforcer.d.ts", "dist/cli/main.js", "schemas/vigil-event.avsc", "examples/scenarios/expense-self-approval.jsonl", "README.md", "LICENSE"]) expect(files).toContain(f);
+    for (const f of [
+      "dist/sdk/publisher.js",
+      "dist/sdk/publisher.d.ts",
+      "dist/sdk/enforcer.js",
+      "dist/sdk/enforcer.d.ts",
+      "dist/cli/main.js",
+      "schemas/vigil-event.avsc",
+      "examples/scenarios/expense-self-approval.jsonl",
+      "README.md",
+      "LICENSE",
+    ])
+      expect(files).toContain(f);
     expect(files.filter((f) => /^(src|test|bench|scripts|stack|docs|dashboards)\//.test(f))).toEqual([]);
   });
 
   it("type-checks a consumer of vigil/publisher and vigil/enforcer against the bundled types (and refuses a wrong one)", () => {
     const tsconfig = (file: string) =>
-      JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: false, types: ["node"], typeRoots: [join(repoRoot, "node_modules", "@types")] }, files: [file] });
+      JSON.stringify({
+        compilerOptions: {
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ["node"],
+          typeRoots: [join(repoRoot, "node_modules", "@types")],
+        },
+        files: [file],
+      });
     writeFileSync(
       join(app, "consumer.ts"),
       `import { createPublisher, toolOutput } from "vigil/publisher";
@@ -65,7 +95,10 @@ export async function wire(brokers: string[]): Promise<{ publisher: Publisher; e
     const ok = spawnSync(tsc, ["-p", "tsconfig.json"], { cwd: app, encoding: "utf8" });
     expect(ok.stdout + ok.stderr).toBe("");
     expect(ok.status).toBe(0);
-    writeFileSync(join(app, "wrong.ts"), `import { createEnforcer } from "vigil/enforcer";\nexport const e = createEnforcer({ brokers: ["b:9092"], enforcerIdentity: "x" });\n`);
+    writeFileSync(
+      join(app, "wrong.ts"),
+      `import { createEnforcer } from "vigil/enforcer";\nexport const e = createEnforcer({ brokers: ["b:9092"], enforcerIdentity: "x" });\n`,
+    );
     writeFileSync(join(app, "tsconfig.json"), tsconfig("wrong.ts"));
     const wrong = spawnSync(tsc, ["-p", "tsconfig.json"], { cwd: app, encoding: "utf8" });
     expect(wrong.status).not.toBe(0);
@@ -73,7 +106,15 @@ export async function wire(brokers: string[]): Promise<{ publisher: Publisher; e
   });
 
   it("imports the SDKs at run time from the package exports", () => {
-    const run = spawnSync(process.execPath, ["--input-type=module", "-e", 'const p = await import("vigil/publisher"); const e = await import("vigil/enforcer"); console.log(typeof p.createPublisher, typeof e.createEnforcer);'], { cwd: app, encoding: "utf8" });
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'const p = await import("vigil/publisher"); const e = await import("vigil/enforcer"); console.log(typeof p.createPublisher, typeof e.createEnforcer);',
+      ],
+      { cwd: app, encoding: "utf8" },
+    );
     expect(run.stderr).toBe("");
     expect(run.stdout.trim()).toBe("function function");
   });

@@ -1,8 +1,6 @@
 import avro from "avsc";
 import { describe, expect, it } from "vitest";
-import {
-  commandFromAvro, commandToAvro, eventFromAvro, eventToAvro, loadAvroSchemas, readAvroSchema,
-} from "../../src/adapters/avro-codec.js";
+import { commandFromAvro, commandToAvro, eventFromAvro, eventToAvro, loadAvroSchemas, readAvroSchema } from "../../src/adapters/avro-codec.js";
 import type { AvroSchema } from "../../src/adapters/avro-codec.js";
 import { commandJsonSchema, eventJsonSchema } from "../../src/adapters/json-schema.js";
 import { AgentEvent, Command, MAX_OUTPUT_TEXT } from "../../src/protocol/index.js";
@@ -113,7 +111,10 @@ describe("Avro codec round trip", () => {
     expect(record.source).toEqual({ trust: "untrusted", origin: "mailbox:alice@example.com/inbox" });
     expect(record.intent).toBeNull();
     const trust = (((readAvroSchema("vigil-event") as Node).fields as Node[]).find((f) => f.name === "source")?.type as Node[])[1] as Node;
-    expect((trust.fields as Node[])[0]?.type).toEqual(["null", expect.objectContaining({ type: "enum", symbols: ["trusted", "untrusted", "unknown"], default: "unknown" })]);
+    expect((trust.fields as Node[])[0]?.type).toEqual([
+      "null",
+      expect.objectContaining({ type: "enum", symbols: ["trusted", "untrusted", "unknown"], default: "unknown" }),
+    ]);
   });
 
   it("action.result without source, and with a producer's string source: null in Avro, absent when decoded", () => {
@@ -167,9 +168,26 @@ describe("required fields", () => {
   });
 
   it.each([
-    "commandId", "type", "sessionId", "agentId", "principalId", "time", "causedBy", "riskScore", "reasons",
-    "reasons.0.code", "reasons.0.message", "capabilities.removed", "review", "review.required",
-    "caep", "caep.eventType", "caep.subject", "caep.event_timestamp", "caep.reason_admin", "caep.reason_admin.en",
+    "commandId",
+    "type",
+    "sessionId",
+    "agentId",
+    "principalId",
+    "time",
+    "causedBy",
+    "riskScore",
+    "reasons",
+    "reasons.0.code",
+    "reasons.0.message",
+    "capabilities.removed",
+    "review",
+    "review.required",
+    "caep",
+    "caep.eventType",
+    "caep.subject",
+    "caep.event_timestamp",
+    "caep.reason_admin",
+    "caep.reason_admin.en",
   ])("command without %s: rejected by Avro and by zod", (path) => {
     const record = without(commandToAvro(Command.parse(downgrade)), path);
     expect(commandType.isValid(record)).toBe(false);
@@ -217,7 +235,11 @@ describe("unknown fields (ignored, never rejected)", () => {
 
   it("a trust symbol newer than the reader's schema reads as unknown (the enum's default)", () => {
     const current = readAvroSchema("vigil-event");
-    const newer = avro.Type.forSchema(JSON.parse(JSON.stringify(current).replace('"symbols":["trusted","untrusted","unknown"]', '"symbols":["trusted","untrusted","unknown","verified"]')) as AvroSchema);
+    const newer = avro.Type.forSchema(
+      JSON.parse(
+        JSON.stringify(current).replace('"symbols":["trusted","untrusted","unknown"]', '"symbols":["trusted","untrusted","unknown","verified"]'),
+      ) as AvroSchema,
+    );
     const record = eventToAvro(AgentEvent.parse(fixture("events/action-result.full.json")));
     const buf = newer.toBuffer({ ...record, source: { trust: "verified", origin: null } });
     const decoded = eventType.fromBuffer(buf, eventType.createResolver(newer));

@@ -40,21 +40,15 @@ describe("JSON Schema validation (Ajv, draft 2020-12)", () => {
   const sessionStarted = fixture("events/session-started.full.json");
   const downgrade = fixture("commands/downgrade.json");
 
-  it.each(["eventId", "sessionId", "time", "agent.id", "principal", "intent", "intent.goal"])(
-    "event without %s is rejected, as by zod",
-    (path) => {
-      expect(validateEvent(without(sessionStarted, path))).toBe(false);
-      expect(AgentEvent.safeParse(without(sessionStarted, path)).success).toBe(false);
-    },
-  );
+  it.each(["eventId", "sessionId", "time", "agent.id", "principal", "intent", "intent.goal"])("event without %s is rejected, as by zod", (path) => {
+    expect(validateEvent(without(sessionStarted, path))).toBe(false);
+    expect(AgentEvent.safeParse(without(sessionStarted, path)).success).toBe(false);
+  });
 
-  it.each(["commandId", "reasons.0.code", "review.required", "caep.subject", "caep.event_timestamp"])(
-    "command without %s is rejected, as by zod",
-    (path) => {
-      expect(validateCommand(without(downgrade, path))).toBe(false);
-      expect(Command.safeParse(without(downgrade, path)).success).toBe(false);
-    },
-  );
+  it.each(["commandId", "reasons.0.code", "review.required", "caep.subject", "caep.event_timestamp"])("command without %s is rejected, as by zod", (path) => {
+    expect(validateCommand(without(downgrade, path))).toBe(false);
+    expect(Command.safeParse(without(downgrade, path)).success).toBe(false);
+  });
 
   it.each<[string, Record<string, unknown>]>([
     ["an unknown event type", { type: "session.paused" }],

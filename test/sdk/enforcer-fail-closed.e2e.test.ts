@@ -16,7 +16,13 @@ import { freePort } from "../support/live.js";
 describe("enforcer fail-closed", () => {
   it("denies sensitive capabilities once the broker is gone for longer than the bound", { timeout: 240_000 }, async () => {
     const port = await freePort();
-    const stackEnv = { ...process.env, VIGIL_STACK_DIR: mkdtempSync(`${tmpdir()}/vigil-failclosed-`), VIGIL_STACK_KAFKA_PORT: String(port), VIGIL_STACK_KAFKA_CONTROLLER_PORT: String(await freePort()), VIGIL_KAFKA_BROKERS: `127.0.0.1:${port}` };
+    const stackEnv = {
+      ...process.env,
+      VIGIL_STACK_DIR: mkdtempSync(`${tmpdir()}/vigil-failclosed-`),
+      VIGIL_STACK_KAFKA_PORT: String(port),
+      VIGIL_STACK_KAFKA_CONTROLLER_PORT: String(await freePort()),
+      VIGIL_KAFKA_BROKERS: `127.0.0.1:${port}`,
+    };
     const stack = (cmd: string) => spawnSync(process.execPath, [stackScript, cmd, "kafka"], { env: stackEnv, encoding: "utf8" });
     const up = stack("up");
     expect(up.status, up.stderr + up.stdout).toBe(0);
@@ -25,7 +31,11 @@ describe("enforcer fail-closed", () => {
     await admin.connect();
     await ensureTopics(admin, loadConfig({ VIGIL_KAFKA_BROKERS: `127.0.0.1:${port}`, VIGIL_TOPIC_PARTITIONS: "1" }));
     await admin.disconnect();
-    const enforcer = await createEnforcer({ brokers: [`127.0.0.1:${port}`], acks: false, failClosed: { capabilities: ["payments.*", "secrets.*"], staleAfterMs: 2000 } });
+    const enforcer = await createEnforcer({
+      brokers: [`127.0.0.1:${port}`],
+      acks: false,
+      failClosed: { capabilities: ["payments.*", "secrets.*"], staleAfterMs: 2000 },
+    });
     try {
       await enforcer.start();
       expect(enforcer.check("s1", "payments.send")).toEqual({ outcome: "allow" });

@@ -36,12 +36,34 @@ describe("enforcement SDK with the live processor", () => {
       const changes: string[] = [];
       enforcer.on("change", (id, _view, cause) => changes.push(`${id}:${"commandId" in cause ? cause.type : "status"}`));
 
-      await publisher.sessionStarted({ ...alice, sessionId: "s-exp", eventId: "s-exp#0", time: "2026-11-28T09:00:00Z", intent: { goal: "File my trip report and get it approved" }, grants: ["expense.submit", "expense.approve"] });
-      await publisher.action({ ...alice, sessionId: "s-exp", eventId: "s-exp#1", time: "2026-11-28T09:00:05Z", action: { capability: "expense.submit" }, resource: report });
+      await publisher.sessionStarted({
+        ...alice,
+        sessionId: "s-exp",
+        eventId: "s-exp#0",
+        time: "2026-11-28T09:00:00Z",
+        intent: { goal: "File my trip report and get it approved" },
+        grants: ["expense.submit", "expense.approve"],
+      });
+      await publisher.action({
+        ...alice,
+        sessionId: "s-exp",
+        eventId: "s-exp#1",
+        time: "2026-11-28T09:00:05Z",
+        action: { capability: "expense.submit" },
+        resource: report,
+      });
       expect(enforcer.check("s-exp", "expense.approve", "ER-7")).toEqual({ outcome: "allow" });
 
       const sentAt = performance.now();
-      await publisher.action({ ...alice, sessionId: "s-exp", eventId: "s-exp#2", time: "2026-11-28T09:00:09Z", action: { capability: "expense.approve" }, resource: report, outcome: "attempted" });
+      await publisher.action({
+        ...alice,
+        sessionId: "s-exp",
+        eventId: "s-exp#2",
+        time: "2026-11-28T09:00:09Z",
+        action: { capability: "expense.approve" },
+        resource: report,
+        outcome: "attempted",
+      });
       expect(await waitFor(() => enforcer.check("s-exp", "expense.approve", "ER-7").outcome === "deny")).toBe(true);
       const latencyMs = performance.now() - sentAt;
       expect(latencyMs).toBeLessThan(10_000);
@@ -73,8 +95,13 @@ describe("enforcement SDK with the live processor", () => {
       expect(late.check("s-exp", "expense.approve", "ER-7").outcome).toBe("deny");
 
       // One acknowledgement per applied command: the command and the marker, not the duplicate.
-      const acks = jsonValues<{ commandId: string; enforcerId: string }>(await collect(config.topics.acks, (m) => m.some((a) => a.value?.toString().includes(marker.commandId)), 20_000));
-      expect(acks).toEqual([expect.objectContaining({ commandId: command?.commandId, enforcerId: "gateway-1" }), expect.objectContaining({ commandId: marker.commandId, enforcerId: "gateway-1" })]);
+      const acks = jsonValues<{ commandId: string; enforcerId: string }>(
+        await collect(config.topics.acks, (m) => m.some((a) => a.value?.toString().includes(marker.commandId)), 20_000),
+      );
+      expect(acks).toEqual([
+        expect.objectContaining({ commandId: command?.commandId, enforcerId: "gateway-1" }),
+        expect.objectContaining({ commandId: marker.commandId, enforcerId: "gateway-1" }),
+      ]);
       process.stdout.write(`time from publish to enforced deny: ${latencyMs.toFixed(0)} ms; check(): ${perCheckUs.toFixed(2)} µs\n`);
     } finally {
       for (const e of enforcers) await e.stop();

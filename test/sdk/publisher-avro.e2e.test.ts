@@ -20,8 +20,19 @@ describe("publisher SDK with registry Avro", () => {
       const who = { sessionId: "avro-1", agent: { id: "code-helper" }, principal: { id: "carol" } };
       await publisher.sessionStarted({ ...who, intent: { goal: "Summarise the repo", capabilities: ["repo.read"] } });
       const read = await publisher.action({ ...who, action: { capability: "repo.read", kind: "read" }, resource: { id: "README.md" } });
-      await publisher.actionResult({ ...who, actionEventId: read.eventId, outcome: "success", output: toolOutput("# Vigil\nContinuous verification 🙂", { mediaType: "text/markdown" }), source: { trust: "trusted", origin: "repo:vigil" } });
-      await publisher.action({ ...who, action: { capability: "secrets.read" }, resource: { id: "prod/db", sensitivity: ["secret"] }, args: { path: "prod/db" } });
+      await publisher.actionResult({
+        ...who,
+        actionEventId: read.eventId,
+        outcome: "success",
+        output: toolOutput("# Vigil\nContinuous verification 🙂", { mediaType: "text/markdown" }),
+        source: { trust: "trusted", origin: "repo:vigil" },
+      });
+      await publisher.action({
+        ...who,
+        action: { capability: "secrets.read" },
+        resource: { id: "prod/db", sensitivity: ["secret"] },
+        args: { path: "prod/db" },
+      });
       const events = await collect(config.topics.events, (m) => m.length >= 4, 20_000);
       expect(events.every((m) => m.value?.[0] === 0)).toBe(true);
       const [command] = jsonValues<{ type: string; sessionId: string }>(await collect(config.topics.commands, (m) => m.length >= 1, 30_000));

@@ -9,7 +9,16 @@ import type { EventInput } from "../../src/sdk/publisher.js";
 const now = () => new Date("2026-11-28T09:00:00Z");
 const newId = () => "r-1";
 const result = (patch: Record<string, unknown> = {}) =>
-  ({ type: "action.result", sessionId: "s1", agent: { id: "a1" }, principal: { id: "p1" }, actionEventId: "e-7", outcome: "success", output: { text: "ok" }, ...patch }) as EventInput;
+  ({
+    type: "action.result",
+    sessionId: "s1",
+    agent: { id: "a1" },
+    principal: { id: "p1" },
+    actionEventId: "e-7",
+    outcome: "success",
+    output: { text: "ok" },
+    ...patch,
+  }) as EventInput;
 const rejection = (input: EventInput): InvalidEventError => {
   try {
     validateForPublish(input, now, newId);
@@ -23,8 +32,16 @@ const rejection = (input: EventInput): InvalidEventError => {
 describe("publisher: an action.result is validated before sending", () => {
   it("fills eventId and time, keeps source", () => {
     expect(validateForPublish(result({ source: { trust: "untrusted", origin: "https://example.org" } }), now, newId)).toEqual({
-      type: "action.result", eventId: "r-1", time: "2026-11-28T09:00:00.000Z", sessionId: "s1", agent: { id: "a1" }, principal: { id: "p1" },
-      actionEventId: "e-7", outcome: "success", output: { text: "ok" }, source: { trust: "untrusted", origin: "https://example.org" },
+      type: "action.result",
+      eventId: "r-1",
+      time: "2026-11-28T09:00:00.000Z",
+      sessionId: "s1",
+      agent: { id: "a1" },
+      principal: { id: "p1" },
+      actionEventId: "e-7",
+      outcome: "success",
+      output: { text: "ok" },
+      source: { trust: "untrusted", origin: "https://example.org" },
     });
   });
 

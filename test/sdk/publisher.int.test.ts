@@ -37,17 +37,39 @@ describe("publisher SDK against the real broker", () => {
     try {
       const action = await publisher.action({ ...who, sessionId: "r1", action: { capability: "mail.read", kind: "read" }, outcome: "attempted" });
       const long = "Dear Alice, ".repeat(10_000);
-      await expect(publisher.actionResult({ ...who, sessionId: "r1", actionEventId: action.eventId, outcome: "success", output: { text: long } })).rejects.toThrow(
+      await expect(
+        publisher.actionResult({ ...who, sessionId: "r1", actionEventId: action.eventId, outcome: "success", output: { text: long } }),
+      ).rejects.toThrow(
         expect.objectContaining({ name: "InvalidEventError", field: "output.text", message: expect.stringContaining(`over the limit of ${MAX_OUTPUT_TEXT}`) }),
       );
-      await expect(publisher.actionResult({ ...who, sessionId: "r1", actionEventId: action.eventId, outcome: "success", output: {}, source: { trust: "maybe" as "unknown" } })).rejects.toBeInstanceOf(InvalidEventError);
-      const sent = await publisher.actionResult({ ...who, sessionId: "r1", actionEventId: action.eventId, outcome: "success", output: toolOutput(long, { mediaType: "message/rfc822" }), source: { trust: "untrusted", origin: "mailbox:alice" } });
+      await expect(
+        publisher.actionResult({
+          ...who,
+          sessionId: "r1",
+          actionEventId: action.eventId,
+          outcome: "success",
+          output: {},
+          source: { trust: "maybe" as "unknown" },
+        }),
+      ).rejects.toBeInstanceOf(InvalidEventError);
+      const sent = await publisher.actionResult({
+        ...who,
+        sessionId: "r1",
+        actionEventId: action.eventId,
+        outcome: "success",
+        output: toolOutput(long, { mediaType: "message/rfc822" }),
+        source: { trust: "untrusted", origin: "mailbox:alice" },
+      });
       const seen = await collect(t, (m) => m.length >= 2, 20_000);
       expect(seen.map((m) => m.key)).toEqual(["r1", "r1"]);
       const values = seen.map((m) => JSON.parse(m.value?.toString() ?? "{}") as Record<string, unknown>);
       expect(values.map((v) => v.type)).toEqual(["action", "action.result"]);
       expect(values[1]).toEqual(sent);
-      expect(values[1]).toMatchObject({ actionEventId: action.eventId, output: { bytes: long.length, truncated: true, mediaType: "message/rfc822" }, source: { trust: "untrusted" } });
+      expect(values[1]).toMatchObject({
+        actionEventId: action.eventId,
+        output: { bytes: long.length, truncated: true, mediaType: "message/rfc822" },
+        source: { trust: "untrusted" },
+      });
       expect((values[1]?.output as { text: string }).text).toHaveLength(MAX_OUTPUT_TEXT);
     } finally {
       await publisher.close();
@@ -58,7 +80,14 @@ describe("publisher SDK against the real broker", () => {
     const t = await topic();
     let clock = Date.parse("2026-11-28T09:00:00Z");
     let ids = 0;
-    const publisher = await createPublisher({ brokers, topic: t, maxPending: 50, batchSize: 20, now: () => new Date((clock += 1000)), newId: () => `e${ids++}` });
+    const publisher = await createPublisher({
+      brokers,
+      topic: t,
+      maxPending: 50,
+      batchSize: 20,
+      now: () => new Date((clock += 1000)),
+      newId: () => `e${ids++}`,
+    });
     let maxPending = 0;
     const sampler = setInterval(() => (maxPending = Math.max(maxPending, publisher.pending)), 1);
     try {

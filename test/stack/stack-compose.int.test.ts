@@ -32,9 +32,7 @@ describe("docker-compose.yml", () => {
       expect(q.status, `${cmd} ${pre.join(" ")} config -q said:\n${q.stdout}${q.stderr}`).toBe(0);
       const full = spawnSync(cmd, [...pre, "-f", file, "config", "--services"], { cwd: repoRoot, encoding: "utf8" });
       expect(full.status, full.stderr).toBe(0);
-      expect(full.stdout.split("\n").filter(Boolean).sort()).toEqual(
-        ["grafana", "kafka", "prometheus", "redis", "schema-registry", "vigil"].sort(),
-      );
+      expect(full.stdout.split("\n").filter(Boolean).sort()).toEqual(["grafana", "kafka", "prometheus", "redis", "schema-registry", "vigil"].sort());
     },
   );
 });

@@ -51,9 +51,7 @@ describe("Kafka (real broker, kafkajs)", () => {
                 received.push({ key: m.key?.toString() ?? "", seq, partition: batch.partition });
                 resolveOffset(m.offset);
               }
-              await consumer.commitOffsets([
-                { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
-              ]);
+              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
               await heartbeat();
               if (received.length >= sent.length) {
                 clearTimeout(timer);
@@ -118,7 +116,13 @@ describe("Kafka (real broker, kafkajs)", () => {
         await c.subscribe({ topics: [topic], fromBeginning: true });
         await c.run({ eachBatch: async () => undefined });
       }
-      await waitUntil(() => (assigned.get("a")?.length ?? 0) > 0 && (assigned.get("b")?.length ?? 0) > 0 && (assigned.get("a")?.length ?? 0) + (assigned.get("b")?.length ?? 0) === 4, "a 2-member split");
+      await waitUntil(
+        () =>
+          (assigned.get("a")?.length ?? 0) > 0 &&
+          (assigned.get("b")?.length ?? 0) > 0 &&
+          (assigned.get("a")?.length ?? 0) + (assigned.get("b")?.length ?? 0) === 4,
+        "a 2-member split",
+      );
       expect([...(assigned.get("a") ?? []), ...(assigned.get("b") ?? [])].sort()).toEqual([0, 1, 2, 3]);
       await b.disconnect();
       await waitUntil(() => assigned.get("a")?.length === 4, "a to take all 4 partitions");

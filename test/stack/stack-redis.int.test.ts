@@ -18,12 +18,7 @@ describe("Redis (ioredis)", () => {
     expect(await redis.set(`${prefix}snapshot:s-1`, JSON.stringify({ offset: "41" }), "EX", 60)).toBe("OK");
     expect(JSON.parse((await redis.get(`${prefix}snapshot:s-1`)) ?? "null")).toEqual({ offset: "41" });
 
-    const results = await redis
-      .pipeline()
-      .set(`${prefix}a`, "1")
-      .incrby(`${prefix}a`, 41)
-      .hset(`${prefix}h`, { field: "v" })
-      .exec();
+    const results = await redis.pipeline().set(`${prefix}a`, "1").incrby(`${prefix}a`, 41).hset(`${prefix}h`, { field: "v" }).exec();
     expect(results?.map(([err]) => err)).toEqual([null, null, null]);
     expect(await redis.get(`${prefix}a`)).toBe("42");
     expect(await redis.hget(`${prefix}h`, "field")).toBe("v");

@@ -48,7 +48,16 @@ export function openAiJudge(settings: JudgeSettings, fetchImpl: typeof fetch = f
         const res = await fetchImpl(endpoint, {
           method: "POST",
           headers: { "content-type": "application/json", ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}) },
-          body: JSON.stringify({ model: settings.model, temperature: 0, max_tokens: 200, response_format: { type: "json_object" }, messages: [{ role: "system", content: SYSTEM }, { role: "user", content: user }] }),
+          body: JSON.stringify({
+            model: settings.model,
+            temperature: 0,
+            max_tokens: 200,
+            response_format: { type: "json_object" },
+            messages: [
+              { role: "system", content: SYSTEM },
+              { role: "user", content: user },
+            ],
+          }),
           signal: AbortSignal.timeout(settings.timeoutMs),
         });
         if (!res.ok) return undefined;

@@ -15,10 +15,12 @@ export function createKafka(config: Config, log: Logger, clientSuffix = ""): kaf
     requestTimeout: 30000,
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10 },
     logLevel: kafkajs.logLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...rest } = entry;
-      log[LEVELS[level] ?? "info"](`kafka: ${message}`, { namespace, ...rest });
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }) => {
+        const { message, ...rest } = entry;
+        log[LEVELS[level] ?? "info"](`kafka: ${message}`, { namespace, ...rest });
+      },
   };
   if (k.ssl) options.ssl = k.ssl;
   if (k.sasl) options.sasl = k.sasl as SASLOptions;

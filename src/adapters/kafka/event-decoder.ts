@@ -10,9 +10,7 @@ import { decodeLine } from "../../app/line-decoder.js";
 
 export type DlqReason = "empty" | "oversized" | "unparseable_json" | "invalid_event" | "output_too_large" | "unknown_schema" | "undecodable_avro";
 
-export type Decoded =
-  | { ok: true; event: AgentEvent; format: "json" | "avro" }
-  | { ok: false; reason: DlqReason; error: string };
+export type Decoded = { ok: true; event: AgentEvent; format: "json" | "avro" } | { ok: false; reason: DlqReason; error: string };
 
 export class RetriableDecodeError extends Error {
   readonly code = "REGISTRY_UNAVAILABLE";

@@ -52,12 +52,26 @@ export function dlqMessage(sourceTopic: string, r: RejectedMessage): Message {
 }
 
 /** Publishes a batch's outputs in one producer request; resolves once the broker acknowledged all (acks=all). */
-export async function publishBatch(producer: Producer, config: Config, encoder: OutputEncoder, result: BatchResult, rejected: readonly RejectedMessage[]): Promise<void> {
+export async function publishBatch(
+  producer: Producer,
+  config: Config,
+  encoder: OutputEncoder,
+  result: BatchResult,
+  rejected: readonly RejectedMessage[],
+): Promise<void> {
   const t = config.topics;
   const topicMessages: TopicMessages[] = [];
   if (result.commands.length > 0) {
     const messages = await Promise.all(
-      result.commands.map(async (c) => ({ key: c.sessionId, value: await encoder.command(c), headers: { "vigil.command.id": c.commandId, "vigil.command.type": c.type, "content-type": encoder.format === "json" ? "application/json" : "application/vnd.confluent.avro" } })),
+      result.commands.map(async (c) => ({
+        key: c.sessionId,
+        value: await encoder.command(c),
+        headers: {
+          "vigil.command.id": c.commandId,
+          "vigil.command.type": c.type,
+          "content-type": encoder.format === "json" ? "application/json" : "application/vnd.confluent.avro",
+        },
+      })),
     );
     topicMessages.push({ topic: t.commands, messages });
   }

@@ -62,7 +62,9 @@ export function createProcessor(d: ProcessorDeps): Processor {
 
   async function decode(m: KafkaMessage): Promise<BatchInput> {
     const decoded = await decodeEvent(m.value, d.config.maxMessageBytes, d.registry);
-    return decoded.ok ? { offset: m.offset, ok: true, event: decoded.event, format: decoded.format } : { offset: m.offset, ok: false, reason: decoded.reason, error: decoded.error };
+    return decoded.ok
+      ? { offset: m.offset, ok: true, event: decoded.event, format: decoded.format }
+      : { offset: m.offset, ok: false, reason: decoded.reason, error: decoded.error };
   }
 
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
@@ -78,7 +80,13 @@ export function createProcessor(d: ProcessorDeps): Processor {
       // The judge gets at most a third of the session timeout per batch, less one question's
       // own timeout: a dead judge costs latency, never the partition.
       const judging = d.judge
-        ? { judge: { judge: withBudget(d.judge, Math.max(0, d.config.kafka.sessionTimeoutMs / 3 - (d.config.judge?.timeoutMs ?? 0)), systemClock), clock: systemClock, onJudged: (outcome: string, seconds: number) => d.metrics.judged(outcome, seconds) } }
+        ? {
+            judge: {
+              judge: withBudget(d.judge, Math.max(0, d.config.kafka.sessionTimeoutMs / 3 - (d.config.judge?.timeoutMs ?? 0)), systemClock),
+              clock: systemClock,
+              onJudged: (outcome: string, seconds: number) => d.metrics.judged(outcome, seconds),
+            },
+          }
         : {};
       const result = await processBatch(policy, d.state, cache, partition, inputs, judging);
       // Undecodable, invalid and failed events: the original message to the DLQ.

@@ -66,7 +66,11 @@ export function redisState(redis: Client, o: RedisStateOptions): DurableState {
         const sod = new Map<string, SodRecord[]>();
         for (const key of req.sodKeys) {
           const v = value(i++) as string[];
-          if (v.length > 0) sod.set(key, v.map((r) => JSON.parse(r) as SodRecord));
+          if (v.length > 0)
+            sod.set(
+              key,
+              v.map((r) => JSON.parse(r) as SodRecord),
+            );
         }
         return { sessions, baselines, sod };
       });

@@ -54,7 +54,14 @@ async function guardedCall(publisher: Publisher, enforcer: Enforcer, e: AgentEve
 
 export async function demoCommand(env: Readonly<Record<string, string | undefined>>, forSeconds: number | undefined, paceMs: number): Promise<number> {
   const run = Date.now();
-  const runEnv = { VIGIL_TOPIC_PREFIX: `demo-${run}.`, VIGIL_REDIS_PREFIX: `vigil-demo-${run}:`, VIGIL_GROUP_ID: `vigil-demo-${run}`, VIGIL_LOG_LEVEL: "warn", VIGIL_TOPIC_PARTITIONS: "3", ...env };
+  const runEnv = {
+    VIGIL_TOPIC_PREFIX: `demo-${run}.`,
+    VIGIL_REDIS_PREFIX: `vigil-demo-${run}:`,
+    VIGIL_GROUP_ID: `vigil-demo-${run}`,
+    VIGIL_LOG_LEVEL: "warn",
+    VIGIL_TOPIC_PARTITIONS: "3",
+    ...env,
+  };
   const config = loadConfig(runEnv);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`vigil demo: Kafka ${config.kafka.brokers.join(",")}, Redis ${config.redis.url}, topics ${config.topics.events} → ${config.topics.commands}`);
@@ -70,7 +77,9 @@ export async function demoCommand(env: Readonly<Record<string, string | undefine
     if (!("commandId" in cause)) return;
     commands++;
     const removed = cause.capabilities?.removed.length ? ` removed ${cause.capabilities.removed.join(", ")}` : "";
-    out(`  ⇒ COMMAND ${cause.type.toUpperCase()} ${sessionId}${removed} — ${cause.reasons.map((r) => `${r.code}: ${r.message}`).join("; ")}${cause.review.required ? " [pending review]" : ""}`);
+    out(
+      `  ⇒ COMMAND ${cause.type.toUpperCase()} ${sessionId}${removed} — ${cause.reasons.map((r) => `${r.code}: ${r.message}`).join("; ")}${cause.review.required ? " [pending review]" : ""}`,
+    );
   });
 
   let halted = false;
@@ -83,22 +92,42 @@ export async function demoCommand(env: Readonly<Record<string, string | undefine
   const timer = forSeconds !== undefined ? setTimeout(() => stop(), forSeconds * 1000) : undefined;
 
   // Benign background traffic: a few agents reading within their declared intent.
-  const background = ["wiki-bot", "calendar-bot", "ticket-bot"].map((agent, i) => ({ agent, sessionId: `bg-${run}-${i}`, capability: ["wiki.read", "calendar.read", "tickets.read"][i] as string }));
+  const background = ["wiki-bot", "calendar-bot", "ticket-bot"].map((agent, i) => ({
+    agent,
+    sessionId: `bg-${run}-${i}`,
+    capability: ["wiki.read", "calendar.read", "tickets.read"][i] as string,
+  }));
   let backgroundActions = 0;
   for (const b of background) {
-    await publisher.sessionStarted({ sessionId: b.sessionId, agent: { id: b.agent }, principal: { id: `user-${b.agent}` }, intent: { goal: `routine ${b.capability.split(".")[0]} work`, capabilities: [b.capability] }, grants: [b.capability] });
+    await publisher.sessionStarted({
+      sessionId: b.sessionId,
+      agent: { id: b.agent },
+      principal: { id: `user-${b.agent}` },
+      intent: { goal: `routine ${b.capability.split(".")[0]} work`, capabilities: [b.capability] },
+      grants: [b.capability],
+    });
   }
   const ticker = setInterval(() => {
     for (const b of background) {
       backgroundActions++;
-      void publisher.action({ sessionId: b.sessionId, agent: { id: b.agent }, principal: { id: `user-${b.agent}` }, action: { capability: b.capability, kind: "read" }, resource: { id: `${b.capability}-${backgroundActions}` } }).catch(() => undefined);
+      void publisher
+        .action({
+          sessionId: b.sessionId,
+          agent: { id: b.agent },
+          principal: { id: `user-${b.agent}` },
+          action: { capability: b.capability, kind: "read" },
+          resource: { id: `${b.capability}-${backgroundActions}` },
+        })
+        .catch(() => undefined);
     }
   }, 1000);
 
   for (const name of SCENARIOS) {
     if (halted) break;
     out(`\n── scenario: ${name}`);
-    for (const line of readFileSync(join(root, "examples", "scenarios", `${name}.jsonl`), "utf8").split("\n").filter(Boolean)) {
+    for (const line of readFileSync(join(root, "examples", "scenarios", `${name}.jsonl`), "utf8")
+      .split("\n")
+      .filter(Boolean)) {
       if (halted) break;
       const e = JSON.parse(line) as AgentEvent;
       out(`  ${e.time} ${e.principal.id}/${e.agent.id} [${e.sessionId}] ${describe(e)}`);

@@ -32,7 +32,10 @@ export async function topicsCreateCommand(env: Env): Promise<number> {
   await admin.connect();
   try {
     const created = await ensureTopics(admin, config);
-    for (const s of topicSpecs(config)) process.stdout.write(`${s.topic}\t${created.includes(s.topic) ? "created" : "exists"}\tpartitions=${s.numPartitions}\t${s.configEntries.map((c) => `${c.name}=${c.value}`).join(" ")}\n`);
+    for (const s of topicSpecs(config))
+      process.stdout.write(
+        `${s.topic}\t${created.includes(s.topic) ? "created" : "exists"}\tpartitions=${s.numPartitions}\t${s.configEntries.map((c) => `${c.name}=${c.value}`).join(" ")}\n`,
+      );
   } finally {
     await admin.disconnect();
   }
@@ -46,6 +49,8 @@ export async function schemasRegisterCommand(env: Env): Promise<number> {
     return 2;
   }
   const ids = await registerSchemas(schemaRegistry(config.registryUrl), config);
-  process.stdout.write(`${config.topics.events}-value\tid=${ids.events}\n${config.topics.commands}-value\tid=${ids.commands}\n${config.topics.sessionStatus}-value\tid=${ids.status}\n`);
+  process.stdout.write(
+    `${config.topics.events}-value\tid=${ids.events}\n${config.topics.commands}-value\tid=${ids.commands}\n${config.topics.sessionStatus}-value\tid=${ids.status}\n`,
+  );
   return 0;
 }

@@ -27,23 +27,46 @@ async function* pacedBy(lines: AsyncIterable<SourceLine>, wait: () => Promise<vo
 }
 
 /** Runs the replay pipeline over files; shared by `replay` and `eval`. */
-export async function runReplay(files: string[], policyPath: string | undefined, hooks: ReplayHooks, wait: () => Promise<void> = async () => {}): Promise<ReplaySummary> {
+export async function runReplay(
+  files: string[],
+  policyPath: string | undefined,
+  hooks: ReplayHooks,
+  wait: () => Promise<void> = async () => {},
+): Promise<ReplaySummary> {
   const policy = loadPolicy(policyPath);
   // The optional judge: only with VIGIL_JUDGE_URL set (replays that use one are no longer
   // byte-reproducible: the judge is outside Vigil).
   const judge = loadJudgeSettings(process.env);
-  const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore(), ...(judge ? { judge: { judge: openAiJudge(judge), clock: systemClock } } : {}) });
+  const pipeline = createPipeline({
+    policy: () => policy,
+    store: new InMemoryStateStore(),
+    ...(judge ? { judge: { judge: openAiJudge(judge), clock: systemClock } } : {}),
+  });
   const bar = progressBar(process.stderr, totalBytes(files), "replay");
   try {
-    return await replay(pacedBy(readJsonlFiles(files, (n) => bar.advance(n)), wait), pipeline, hooks);
+    return await replay(
+      pacedBy(
+        readJsonlFiles(files, (n) => bar.advance(n)),
+        wait,
+      ),
+      pipeline,
+      hooks,
+    );
   } finally {
     bar.finish();
   }
 }
 
 export function summaryText(s: ReplaySummary): string {
-  const byType = Object.entries(s.commands).sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `${t}=${n}`).join(" ") || "none";
-  const byReason = Object.entries(s.rejectedBy).sort(([a], [b]) => a.localeCompare(b)).map(([r, n]) => `${r}=${n}`).join(", ");
+  const byType =
+    Object.entries(s.commands)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([t, n]) => `${t}=${n}`)
+      .join(" ") || "none";
+  const byReason = Object.entries(s.rejectedBy)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([r, n]) => `${r}=${n}`)
+    .join(", ");
   return `events read: ${s.events}, sessions: ${s.sessions}, duplicates: ${s.duplicates}, commands: ${byType}, lines rejected: ${s.rejected}${byReason ? ` (${byReason})` : ""}`;
 }
 

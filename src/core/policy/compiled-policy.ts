@@ -135,10 +135,14 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   }
   const complete = CompleteScoring.safeParse(effective.scoring);
   // Unreachable unless the shipped default lacks a key (a spec compiles it): files are merged over it.
-  if (!complete.success) for (const issue of complete.error.issues) problems.push({ line: 1, column: 1, field: ["scoring", ...issue.path.map(String)].join("."), message: issue.message });
+  if (!complete.success)
+    for (const issue of complete.error.issues)
+      problems.push({ line: 1, column: 1, field: ["scoring", ...issue.path.map(String)].join("."), message: issue.message });
   if (problems.length > 0 || !complete.success || effective.thresholds === undefined) throw new PolicyError(source, problems);
   const scoring = complete.data;
-  for (const code of WEIGHTED_CODES) if (!Object.hasOwn(scoring.weights, code)) problems.push({ line: 1, column: 1, field: `scoring.weights.${code}`, message: "missing: every reason code needs a weight" });
+  for (const code of WEIGHTED_CODES)
+    if (!Object.hasOwn(scoring.weights, code))
+      problems.push({ line: 1, column: 1, field: `scoring.weights.${code}`, message: "missing: every reason code needs a weight" });
   if (problems.length > 0) throw new PolicyError(source, problems);
   const lexicon = buildLexicon(scoring.words, looksLikeDestination, goalText);
   const { objectTerms, nounTerms } = lexicon;
@@ -161,7 +165,8 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   if (toolkits.size >= k.minToolkits) {
     const df = new Map<string, number>();
     for (const kit of toolkits.values()) for (const term of kit.terms) df.set(term, (df.get(term) ?? 0) + 1);
-    for (const kit of toolkits.values()) for (const term of kit.terms) if ((df.get(term) ?? 0) > Math.max(k.sharedFloor, toolkits.size * k.sharedShare)) kit.terms.delete(term);
+    for (const kit of toolkits.values())
+      for (const term of kit.terms) if ((df.get(term) ?? 0) > Math.max(k.sharedFloor, toolkits.size * k.sharedShare)) kit.terms.delete(term);
   }
   return {
     version: deriveId("pol", [JSON.stringify(effective)]).slice(0, 16),

@@ -46,7 +46,11 @@ export function parsePolicyText(text: string): Validated<PolicyFile> & { problem
     for (const issue of parsed.error.issues) {
       const path = issue.path.map((k) => (typeof k === "symbol" ? String(k) : k));
       const unknown = issue.code === "unrecognized_keys" ? issue.keys : undefined;
-      at(unknown ? [...path, unknown[0] as string] : path, unknown ? `unknown key "${unknown.join('", "')}"` : issue.message.replace(/^Invalid input: /, ""), unknown?.[0]);
+      at(
+        unknown ? [...path, unknown[0] as string] : path,
+        unknown ? `unknown key "${unknown.join('", "')}"` : issue.message.replace(/^Invalid input: /, ""),
+        unknown?.[0],
+      );
     }
   } else {
     // CEL conditions are compiled and type-checked here too, so their errors carry the line.

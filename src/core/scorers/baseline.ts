@@ -36,12 +36,23 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   const agentMature = isMature(ab, policy.baseline);
   const principalMature = isMature(pb, policy.baseline);
   if (agentMature && principalMature && !Object.hasOwn(ab.capabilities, capability) && !Object.hasOwn(pb.capabilities, capability)) {
-    signals.push({ code: "baseline.new_capability", message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}`, weight: weightOf(input, "baseline.new_capability"), capability });
+    signals.push({
+      code: "baseline.new_capability",
+      message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}`,
+      weight: weightOf(input, "baseline.new_capability"),
+      capability,
+    });
   }
   if (principalMature && (input.facts?.egress || (input.facts?.kind !== undefined && input.facts.kind !== "read"))) {
     const unseen = input.destinations.filter((d) => provenanceOf(d, before, pb, policy.lexicon, !input.namedDestinations.includes(d)) === undefined);
     if (unseen.length > 0) {
-      signals.push({ code: "baseline.new_destination", message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`, weight: weightOf(input, "baseline.new_destination") * unexplainedWeight(unseen, policy.factors.bareName), capability, ...repeatKeyed(destinationRepeatKey("baseline.new_destination", capability, unseen)) });
+      signals.push({
+        code: "baseline.new_destination",
+        message: `principal ${after.principalId} never sent to ${unseen.join(", ")}`,
+        weight: weightOf(input, "baseline.new_destination") * unexplainedWeight(unseen, policy.factors.bareName),
+        capability,
+        ...repeatKeyed(destinationRepeatKey("baseline.new_destination", capability, unseen)),
+      });
     }
   }
   // A sustained burst of destructive or egress actions far above what this agent has ever
@@ -68,11 +79,25 @@ export function baselineScorer(input: ScoreInput): Signal[] {
     const peak = before.peaksAtStart?.perMinute ?? ab.peakPerMinute;
     const limit = limitOf(policy.baseline.rateSpikeFloor, policy.baseline.rateSpikeMultiple, peak);
     if (lastMinute > limit && before.recent.filter((a) => now - a.ms < windowMs).length <= limit) {
-      signals.push({ code: "baseline.rate_spike", message: `${lastMinute} actions in a minute; this agent's peak is ${peak}`, weight: weightOf(input, "baseline.rate_spike") });
+      signals.push({
+        code: "baseline.rate_spike",
+        message: `${lastMinute} actions in a minute; this agent's peak is ${peak}`,
+        weight: weightOf(input, "baseline.rate_spike"),
+      });
     }
     const previous = before.recent[before.recent.length - 1]?.capability;
-    if (previous !== undefined && Object.hasOwn(ab.capabilities, previous) && Object.hasOwn(ab.capabilities, capability) && !Object.hasOwn(ab.transitions, `${previous}>${capability}`)) {
-      signals.push({ code: "baseline.rare_transition", message: `agent ${after.agentId} never went from ${previous} to ${capability}`, weight: weightOf(input, "baseline.rare_transition"), capability });
+    if (
+      previous !== undefined &&
+      Object.hasOwn(ab.capabilities, previous) &&
+      Object.hasOwn(ab.capabilities, capability) &&
+      !Object.hasOwn(ab.transitions, `${previous}>${capability}`)
+    ) {
+      signals.push({
+        code: "baseline.rare_transition",
+        message: `agent ${after.agentId} never went from ${previous} to ${capability}`,
+        weight: weightOf(input, "baseline.rare_transition"),
+        capability,
+      });
     }
   }
   return signals;

@@ -12,12 +12,20 @@ export function contextScorer(input: ScoreInput): Signal[] {
   const { event, before, after, principalBaseline: pb, policy } = input;
   const signals: Signal[] = [];
   if (after.context.deviceCompliant === false && before.context.deviceCompliant !== false) {
-    signals.push({ code: "context.device_noncompliant", message: `device ${after.context.current.device?.id ?? ""} is not compliant`.replace("  ", " "), weight: weightOf(input, "context.device_noncompliant") });
+    signals.push({
+      code: "context.device_noncompliant",
+      message: `device ${after.context.current.device?.id ?? ""} is not compliant`.replace("  ", " "),
+      weight: weightOf(input, "context.device_noncompliant"),
+    });
   }
   const ctx = event.context;
   const mature = isMature(pb, policy.baseline);
   if (ctx?.geo && mature && !Object.hasOwn(pb.geos, ctx.geo) && !before.context.geos.includes(ctx.geo)) {
-    signals.push({ code: "context.new_geo", message: `principal ${after.principalId} never acted from ${ctx.geo}`, weight: weightOf(input, "context.new_geo") });
+    signals.push({
+      code: "context.new_geo",
+      message: `principal ${after.principalId} never acted from ${ctx.geo}`,
+      weight: weightOf(input, "context.new_geo"),
+    });
   }
   if (ctx?.ip && mature && !Object.hasOwn(pb.ips, ctx.ip) && !before.context.ips.includes(ctx.ip)) {
     signals.push({ code: "context.new_ip", message: `principal ${after.principalId} never acted from ${ctx.ip}`, weight: weightOf(input, "context.new_ip") });
@@ -26,7 +34,12 @@ export function contextScorer(input: ScoreInput): Signal[] {
     const hour = utcHour(event.time);
     const wh = policy.workingHours;
     const outside = wh ? hour < wh.start || hour >= wh.end : mature && (pb.hours[hour] ?? 0) === 0;
-    if (outside) signals.push({ code: "context.unusual_hour", message: `activity at ${hour}:00 UTC is unusual for this principal`, weight: weightOf(input, "context.unusual_hour") });
+    if (outside)
+      signals.push({
+        code: "context.unusual_hour",
+        message: `activity at ${hour}:00 UTC is unusual for this principal`,
+        weight: weightOf(input, "context.unusual_hour"),
+      });
   }
   return signals;
 }

@@ -49,7 +49,13 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     const r = input.result;
     if (r === undefined || r.instructions.length === 0) return [];
     const about = [...new Set(r.instructions.flatMap((i) => [...i.tools, ...i.terms.slice(0, 4)]))].slice(0, 6);
-    return [{ code: "intent.injected_instructions", message: `output of ${r.capability ?? event.actionEventId} gives ${r.instructions.length} order(s) the goal does not (${about.join(", ")})`, weight: weightOf(input, "intent.injected_instructions") }];
+    return [
+      {
+        code: "intent.injected_instructions",
+        message: `output of ${r.capability ?? event.actionEventId} gives ${r.instructions.length} order(s) the goal does not (${about.join(", ")})`,
+        weight: weightOf(input, "intent.injected_instructions"),
+      },
+    ];
   }
   if (event.type !== "action" || before.intent === undefined || input.facts === undefined) return [];
   // A session that has read no tool output has no value an output could have brought.
@@ -71,7 +77,12 @@ export function injectionScorer(input: ScoreInput): Signal[] {
   const mentioned = read ? [] : instructed.filter((v) => !whole.has(v));
   if (named.length > 0 || mentioned.length > 0) {
     const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? policy.factors.instructedRead : 1) : policy.factors.instructedMention);
-    signals.push({ code: "intent.instructed_value", message: `${capability} uses ${describe([...named, ...mentioned])}, which only an order inside a tool's output named`, weight: Math.min(1, w), capability });
+    signals.push({
+      code: "intent.instructed_value",
+      message: `${capability} uses ${describe([...named, ...mentioned])}, which only an order inside a tool's output named`,
+      weight: Math.min(1, w),
+      capability,
+    });
   }
   if (!read && input.facts.kind !== undefined) {
     const thirdParty = input.namedDestinations.filter((d) => origin.get(d) === "third_party" || origin.get(d) === "suspect");
@@ -80,7 +91,12 @@ export function injectionScorer(input: ScoreInput): Signal[] {
       signals.push({
         code: "intent.third_party_destination",
         message: `${capability} sends to ${describe(thirdParty)}, which came only from third-party text${suspect ? " that also gave orders" : ""}`,
-        weight: Math.min(1, weightOf(input, "intent.third_party_destination") * unexplainedWeight(thirdParty, policy.factors.bareName) * (suspect ? policy.factors.suspectText : 1)),
+        weight: Math.min(
+          1,
+          weightOf(input, "intent.third_party_destination") *
+            unexplainedWeight(thirdParty, policy.factors.bareName) *
+            (suspect ? policy.factors.suspectText : 1),
+        ),
         capability,
       });
     }
@@ -88,7 +104,12 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     // only that source names ("our bank details have changed"): a person confirms it.
     const delegated = input.namedDestinations.filter((d) => origin.get(d) === "delegated" && isAddress(d));
     if (delegated.length > 0) {
-      signals.push({ code: "intent.delegated_destination", message: `${capability} sends to ${describe(delegated)}, an address only the source the goal delegated to names`, weight: weightOf(input, "intent.delegated_destination"), capability });
+      signals.push({
+        code: "intent.delegated_destination",
+        message: `${capability} sends to ${describe(delegated)}, an address only the source the goal delegated to names`,
+        weight: weightOf(input, "intent.delegated_destination"),
+        capability,
+      });
     }
   }
   const exposures = before.exposures ?? [];
@@ -103,7 +124,12 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     // Reading again what the session already read before the order came is no new step.
     const again = read && (before.ranCalls ?? []).includes(callKey(capability, input.facts.values));
     if (asked !== undefined && !explained && !again) {
-      signals.push({ code: "intent.instructed_call", message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks`, weight: weightOf(input, "intent.instructed_call"), capability });
+      signals.push({
+        code: "intent.instructed_call",
+        message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks`,
+        weight: weightOf(input, "intent.instructed_call"),
+        capability,
+      });
     }
   }
   return signals;

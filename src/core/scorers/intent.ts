@@ -26,7 +26,7 @@ import { repeatKeyed, weightOf } from "./signal.js";
 
 /** scoring.factors.kind for an action kind (1 when the kind is unknown). */
 export const kindFactor = (policy: ScoreInput["policy"], kind: string | undefined): number =>
-  kind !== undefined && Object.hasOwn(policy.factors.kind, kind) ? (policy.factors.kind as Readonly<Record<string, number>>)[kind] as number : 1;
+  kind !== undefined && Object.hasOwn(policy.factors.kind, kind) ? ((policy.factors.kind as Readonly<Record<string, number>>)[kind] as number) : 1;
 const attemptedSessions = (b: ScoreInput["principalBaseline"], capability: string): number =>
   b.attempted !== undefined && Object.hasOwn(b.attempted, capability) ? (b.attempted[capability] as number) : 0;
 
@@ -43,7 +43,12 @@ export function intentScorer(input: ScoreInput): Signal[] {
   if (!intent) {
     // Without a declared intent, every high-impact action is itself unexplained.
     if (kind === "egress" || kind === "delete" || kind === "admin") {
-      signals.push({ code: "intent.unknown", message: `${kind} action ${capability} with no declared intent`, weight: Math.min(1, weightOf(input, "intent.unknown") * kindFactor(policy, kind)), capability });
+      signals.push({
+        code: "intent.unknown",
+        message: `${kind} action ${capability} with no declared intent`,
+        weight: Math.min(1, weightOf(input, "intent.unknown") * kindFactor(policy, kind)),
+        capability,
+      });
     }
     return signals;
   }
@@ -61,7 +66,10 @@ export function intentScorer(input: ScoreInput): Signal[] {
         capability,
       });
     }
-  } else if (intent.goal.trim() !== "" && !(input.namedDestinations.length > 0 && input.namedDestinations.every((d) => isAddress(d) && goalMentions(intent.goal, d, policy.lexicon)))) {
+  } else if (
+    intent.goal.trim() !== "" &&
+    !(input.namedDestinations.length > 0 && input.namedDestinations.every((d) => isAddress(d) && goalMentions(intent.goal, d, policy.lexicon)))
+  ) {
     // Scope from the goal's words against the tool's: verbs say how, not what, so only
     // the objects count ("read the webpage" does not make chat.read_messages related).
     // A call whose every named destination is an address the goal names ("refund
@@ -70,7 +78,10 @@ export function intentScorer(input: ScoreInput): Signal[] {
     if (goalRelation(policy, before, capability, kind) === undefined) {
       // Reads are how an agent gathers context; a read its principal routinely runs is
       // weak evidence on its own.
-      const familiar = kind === "read" && isMature(input.principalBaseline, policy.baseline) && (input.principalBaseline.capabilities[capability] ?? 0) >= policy.baseline.minSessions;
+      const familiar =
+        kind === "read" &&
+        isMature(input.principalBaseline, policy.baseline) &&
+        (input.principalBaseline.capabilities[capability] ?? 0) >= policy.baseline.minSessions;
       signals.push({
         code: "intent.unrelated_capability",
         message: `${capability} shares nothing with the goal`,
@@ -87,7 +98,14 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // sessions already attempted scoring.baseline.repeatedReads times.
     const kit = policy.toolkits.get(tool.toolkit);
     const pb = input.principalBaseline;
-    if (kit !== undefined && pb.sessions > 1 && overlap(policy.lexicon.objectTerms(intent.goal), kit.terms).length === 0 && !(before.ran ?? []).some((c) => kit.tools.includes(c)) && !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) && (kind !== "read" || attemptedSessions(pb, capability) < policy.baseline.repeatedReads)) {
+    if (
+      kit !== undefined &&
+      pb.sessions > 1 &&
+      overlap(policy.lexicon.objectTerms(intent.goal), kit.terms).length === 0 &&
+      !(before.ran ?? []).some((c) => kit.tools.includes(c)) &&
+      !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) &&
+      (kind !== "read" || attemptedSessions(pb, capability) < policy.baseline.repeatedReads)
+    ) {
       signals.push({
         code: "intent.unfamiliar_toolkit",
         message: `${capability} belongs to ${tool.toolkit}, which the goal does not mention and principal ${before.principalId} never used`,
@@ -100,7 +118,12 @@ export function intentScorer(input: ScoreInput): Signal[] {
   if (intent.resources !== undefined && resource?.id !== undefined) {
     const name = resource.type ? `${resource.type}:${resource.id}` : resource.id;
     if (!anyGlob(intent.resources, name) && !anyGlob(intent.resources, resource.id)) {
-      signals.push({ code: "intent.resource_out_of_scope", message: `${name} is outside the declared resources`, weight: weightOf(input, "intent.resource_out_of_scope"), capability });
+      signals.push({
+        code: "intent.resource_out_of_scope",
+        message: `${name} is outside the declared resources`,
+        weight: weightOf(input, "intent.resource_out_of_scope"),
+        capability,
+      });
     }
   }
   if (event.type === "action" && input.destinations.length > 0 && (input.facts?.external || (kind !== undefined && kind !== "read"))) {
@@ -109,7 +132,12 @@ export function intentScorer(input: ScoreInput): Signal[] {
       signals.push({
         code: "intent.destination_not_in_goal",
         message: `destination ${foreign.join(", ")} is named neither in the goal nor earlier in the session`,
-        weight: Math.min(1, weightOf(input, "intent.destination_not_in_goal") * (input.facts?.external ? 1 : policy.factors.writeDestination) * unexplainedWeight(foreign, policy.factors.bareName)),
+        weight: Math.min(
+          1,
+          weightOf(input, "intent.destination_not_in_goal") *
+            (input.facts?.external ? 1 : policy.factors.writeDestination) *
+            unexplainedWeight(foreign, policy.factors.bareName),
+        ),
         capability,
         ...repeatKeyed(destinationRepeatKey("intent.destination_not_in_goal", capability, foreign)),
       });

@@ -10,7 +10,16 @@ export function celVariables(input: ScoreInput): { event: unknown; session: unkn
   const eventView = {
     ...event,
     ...(event.type === "action" ? { action: { ...event.action, kind: facts?.kind ?? "" }, args: event.args ?? {} } : {}),
-    resource: { type: "", id: "", classification: "", owner: "", destination: "", external: false, ...resource, sensitivity: facts?.tags ?? ("sensitivity" in resource ? resource.sensitivity : []) ?? [] },
+    resource: {
+      type: "",
+      id: "",
+      classification: "",
+      owner: "",
+      destination: "",
+      external: false,
+      ...resource,
+      sensitivity: facts?.tags ?? ("sensitivity" in resource ? resource.sensitivity : []) ?? [],
+    },
     context: { ...event.context, device: { ...event.context?.device } },
     destinations: input.destinations,
   };
@@ -20,7 +29,12 @@ export function celVariables(input: ScoreInput): { event: unknown; session: unkn
     agentId: after.agentId,
     principalId: after.principalId,
     started: after.started,
-    intent: { goal: intent?.goal ?? "", capabilities: intent?.capabilities ?? [], resources: intent?.resources ?? [], maxSensitivity: intent?.maxSensitivity ?? "" },
+    intent: {
+      goal: intent?.goal ?? "",
+      capabilities: intent?.capabilities ?? [],
+      resources: intent?.resources ?? [],
+      maxSensitivity: intent?.maxSensitivity ?? "",
+    },
     grants: after.grants,
     removed: after.enforcement.removed,
     touched: after.touched.tags,

@@ -19,7 +19,12 @@ export function sensitivityScorer(input: ScoreInput): Signal[] {
   const ceiling = before.intent?.maxSensitivity;
   if (classification && ceiling && sensitivityRank(classification) > sensitivityRank(ceiling)) {
     const w = weightOf(input, "sensitivity.above_ceiling") * (classification === "restricted" ? policy.factors.restrictedCeiling : 1);
-    signals.push({ code: "sensitivity.above_ceiling", message: `${classification} data exceeds the intent's ceiling ${ceiling}`, weight: Math.min(1, w), capability });
+    signals.push({
+      code: "sensitivity.above_ceiling",
+      message: `${classification} data exceeds the intent's ceiling ${ceiling}`,
+      weight: Math.min(1, w),
+      capability,
+    });
   }
   const goal = before.intent ? lex.tokens(before.intent.goal) : new Set<string>();
   const unexpected = (input.facts?.tags ?? []).filter((tag) => {

@@ -15,7 +15,8 @@ export function matches(m: ActionMatcher, a: RecentAction): boolean {
   if (m.capability !== undefined && !globMatch(m.capability, a.capability)) return false;
   if (m.kind !== undefined && (a.kind === undefined || !m.kind.includes(a.kind as never))) return false;
   if (m.sensitivity !== undefined && !a.tags.some((t) => m.sensitivity?.includes(t))) return false;
-  if (m.minClassification !== undefined && (a.classification === undefined || sensitivityRank(a.classification) < sensitivityRank(m.minClassification))) return false;
+  if (m.minClassification !== undefined && (a.classification === undefined || sensitivityRank(a.classification) < sensitivityRank(m.minClassification)))
+    return false;
   if (m.external !== undefined && a.external !== m.external) return false;
   return true;
 }

@@ -9,7 +9,6 @@ import type { SignalCode } from "../reason-codes.js";
 export { WEIGHTED_CODES } from "../reason-codes.js";
 export type { SignalCode } from "../reason-codes.js";
 
-
 /** One scorer's finding: a weighted reason, optionally with a hard decision (rules, SoD, sequences). */
 export interface Signal {
   readonly code: string;
