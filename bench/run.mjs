@@ -1,18 +1,32 @@
 #!/usr/bin/env node
-// `npm run bench`: performance figures as JSON on stdout. Core replay throughput is
-// measured on the AgentDojo GPT-4o v2 traces (../shared/bench; every call followed by the
-// tool's real output), one core, in memory, with the policy generated from the benchmark's
-// tool catalog (bench/policies/agentdojo.yaml), so every detection signal runs: decode +
-// validate and the decision pipeline timed separately, median of 5 runs.
-//   node bench/run.mjs [--input <file in the bench dir>] [--policy <file>|default]
+// `npm run bench`: Vigil's speed, measured side by side in one run, as one JSON object on
+// stdout (a readable table on stderr):
+//   - coreReplayEventsPerSec: the decision pipeline alone on pre-decoded events of the v2
+//     traces (tool outputs included), one core, in memory, median of 5; and
+//     coreEndToEndEventsPerSec (decode + validate + decide);
+//   - heapBytesPerSession: heap per open session with 100k sessions held (bench/heap.mjs);
+//   - noopConsumerEventsPerSec and liveEventsPerSec: one pre-seeded topic (≥ 500k events of
+//     the traces under fresh ids, 6 partitions, 300 B–2 KB each) read once by a no-op
+//     kafkajs eachBatch consumer and once by `vigil start` (Redis state, commands out);
+//     liveRatio = live / no-op;
+//   - commandsExpected / commandsSeen: the live run published exactly the commands an
+//     offline replay of the same events decides (a fast wrong answer does not count);
+//   - latencyMs {p50, p95, p99}: from producing an action to the enforcement SDK applying
+//     the command it causes, with 5k events/s going through the same processor.
+// The policy is generated from the benchmark's tool catalog (bench/policies/agentdojo.yaml)
+// so every detection signal runs. The live parts need the local stack (npm run stack:up;
+// `npm run bench` starts it). --quick runs everything smaller (under two minutes);
+// --core-only skips the live parts.
+//   node bench/run.mjs [--quick] [--core-only] [--input <file in the bench dir>] [--policy <file>]
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { benchDir } from "./split.mjs";
 import { join } from "node:path";
+import { benchDir } from "./split.mjs";
 import { decodeLine } from "../dist/app/line-decoder.js";
 import { createPipeline } from "../dist/app/pipeline.js";
 import { InMemoryStateStore } from "../dist/app/in-memory-store.js";
-import { compilePolicy } from "../dist/core/index.js";
 import { loadPolicy } from "../dist/adapters/policy-file.js";
+import { workload } from "./workload.mjs";
 
 let dir;
 try {
@@ -25,18 +39,31 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i === -1 ? fallback : process.argv[i + 1];
 };
+const quick = process.argv.includes("--quick");
+const coreOnly = process.argv.includes("--core-only");
 const input = arg("--input", "agentdojo-gpt-4o-v2.jsonl");
-const policyArg = arg("--policy", join(import.meta.dirname, "policies", "agentdojo.yaml"));
+const policyFile = arg("--policy", join(import.meta.dirname, "policies", "agentdojo.yaml"));
 const file = join(dir, input);
+const PARTITIONS = 6;
+const sizes = quick
+  ? { runs: 3, heapSessions: 20_000, liveEvents: 60_000, latencySeconds: 10 }
+  : { runs: 5, heapSessions: 100_000, liveEvents: 500_000, latencySeconds: 30 };
+const TARGETS = { coreReplayEventsPerSec: 100_000, liveRatio: 0.8, latencyP99Ms: 20, heapBytesPerSession: 2048 };
+
+const started = performance.now();
+const say = (msg) => process.stderr.write(`[bench] ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  ${msg}\n`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+const policy = loadPolicy(policyFile);
+
+// 1. The core, one thread, in memory.
+say(`core: ${input}, ${sizes.runs} runs`);
 const lines = readFileSync(file, "utf8")
   .split("\n")
   .filter((l) => l.trim() !== "");
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
-
 const decodeRuns = [];
 let events = [];
-for (let r = 0; r < 5; r++) {
+for (let r = 0; r < sizes.runs; r++) {
   const t0 = process.hrtime.bigint();
   events = lines
     .map((l) => decodeLine(l))
@@ -44,9 +71,8 @@ for (let r = 0; r < 5; r++) {
     .map((d) => d.event);
   decodeRuns.push(ms(t0));
 }
-const policy = policyArg === "default" ? compilePolicy() : loadPolicy(policyArg);
 const pipelineRuns = [];
-for (let r = 0; r < 5; r++) {
+for (let r = 0; r < sizes.runs; r++) {
   const pipeline = createPipeline({ policy: () => policy, store: new InMemoryStateStore() });
   const t0 = process.hrtime.bigint();
   for (const e of events) pipeline.handle(e);
@@ -54,20 +80,108 @@ for (let r = 0; r < 5; r++) {
 }
 const decodeMs = median(decodeRuns);
 const pipelineMs = median(pipelineRuns);
-console.log(
-  JSON.stringify(
-    {
-      benchmark: "core-replay",
-      input,
-      policy: policyArg === "default" ? "default" : policyArg.replace(`${join(import.meta.dirname, "..")}/`, ""),
-      results: events.filter((e) => e.type === "action.result").length,
-      events: events.length,
-      node: process.version,
-      decodeValidate: { medianMs: Math.round(decodeMs), eventsPerSecond: Math.round(events.length / (decodeMs / 1000)) },
-      pipeline: { medianMs: Math.round(pipelineMs), eventsPerSecond: Math.round(events.length / (pipelineMs / 1000)) },
-      endToEnd: { eventsPerSecond: Math.round(events.length / ((decodeMs + pipelineMs) / 1000)) },
-    },
-    null,
-    2,
-  ),
-);
+const result = {
+  benchmark: "vigil",
+  quick,
+  input,
+  policy: policyFile.replace(`${join(import.meta.dirname, "..")}/`, ""),
+  node: process.version,
+  coreEvents: events.length,
+  coreResults: events.filter((e) => e.type === "action.result").length,
+  coreDecodeValidateEventsPerSec: Math.round(events.length / (decodeMs / 1000)),
+  coreReplayEventsPerSec: Math.round(events.length / (pipelineMs / 1000)),
+  coreEndToEndEventsPerSec: Math.round(events.length / ((decodeMs + pipelineMs) / 1000)),
+};
+
+// 2. Heap per session, in a process of its own (--expose-gc, nothing else on its heap).
+say(`heap: ${sizes.heapSessions} open sessions`);
+const heap = spawnSync(process.execPath, ["--expose-gc", join(import.meta.dirname, "heap.mjs"), file, policyFile, String(sizes.heapSessions)], {
+  encoding: "utf8",
+});
+if (heap.status !== 0) throw new Error(`bench/heap.mjs failed:\n${heap.stderr}`);
+const heapResult = JSON.parse(heap.stdout);
+result.heapSessions = heapResult.sessions;
+result.heapBytesPerSession = heapResult.heapBytesPerSession;
+
+// 3. The live path against the local stack.
+if (!coreOnly) {
+  const live = await import("./live.mjs");
+  const messages = workload(file, sizes.liveEvents, PARTITIONS);
+  const env = live.runEnv("live", policyFile, PARTITIONS);
+  const topic = `${env.VIGIL_TOPIC_PREFIX}vigil.events`;
+  say(`live: seeding ${messages.length} events into ${topic} (${PARTITIONS} partitions)`);
+  const seeded = await live.seed(topic, messages, PARTITIONS);
+  say(`live: seeded in ${seeded.seconds.toFixed(1)} s; no-op consumer`);
+  const noop = await live.noopConsumer(topic, messages.length);
+  say(`live: no-op ${noop.eventsPerSec} events/s; offline replay of the same events`);
+  const offline = createPipeline({ policy: () => policy, store: new InMemoryStateStore() });
+  const expected = [];
+  for (const m of messages) {
+    const decoded = decodeLine(m.value);
+    if (decoded.ok === true) for (const c of offline.handle(decoded.event).commands) expected.push(c);
+  }
+  say(`live: ${expected.length} commands expected; vigil start`);
+  const run = await live.liveRun(env, topic, messages.length);
+  const seen = await live.readAll(`${env.VIGIL_TOPIC_PREFIX}vigil.commands`);
+  const key = (c) => JSON.stringify(c);
+  const want = expected.map(key).sort();
+  const got = seen.map(key).sort();
+  let mismatches = 0;
+  for (let i = 0; i < Math.max(want.length, got.length); i++) if (want[i] !== got[i]) mismatches++;
+  const dump = arg("--dump", undefined);
+  if (dump !== undefined && mismatches > 0) {
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(dump, "expected.jsonl"), `${want.join("\n")}\n`);
+    writeFileSync(join(dump, "seen.jsonl"), `${got.join("\n")}\n`);
+    say(`live: commands differ; expected.jsonl and seen.jsonl written to ${dump}`);
+  }
+  Object.assign(result, {
+    liveEvents: messages.length,
+    livePartitions: PARTITIONS,
+    seedSeconds: Math.round(seeded.seconds * 10) / 10,
+    noopConsumerEventsPerSec: noop.eventsPerSec,
+    liveEventsPerSec: run.eventsPerSec,
+    liveRatio: Math.round((run.eventsPerSec / noop.eventsPerSec) * 1000) / 1000,
+    commandsExpected: expected.length,
+    commandsSeen: seen.length,
+    commandsMatch: mismatches === 0,
+  });
+  say(`live: ${run.eventsPerSec} events/s; latency at 5k events/s for ${sizes.latencySeconds} s`);
+  const lat = await live.latency(live.runEnv("latency", policyFile, PARTITIONS), messages, { rate: 5000, seconds: sizes.latencySeconds, probeEveryMs: 100 });
+  result.latencyMs = { p50: lat.p50, p95: lat.p95, p99: lat.p99 };
+  result.latencyProbes = { sent: lat.probes, answered: lat.answered, backgroundEvents: lat.backgroundEvents };
+  say(`latency: warm-up ${lat.warmSeconds.toFixed(1)} s, drain ${lat.drainSeconds.toFixed(1)} s; cleaning up`);
+  await live.cleanup([env, lat.env]);
+  say("done");
+}
+
+result.targets = TARGETS;
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+
+const rows = [
+  [
+    "coreReplayEventsPerSec",
+    result.coreReplayEventsPerSec,
+    `≥ ${TARGETS.coreReplayEventsPerSec}`,
+    result.coreReplayEventsPerSec >= TARGETS.coreReplayEventsPerSec,
+  ],
+  ["coreEndToEndEventsPerSec", result.coreEndToEndEventsPerSec, "", undefined],
+  ["heapBytesPerSession", result.heapBytesPerSession, `≤ ${TARGETS.heapBytesPerSession}`, result.heapBytesPerSession <= TARGETS.heapBytesPerSession],
+];
+if (!coreOnly) {
+  rows.push(
+    ["noopConsumerEventsPerSec", result.noopConsumerEventsPerSec, "", undefined],
+    ["liveEventsPerSec", result.liveEventsPerSec, "", undefined],
+    ["liveRatio", result.liveRatio, `≥ ${TARGETS.liveRatio}`, result.liveRatio >= TARGETS.liveRatio],
+    [
+      "latencyMs p50 / p95 / p99",
+      `${result.latencyMs.p50} / ${result.latencyMs.p95} / ${result.latencyMs.p99}`,
+      `p99 ≤ ${TARGETS.latencyP99Ms}`,
+      result.latencyMs.p99 <= TARGETS.latencyP99Ms,
+    ],
+    ["commandsExpected / commandsSeen", `${result.commandsExpected} / ${result.commandsSeen}`, "equal, same content", result.commandsMatch],
+  );
+}
+process.stderr.write("\n");
+for (const [name, value, target, ok] of rows)
+  process.stderr.write(`${name.padEnd(34)}${String(value).padStart(22)}   ${target.padEnd(22)}${ok === undefined ? "" : ok ? "met" : "NOT met"}\n`);

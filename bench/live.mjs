@@ -1,0 +1,301 @@
+// The live half of `npm run bench`: the same pre-seeded topic read once by a no-op kafkajs
+// consumer and once by `vigil start` (Redis state, commands out); the commands the live run
+// published compared with an offline replay of the same events; and the time from producing
+// an action to the enforcement SDK applying the command it causes, under a steady load.
+import { spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import kafkajs from "kafkajs";
+
+const root = join(import.meta.dirname, "..");
+const cli = join(root, "dist", "cli", "main.js");
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+
+export const brokers = (process.env.VIGIL_KAFKA_BROKERS || "127.0.0.1:9092").split(",");
+export const redisUrl = process.env.VIGIL_REDIS_URL || "redis://127.0.0.1:6379";
+export const kafka = new kafkajs.Kafka({ brokers, clientId: "vigil-bench", logLevel: kafkajs.logLevel.NOTHING });
+
+/** Creates `topic` and writes `messages` (with explicit partitions) through a batched producer, in order within each partition. */
+export async function seed(topic, messages, partitions) {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const t0 = now();
+  // One sender per partition, each sending its partition's messages in order (requests in
+  // flight to one partition could land out of order); the partitions go in parallel. A
+  // request's record batch stays under the broker's message.max.bytes (1 MiB).
+  const CHUNK = 1000;
+  const byPartition = new Map();
+  for (const m of messages) (byPartition.get(m.partition) ?? byPartition.set(m.partition, []).get(m.partition)).push(m);
+  await Promise.all(
+    [...byPartition.values()].map(async (list) => {
+      for (let i = 0; i < list.length; i += CHUNK) await producer.send({ topic, acks: 1, messages: list.slice(i, i + CHUNK) });
+    }),
+  );
+  await producer.disconnect();
+  return { seconds: (now() - t0) / 1000 };
+}
+
+/** Reads the whole topic once with a no-op eachBatch consumer; events/s from its first batch to its last. */
+export async function noopConsumer(topic, total) {
+  const consumer = kafka.consumer({ groupId: `bench-noop-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  let first;
+  let last;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  await consumer.run({
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      first ??= now();
+      seen += batch.messages.length;
+      const tail = batch.messages.at(-1);
+      if (tail) resolveOffset(tail.offset);
+      await heartbeat();
+      if (seen >= total) {
+        last = now();
+        done();
+      }
+    },
+  });
+  await finished;
+  await consumer.disconnect();
+  return { eventsPerSec: Math.round(seen / ((last - first) / 1000)), seconds: (last - first) / 1000 };
+}
+
+async function committed(groupId, topic) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Everything on a topic, as parsed JSON values. */
+export async function readAll(topic) {
+  const admin = kafka.admin();
+  await admin.connect();
+  let total = 0;
+  for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
+  await admin.disconnect();
+  if (total === 0) return [];
+  const consumer = kafka.consumer({ groupId: `bench-read-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const out = [];
+  let done;
+  const finished = new Promise((r) => (done = r));
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      out.push(JSON.parse(message.value.toString("utf8")));
+      if (out.length >= total) done();
+    },
+  });
+  await Promise.race([finished, sleep(120_000)]);
+  await consumer.disconnect();
+  return out;
+}
+
+/** The environment of one isolated processor run (its own topics, group and Redis keys). */
+export function runEnv(name, policyFile, partitions) {
+  const id = `bench-${name}-${randomUUID().slice(0, 8)}`;
+  return {
+    VIGIL_KAFKA_BROKERS: brokers.join(","),
+    VIGIL_REDIS_URL: redisUrl,
+    VIGIL_TOPIC_PREFIX: `${id}.`,
+    VIGIL_REDIS_PREFIX: `${id}:`,
+    VIGIL_GROUP_ID: id,
+    VIGIL_HTTP_PORT: "0",
+    VIGIL_TOPIC_PARTITIONS: String(partitions),
+    VIGIL_LOG_LEVEL: "warn",
+    VIGIL_POLICY_FILE: policyFile,
+  };
+}
+
+export function startProcessor(env, extraArgs = []) {
+  const child = spawn(process.execPath, [...extraArgs, cli, "start"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr = (stderr + d.toString()).slice(-4000)));
+  return { child, stderr: () => stderr };
+}
+
+export async function stopProcessor(p) {
+  if (p.child.exitCode !== null) return;
+  p.child.kill("SIGTERM");
+  await Promise.race([new Promise((r) => p.child.once("exit", r)), sleep(30_000)]);
+}
+
+/**
+ * `vigil start` over the pre-seeded topic: events/s in steady state, from its first commit
+ * (what was committed then is left out) to the commit of the last event.
+ */
+export async function liveRun(env, topic, total, nodeArgs = []) {
+  const p = startProcessor(env, nodeArgs);
+  try {
+    const deadline = now() + 30 * 60_000;
+    let first;
+    let base = 0;
+    for (;;) {
+      if (p.child.exitCode !== null) throw new Error(`vigil start exited (${p.child.exitCode}):\n${p.stderr()}`);
+      const n = await committed(env.VIGIL_GROUP_ID, topic);
+      if (first === undefined && n > 0) {
+        first = now();
+        base = n;
+      }
+      if (n >= total) {
+        const seconds = (now() - first) / 1000;
+        return { eventsPerSec: Math.round((total - base) / seconds), seconds };
+      }
+      if (now() > deadline) throw new Error(`vigil start committed ${n} of ${total} events in 30 minutes`);
+      await sleep(100);
+    }
+  } finally {
+    await stopProcessor(p);
+  }
+}
+
+const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+
+/**
+ * Time from producing an action to the enforcement SDK applying the command it causes,
+ * with `rate` background events/s from `background` going through the same processor.
+ * Every `probeEveryMs` a new session starts and reaches for a secret outside its intent,
+ * which the shipped rules revoke at once.
+ */
+export async function latency(env, background, { rate, seconds, probeEveryMs }) {
+  const { createEnforcer } = await import(join(root, "dist", "sdk", "enforcer.js"));
+  const topic = `${env.VIGIL_TOPIC_PREFIX}vigil.events`;
+  // Every topic first (the enforcer subscribes to the commands and status topics at once).
+  const created = spawnSync(process.execPath, [cli, "topics", "create"], { env: { ...process.env, ...env }, encoding: "utf8" });
+  if (created.status !== 0) throw new Error(`vigil topics create failed:\n${created.stderr}`);
+  const p = startProcessor(env);
+  const enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, enforcerId: "bench-gateway", acks: false });
+  const sentAt = new Map();
+  const latencies = [];
+  enforcer.on("change", (sessionId, _view, cause) => {
+    const t0 = sentAt.get(sessionId);
+    if (t0 === undefined || !("commandId" in cause)) return;
+    latencies.push(now() - t0);
+    sentAt.delete(sessionId);
+  });
+  await enforcer.start();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    // Wait until the processor has joined: a probe answered means it is consuming.
+    const ready = async () => {
+      const probe = `bench-warm-${randomUUID().slice(0, 8)}`;
+      await sendProbe(producer, topic, probe, sentAt);
+      for (let i = 0; i < 600 && sentAt.has(probe); i++) await sleep(100);
+      if (sentAt.has(probe)) throw new Error(`the processor did not answer a probe within 60 s:\n${p.stderr()}`);
+    };
+    let t = now();
+    await ready();
+    const warmSeconds = (now() - t) / 1000;
+    latencies.length = 0;
+    const tickMs = 20;
+    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    const end = now() + seconds * 1000;
+    let next = now();
+    let bg = 0;
+    let lastProbe = 0;
+    let probes = 0;
+    while (now() < end) {
+      const batch = [];
+      for (let i = 0; i < perTick; i++, bg++) batch.push(background[bg % background.length]);
+      const sends = [producer.send({ topic, acks: 1, messages: batch })];
+      if (now() - lastProbe >= probeEveryMs) {
+        lastProbe = now();
+        probes++;
+        sends.push(sendProbe(producer, topic, `bench-probe-${probes}-${randomUUID().slice(0, 6)}`, sentAt));
+      }
+      await Promise.all(sends);
+      next += tickMs;
+      const wait = next - now();
+      if (wait > 0) await sleep(wait);
+    }
+    t = now();
+    const until = now() + 10_000;
+    while (sentAt.size > 0 && now() < until) await sleep(50);
+    const drainSeconds = (now() - t) / 1000;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const round = (x) => Math.round(x * 10) / 10;
+    return {
+      p50: round(percentile(sorted, 0.5)),
+      p95: round(percentile(sorted, 0.95)),
+      p99: round(percentile(sorted, 0.99)),
+      probes,
+      answered: latencies.length,
+      backgroundEvents: bg,
+      seconds,
+      warmSeconds,
+      drainSeconds,
+      env,
+    };
+  } finally {
+    await producer.disconnect();
+    await enforcer.stop();
+    await stopProcessor(p);
+  }
+}
+
+async function sendProbe(producer, topic, sessionId, sentAt) {
+  const who = { agent: { id: "bench-agent" }, principal: { id: "bench-user" } };
+  const time = new Date().toISOString();
+  await producer.send({
+    topic,
+    acks: 1,
+    messages: [
+      {
+        key: sessionId,
+        value: JSON.stringify({
+          eventId: `${sessionId}#0`,
+          type: "session.started",
+          sessionId,
+          time,
+          ...who,
+          intent: { goal: "read the team wiki", capabilities: ["wiki.read"] },
+        }),
+      },
+    ],
+  });
+  const action = {
+    eventId: `${sessionId}#1`,
+    type: "action",
+    sessionId,
+    time,
+    ...who,
+    action: { capability: "secrets.read", kind: "read" },
+    resource: { id: "prod/db-password", sensitivity: ["secret"] },
+  };
+  sentAt.set(sessionId, now());
+  await producer.send({ topic, acks: 1, messages: [{ key: sessionId, value: JSON.stringify(action) }] });
+}
+
+/** Deletes what the runs left behind: their topics and their Redis keys. */
+export async function cleanup(envs) {
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => envs.some((e) => t.startsWith(e.VIGIL_TOPIC_PREFIX)));
+  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(redisUrl);
+  for (const e of envs) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${e.VIGIL_REDIS_PREFIX}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== "0");
+  }
+  redis.disconnect();
+}
