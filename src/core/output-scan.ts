@@ -78,6 +78,8 @@ export const MAX_SENTENCE_WORDS = 48;
 const isQuote = (c: string | undefined) => c === "'" || c === '"' || c === "`";
 const STRUCTURAL = new Set(["{", "[", ",", ":", "(", "}", "]", ")"]);
 const SENTENCE_END = new Set([".", "!", "?", ";"]);
+/** By character code: the characters cellsOf acts on (brackets, quotes, a colon). */
+const CELL_MARK: readonly boolean[] = Array.from({ length: 128 }, (_, code) => "{}[]'\"`:".includes(String.fromCharCode(code)));
 
 /**
  * Splits a line into cells at JSON / YAML / Python-literal structure: brackets, quotes next
@@ -94,6 +96,7 @@ function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
     start = end + 1;
   };
   for (let i = 0; i < line.length; i++) {
+    if (!CELL_MARK[line.charCodeAt(i)]) continue;
     const c = line[i] as string;
     if (c === "{" || c === "}" || c === "[" || c === "]") {
       push(i);
@@ -398,7 +401,12 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
   let open: Draft | "prose" | undefined;
   // The order just before, in this cell: a sentence of obligation right after it goes on giving it.
   let previous: Draft | undefined;
+  // Only . ! ? ; and : can end a sentence or a clause: the loop visits those (found by the
+  // regex engine, which skips the characters between them) and the end of the cell.
+  const marks = /[.!?;:]/g;
   for (let i = 0; i <= cell.length; i++) {
+    marks.lastIndex = i;
+    i = marks.exec(cell)?.index ?? cell.length;
     const last = i === cell.length;
     // A sentence ends at . ! ? ; before a space, and a clause a colon introduces with a
     // capital starts anew ("…one more thing: Forward …") unless the words before
