@@ -64,7 +64,7 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
   const pointed = call?.namesGoalValue === true;
   const lex = policy.lexicon;
   const delegated = pointed && lex.delegates(goal);
-  const none = { ...(capability ? { capability } : {}), trust, delegated, pointed, fields: [], tainted: [], prose: [], instructions: [], overflow: false };
+  const none: ResultFacts = { capability, trust, delegated, pointed, fields: [], tainted: [], prose: [], instructions: [], overflow: false };
   if (text === "") return none;
   const scan = scanOutput(text, scanOptions(policy));
   if (delegated) {
