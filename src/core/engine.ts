@@ -194,12 +194,12 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     };
   }
   const { before, folded, named, facts, signals, ruleErrors, score } = assess(policy, input, event);
-  let session: SessionState = {
-    ...folded,
+  // `folded` is this event's own object (evolve made it): completed in place, not copied again.
+  let session: SessionState = Object.assign(folded, {
     risk: { score, at: folded.lastEventTime ?? event.time },
     counters: { ...folded.counters, alerts: folded.counters.alerts + (signals.length > 0 ? 1 : 0) },
     ...(signals.some((s) => s.decision === undefined) ? { findings: countFindings(before, signals) } : {}),
-  };
+  });
   const commands: Command[] = [];
   let level: string;
   if (event.type === "grant.requested") {
@@ -209,7 +209,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     level = grant.draft.type;
   } else {
     const t = transition(policy, session, event, score, signals);
-    session = { ...session, enforcement: t.enforcement };
+    if (t.enforcement !== session.enforcement) session = { ...session, enforcement: t.enforcement };
     if (t.draft) commands.push(buildCommand(session, event, score, t.draft));
     level = t.level;
   }

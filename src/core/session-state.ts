@@ -253,29 +253,30 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
     counters: { ...state.counters, events: state.counters.events + 1, outOfOrder: state.counters.outOfOrder + (outOfOrder ? 1 : 0) },
     context: mergeContext(state, event.context),
   };
+  // `base` is this call's own object: the cases below complete it in place instead of copying
+  // every field of the session once more (the same keys, in the same order, as a spread).
   switch (event.type) {
     case "session.started":
-      return {
-        ...base,
+      return Object.assign(base, {
         started: true,
         startedAt: event.time,
         agentId: event.agent.id,
         principalId: event.principal.id,
         intent: event.intent,
         grants: event.grants ?? [],
-      };
+      });
     case "intent.updated":
-      return { ...base, intent: event.intent };
+      return Object.assign(base, { intent: event.intent });
     case "action":
-      return { ...base, ...recordAction(base, event, facts ?? { tags: event.resource?.sensitivity ?? [], egress: false, external: false }) };
+      return Object.assign(base, recordAction(base, event, facts ?? { tags: event.resource?.sensitivity ?? [], egress: false, external: false }));
     case "action.result":
-      return result ? { ...base, ...recordResult(base, event, result) } : { ...base, results: (base.results ?? 0) + 1 };
+      return Object.assign(base, result ? recordResult(base, event, result) : { results: (base.results ?? 0) + 1 });
     case "context.changed":
       return base;
     case "grant.requested":
       return base;
     case "session.ended":
-      return { ...base, ended: true };
+      return Object.assign(base, { ended: true });
     default: {
       const _exhaustive: never = event;
       return _exhaustive;
