@@ -194,12 +194,14 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     };
   }
   const { before, folded, named, facts, signals, ruleErrors, score } = assess(policy, input, event);
-  // `folded` is this event's own object (evolve made it): completed in place, not copied again.
-  let session: SessionState = Object.assign(folded, {
+  // A copy, not `folded` completed in place: adding properties to an object V8 built by a
+  // spread grows it out of line (measured: +1.2 KB per open session with evolve's own).
+  let session: SessionState = {
+    ...folded,
     risk: { score, at: folded.lastEventTime ?? event.time },
     counters: { ...folded.counters, alerts: folded.counters.alerts + (signals.length > 0 ? 1 : 0) },
     ...(signals.some((s) => s.decision === undefined) ? { findings: countFindings(before, signals) } : {}),
-  });
+  };
   const commands: Command[] = [];
   let level: string;
   if (event.type === "grant.requested") {

@@ -64,7 +64,12 @@ export interface SessionState {
   readonly context: { current: EventContext; ips: readonly string[]; geos: readonly string[]; deviceCompliant?: boolean };
   readonly risk: { score: number; at?: string };
   readonly enforcement: Enforcement;
-  readonly seenEventIds: readonly string[];
+  /**
+   * The last event ids, as `eventKey` numbers (ids run to hundreds of bytes and only
+   * equality is asked of them). Snapshots written before keys were hashed hold the raw ids
+   * (strings); `isDuplicate` recognises both.
+   */
+  readonly seenEventIds: readonly (number | string)[];
   /**
    * Destinations (recipients, channels, links, accounts) named by actions of this session
    * that were allowed to run: a later call naming one of them has provenance in the session.
@@ -249,7 +254,7 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
   const base: SessionState = {
     ...state,
     lastEventTime: outOfOrder ? state.lastEventTime : event.time,
-    seenEventIds: pushBounded(state.seenEventIds, event.eventId, SEEN_EVENT_IDS),
+    seenEventIds: pushBounded(state.seenEventIds, eventKey(event.eventId), SEEN_EVENT_IDS),
     counters: { ...state.counters, events: state.counters.events + 1, outOfOrder: state.counters.outOfOrder + (outOfOrder ? 1 : 0) },
     context: mergeContext(state, event.context),
   };
@@ -302,4 +307,26 @@ export const rememberRun = (
   ...(readAddresses.length > 0 ? { readAddresses: addUnique(state.readAddresses ?? [], readAddresses, SESSION_MEMORY) } : {}),
 });
 
-export const isDuplicate = (state: SessionState | undefined, eventId: string): boolean => state !== undefined && state.seenEventIds.includes(eventId);
+/**
+ * The key a session remembers an event id by: 53 bits of two 32-bit FNV-1a hashes of its
+ * UTF-16 code units (different offsets), as a number — 16 bytes on the heap where the id
+ * takes its length and more. Not a cryptographic hash, and it need not be: the ids of a
+ * session's events come from its own producers, who can repeat an id outright.
+ */
+export function eventKey(eventId: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x6c62272e;
+  for (let i = 0; i < eventId.length; i++) {
+    const c = eventId.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  return (a >>> 0) * 0x200000 + (b >>> 11);
+}
+
+export const isDuplicate = (state: SessionState | undefined, eventId: string): boolean => {
+  if (state === undefined) return false;
+  const key = eventKey(eventId);
+  // The raw id: snapshots from before the ids were hashed.
+  return state.seenEventIds.some((seen) => seen === key || seen === eventId);
+};

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { compilePolicy, emptyBaseline, initialSession, step } from "../../src/core/index.js";
+import { eventKey, isDuplicate } from "../../src/core/session-state.js";
+import type { AgentEvent } from "../../src/protocol/index.js";
+
+// Sessions remember the ids of their last events by a 53-bit key, not the ids themselves
+// (which run to hundreds of bytes): duplicates are still recognised, distinct ids are not
+// confused, and snapshots written before the change (raw ids) still recognise theirs.
+
+const policy = compilePolicy();
+const started = (eventId: string): AgentEvent => ({
+  eventId,
+  type: "session.started",
+  sessionId: "s",
+  time: "2026-11-28T09:00:00Z",
+  agent: { id: "a" },
+  principal: { id: "p" },
+  intent: { goal: "read the wiki" },
+});
+const input = (session?: ReturnType<typeof initialSession>) => ({
+  session,
+  agentBaseline: emptyBaseline(),
+  principalBaseline: emptyBaseline(),
+  sod: { records: () => [] },
+});
+
+describe("event keys", () => {
+  it("are short, stable and distinct over many similar ids", () => {
+    const keys = new Set<number>();
+    for (let i = 0; i < 200_000; i++) keys.add(eventKey(`agentdojo-runs/some/long/prefix/user_task_${i % 97}/injection_task_${i}#${i % 13}`));
+    expect(keys.size).toBe(200_000);
+    expect(eventKey("e-1")).toBe(eventKey("e-1"));
+    expect(Number.isSafeInteger(eventKey("e-1"))).toBe(true);
+    expect(eventKey("")).not.toBe(eventKey("\u0000"));
+  });
+
+  it("recognise a re-delivered event, and not a new one", () => {
+    const first = step(policy, input(), started("e-1"));
+    expect(first.session.seenEventIds).toEqual([eventKey("e-1")]);
+    expect(isDuplicate(first.session, "e-1")).toBe(true);
+    expect(isDuplicate(first.session, "e-2")).toBe(false);
+    expect(step(policy, input(first.session), started("e-1")).duplicate).toBe(true);
+  });
+
+  it("recognise raw ids kept by snapshots written before keys were hashed", () => {
+    const legacy = { ...initialSession({ sessionId: "s", agent: { id: "a" }, principal: { id: "p" } }), seenEventIds: ["e-1"] };
+    expect(isDuplicate(legacy, "e-1")).toBe(true);
+    expect(step(policy, input(legacy), started("e-1")).duplicate).toBe(true);
+    expect(isDuplicate(legacy, "e-2")).toBe(false);
+  });
+});
