@@ -1,0 +1,54 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+// @ts-expect-error: plain ESM bench script without types
+import { benchDir } from "../../bench/split.mjs";
+import { brokers, redisUrl } from "../support/stack-env.js";
+
+// `npm run bench -- --quick` end to end against the real stack: the harness runs, prints one
+// JSON object with every figure, and its live run over six partitions published exactly the
+// commands an offline replay of the same events decides (its own check). No speed is
+// asserted here (figures go in the README, not in timed tests). Needs the benchmark data,
+// like test/bench/detection.test.ts: skipped without it, except under CI=true.
+
+const haveData = (() => {
+  try {
+    benchDir();
+    return true;
+  } catch {
+    return process.env.CI === "true";
+  }
+})();
+
+describe.runIf(haveData)("npm run bench --quick", () => {
+  it("measures core, heap, no-op and live consumers and latency, and the live commands equal the offline replay's", { timeout: 300_000 }, async () => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "bench", "run.mjs"), "--quick"], {
+      env: { ...process.env, VIGIL_KAFKA_BROKERS: brokers.join(","), VIGIL_REDIS_URL: redisUrl },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code, stderr).toBe(0);
+    const r = JSON.parse(stdout) as Record<string, unknown> & { latencyMs: Record<string, number>; latencyProbes: { sent: number; answered: number } };
+    for (const k of [
+      "coreReplayEventsPerSec",
+      "coreEndToEndEventsPerSec",
+      "heapBytesPerSession",
+      "noopConsumerEventsPerSec",
+      "liveEventsPerSec",
+      "liveRatio",
+      "commandsExpected",
+    ]) {
+      expect(r[k], k).toBeGreaterThan(0);
+    }
+    expect(r.commandsSeen).toBe(r.commandsExpected);
+    expect(r.commandsMatch).toBe(true);
+    expect(r.latencyMs.p50).toBeGreaterThan(0);
+    expect(r.latencyMs.p99).toBeGreaterThanOrEqual(r.latencyMs.p50 as number);
+    expect(r.latencyProbes.answered).toBe(r.latencyProbes.sent);
+    expect(stderr).toContain("liveRatio");
+  });
+});
