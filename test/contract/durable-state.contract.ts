@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DurableState } from "../../src/app/durable-state.js";
-import { emptyBaseline, initialSession, learn } from "../../src/core/index.js";
+import { initialSession } from "../../src/core/index.js";
+import { learnedBaseline, sodRecord } from "./fixtures.js";
 
 // One contract for every DurableState adapter (STYLE.md rule 6): the in-memory twin runs
 // it as a unit test, Redis as an integration test.
@@ -18,22 +19,8 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
 
     it("persists a batch and loads it back equal, with the offset it reflects", async () => {
       const { state, close } = await make();
-      const baseline = learn(emptyBaseline(), {
-        event: {
-          type: "session.started",
-          eventId: "e",
-          sessionId: "s",
-          time: "2026-11-28T09:00:00Z",
-          agent: { id: "a" },
-          principal: { id: "p" },
-          intent: { goal: "g" },
-        },
-        ran: false,
-        newSession: true,
-        destinations: [],
-        actionsInLastMinute: 0,
-      });
-      const record = { sodId: "r", principalId: "p", agentId: "a", sessionId: "s1", eventId: "e1", time: "2026-11-28T09:00:00Z", capability: "x.submit" };
+      const baseline = learnedBaseline();
+      const record = sodRecord("e1");
       await state.persist({
         sessions: [{ state: session("s1"), partition: 2, offset: "41" }],
         baselines: [{ kind: "principal", id: "p", baseline }],
@@ -52,7 +39,7 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
 
     it("overwrites snapshots and baselines; appends ledger records", async () => {
       const { state, close } = await make();
-      const record = { sodId: "r", principalId: "p", agentId: "a", sessionId: "s1", eventId: "e1", time: "2026-11-28T09:00:00Z", capability: "x.submit" };
+      const record = sodRecord("e1");
       await state.persist({ sessions: [{ state: session("s1"), partition: 0, offset: "1" }], baselines: [], sodAppends: [{ key: "k", record }], reviews: [] });
       await state.persist({
         sessions: [{ state: { ...session("s1"), ended: true }, partition: 0, offset: "7" }],

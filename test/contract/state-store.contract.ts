@@ -1,37 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { StateStore } from "../../src/app/ports.js";
-import { emptyBaseline, initialSession, learn } from "../../src/core/index.js";
-import type { SodRecord } from "../../src/core/index.js";
+import { emptyBaseline, initialSession } from "../../src/core/index.js";
+import { learnedBaseline, sodRecord } from "./fixtures.js";
 
 // One contract for every StateStore (STYLE.md rule 6): the pipeline's synchronous view of
 // state. Replay runs on the in-memory store, the live processor on a batch's overlay; both
 // must answer the same way or replay would not equal live.
 
 const session = (id: string) => initialSession({ sessionId: id, agent: { id: "a" }, principal: { id: "p" } });
-const record = (eventId: string): SodRecord => ({
-  sodId: "r",
-  principalId: "p",
-  agentId: "a",
-  sessionId: "s1",
-  eventId,
-  time: "2026-11-28T09:00:00Z",
-  capability: "x.submit",
-});
-const baseline = learn(emptyBaseline(), {
-  event: {
-    type: "session.started",
-    eventId: "e",
-    sessionId: "s",
-    time: "2026-11-28T09:00:00Z",
-    agent: { id: "a" },
-    principal: { id: "p" },
-    intent: { goal: "g" },
-  },
-  ran: false,
-  newSession: true,
-  destinations: [],
-  actionsInLastMinute: 0,
-});
+const record = sodRecord;
+const baseline = learnedBaseline();
 
 export function stateStoreContract(name: string, make: () => StateStore) {
   describe(`StateStore contract: ${name}`, () => {
