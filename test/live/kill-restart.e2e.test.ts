@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import type { Command } from "../../src/protocol/index.js";
-import { collect, isolatedEnv, jsonValues, kafka, produce } from "../support/live.js";
+import { committedOffsets, isolatedEnv, jsonValues, kafka, produce, readAll, untilProcessed } from "../support/live.js";
 
 // Nothing lost, nothing doubled: a pre-seeded topic is processed once without
 // interruption and once while the processor is SIGKILLed at random points and restarted.
@@ -41,24 +41,8 @@ const startChild = (env: Record<string, string>): ChildProcess =>
   spawn(process.execPath, [cli, "start"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function committed(groupId: string, topic: string): Promise<number> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Number(t?.partitions[0]?.offset ?? -1);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function untilCommitted(groupId: string, topic: string, end: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await committed(groupId, topic)) < end) {
-    if (Date.now() > deadline) throw new Error(`group ${groupId} did not reach offset ${end} within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
+/** The group's committed offset on the (single-partition) events topic, -1 before its first commit. */
+const committed = async (groupId: string, topic: string): Promise<number> => (await committedOffsets(groupId, topic)).get(0) ?? -1;
 
 async function seed(env: Record<string, string>, messages: { key: string; value: string }[]) {
   const config = loadConfig(env);
@@ -80,10 +64,10 @@ describe("crash safety", () => {
     const cleanEnv = envFor("kill-clean");
     const clean = await seed(cleanEnv, messages);
     const child = startChild(cleanEnv);
-    await untilCommitted(clean.kafka.groupId, clean.topics.events, messages.length, 180_000);
+    await untilProcessed(clean.kafka.groupId, clean.topics.events, 180_000);
     child.kill("SIGTERM");
     await stopped(child);
-    const reference = jsonValues<Command>(await collect(clean.topics.commands, () => false, 4000));
+    const reference = jsonValues<Command>(await readAll(clean.topics.commands));
     expect(reference.length).toBeGreaterThan(REPLICAS * 5);
 
     // Interrupted run.
@@ -105,10 +89,10 @@ describe("crash safety", () => {
       if (killedAt[killedAt.length - 1] === messages.length) break;
     }
     const survivor = startChild(crashEnv);
-    await untilCommitted(crash.kafka.groupId, crash.topics.events, messages.length, 180_000);
+    await untilProcessed(crash.kafka.groupId, crash.topics.events, 180_000);
     survivor.kill("SIGTERM");
     await stopped(survivor);
-    const got = jsonValues<Command>(await collect(crash.topics.commands, () => false, 4000));
+    const got = jsonValues<Command>(await readAll(crash.topics.commands));
 
     const midStream = killedAt.filter((o) => o > 0 && o < messages.length);
     expect(midStream.length, `kill points (committed offset at each kill): ${killedAt.join(", ")}`).toBeGreaterThanOrEqual(KILLS);
@@ -126,7 +110,7 @@ describe("graceful stop", () => {
     const child = startChild(env);
     let logs = "";
     child.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
-    await untilCommitted(config.kafka.groupId, config.topics.events, messages.length, 60_000);
+    await untilProcessed(config.kafka.groupId, config.topics.events, 60_000);
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
