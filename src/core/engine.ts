@@ -17,7 +17,7 @@ import { sequenceScorer } from "./scorers/sequence.js";
 import type { ScoreInput, Signal } from "./scorers/signal.js";
 import { sodScorer } from "./scorers/sod.js";
 import { injectionScorer } from "./scorers/injection.js";
-import type { ResultFacts } from "./result-facts.js";
+import type { ResultFacts } from "./facts.js";
 import { resultFacts } from "./result-facts.js";
 import { argumentValues } from "./values.js";
 import { goalMentions } from "./destinations.js";

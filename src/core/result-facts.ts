@@ -10,8 +10,6 @@ import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { SessionState } from "./session-state.js";
 import { overlap } from "./text.js";
 
-export type { Instruction, ResultFacts } from "./facts.js";
-
 // What an `action.result` tells the session (contract v1.1): which call it answers, how far
 // its content can be trusted, the values it carries and how (whole fields or prose), and
 // the orders in it that the user did not give. Trust comes from the event's `source` when

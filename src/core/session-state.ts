@@ -307,6 +307,9 @@ export const rememberRun = (
   ...(readAddresses.length > 0 ? { readAddresses: addUnique(state.readAddresses ?? [], readAddresses, SESSION_MEMORY) } : {}),
 });
 
+let lastId: string | undefined;
+let lastKey = 0;
+
 /**
  * The key a session remembers an event id by: 53 bits of two 32-bit FNV-1a hashes of its
  * UTF-16 code units (different offsets), as a number — 16 bytes on the heap where the id
@@ -314,6 +317,8 @@ export const rememberRun = (
  * session's events come from its own producers, who can repeat an id outright.
  */
 export function eventKey(eventId: string): number {
+  // One event asks twice (is it a duplicate? then evolve remembers it): the last key is kept.
+  if (eventId === lastId) return lastKey;
   let a = 0x811c9dc5;
   let b = 0x6c62272e;
   for (let i = 0; i < eventId.length; i++) {
@@ -321,7 +326,9 @@ export function eventKey(eventId: string): number {
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
   }
-  return (a >>> 0) * 0x200000 + (b >>> 11);
+  lastId = eventId;
+  lastKey = (a >>> 0) * 0x200000 + (b >>> 11);
+  return lastKey;
 }
 
 export const isDuplicate = (state: SessionState | undefined, eventId: string): boolean => {

@@ -3,11 +3,8 @@ import type { Baseline } from "../baseline.js";
 import type { CompiledPolicy } from "../policy/compiled-policy.js";
 import type { ActionFacts, SessionState } from "../session-state.js";
 import type { SodView } from "../sod-ledger.js";
-import type { ResultFacts } from "../result-facts.js";
+import type { ResultFacts } from "../facts.js";
 import type { SignalCode } from "../reason-codes.js";
-
-export { WEIGHTED_CODES } from "../reason-codes.js";
-export type { SignalCode } from "../reason-codes.js";
 
 /** One scorer's finding: a weighted reason, optionally with a hard decision (rules, SoD, sequences). */
 export interface Signal {
