@@ -1,6 +1,6 @@
 import type { ActionResultEvent, AgentEvent, Command } from "../protocol/index.js";
 import type { CompiledPolicy, DecisionRecord } from "../core/index.js";
-import { matchSod } from "../core/index.js";
+import { eventKey, matchSod } from "../core/index.js";
 import { BatchStore } from "./batch-store.js";
 import type { Changes, DurableState, ReviewItem, SessionSnapshot } from "./durable-state.js";
 import { createPipeline } from "./pipeline.js";
@@ -22,13 +22,19 @@ export interface AuditRecord extends DecisionRecord {
   readonly offset: string;
 }
 
+/** Where a batch was read from. */
+export interface BatchSource {
+  readonly topic: string;
+  readonly partition: number;
+}
+
 export interface BatchResult {
   readonly commands: Command[];
   readonly statuses: SessionStatus[];
   readonly audits: AuditRecord[];
   readonly rejected: Extract<BatchInput, { ok: false }>[];
   readonly changes: Changes;
-  /** Events already applied before a crash (offset at or below their session snapshot). */
+  /** Events already applied before a crash (at or below their session snapshot's offset, in the same log). */
   readonly alreadyApplied: number;
   readonly duplicates: number;
   readonly processed: Processed[];
@@ -56,10 +62,11 @@ export async function processBatch(
   policy: CompiledPolicy,
   state: DurableState,
   hot: ReadonlyMap<string, SessionSnapshot>,
-  partition: number,
+  source: BatchSource,
   inputs: readonly BatchInput[],
   judging: Pick<PipelineOptions, "judge"> = {},
 ): Promise<BatchResult> {
+  const { partition } = source;
   const events = inputs.filter((i): i is Extract<BatchInput, { ok: true }> => i.ok);
   const sessions = [...new Set(events.map((e) => e.event.sessionId))].filter((id) => !hot.has(id));
   const baselines = new Map<string, { kind: "agent" | "principal"; id: string }>();
@@ -70,7 +77,8 @@ export async function processBatch(
     if (event.type === "action") for (const m of matchSod(policy.separationOfDuties, event.action.capability, event.resource?.id)) sodKeys.add(m.key);
   }
   const loaded = await state.load({ sessions, baselines: [...baselines.values()], sodKeys: [...sodKeys] });
-  const store = new BatchStore(partition, hot, loaded);
+  const store = new BatchStore(source.topic, partition, hot, loaded);
+  const applied = alreadyAppliedTest(source, events);
   const pipeline = createPipeline({ policy: () => policy, store, ...judging });
 
   const commands: Command[] = [];
@@ -83,11 +91,11 @@ export async function processBatch(
   let duplicates = 0;
   for (const input of events) {
     const snapshot = store.snapshot(input.event.sessionId);
-    if (snapshot && snapshot.partition === partition && BigInt(snapshot.offset) >= BigInt(input.offset)) {
+    if (snapshot && applied(snapshot, input)) {
       alreadyApplied++;
       continue;
     }
-    store.at(input.offset);
+    store.at(input.offset, eventKey(input.event.eventId));
     let out: ReturnType<typeof pipeline.handle>;
     try {
       out = await pipeline.handleAsync(input.event);
@@ -126,5 +134,42 @@ export async function processBatch(
     alreadyApplied,
     duplicates,
     processed,
+  };
+}
+
+type Decoded = Extract<BatchInput, { ok: true }>;
+
+/**
+ * Whether an event was applied before: its offset is at or below the session snapshot's,
+ * the snapshot was taken in this topic and partition, and the log is the same one. Offsets
+ * alone cannot tell: a recreated topic, or another deployment's topic sharing the Redis,
+ * starts again from offset 0. The log is the same when the batch holds the snapshot's own
+ * event (the same key at the same offset), or else when one of the session's events here,
+ * at or below that offset, is among the ids the session remembers. Without that evidence
+ * nothing is skipped by offset, and the engine's own id window still drops a true repeat.
+ * Decided once per snapshot.
+ */
+function alreadyAppliedTest(source: BatchSource, events: readonly Decoded[]): (snapshot: SessionSnapshot, input: Decoded) => boolean {
+  const sameLog = new WeakMap<SessionSnapshot, boolean>();
+  let byOffset: Map<string, Decoded> | undefined;
+  const evidence = (snapshot: SessionSnapshot, sessionId: string, upTo: bigint): boolean => {
+    byOffset ??= new Map(events.map((e) => [e.offset, e]));
+    const own = snapshot.key === undefined ? undefined : byOffset.get(snapshot.offset);
+    if (own !== undefined) return own.event.sessionId === sessionId && eventKey(own.event.eventId) === snapshot.key;
+    const seen = new Set(snapshot.state.seenEventIds);
+    return events.some(
+      (e) => e.event.sessionId === sessionId && BigInt(e.offset) <= upTo && (seen.has(eventKey(e.event.eventId)) || seen.has(e.event.eventId)),
+    );
+  };
+  return (snapshot, input) => {
+    if (snapshot.partition !== source.partition || (snapshot.topic !== undefined && snapshot.topic !== source.topic)) return false;
+    const upTo = BigInt(snapshot.offset);
+    if (BigInt(input.offset) > upTo) return false;
+    let same = sameLog.get(snapshot);
+    if (same === undefined) {
+      same = evidence(snapshot, input.event.sessionId, upTo);
+      sameLog.set(snapshot, same);
+    }
+    return same;
   };
 }

@@ -13,8 +13,10 @@ export class BatchStore implements StateStore {
   private readonly baselines = new Map<string, { kind: BaselineKind; id: string; baseline: Baseline }>();
   private readonly sodAppends: { key: string; record: SodRecord }[] = [];
   private currentOffset = "-1";
+  private currentKey = 0;
 
   constructor(
+    private readonly topic: string,
     private readonly partition: number,
     private readonly hot: ReadonlyMap<string, SessionSnapshot>,
     private readonly loaded: Loaded,
@@ -25,16 +27,17 @@ export class BatchStore implements StateStore {
     return this.sessions.get(sessionId) ?? this.hot.get(sessionId) ?? this.loaded.sessions.get(sessionId);
   }
 
-  /** The input offset the next writes reflect. */
-  at(offset: string): void {
+  /** The input position the next writes reflect: its offset and the key of the event there. */
+  at(offset: string, key: number): void {
     this.currentOffset = offset;
+    this.currentKey = key;
   }
 
   session(sessionId: string): SessionState | undefined {
     return this.snapshot(sessionId)?.state;
   }
   putSession(state: SessionState): void {
-    this.sessions.set(state.sessionId, { state, partition: this.partition, offset: this.currentOffset });
+    this.sessions.set(state.sessionId, { state, topic: this.topic, partition: this.partition, offset: this.currentOffset, key: this.currentKey });
   }
   baseline(kind: BaselineKind, id: string): Baseline | undefined {
     const key = baselineKey(kind, id);

@@ -2,13 +2,19 @@ import type { Baseline, SessionState, SodRecord } from "../core/index.js";
 import type { BaselineKind } from "./ports.js";
 
 // The durable side of processing state (Redis live; an in-memory twin for tests). A
-// session snapshot carries the input offset it reflects, so a re-delivered event at or
-// below it is recognised as already applied after a crash.
+// session snapshot carries the input position it reflects — topic, partition, offset and
+// the key of the event at that offset — so a re-delivered event at or below it is
+// recognised as already applied after a crash, and an offset from another log never is
+// (app/batch-processor.ts, docs/operations.md).
 
 export interface SessionSnapshot {
   readonly state: SessionState;
+  /** The events topic the offset is in; absent in snapshots written before it was recorded. */
+  readonly topic?: string;
   readonly partition: number;
   readonly offset: string;
+  /** eventKey() of the event at `offset`: tells a re-delivery of the same log from a recreated topic. */
+  readonly key?: number;
 }
 
 export interface LoadRequest {

@@ -51,7 +51,7 @@ describe("processBatch", () => {
       result("m-1#2", { text: "hello", truncated: false }, { source: { trust: "untrusted" } }),
     ];
     const inputs: BatchInput[] = events.map((event, i) => ({ offset: String(i), ok: true, event, format: "json" }));
-    const out = await processBatch(compilePolicy(), new InMemoryDurableState(), new Map(), 0, inputs);
+    const out = await processBatch(compilePolicy(), new InMemoryDurableState(), new Map(), { topic: "vigil.events", partition: 0 }, inputs);
     expect(out.duplicates).toBe(1);
     expect(out.processed.map((p) => p.type)).toEqual(["session.started", "action", "action.result"]);
     expect(out.processed.filter((p) => p.result)).toEqual([

@@ -88,7 +88,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
             },
           }
         : {};
-      const result = await processBatch(policy, d.state, cache, partition, inputs, judging);
+      const result = await processBatch(policy, d.state, cache, { topic: batch.topic, partition }, inputs, judging);
       // Undecodable, invalid and failed events: the original message to the DLQ.
       const byOffset = result.rejected.length > 0 ? new Map(batch.messages.map((m) => [m.offset, m])) : undefined;
       const rejected: RejectedMessage[] = result.rejected.map((r) => {

@@ -4,7 +4,7 @@ import type { Changes, DurableState, LoadRequest, Loaded, SessionSnapshot } from
 import { baselineKey } from "../../app/durable-state.js";
 
 // Redis as the durable state of the processor. Keys (prefix default "vigil:"):
-//   session:<sessionId>          JSON { state, partition, offset }   expires after the session TTL
+//   session:<sessionId>          JSON { state, topic, partition, offset, key }   expires after the session TTL
 //   baseline:<agent|principal>:<id>  JSON baseline
 //   sod:<rule>|<domain>|<resource>  list of JSON ledger records (appended, never rewritten)
 //   reviews                      hash sessionId → JSON review item (sessions held for a person)
