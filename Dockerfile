@@ -15,7 +15,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
-COPY policies ./policies
+COPY examples ./examples
+# The signing key lives on a volume (docker-compose.yml): created on first start, kept across restarts.
+RUN mkdir -p /var/lib/vigil && chown node:node /var/lib/vigil
+ENV VIGIL_SIGNING_KEY_FILE=/var/lib/vigil/signing-key.jwk
 USER node
 EXPOSE 9464
 CMD ["node", "dist/cli/main.js", "start"]

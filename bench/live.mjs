@@ -172,12 +172,21 @@ const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(
  */
 export async function latency(env, background, { rate, seconds, probeEveryMs }) {
   const { createEnforcer } = await import(join(root, "dist", "sdk", "enforcer.js"));
+  const { loadConfig } = await import(join(root, "dist", "config", "config.js"));
+  const { publicJwks } = await import(join(root, "dist", "adapters", "signing.js"));
   const topic = `${env.VIGIL_TOPIC_PREFIX}vigil.events`;
   // Every topic first (the enforcer subscribes to the commands and status topics at once).
   const created = spawnSync(process.execPath, [cli, "topics", "create"], { env: { ...process.env, ...env }, encoding: "utf8" });
   if (created.status !== 0) throw new Error(`vigil topics create failed:\n${created.stderr}`);
   const p = startProcessor(env);
-  const enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, enforcerId: "bench-gateway", acks: false });
+  const enforcer = await createEnforcer({
+    brokers,
+    topicPrefix: env.VIGIL_TOPIC_PREFIX,
+    enforcerId: "bench-gateway",
+    acks: false,
+    // The processor's public keys (same configuration, so the same key file): every command is verified, as in production.
+    verify: { jwks: await publicJwks(loadConfig({ ...process.env, ...env }).signing) },
+  });
   const sentAt = new Map();
   const latencies = [];
   enforcer.on("change", (sessionId, _view, cause) => {

@@ -12,6 +12,8 @@ const gateway = await createEnforcer({
   brokers,
   topicPrefix,
   enforcerId: "example-gateway",
+  // Only records signed by the processor are applied; its public keys are on its HTTP port.
+  verify: { jwksUrl: process.env.VIGIL_JWKS_URL ?? "http://127.0.0.1:9464/.well-known/jwks.json" },
   failClosed: { capabilities: ["expense.approve", "payments.*"], staleAfterMs: 10_000 },
 });
 await gateway.start();

@@ -16,6 +16,7 @@ import { jsonLogger } from "./adapters/logger.js";
 import { watchPolicy } from "./adapters/policy-watcher.js";
 import { promMetrics } from "./adapters/prom-metrics.js";
 import { redisState } from "./adapters/redis/redis-state.js";
+import { recordSigner } from "./adapters/signing.js";
 
 export interface Running {
   stop(): Promise<void>;
@@ -47,6 +48,10 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     // Scrape-time gauges read the processor and Redis, which exist a few lines below.
     const sources = { reviews: async () => 0, activeSessions: () => 0 };
     const metrics = promMetrics(registry, { reviews: () => sources.reviews(), activeSessions: () => sources.activeSessions() });
+    const signer = await recordSigner(config.signing, (path) =>
+      log.warn("no signing key configured: generated a new Ed25519 key; enforcers must trust its public key (GET /.well-known/jwks.json)", { path }),
+    );
+    log.info("signing commands and statuses", { kid: signer.kid, alg: signer.alg });
     const policy = watchPolicy(config.policyFile, config.policyPollMs, {
       loaded: (p) => {
         metrics.policyLoaded(p.version, p.source);
@@ -112,6 +117,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       policy: policy.current,
       ...(schemaClient ? { registry: schemaClient } : {}),
       encoder,
+      signer,
       metrics,
       log,
       ...(judge ? { judge } : {}),
@@ -136,6 +142,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     });
     const server = await startHttp(config.http.host, config.http.port, {
       registry,
+      jwks: signer.jwks,
       ready: async () => {
         const h = processor.health();
         const redisOk = await state.ping();

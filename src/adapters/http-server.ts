@@ -2,10 +2,12 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { Registry } from "prom-client";
 
-// /healthz (the process is up), /readyz (joined the group and Redis answers), /metrics.
+// /healthz (the process is up), /readyz (joined the group and Redis answers), /metrics,
+// /.well-known/jwks.json (the public keys that verify the processor's signed records).
 
 export interface HttpDeps {
   readonly registry: Registry;
+  readonly jwks?: { readonly keys: readonly object[] };
   readonly ready: () => Promise<{ ready: boolean; checks: Record<string, unknown> }>;
 }
 
@@ -32,7 +34,8 @@ export async function startHttp(host: string, port: number, d: HttpDeps): Promis
       );
       return;
     }
-    send(404, JSON.stringify({ error: "not found", paths: ["/healthz", "/readyz", "/metrics"] }));
+    if (path === "/.well-known/jwks.json" && d.jwks) return send(200, JSON.stringify(d.jwks), "application/jwk-set+json");
+    send(404, JSON.stringify({ error: "not found", paths: ["/healthz", "/readyz", "/metrics", ...(d.jwks ? ["/.well-known/jwks.json"] : [])] }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -9,9 +9,11 @@ import { evalCommand } from "./commands/eval.js";
 import { loadPolicy } from "../adapters/policy-file.js";
 import { schemasRegisterCommand, startCommand, topicsCreateCommand } from "./commands/live.js";
 import { demoCommand } from "./commands/demo.js";
+import { keysGenerateCommand, keysJwksCommand } from "./commands/keys.js";
 import { policyFromCatalog } from "../tooling/policy-from-catalog.js";
 import type { CatalogTool } from "../tooling/policy-from-catalog.js";
 import { ConfigError } from "../config/config.js";
+import { SigningKeyError } from "../adapters/signing.js";
 
 const USAGE = `vigil — continuous verification for AI agents
 
@@ -31,6 +33,11 @@ usage:
                                 and commands as they happen; Ctrl-C stops it.
   vigil topics create           Creates Vigil's topics (partitions, retention, compaction).
   vigil schemas register        Registers the Avro schemas in the schema registry.
+  vigil keys generate [--out <file>]
+                                Makes an Ed25519 signing key: the private JWK to <file>
+                                (mode 0600, never overwritten), its public JWKS on stdout.
+  vigil keys jwks               Prints the public JWKS enforcers should trust for the
+                                configured signing key (docs/security.md).
   vigil policy check <file>     Validates a policy file; problems name line and field.
   vigil policy default          Prints the default policy.
   vigil policy from-catalog <tools.json>
@@ -80,6 +87,13 @@ async function main(argv: string[]): Promise<number> {
     case "schemas":
       if (rest[0] !== "register") return usage("schemas needs `register`");
       return schemasRegisterCommand(process.env);
+    case "keys": {
+      const [sub, ...args] = rest;
+      if (sub === "jwks") return keysJwksCommand(process.env);
+      if (sub !== "generate") return usage("keys needs `generate [--out <file>]` or `jwks`");
+      const { values } = parseArgs({ args, options: { out: { type: "string" } } });
+      return keysGenerateCommand(values.out);
+    }
     case "policy": {
       const [sub, file] = rest;
       if (sub === "default") {
@@ -134,9 +148,10 @@ main(process.argv.slice(2)).then(
       process.exitCode = usage(error.message.replace(/\. To specify a positional argument.*$/s, ""));
       return;
     }
-    if (error instanceof PolicyError || error instanceof ConfigError) process.stderr.write(`vigil: ${error.message}\n`);
+    const configuration = error instanceof PolicyError || error instanceof ConfigError || error instanceof SigningKeyError;
+    if (configuration) process.stderr.write(`vigil: ${error.message}\n`);
     else if (error instanceof Error && "code" in error && (error as NodeJS.ErrnoException).code === "ENOENT") process.stderr.write(`vigil: ${error.message}\n`);
     else process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = error instanceof PolicyError || error instanceof ConfigError ? 2 : 1;
+    process.exitCode = configuration ? 2 : 1;
   },
 );

@@ -48,6 +48,9 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_JUDGE_MODEL: z.string().min(1).default("gpt-4o-mini"),
   VIGIL_JUDGE_API_KEY: z.string().optional(),
   VIGIL_JUDGE_TIMEOUT_MS: int(100, 120_000).default(5000),
+  VIGIL_SIGNING_KEY: z.string().optional(),
+  VIGIL_SIGNING_KEY_FILE: z.string().min(1).default(".vigil/signing-key.jwk"),
+  VIGIL_SIGNING_PUBLIC_KEYS_FILE: z.string().optional(),
 });
 
 /** The optional judge's settings (off without VIGIL_JUDGE_URL); also read by `vigil replay` and `vigil eval`. */
@@ -118,6 +121,7 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
     http: { host: e.VIGIL_HTTP_HOST, port: e.VIGIL_HTTP_PORT },
     logLevel: e.VIGIL_LOG_LEVEL,
     judge: judgeSettings(e),
+    signing: { key: e.VIGIL_SIGNING_KEY, keyFile: e.VIGIL_SIGNING_KEY_FILE, publicKeysFile: e.VIGIL_SIGNING_PUBLIC_KEYS_FILE },
   } as const;
 }
 

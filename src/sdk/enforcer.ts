@@ -1,10 +1,16 @@
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import kafkajs from "kafkajs";
-import type { Consumer, Kafka, Producer } from "kafkajs";
+import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
+import { Counter } from "prom-client";
+import type { Registry } from "prom-client";
 import type { Command, Enforcement, Verdict } from "../protocol/index.js";
 import { Command as CommandSchema, SessionStatus, TOPICS, anyGlob, check, initialEnforcement } from "../protocol/index.js";
 import { commandFromAvro, statusFromAvro } from "../adapters/avro-codec.js";
+import type { RefusalReason } from "../protocol/signature.js";
+import { REFUSAL_REASONS } from "../protocol/signature.js";
+import type { TrustedKeys, Verified } from "./verify.js";
+import { recordVerifier } from "./verify.js";
 
 // Enforcement SDK (`vigil/enforcer`): an enforcement point (API gateway, MCP proxy, tool
 // runner) keeps the effective state of every session in memory, starting from the
@@ -12,7 +18,17 @@ import { commandFromAvro, statusFromAvro } from "../adapters/avro-codec.js";
 // check(session, capability, resource) locally in microseconds, with no I/O. Commands are
 // de-duplicated by commandId; each applied command is acknowledged on vigil.acks so Vigil
 // can measure time-to-enforce. When it has not heard from Kafka within `staleAfterMs`,
-// it can fail closed for sensitive capabilities.
+// it can fail closed for sensitive capabilities. Every record must carry the processor's
+// signature (`vigil-jws`, docs/security.md): unsigned, tampered, unknown-key, wrong-topic
+// and replayed-stale records are refused, counted by reason and logged, never applied.
+
+/** How records are verified: the processor's public keys, or (tests, migrations) explicitly none. */
+export type VerifyOptions =
+  | (TrustedKeys & {
+      /** How far a session's newer record may be signed before an older one (processors' clocks differ); default 30 s. */
+      readonly maxClockSkewMs?: number;
+    })
+  | { readonly insecureAcceptUnsigned: true };
 
 export interface EnforcerOptions {
   readonly brokers?: readonly string[];
@@ -32,6 +48,23 @@ export interface EnforcerOptions {
   /** Publish an acknowledgement per applied command (default true). */
   readonly acks?: boolean;
   readonly now?: () => number;
+  /**
+   * Required: the keys Vigil signs with (`{ jwks }` or `{ jwksUrl }`, e.g. the processor's
+   * /.well-known/jwks.json). `{ insecureAcceptUnsigned: true }` applies unsigned records
+   * too: anyone who can write to the topics can then restore or grant a session.
+   */
+  readonly verify: VerifyOptions;
+  /** Where refusals are reported (default: one console.warn line per reason every 10 s, with the count). */
+  readonly log?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
+  /** A prom-client registry to count refusals in (`vigil_enforcer_records_refused_total{reason}`). */
+  readonly metricsRegistry?: Registry;
+}
+
+/** What the enforcer did with the records it read. */
+export interface EnforcerCounts {
+  readonly applied: number;
+  readonly duplicates: number;
+  readonly refused: Readonly<Record<RefusalReason, number>>;
 }
 
 export interface SessionView {
@@ -55,6 +88,7 @@ export interface Enforcer {
   on(event: "change", listener: (sessionId: string, view: SessionView, cause: Command | SessionStatus) => void): this;
   stop(): Promise<void>;
   readonly stale: boolean;
+  counts(): EnforcerCounts;
 }
 
 const MAX_SEEN = 100_000;
@@ -110,6 +144,49 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
   const consumer: Consumer = kafka.consumer({ groupId: `${enforcerId}-${randomUUID()}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
   const producer: Producer | undefined = options.acks === false ? undefined : kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
   let lastHeard = now();
+  const verifyOptions = options.verify as VerifyOptions | undefined;
+  if (verifyOptions === undefined) throw new TypeError("createEnforcer: `verify` is required: { jwks } or { jwksUrl } of Vigil's signing keys");
+  const verifier = "insecureAcceptUnsigned" in verifyOptions ? undefined : recordVerifier(verifyOptions);
+  const maxSkewSeconds = ("maxClockSkewMs" in verifyOptions ? (verifyOptions.maxClockSkewMs ?? 30_000) : 30_000) / 1000;
+  /** Per topic and session: when the newest record applied was signed. */
+  const signedAt = new Map<string, number>();
+  const counts = { applied: 0, duplicates: 0, refused: Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number> };
+  const refusedCounter = options.metricsRegistry
+    ? new Counter({
+        name: "vigil_enforcer_records_refused_total",
+        help: "Records on the commands and status topics the enforcer refused to apply, by reason",
+        labelNames: ["reason"],
+        registers: [options.metricsRegistry],
+      })
+    : undefined;
+  const lastLogged = new Map<RefusalReason, { at: number; suppressed: number }>();
+  const log =
+    options.log ??
+    ((message: string, fields: Readonly<Record<string, unknown>>) => {
+      // Rate-limited: a flood of forgeries must not become a flood of log lines.
+      const reason = fields.reason as RefusalReason;
+      const last = lastLogged.get(reason);
+      if (last && now() - last.at < 10_000) {
+        last.suppressed++;
+        return;
+      }
+      lastLogged.set(reason, { at: now(), suppressed: 0 });
+      console.warn(JSON.stringify({ level: "warn", msg: message, ...fields, ...(last?.suppressed ? { suppressedSinceLast: last.suppressed } : {}) }));
+    });
+  const refused = (reason: RefusalReason, detail: string, topic: string, m: KafkaMessage) => {
+    counts.refused[reason]++;
+    refusedCounter?.inc({ reason });
+    log("vigil enforcer: record refused", { reason, detail, topic, offset: m.offset, key: m.key?.toString("utf8").slice(0, 200) ?? null });
+  };
+  /** Refuses a verified record signed before the newest one applied for its session (a replay), beyond the clock skew. */
+  const inOrder = (topic: string, sessionId: string, v: Verified | undefined): boolean => {
+    if (v === undefined || !v.ok) return true;
+    const key = `${topic}\u0000${sessionId}`;
+    const newest = signedAt.get(key);
+    if (newest !== undefined && v.iat < newest - maxSkewSeconds) return false;
+    if (newest === undefined || v.iat > newest) signedAt.set(key, v.iat);
+    return true;
+  };
   /** JSON, or Confluent wire-format Avro when a registry is given; undefined when unreadable. */
   const readValue = async (value: Buffer | null, fromAvro: (record: unknown) => unknown): Promise<unknown> => {
     if (value && value.length >= 5 && value[0] === 0) {
@@ -135,6 +212,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     const current = sessions.get(s.sessionId);
     if (current && Date.parse(current.time) > Date.parse(s.time)) return;
     // The status already reflects its last command: that command is enforced now.
+    counts.applied++;
     if (s.lastCommandId) ack(s.lastCommandId, s.sessionId, s.time, publishedAt);
     update(
       s.sessionId,
@@ -167,7 +245,11 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
       });
   };
   const applyCommand_ = (c: Command, publishedAt: number) => {
-    if (seen.has(c.commandId)) return;
+    if (seen.has(c.commandId)) {
+      counts.duplicates++;
+      return;
+    }
+    counts.applied++;
     remember(c.commandId);
     const current = sessions.get(c.sessionId) ?? { time: c.time, enforcement: initialEnforcement };
     update(c.sessionId, { time: Date.parse(current.time) > Date.parse(c.time) ? current.time : c.time, enforcement: applyCommand(current.enforcement, c) }, c);
@@ -196,17 +278,33 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
       await consumer.subscribe({ topics: [topics.status, topics.commands], fromBeginning: true });
       await consumer.run({
         eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) {
-            const isStatusTopic = batch.topic === topics.status;
+          const isStatusTopic = batch.topic === topics.status;
+          // Signatures are checked for the whole batch at once (the crypto runs off the event loop), then applied in order.
+          const verdicts = verifier
+            ? await Promise.all(batch.messages.map((m) => (m.value ? verifier(batch.topic, m.value, m.headers) : undefined)))
+            : batch.messages.map(() => undefined);
+          for (const [i, m] of batch.messages.entries()) {
+            const verdict = verdicts[i];
+            if (verdict && !verdict.ok) {
+              refused(verdict.reason, verdict.detail, batch.topic, m);
+              if (isStatusTopic) checkCaughtUp(batch.partition, m.offset);
+              continue;
+            }
             const json = await readValue(m.value, isStatusTopic ? statusFromAvro : commandFromAvro);
             if (isStatusTopic) {
               // A status is the session's whole state; tombstones and unreadable records are skipped.
               const parsed = SessionStatus.safeParse(json);
-              if (parsed.success) applyStatus(parsed.data, Number(m.timestamp));
+              if (parsed.success) {
+                if (inOrder(batch.topic, parsed.data.sessionId, verdict)) applyStatus(parsed.data, Number(m.timestamp));
+                else refused("stale", "signed before the newest status applied for the session", batch.topic, m);
+              }
               checkCaughtUp(batch.partition, m.offset);
             } else {
               const parsed = CommandSchema.safeParse(json);
-              if (parsed.success) applyCommand_(parsed.data, Number(m.timestamp));
+              if (parsed.success) {
+                if (inOrder(batch.topic, parsed.data.sessionId, verdict)) applyCommand_(parsed.data, Number(m.timestamp));
+                else refused("stale", "signed before the newest command applied for the session", batch.topic, m);
+              }
             }
           }
           if (producer && acks.length > 0) await producer.send({ topic: topics.acks, messages: acks.splice(0) });
@@ -258,6 +356,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     get stale() {
       return options.failClosed !== undefined && now() - lastHeard > options.failClosed.staleAfterMs;
     },
+    counts: () => ({ applied: counts.applied, duplicates: counts.duplicates, refused: { ...counts.refused } }),
   };
   return enforcer;
 }

@@ -11,7 +11,7 @@ import type { Running } from "../../src/main.js";
 import { registerSchemas, schemaRegistry } from "../../src/adapters/schema-registry.js";
 import { startVigil } from "../../src/main.js";
 import { replayCommands } from "../support/expected-commands.js";
-import { collect, isolatedEnv, jsonValues, produce, readAll, untilProcessed, withRegistry } from "../support/live.js";
+import { collect, isolatedEnv, jsonValues, produce, readAll, trustedKeys, untilProcessed, withRegistry } from "../support/live.js";
 
 // The live processor against the real broker, registry and Redis: the golden scenarios
 // published to vigil.events (once as JSON, once as registry Avro) yield exactly the
@@ -72,7 +72,7 @@ describe("live processor: golden scenarios through Kafka equal `vigil replay`", 
     expect(statuses.every((m) => m.value?.[0] === 0)).toBe(true);
     const decodedStatuses = await Promise.all(statuses.map(async (m) => SessionStatus.parse(statusFromAvro(await registry.decode(m.value as Buffer)))));
     expect(decodedStatuses.find((s) => s.sessionId === "code-1")?.status).toBe("revoked");
-    const enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, registry, acks: false });
+    const enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, registry, acks: false, verify: await trustedKeys(env) });
     try {
       await enforcer.start();
       expect(enforcer.check("exp-1", "expense.approve", "ER-1042").outcome).toBe("deny");

@@ -15,7 +15,7 @@ import type { Enforcer } from "../../src/sdk/enforcer.js";
 import { createPublisher, toolOutput } from "../../src/sdk/publisher.js";
 import type { Publisher } from "../../src/sdk/publisher.js";
 import { brokers, repoRoot } from "../support/stack-env.js";
-import { freePort, isolatedEnv, produce } from "../support/live.js";
+import { freePort, isolatedEnv, produce, trustedKeys } from "../support/live.js";
 import { dashboardExpressions } from "./promql-expressions.js";
 
 // Every panel proven to show data: a real Prometheus (Debian's package) scrapes a live
@@ -44,7 +44,7 @@ beforeAll(async () => {
   const env = isolatedEnv("prom", { VIGIL_LOG_LEVEL: "error" });
   const config = loadConfig(env);
   running = await startVigil(env);
-  enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, enforcerId: "prom-test" });
+  enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, enforcerId: "prom-test", verify: await trustedKeys(env) });
   await enforcer.start();
   publisher = await createPublisher({ brokers, topic: config.topics.events });
   const dir = join(repoRoot, "examples", "scenarios");

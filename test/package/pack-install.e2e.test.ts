@@ -83,7 +83,7 @@ import type { Enforcer } from "vigil/enforcer";
 
 export async function wire(brokers: string[]): Promise<{ publisher: Publisher; enforcer: Enforcer }> {
   const publisher = await createPublisher({ brokers, topic: "vigil.events" });
-  const enforcer = await createEnforcer({ brokers, enforcerId: "gateway-1" });
+  const enforcer = await createEnforcer({ brokers, enforcerId: "gateway-1", verify: { jwksUrl: "http://127.0.0.1:9464/.well-known/jwks.json" } });
   const verdict = enforcer.check("session-1", "mail.send", "bob@example.com");
   const output = toolOutput("hello", { mediaType: "text/plain" });
   void [verdict.outcome, output.text];
@@ -97,7 +97,7 @@ export async function wire(brokers: string[]): Promise<{ publisher: Publisher; e
     expect(ok.status).toBe(0);
     writeFileSync(
       join(app, "wrong.ts"),
-      `import { createEnforcer } from "vigil/enforcer";\nexport const e = createEnforcer({ brokers: ["b:9092"], enforcerIdentity: "x" });\n`,
+      `import { createEnforcer } from "vigil/enforcer";\nexport const e = createEnforcer({ brokers: ["b:9092"], enforcerIdentity: "x", verify: { insecureAcceptUnsigned: true } });\n`,
     );
     writeFileSync(join(app, "tsconfig.json"), tsconfig("wrong.ts"));
     const wrong = spawnSync(tsc, ["-p", "tsconfig.json"], { cwd: app, encoding: "utf8" });

@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config/config.js";
 import { ensureTopics } from "../../src/adapters/kafka/topics.js";
 import { createEnforcer } from "../../src/sdk/enforcer.js";
 import { stackScript } from "../support/stack-env.js";
-import { freePort } from "../support/live.js";
+import { freePort, trustedKeys } from "../support/live.js";
 
 // Fail closed: an enforcer that stops hearing from Kafka denies sensitive capabilities
 // after its staleness bound, and keeps allowing the others. The broker is a real one of
@@ -34,6 +34,7 @@ describe("enforcer fail-closed", () => {
     const enforcer = await createEnforcer({
       brokers: [`127.0.0.1:${port}`],
       acks: false,
+      verify: await trustedKeys(),
       failClosed: { capabilities: ["payments.*", "secrets.*"], staleAfterMs: 2000 },
     });
     try {

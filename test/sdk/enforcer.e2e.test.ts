@@ -6,7 +6,8 @@ import { createEnforcer } from "../../src/sdk/enforcer.js";
 import type { Enforcer } from "../../src/sdk/enforcer.js";
 import { createPublisher } from "../../src/sdk/publisher.js";
 import { brokers } from "../support/stack-env.js";
-import { collect, isolatedEnv, jsonValues, produce } from "../support/live.js";
+import { collect, isolatedEnv, jsonValues, processorSigner, produce, trustedKeys } from "../support/live.js";
+import { SIGNATURE_HEADER } from "../../src/protocol/signature.js";
 
 // Both SDKs against the real broker and the live processor: the manager's agent files a
 // report and tries to approve it; a separate enforcer sees the downgrade and denies the
@@ -30,7 +31,7 @@ describe("enforcement SDK with the live processor", () => {
     const publisher = await createPublisher({ brokers, topic: config.topics.events });
     const enforcers: Enforcer[] = [];
     try {
-      const enforcer = await createEnforcer({ brokers, topicPrefix: prefix, enforcerId: "gateway-1" });
+      const enforcer = await createEnforcer({ brokers, topicPrefix: prefix, enforcerId: "gateway-1", verify: await trustedKeys(env) });
       enforcers.push(enforcer);
       await enforcer.start();
       const changes: string[] = [];
@@ -76,20 +77,23 @@ describe("enforcement SDK with the live processor", () => {
       expect(perCheckUs).toBeLessThan(50);
 
       // A duplicate delivery of the same command changes nothing.
-      const [command] = jsonValues<Command>(await collect(config.topics.commands, (m) => m.length >= 1, 20_000));
+      const [record] = await collect(config.topics.commands, (m) => m.length >= 1, 20_000);
+      const [command] = jsonValues<Command>(record ? [record] : []);
       const before = changes.length;
-      // Behind it on the same (single) partition, a marker command for another session: once the
-      // enforcer has applied the marker, it has read the duplicate too.
+      // Behind it on the same (single) partition, a marker command for another session (signed
+      // as the processor would): once the enforcer has applied the marker, it has read the duplicate too.
       const marker = { ...command, commandId: `${command?.commandId}-marker`, sessionId: "s-marker" };
+      const markerValue = Buffer.from(JSON.stringify(marker));
+      const signer = await processorSigner(env);
       await produce(config.topics.commands, [
-        { key: "s-exp", value: JSON.stringify(command) },
-        { key: "s-marker", value: JSON.stringify(marker) },
+        { key: "s-exp", value: record?.value ?? null, headers: record?.headers ?? {} },
+        { key: "s-marker", value: markerValue, headers: { [SIGNATURE_HEADER]: await signer.sign(config.topics.commands, markerValue) } },
       ]);
       expect(await waitFor(() => changes.includes("s-marker:downgrade"))).toBe(true);
       expect(changes.slice(before).filter((c) => c.endsWith(":downgrade"))).toEqual(["s-marker:downgrade"]);
 
       // A new enforcer starts from the compacted status topic.
-      const late = await createEnforcer({ brokers, topicPrefix: prefix, enforcerId: "gateway-2", acks: false });
+      const late = await createEnforcer({ brokers, topicPrefix: prefix, enforcerId: "gateway-2", acks: false, verify: await trustedKeys(env) });
       enforcers.push(late);
       await late.start();
       expect(late.check("s-exp", "expense.approve", "ER-7").outcome).toBe("deny");

@@ -4,6 +4,10 @@ import { createServer } from "node:net";
 import kafkajs from "kafkajs";
 import type { IHeaders, Message } from "kafkajs";
 import { brokers, redisUrl, registryUrl, uniqueName } from "./stack-env.js";
+import { loadConfig } from "../../src/config/config.js";
+import { publicJwks, recordSigner } from "../../src/adapters/signing.js";
+import type { RecordSigner } from "../../src/adapters/signing.js";
+import type { VerifyOptions } from "../../src/sdk/enforcer.js";
 
 export function isolatedEnv(name: string, extra: Record<string, string> = {}): Record<string, string> {
   const id = uniqueName(name);
@@ -19,6 +23,12 @@ export function isolatedEnv(name: string, extra: Record<string, string> = {}): R
     ...extra,
   };
 }
+
+/** What an enforcer should trust for a processor started with `env`: the public keys of its signing configuration. */
+export const trustedKeys = async (env: Record<string, string> = {}): Promise<VerifyOptions> => ({ jwks: await publicJwks(loadConfig(env).signing) });
+
+/** The processor's own signer for `env` (tests that write records only a processor could sign). */
+export const processorSigner = (env: Record<string, string> = {}): Promise<RecordSigner> => recordSigner(loadConfig(env).signing);
 
 export const withRegistry = (env: Record<string, string>): Record<string, string> => ({ ...env, VIGIL_REGISTRY_URL: registryUrl });
 

@@ -3,6 +3,8 @@ import type { Command, SessionStatus } from "../../protocol/index.js";
 import type { BatchResult } from "../../app/batch-processor.js";
 import type { Config } from "../../config/config.js";
 import { commandToAvro, statusToAvro } from "../avro-codec.js";
+import { SIGNATURE_HEADER } from "../../protocol/signature.js";
+import type { RecordSigner } from "../signing.js";
 
 /** Encodes commands and session statuses for the wire: JSON, or Confluent wire-format Avro through the registry. */
 export interface OutputEncoder {
@@ -51,11 +53,15 @@ export function dlqMessage(sourceTopic: string, r: RejectedMessage): Message {
   };
 }
 
-/** Publishes a batch's outputs in one producer request; resolves once the broker acknowledged all (acks=all). */
+/**
+ * Publishes a batch's outputs in one producer request; resolves once the broker acknowledged
+ * all (acks=all). Commands and statuses carry the signer's detached JWS of their value.
+ */
 export async function publishBatch(
   producer: Producer,
   config: Config,
   encoder: OutputEncoder,
+  signer: RecordSigner,
   result: BatchResult,
   rejected: readonly RejectedMessage[],
 ): Promise<void> {
@@ -63,20 +69,29 @@ export async function publishBatch(
   const topicMessages: TopicMessages[] = [];
   if (result.commands.length > 0) {
     const messages = await Promise.all(
-      result.commands.map(async (c) => ({
-        key: c.sessionId,
-        value: await encoder.command(c),
-        headers: {
-          "vigil.command.id": c.commandId,
-          "vigil.command.type": c.type,
-          "content-type": encoder.format === "json" ? "application/json" : "application/vnd.confluent.avro",
-        },
-      })),
+      result.commands.map(async (c) => {
+        const value = await encoder.command(c);
+        return {
+          key: c.sessionId,
+          value,
+          headers: {
+            "vigil.command.id": c.commandId,
+            "vigil.command.type": c.type,
+            "content-type": encoder.format === "json" ? "application/json" : "application/vnd.confluent.avro",
+            [SIGNATURE_HEADER]: await signer.sign(t.commands, value),
+          },
+        };
+      }),
     );
     topicMessages.push({ topic: t.commands, messages });
   }
   if (result.statuses.length > 0) {
-    const messages = await Promise.all(result.statuses.map(async (s) => ({ key: s.sessionId, value: await encoder.status(s) })));
+    const messages = await Promise.all(
+      result.statuses.map(async (s) => {
+        const value = await encoder.status(s);
+        return { key: s.sessionId, value, headers: { [SIGNATURE_HEADER]: await signer.sign(t.sessionStatus, value) } };
+      }),
+    );
     topicMessages.push({ topic: t.sessionStatus, messages });
   }
   if (result.audits.length > 0) topicMessages.push({ topic: t.audit, messages: result.audits.map((a) => ({ key: a.sessionId, value: JSON.stringify(a) })) });

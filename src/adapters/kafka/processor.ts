@@ -12,6 +12,7 @@ import type { Logger } from "../logger.js";
 import type { AvroRegistry } from "./event-decoder.js";
 import { decodeEvent } from "./event-decoder.js";
 import type { OutputEncoder, RejectedMessage } from "./output.js";
+import type { RecordSigner } from "../signing.js";
 import { publishBatch } from "./output.js";
 
 // The live processor: a consumer group on vigil.events, one batch at a time per partition.
@@ -31,6 +32,8 @@ export interface ProcessorDeps {
   readonly policy: () => CompiledPolicy;
   readonly registry?: AvroRegistry;
   readonly encoder: OutputEncoder;
+  /** Signs every command and status record (`vigil-jws`). */
+  readonly signer: RecordSigner;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => number;
@@ -96,7 +99,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
         return { key: m?.key ?? null, value: m?.value ?? null, headers: m?.headers, partition, offset: r.offset, reason: r.reason, error: r.error };
       });
       await heartbeat();
-      await publishBatch(d.producer, d.config, d.encoder, result, rejected);
+      await publishBatch(d.producer, d.config, d.encoder, d.signer, result, rejected);
       await d.state.persist(result.changes);
       for (const s of result.changes.sessions) {
         // Ended and revoked sessions rarely come back: keep them in Redis only.

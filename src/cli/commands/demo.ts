@@ -4,6 +4,7 @@ import type { AgentEvent } from "../../protocol/index.js";
 import { loadConfig } from "../../config/config.js";
 import { startVigil } from "../../main.js";
 import { createEnforcer } from "../../sdk/enforcer.js";
+import { publicJwks } from "../../adapters/signing.js";
 import type { Enforcer } from "../../sdk/enforcer.js";
 import { createPublisher } from "../../sdk/publisher.js";
 import type { Publisher } from "../../sdk/publisher.js";
@@ -70,7 +71,13 @@ export async function demoCommand(env: Readonly<Record<string, string | undefine
 
   const brokers = config.kafka.brokers;
   const publisher = await createPublisher({ brokers, topic: config.topics.events, clientId: "demo-agents", lingerMs: 1 });
-  const enforcer = await createEnforcer({ brokers, topicPrefix: config.topics.prefix, enforcerId: "demo-gateway" });
+  // The gateway trusts the processor's public signing keys (the same configuration).
+  const enforcer = await createEnforcer({
+    brokers,
+    topicPrefix: config.topics.prefix,
+    enforcerId: "demo-gateway",
+    verify: { jwks: await publicJwks(config.signing) },
+  });
   await enforcer.start();
   let commands = 0;
   enforcer.on("change", (sessionId, _view, cause) => {
