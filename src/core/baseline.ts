@@ -1,3 +1,4 @@
+import { kept } from "./caps.js";
 import type { AgentEvent } from "../protocol/index.js";
 import { toMillis, utcHour } from "./time.js";
 
@@ -87,8 +88,8 @@ export function learn(b: Baseline, o: Observation): Baseline {
   const m = b as Mutable<Baseline>;
   const { event } = o;
   if (o.newSession) m.sessions++;
-  if (event.context?.ip) bump(m.ips, event.context.ip, 256);
-  if (event.context?.geo) bump(m.geos, event.context.geo, 256);
+  if (event.context?.ip) bump(m.ips, kept(event.context.ip), 256);
+  if (event.context?.geo) bump(m.geos, kept(event.context.geo), 256);
   if (!m.lastSeen || toMillis(m.lastSeen) < toMillis(event.time)) m.lastSeen = event.time;
   if (event.type === "action" && o.firstAttemptInSession) bump((m.attempted ??= {}), event.action.capability, 4096);
   if (event.type !== "action" || !o.ran) return b;

@@ -1,3 +1,4 @@
+import { kept } from "./caps.js";
 import type { ActionEventT, ActionResultEvent, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
 import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
@@ -147,8 +148,20 @@ const addUnique = (list: readonly string[], items: readonly string[], max: numbe
   return out;
 };
 
-function mergeContext(state: SessionState, ctx: EventContext | undefined): SessionState["context"] {
-  if (!ctx) return state.context;
+/** The context as kept: each string capped (core/caps.ts). */
+function keptContext(ctx: EventContext): EventContext {
+  const out: { -readonly [K in keyof EventContext]: EventContext[K] } = { ...ctx };
+  if (ctx.ip !== undefined) out.ip = kept(ctx.ip);
+  if (ctx.geo !== undefined) out.geo = kept(ctx.geo);
+  if (ctx.network !== undefined) out.network = kept(ctx.network);
+  if (ctx.userAgent !== undefined) out.userAgent = kept(ctx.userAgent);
+  if (ctx.device?.id !== undefined) out.device = { ...ctx.device, id: kept(ctx.device.id) };
+  return out;
+}
+
+function mergeContext(state: SessionState, event: EventContext | undefined): SessionState["context"] {
+  if (!event) return state.context;
+  const ctx = keptContext(event);
   const current = { ...state.context.current, ...ctx, device: { ...state.context.current.device, ...ctx.device } };
   return {
     current,

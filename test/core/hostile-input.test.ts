@@ -41,6 +41,26 @@ describe("hostile event content", () => {
     expect(Object.getPrototypeOf(agentBaseline.capabilities)).toBe(Object.prototype);
   });
 
+  it("regression (found by the 50k fuzz run): a 200 KB geo or ip is kept capped, in the session and in the baselines", () => {
+    const huge = "g".repeat(200_000);
+    const events = [0, 1].map((i) =>
+      AgentEventSchema.parse({
+        ...base,
+        eventId: `ctx${i}`,
+        type: "action",
+        time: `2026-11-28T09:00:0${i}Z`,
+        action: { capability: "mail.read" },
+        context: { geo: huge, ip: huge, network: huge, userAgent: huge, device: { id: huge, compliant: true } },
+      }),
+    );
+    const { outs, agentBaseline } = run(events);
+    const session = outs[1]?.session;
+    expect(JSON.stringify(session).length).toBeLessThan(8_000);
+    expect(session?.context.geos).toEqual(["g".repeat(256)]);
+    expect(Object.keys(agentBaseline.geos)).toEqual(["g".repeat(256)]);
+    expect(outs.flatMap((o) => o.commands.flatMap((c) => c.reasons.map((r) => r.message))).every((m) => m.length < 1_000)).toBe(true);
+  });
+
   it("regression: a crafted glob in a declared intent is matched in linear time (no regex backtracking)", () => {
     expect(globMatch("*a*a*a*a*a*a*a*a*b", "a".repeat(20_000))).toBe(false);
     expect(globMatch("*a*a*a*a*a*a*a*a*b", `${"a".repeat(20_000)}b`)).toBe(true);

@@ -1,4 +1,5 @@
 import { isMature } from "../baseline.js";
+import { kept } from "../caps.js";
 import { utcHour } from "../time.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { weightOf } from "./signal.js";
@@ -18,17 +19,19 @@ export function contextScorer(input: ScoreInput): Signal[] {
       weight: weightOf(input, "context.device_noncompliant"),
     });
   }
-  const ctx = event.context;
+  // Compared as kept (core/caps.ts), as the baselines and the session keep them.
+  const geo = event.context?.geo ? kept(event.context.geo) : undefined;
+  const ip = event.context?.ip ? kept(event.context.ip) : undefined;
   const mature = isMature(pb, policy.baseline);
-  if (ctx?.geo && mature && !Object.hasOwn(pb.geos, ctx.geo) && !before.context.geos.includes(ctx.geo)) {
+  if (geo && mature && !Object.hasOwn(pb.geos, geo) && !before.context.geos.includes(geo)) {
     signals.push({
       code: "context.new_geo",
-      message: `principal ${after.principalId} never acted from ${ctx.geo}`,
+      message: `principal ${after.principalId} never acted from ${geo}`,
       weight: weightOf(input, "context.new_geo"),
     });
   }
-  if (ctx?.ip && mature && !Object.hasOwn(pb.ips, ctx.ip) && !before.context.ips.includes(ctx.ip)) {
-    signals.push({ code: "context.new_ip", message: `principal ${after.principalId} never acted from ${ctx.ip}`, weight: weightOf(input, "context.new_ip") });
+  if (ip && mature && !Object.hasOwn(pb.ips, ip) && !before.context.ips.includes(ip)) {
+    signals.push({ code: "context.new_ip", message: `principal ${after.principalId} never acted from ${ip}`, weight: weightOf(input, "context.new_ip") });
   }
   if (event.type === "action" && before.counters.actions === 0) {
     const hour = utcHour(event.time);
