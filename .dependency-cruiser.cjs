@@ -3,7 +3,7 @@
 //
 //   protocol ← core ← app ← tooling
 //                       ↖   config ← adapters ← main.ts ← cli
-//   sdk → protocol, and adapters/avro-codec.ts only (a pure codec: no I/O, no driver)
+//   sdk → protocol, and adapters/avro-codec.ts and adapters/record-jws.ts only (pure codecs: no I/O, no driver)
 //
 // Type-only imports count: a cycle of types is still a cycle.
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -39,8 +39,8 @@ module.exports = {
     layer(
       "sdk-on-protocol",
       "^src/sdk/",
-      "^src/(sdk|protocol)/|^src/adapters/avro-codec\\.ts$",
-      "the SDKs ship to agents and gateways: protocol, plus the pure Avro codec, and nothing of the processor.",
+      "^src/(sdk|protocol)/|^src/adapters/(avro-codec|record-jws)\\.ts$",
+      "the SDKs ship to agents and gateways: protocol, plus the pure Avro and JWS codecs, and nothing of the processor.",
     ),
     {
       name: "cli-is-outermost",
@@ -51,9 +51,9 @@ module.exports = {
     },
     {
       name: "sdk-codec-has-no-io",
-      comment: "The Avro codec the SDKs use reads no files and opens no sockets.",
+      comment: "The codecs the SDKs use read no files and open no sockets of their own.",
       severity: "error",
-      from: { path: "^src/(sdk/|adapters/avro-codec\\.ts$)" },
+      from: { path: "^src/(sdk/|adapters/(avro-codec|record-jws)\\.ts$)" },
       to: { dependencyTypes: ["core"], path: "^(node:)?(fs|fs/promises|path|child_process|net|http|https)$" },
     },
   ],

@@ -16,7 +16,8 @@ import { jsonLogger } from "./adapters/logger.js";
 import { watchPolicy } from "./adapters/policy-watcher.js";
 import { promMetrics } from "./adapters/prom-metrics.js";
 import { redisState } from "./adapters/redis/redis-state.js";
-import { recordSigner } from "./adapters/signing.js";
+import { readJwksFile, recordSigner } from "./adapters/signing.js";
+import { recordVerifier } from "./adapters/record-jws.js";
 
 export interface Running {
   stop(): Promise<void>;
@@ -52,6 +53,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       log.warn("no signing key configured: generated a new Ed25519 key; enforcers must trust its public key (GET /.well-known/jwks.json)", { path }),
     );
     log.info("signing commands and statuses", { kid: signer.kid, alg: signer.alg });
+    const producerKeys = config.producerKeysFile ? await readJwksFile(config.producerKeysFile, "VIGIL_PRODUCER_KEYS_FILE") : undefined;
+    if (producerKeys) log.info("producer keys loaded", { kids: producerKeys.keys.map((k) => k.kid) });
     const policy = watchPolicy(config.policyFile, config.policyPollMs, {
       loaded: (p) => {
         metrics.policyLoaded(p.version, p.source);
@@ -118,6 +121,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       ...(schemaClient ? { registry: schemaClient } : {}),
       encoder,
       signer,
+      ...(producerKeys ? { verifyProducer: recordVerifier({ jwks: producerKeys }) } : {}),
       metrics,
       log,
       ...(judge ? { judge } : {}),

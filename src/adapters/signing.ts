@@ -1,8 +1,10 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import * as jose from "jose";
-import type { SignatureAlgorithm, SignedRecordHeader } from "../protocol/signature.js";
-import { SIGNED_RECORD_TYPE } from "../protocol/signature.js";
+import type { RecordKey } from "./record-jws.js";
+import { SigningKeyError, algorithmOf, publicJwk, recordKey } from "./record-jws.js";
+
+export { SigningKeyError, publicJwk };
 
 // The processor's signing key (docs/security.md): a private JWK, Ed25519 (EdDSA) or P-256
 // (ES256), given inline (VIGIL_SIGNING_KEY) or in a file (VIGIL_SIGNING_KEY_FILE; created
@@ -20,25 +22,9 @@ export interface Jwks {
   readonly keys: jose.JWK[];
 }
 
-export interface RecordSigner {
-  readonly kid: string;
-  readonly alg: SignatureAlgorithm;
+export interface RecordSigner extends RecordKey {
   /** The public keys readers should trust: this key first, then those kept for rotation. */
   readonly jwks: Jwks;
-  /** The `vigil-jws` header for a record value written to `topic`, signed now (or at `atMs`, milliseconds since the epoch). */
-  sign(topic: string, value: Uint8Array, atMs?: number): Promise<string>;
-}
-
-export class SigningKeyError extends Error {
-  readonly code = "SIGNING_KEY_INVALID";
-}
-
-const PRIVATE_FIELDS = ["d", "p", "q", "dp", "dq", "qi", "k"] as const;
-
-function algorithmOf(jwk: jose.JWK, where: string): SignatureAlgorithm {
-  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") return "EdDSA";
-  if (jwk.kty === "EC" && jwk.crv === "P-256") return "ES256";
-  throw new SigningKeyError(`${where}: a signing key must be an Ed25519 (kty OKP) or P-256 (kty EC) JWK, got kty ${String(jwk.kty)} crv ${String(jwk.crv)}`);
 }
 
 function parseJwk(text: string, where: string): jose.JWK {
@@ -50,15 +36,6 @@ function parseJwk(text: string, where: string): jose.JWK {
   }
   if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) throw new SigningKeyError(`${where}: expected a JWK object`);
   return jwk as jose.JWK;
-}
-
-/** The public half of a JWK, with its kid, alg and use. */
-export async function publicJwk(jwk: jose.JWK, where = "key"): Promise<jose.JWK> {
-  const alg = algorithmOf(jwk, where);
-  const pub: Record<string, unknown> = { ...jwk };
-  for (const f of PRIVATE_FIELDS) delete pub[f];
-  delete pub.key_ops;
-  return { ...(pub as jose.JWK), kid: jwk.kid ?? (await jose.calculateJwkThumbprint(pub as jose.JWK)), alg, use: "sig" };
 }
 
 /** A new Ed25519 private JWK whose kid is its RFC 7638 thumbprint. */
@@ -96,38 +73,38 @@ export async function loadSigningJwk(s: SigningSettings, onCreated: (path: strin
   return jwk;
 }
 
+/** A JWKS file of public keys, each with a kid (`variable` names it in errors). */
+export async function readJwksFile(path: string, variable: string): Promise<Jwks> {
+  const where = `${variable} (${path})`;
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new SigningKeyError(`${where}: cannot read (${String(e)})`);
+  }
+  const set = parseJwk(text, where) as unknown as { keys?: unknown };
+  if (!Array.isArray(set.keys)) throw new SigningKeyError(`${where}: expected a JWKS, { "keys": [...] }`);
+  const keys: jose.JWK[] = [];
+  for (const [i, k] of (set.keys as jose.JWK[]).entries()) {
+    if (typeof k.kid !== "string") throw new SigningKeyError(`${where}: keys[${i}] has no kid`);
+    keys.push(await publicJwk(k, `${where} keys[${i}]`));
+  }
+  return { keys };
+}
+
 /** The trusted public keys: the signing key's, then the rotation file's (each needs a kid). */
 export async function trustedJwks(s: SigningSettings, signing: jose.JWK): Promise<Jwks> {
   const keys = [await publicJwk(signing, "signing key")];
-  if (s.publicKeysFile) {
-    const where = `VIGIL_SIGNING_PUBLIC_KEYS_FILE (${s.publicKeysFile})`;
-    const set = parseJwk(await readFile(s.publicKeysFile, "utf8"), where) as unknown as { keys?: unknown };
-    if (!Array.isArray(set.keys)) throw new SigningKeyError(`${where}: expected a JWKS, { "keys": [...] }`);
-    for (const [i, k] of (set.keys as jose.JWK[]).entries()) {
-      if (typeof k.kid !== "string") throw new SigningKeyError(`${where}: keys[${i}] has no kid`);
-      const pub = await publicJwk(k, `${where} keys[${i}]`);
-      if (!keys.some((x) => x.kid === pub.kid)) keys.push(pub);
-    }
-  }
+  if (s.publicKeysFile)
+    for (const pub of (await readJwksFile(s.publicKeysFile, "VIGIL_SIGNING_PUBLIC_KEYS_FILE")).keys) if (!keys.some((x) => x.kid === pub.kid)) keys.push(pub);
   return { keys };
 }
 
 export async function recordSigner(s: SigningSettings, onCreated?: (path: string) => void): Promise<RecordSigner> {
   const jwk = await loadSigningJwk(s, onCreated);
   const jwks = await trustedJwks(s, jwk);
-  const { kid, alg } = jwks.keys[0] as jose.JWK & { kid: string; alg: SignatureAlgorithm };
-  const key = await jose.importJWK(jwk, alg);
-  return {
-    kid,
-    alg,
-    jwks,
-    async sign(topic, value, atMs = Date.now()) {
-      const header: SignedRecordHeader = { alg, kid, typ: SIGNED_RECORD_TYPE, "vigil-topic": topic, iat: atMs / 1000 };
-      const jws = await new jose.CompactSign(value).setProtectedHeader({ ...header }).sign(key);
-      const [protectedHeader, , signature] = jws.split(".");
-      return `${protectedHeader}..${signature}`;
-    },
-  };
+  const key = await recordKey(jwk, s.key !== undefined ? "VIGIL_SIGNING_KEY" : `VIGIL_SIGNING_KEY_FILE (${s.keyFile})`);
+  return { kid: key.kid, alg: key.alg, sign: key.sign, jwks };
 }
 
 /** The public JWKS for the settings (the signing key's public half and the rotation file's keys), as enforcers should trust it. */

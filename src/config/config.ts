@@ -51,6 +51,7 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_SIGNING_KEY: z.string().optional(),
   VIGIL_SIGNING_KEY_FILE: z.string().min(1).default(".vigil/signing-key.jwk"),
   VIGIL_SIGNING_PUBLIC_KEYS_FILE: z.string().optional(),
+  VIGIL_PRODUCER_KEYS_FILE: z.string().optional(),
 });
 
 /** The optional judge's settings (off without VIGIL_JUDGE_URL); also read by `vigil replay` and `vigil eval`. */
@@ -122,6 +123,7 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
     logLevel: e.VIGIL_LOG_LEVEL,
     judge: judgeSettings(e),
     signing: { key: e.VIGIL_SIGNING_KEY, keyFile: e.VIGIL_SIGNING_KEY_FILE, publicKeysFile: e.VIGIL_SIGNING_PUBLIC_KEYS_FILE },
+    producerKeysFile: e.VIGIL_PRODUCER_KEYS_FILE,
   } as const;
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ActionKind, OutputTrust, Sensitivity } from "./primitives.js";
+import { EVENT_TYPES } from "./event.js";
 
 // The policy file (CONTRACT.md section 4), extended with optional sections documented in
 // docs/policy.md. Every section is optional; `extends: default` (the default) merges the
@@ -225,6 +226,22 @@ export type Scoring = DeepPartial<CompleteScoring>;
 type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 export const Scoring: z.ZodType<Scoring> = deepPartial(CompleteScoring);
 
+/**
+ * Who may speak for a session (docs/security.md): events of these types must come from an
+ * allowed producer, named by its `vigil-producer` header (`producer`) or by the key id of a
+ * valid producer signature (`signature`, keys in VIGIL_PRODUCER_KEYS_FILE). Others are
+ * dead-lettered as `unauthenticated`, never decided.
+ */
+export const Authenticity = z.strictObject({
+  require: z.enum(["producer", "signature"]),
+  producers: z.array(z.string().min(1).max(256)).min(1),
+  types: z
+    .array(z.enum(EVENT_TYPES as [string, ...string[]]))
+    .min(1)
+    .default(["action", "action.result"]),
+});
+export type Authenticity = z.infer<typeof Authenticity>;
+
 export const PolicyFile = z.strictObject({
   version: z.literal(1),
   extends: z.enum(["default", "none"]).default("default"),
@@ -234,5 +251,6 @@ export const PolicyFile = z.strictObject({
   rules: z.array(RuleEntry).optional(),
   thresholds: Thresholds.optional(),
   scoring: Scoring.optional(),
+  authenticity: Authenticity.optional(),
 });
 export type PolicyFile = z.infer<typeof PolicyFile>;

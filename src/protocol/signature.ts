@@ -6,6 +6,9 @@
 /** The record header that carries the detached JWS: `BASE64URL(protected header)..BASE64URL(signature)`. */
 export const SIGNATURE_HEADER = "vigil-jws";
 
+/** The record header in which a publisher names itself (self-declared: trusted only as far as write access to the events topic is). */
+export const PRODUCER_HEADER = "vigil-producer";
+
 /** The `typ` of the protected header. */
 export const SIGNED_RECORD_TYPE = "vigil-record+jws";
 

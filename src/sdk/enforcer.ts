@@ -9,8 +9,8 @@ import { Command as CommandSchema, SessionStatus, TOPICS, anyGlob, check, initia
 import { commandFromAvro, statusFromAvro } from "../adapters/avro-codec.js";
 import type { RefusalReason } from "../protocol/signature.js";
 import { REFUSAL_REASONS } from "../protocol/signature.js";
-import type { TrustedKeys, Verified } from "./verify.js";
-import { recordVerifier } from "./verify.js";
+import type { TrustedKeys, Verified } from "../adapters/record-jws.js";
+import { recordVerifier } from "../adapters/record-jws.js";
 
 // Enforcement SDK (`vigil/enforcer`): an enforcement point (API gateway, MCP proxy, tool
 // runner) keeps the effective state of every session in memory, starting from the

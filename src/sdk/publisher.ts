@@ -3,6 +3,10 @@ import kafkajs from "kafkajs";
 import type { Kafka, KafkaConfig, Producer } from "kafkajs";
 import type { AgentEvent, ToolOutput } from "../protocol/index.js";
 import { MAX_OUTPUT_TEXT, TOPICS, validateEvent } from "../protocol/index.js";
+import { PRODUCER_HEADER, SIGNATURE_HEADER } from "../protocol/signature.js";
+import type { RecordKey } from "../adapters/record-jws.js";
+import { recordKey } from "../adapters/record-jws.js";
+import type { JWK } from "jose";
 
 export { MAX_OUTPUT_TEXT };
 export type { ToolOutput };
@@ -45,6 +49,14 @@ export interface PublisherOptions {
   readonly now?: () => Date;
   /** Fills `eventId` when the caller leaves it out (default: a random UUID). */
   readonly newId?: () => string;
+  /** This publisher's name in the `vigil-producer` header of every event (default: `clientId`, else "vigil-publisher"). */
+  readonly producerId?: string;
+  /**
+   * A private JWK (Ed25519 or P-256) to sign every event with (detached JWS in `vigil-jws`,
+   * as the processor signs its commands); the processor's policy can require it
+   * (`authenticity`, docs/security.md). Its `kid` is this producer's verified identity.
+   */
+  readonly signingKey?: JWK;
 }
 
 type Common = Pick<AgentEvent, "sessionId" | "agent" | "principal"> & {
@@ -83,6 +95,7 @@ export interface Publisher {
 interface Queued {
   key: string;
   value: Buffer | string;
+  headers: Record<string, string>;
   event: AgentEvent;
   resolve: (e: AgentEvent) => void;
   reject: (e: unknown) => void;
@@ -144,6 +157,8 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
   const maxPending = options.maxPending ?? 10_000;
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => randomUUID());
+  const producerId = options.producerId ?? options.clientId ?? "vigil-publisher";
+  const key: RecordKey | undefined = options.signingKey ? await recordKey(options.signingKey, "signingKey") : undefined;
 
   let queue: Queued[] = [];
   let pending = 0;
@@ -160,7 +175,7 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
     if (batch.length === 0) return sending;
     sending = sending.then(async () => {
       try {
-        await producer.send({ topic, acks: -1, messages: batch.map((q) => ({ key: q.key, value: q.value })) });
+        await producer.send({ topic, acks: -1, messages: batch.map((q) => ({ key: q.key, value: q.value, headers: q.headers })) });
         for (const q of batch) q.resolve(q.event);
       } catch (e) {
         for (const q of batch) q.reject(e);
@@ -175,11 +190,14 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
   const publish = async (input: EventInput): Promise<AgentEvent> => {
     if (closed) throw new Error("publisher is closed");
     const event = validateForPublish(input, now, newId);
-    const value = await encode(event);
+    const encoded = await encode(event);
+    const value = typeof encoded === "string" ? Buffer.from(encoded) : encoded;
+    const headers: Record<string, string> = { [PRODUCER_HEADER]: producerId };
+    if (key) headers[SIGNATURE_HEADER] = await key.sign(topic, value);
     while (pending >= maxPending) await new Promise<void>((resolve) => roomWaiters.push(resolve));
     pending++;
     return new Promise<AgentEvent>((resolve, reject) => {
-      queue.push({ key: event.sessionId, value, event, resolve, reject });
+      queue.push({ key: event.sessionId, value, headers, event, resolve, reject });
       if (queue.length >= batchSize) void send();
       else timer ??= setTimeout(() => void send(), lingerMs);
     });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as jose from "jose";
 import { describe, expect, it } from "vitest";
 import { generateSigningJwk, publicJwks, recordSigner, SigningKeyError } from "../../src/adapters/signing.js";
-import { recordVerifier } from "../../src/sdk/verify.js";
+import { recordVerifier } from "../../src/adapters/record-jws.js";
 import { SIGNATURE_HEADER } from "../../src/protocol/signature.js";
 
 // The detached JWS on every command and status record: what verifies, and each way a

@@ -13,6 +13,9 @@ import type { AvroRegistry } from "./event-decoder.js";
 import { decodeEvent } from "./event-decoder.js";
 import type { OutputEncoder, RejectedMessage } from "./output.js";
 import type { RecordSigner } from "../signing.js";
+import type { RecordVerifier } from "../record-jws.js";
+import { unauthenticated } from "../../app/authenticity.js";
+import { PRODUCER_HEADER } from "../../protocol/signature.js";
 import { publishBatch } from "./output.js";
 
 // The live processor: a consumer group on vigil.events, one batch at a time per partition.
@@ -34,6 +37,8 @@ export interface ProcessorDeps {
   readonly encoder: OutputEncoder;
   /** Signs every command and status record (`vigil-jws`). */
   readonly signer: RecordSigner;
+  /** Verifies producer signatures on events against VIGIL_PRODUCER_KEYS_FILE (policy `authenticity.require: signature`). */
+  readonly verifyProducer?: RecordVerifier;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now?: () => number;
@@ -70,14 +75,32 @@ export function createProcessor(d: ProcessorDeps): Processor {
       : { offset: m.offset, ok: false, reason: decoded.reason, error: decoded.error };
   }
 
+  /** The decoded event, or a DLQ input when the policy's `authenticity` does not accept its producer. */
+  async function authenticated(policy: CompiledPolicy, topic: string, m: KafkaMessage, input: BatchInput): Promise<BatchInput> {
+    if (!input.ok || !policy.authenticity?.types.has(input.event.type)) return input;
+    const header = m.headers?.[PRODUCER_HEADER];
+    const claimed = (Array.isArray(header) ? header[0] : header)?.toString("utf8");
+    const signature =
+      policy.authenticity.require !== "signature"
+        ? undefined
+        : d.verifyProducer
+          ? await d.verifyProducer(topic, m.value ?? Buffer.alloc(0), m.headers)
+          : { ok: false as const, reason: "unknown_key", detail: "no producer keys configured (VIGIL_PRODUCER_KEYS_FILE)" };
+    const why = unauthenticated(policy, input.event, {
+      claimed,
+      signature: signature?.ok === false && signature.reason === "unsigned" ? undefined : signature,
+    });
+    return why === undefined ? input : { offset: input.offset, ok: false, reason: "unauthenticated", error: why };
+  }
+
   async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const t0 = process.hrtime.bigint();
     const partition = batch.partition;
     try {
-      const inputs: BatchInput[] = [];
-      for (const m of batch.messages) inputs.push(await decode(m));
       const policy = d.policy();
+      const inputs: BatchInput[] = [];
+      for (const m of batch.messages) inputs.push(await authenticated(policy, batch.topic, m, await decode(m)));
       const startedIn = generation;
       const cache = hot.get(partition) ?? new Map<string, SessionSnapshot>();
       // The judge gets at most a third of the session timeout per batch, less one question's

@@ -74,6 +74,8 @@ export interface CompiledPolicy {
   readonly burst: CompleteScoring["burst"];
   /** The words of `scoring.words`, with the memoised text functions built on them. */
   readonly lexicon: Lexicon;
+  /** Who may publish which events (absent: anyone who can write to the topic). */
+  readonly authenticity?: { readonly require: "producer" | "signature"; readonly producers: readonly string[]; readonly types: ReadonlySet<string> };
 }
 
 /** Merges plain objects key by key at every depth; lists and scalars of `over` replace. */
@@ -97,7 +99,7 @@ const byId = <T extends { id: string }>(base: readonly T[] = [], over: readonly 
  */
 function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
   const scoring = deepMerge<Scoring>(base.scoring ?? {}, file.scoring);
-  if (file.extends === "none") return { ...file, thresholds: file.thresholds ?? base.thresholds, scoring };
+  if (file.extends === "none") return { ...file, thresholds: file.thresholds ?? base.thresholds, scoring, ...authenticityOf(base, file) };
   const tools = new Map((base.tools ?? []).map((t) => [t.capability, t]));
   for (const t of file.tools ?? []) tools.set(t.capability, t);
   return {
@@ -109,8 +111,15 @@ function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
     rules: byId(base.rules, file.rules),
     thresholds: file.thresholds ?? base.thresholds,
     scoring,
+    ...authenticityOf(base, file),
   };
 }
+
+/** `authenticity` replaces as a whole; absent, the key stays absent (the shipped policy has none, and its version hash is unchanged). */
+const authenticityOf = (base: PolicyFile, file: PolicyFile) => {
+  const a = file.authenticity ?? base.authenticity;
+  return a ? { authenticity: a } : {};
+};
 
 const asList = (m: ActionMatcher | ActionMatcher[]): ActionMatcher[] => (Array.isArray(m) ? m : [m]);
 
@@ -187,5 +196,8 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     factors: scoring.factors,
     burst: scoring.burst,
     lexicon,
+    ...(effective.authenticity
+      ? { authenticity: { require: effective.authenticity.require, producers: effective.authenticity.producers, types: new Set(effective.authenticity.types) } }
+      : {}),
   };
 }

@@ -1,11 +1,59 @@
 import * as jose from "jose";
-import type { RefusalReason, SignedRecordHeader } from "../protocol/signature.js";
+import type { RefusalReason, SignatureAlgorithm, SignedRecordHeader } from "../protocol/signature.js";
 import { SIGNATURE_ALGORITHMS, SIGNATURE_HEADER, SIGNED_RECORD_TYPE } from "../protocol/signature.js";
 
-// Verifying Vigil's signed records (docs/security.md): the detached JWS in the `vigil-jws`
-// header must verify, with a key the reader trusts, over the record's exact value bytes,
-// and must name the topic the record was read from. Ordering (a replayed old record) is
-// the enforcer's to judge: it knows what it already applied.
+// Signed records (docs/security.md), pure JOSE with no file or socket of its own, so the
+// SDKs can use it: signing a record value with a private JWK (the processor's commands and
+// statuses; a gateway's events), and verifying the detached JWS in the `vigil-jws` header
+// — with a key the reader trusts, over the record's exact value bytes, naming the topic
+// the record was read from. Ordering (a replayed old record) is the reader's to judge.
+
+/** A private key ready to sign records. */
+export interface RecordKey {
+  readonly kid: string;
+  readonly alg: SignatureAlgorithm;
+  /** The `vigil-jws` header for a record value written to `topic`, signed now (or at `atMs`, milliseconds since the epoch). */
+  sign(topic: string, value: Uint8Array, atMs?: number): Promise<string>;
+}
+
+export class SigningKeyError extends Error {
+  readonly code = "SIGNING_KEY_INVALID";
+}
+
+const PRIVATE_FIELDS = ["d", "p", "q", "dp", "dq", "qi", "k"] as const;
+
+export function algorithmOf(jwk: jose.JWK, where: string): SignatureAlgorithm {
+  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") return "EdDSA";
+  if (jwk.kty === "EC" && jwk.crv === "P-256") return "ES256";
+  throw new SigningKeyError(`${where}: a signing key must be an Ed25519 (kty OKP) or P-256 (kty EC) JWK, got kty ${String(jwk.kty)} crv ${String(jwk.crv)}`);
+}
+
+/** The public half of a JWK, with its kid (the JWK's, else its RFC 7638 thumbprint), alg and use. */
+export async function publicJwk(jwk: jose.JWK, where = "key"): Promise<jose.JWK> {
+  const alg = algorithmOf(jwk, where);
+  const pub: Record<string, unknown> = { ...jwk };
+  for (const f of PRIVATE_FIELDS) delete pub[f];
+  delete pub.key_ops;
+  return { ...(pub as jose.JWK), kid: jwk.kid ?? (await jose.calculateJwkThumbprint(pub as jose.JWK)), alg, use: "sig" };
+}
+
+/** A signer for a private JWK (Ed25519 or P-256); `where` names its origin in errors. */
+export async function recordKey(jwk: jose.JWK, where = "key"): Promise<RecordKey> {
+  const alg = algorithmOf(jwk, where);
+  if (typeof jwk.d !== "string") throw new SigningKeyError(`${where}: the JWK has no private part ("d")`);
+  const { kid } = (await publicJwk(jwk, where)) as { kid: string };
+  const key = await jose.importJWK(jwk, alg);
+  return {
+    kid,
+    alg,
+    async sign(topic, value, atMs = Date.now()) {
+      const header: SignedRecordHeader = { alg, kid, typ: SIGNED_RECORD_TYPE, "vigil-topic": topic, iat: atMs / 1000 };
+      const jws = await new jose.CompactSign(value).setProtectedHeader({ ...header }).sign(key);
+      const [protectedHeader, , signature] = jws.split(".");
+      return `${protectedHeader}..${signature}`;
+    },
+  };
+}
 
 /** The public keys to trust: a JWKS, or the URL that serves one (refetched when an unknown kid appears). */
 export type TrustedKeys = { readonly jwks: { readonly keys: readonly jose.JWK[] } } | { readonly jwksUrl: string };
