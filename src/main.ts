@@ -128,12 +128,20 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     });
     sources.reviews = () => state.reviewCount();
     sources.activeSessions = () => processor.activeSessions();
-    // Time-to-enforce: enforcement points acknowledge each applied command on vigil.acks.
-    const acks = kafka.consumer({ groupId: `${config.kafka.groupId}-acks`, maxWaitTimeInMs: 500 });
+    // Time-to-enforce: enforcement points acknowledge each applied command on vigil.acks. The
+    // same session timeout as the processor's group, and joined in the background: after a
+    // crash, the metrics consumer must not hold up the restart while its dead predecessor's
+    // session runs out (kafkajs's default is 30 s).
+    const acks = kafka.consumer({
+      groupId: `${config.kafka.groupId}-acks`,
+      maxWaitTimeInMs: 500,
+      sessionTimeout: config.kafka.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(config.kafka.sessionTimeoutMs / 3)),
+    });
     teardown.push({ name: "acks consumer", close: () => acks.disconnect() });
     await acks.connect();
     await acks.subscribe({ topics: [config.topics.acks], fromBeginning: false });
-    await acks.run({
+    const acksRunning = acks.run({
       eachMessage: async ({ message }) => {
         try {
           const a = JSON.parse(message.value?.toString("utf8") ?? "{}") as { publishedAt?: string; appliedAt?: string };
@@ -144,6 +152,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
         }
       },
     });
+    acksRunning.catch((e: unknown) => log.warn("the acknowledgements consumer stopped; time-to-enforce is not measured", { error: String(e) }));
     const server = await startHttp(config.http.host, config.http.port, {
       registry,
       jwks: signer.jwks,

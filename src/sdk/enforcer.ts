@@ -126,6 +126,9 @@ export function applyCommand(e: Enforcement, c: Command): Enforcement {
 }
 
 export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer> {
+  // Checked at run time too: JavaScript callers get no compile error.
+  const verifyOptions = options.verify as VerifyOptions | undefined;
+  if (verifyOptions === undefined) throw new TypeError("createEnforcer: `verify` is required: { jwks } or { jwksUrl } of Vigil's signing keys");
   const kafka =
     options.kafka ??
     new kafkajs.Kafka({
@@ -144,20 +147,20 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
   const consumer: Consumer = kafka.consumer({ groupId: `${enforcerId}-${randomUUID()}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
   const producer: Producer | undefined = options.acks === false ? undefined : kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
   let lastHeard = now();
-  const verifyOptions = options.verify as VerifyOptions | undefined;
-  if (verifyOptions === undefined) throw new TypeError("createEnforcer: `verify` is required: { jwks } or { jwksUrl } of Vigil's signing keys");
   const verifier = "insecureAcceptUnsigned" in verifyOptions ? undefined : recordVerifier(verifyOptions);
   const maxSkewSeconds = ("maxClockSkewMs" in verifyOptions ? (verifyOptions.maxClockSkewMs ?? 30_000) : 30_000) / 1000;
   /** Per topic and session: when the newest record applied was signed. */
   const signedAt = new Map<string, number>();
   const counts = { applied: 0, duplicates: 0, refused: Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number> };
+  // Several enforcers in one process may share a registry: they share the counter too.
   const refusedCounter = options.metricsRegistry
-    ? new Counter({
+    ? ((options.metricsRegistry.getSingleMetric("vigil_enforcer_records_refused_total") as Counter<"reason"> | undefined) ??
+      new Counter({
         name: "vigil_enforcer_records_refused_total",
         help: "Records on the commands and status topics the enforcer refused to apply, by reason",
         labelNames: ["reason"],
         registers: [options.metricsRegistry],
-      })
+      }))
     : undefined;
   const lastLogged = new Map<RefusalReason, { at: number; suppressed: number }>();
   const log =

@@ -6,6 +6,9 @@ import { describe, expect, it } from "vitest";
 import { generateSigningJwk, publicJwks, recordSigner, SigningKeyError } from "../../src/adapters/signing.js";
 import { recordVerifier } from "../../src/adapters/record-jws.js";
 import { SIGNATURE_HEADER } from "../../src/protocol/signature.js";
+import { Registry } from "prom-client";
+import { createEnforcer } from "../../src/sdk/enforcer.js";
+import type { EnforcerOptions } from "../../src/sdk/enforcer.js";
 
 // The detached JWS on every command and status record: what verifies, and each way a
 // forgery is refused (RFC 7515 appendix F, over the exact value bytes).
@@ -106,5 +109,15 @@ describe("signed records", () => {
     writeFileSync(bad, JSON.stringify({ keys: [{ kty: "OKP", crv: "Ed25519", x: "AAAA" }] }));
     const good = JSON.stringify(await generateSigningJwk());
     await expect(recordSigner({ key: good, keyFile: "unused", publicKeysFile: bad })).rejects.toThrow(/VIGIL_SIGNING_PUBLIC_KEYS_FILE .*keys\[0\] has no kid/);
+  });
+
+  it("an enforcer without `verify` is refused at creation (JavaScript callers get no compile error); two may share a metrics registry", async () => {
+    await expect(createEnforcer({ brokers: ["127.0.0.1:1"] } as unknown as EnforcerOptions)).rejects.toThrow(/`verify` is required/);
+    const metricsRegistry = new Registry();
+    const { signer } = await signerWith();
+    const options = { brokers: ["127.0.0.1:1"], verify: { jwks: signer.jwks }, metricsRegistry, acks: false };
+    await createEnforcer(options);
+    await createEnforcer(options);
+    expect(await metricsRegistry.getSingleMetricAsString("vigil_enforcer_records_refused_total")).toContain("vigil_enforcer_records_refused_total");
   });
 });
