@@ -99,8 +99,10 @@ export function createProcessor(d: ProcessorDeps): Processor {
     const partition = batch.partition;
     try {
       const policy = d.policy();
-      const inputs: BatchInput[] = [];
-      for (const m of batch.messages) inputs.push(await authenticated(policy, batch.topic, m, await decode(m)));
+      const decoded: BatchInput[] = [];
+      for (const m of batch.messages) decoded.push(await decode(m));
+      // Producer signatures, when the policy asks for them, are checked for the whole batch at once.
+      const inputs = await Promise.all(batch.messages.map((m, i) => authenticated(policy, batch.topic, m, decoded[i] as BatchInput)));
       const startedIn = generation;
       const cache = hot.get(partition) ?? new Map<string, SessionSnapshot>();
       // The judge gets at most a third of the session timeout per batch, less one question's
