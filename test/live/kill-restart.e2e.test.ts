@@ -1,8 +1,5 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { exited, scenarioLines, startProcessor } from "../support/processes.js";
 import { loadConfig } from "../../src/config/config.js";
 import type { Command } from "../../src/protocol/index.js";
 import { committedOffsets, isolatedEnv, jsonValues, kafka, produce, readAll, untilProcessed } from "../support/live.js";
@@ -12,12 +9,7 @@ import { committedOffsets, isolatedEnv, jsonValues, kafka, produce, readAll, unt
 // The set of command ids that reaches vigil.commands must be the same (a repeat may
 // appear, carrying the same id and content), and every command must have been published.
 
-const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
-const dir = join(import.meta.dirname, "..", "..", "examples", "scenarios");
-const templates = readdirSync(dir)
-  .filter((f) => f.endsWith(".jsonl"))
-  .sort()
-  .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean));
+const templates = scenarioLines();
 const REPLICAS = 120;
 const KILLS = 10;
 
@@ -37,8 +29,7 @@ function workload(): { key: string; value: string }[] {
 }
 
 const envFor = (name: string) => isolatedEnv(name, { VIGIL_KAFKA_SESSION_TIMEOUT_MS: "6000", VIGIL_FETCH_MAX_BYTES_PER_PARTITION: "8192" });
-const startChild = (env: Record<string, string>): ChildProcess =>
-  spawn(process.execPath, [cli, "start"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+const startChild = startProcessor;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The group's committed offset on the (single-partition) events topic, -1 before its first commit. */
@@ -54,8 +45,7 @@ async function seed(env: Record<string, string>, messages: { key: string; value:
   return config;
 }
 
-const stopped = (child: ChildProcess) =>
-  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
+const stopped = exited;
 
 describe("crash safety", () => {
   it(`SIGKILL at ${KILLS}+ random points: the same command ids as an uninterrupted run`, { timeout: 600_000 }, async () => {

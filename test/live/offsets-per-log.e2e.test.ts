@@ -10,6 +10,7 @@ import { createPipeline } from "../../src/app/pipeline.js";
 import { replay } from "../../src/app/replay.js";
 import { compilePolicy } from "../../src/core/index.js";
 import type { Command } from "../../src/protocol/index.js";
+import type { Admin } from "kafkajs";
 import { isolatedEnv, jsonValues, kafka, readAll, untilProcessed } from "../support/live.js";
 
 // A session snapshot's offset means something only in the log it was read from. As an
@@ -120,16 +121,28 @@ describe("snapshot offsets are per topic and partition (live)", () => {
     expect(ids(seenByB)).toEqual(ids(expected));
   });
 
-  it("the events topic deleted and recreated: its events from offset 0 are all decided", async () => {
-    const env = isolatedEnv("log-recreated");
+  /** The old run, then `change` to the topic with the processor stopped, then the new run: the commands the new run published. */
+  async function acrossTopicChange(name: string, change: (admin: Admin, config: Config) => Promise<void>, partition?: number) {
+    const env = isolatedEnv(name);
     const config = loadConfig(env);
     const [before, after] = [oldRun(), newRun()];
     await processAll(env, config, () => produceTo(config.topics.events, before));
     const firstCommands = (await readAll(config.topics.commands)).length;
-
     const admin = kafka().admin();
     await admin.connect();
     try {
+      await change(admin, config);
+    } finally {
+      await admin.disconnect();
+    }
+    const all = await processAll(env, config, () => produceTo(config.topics.events, after, partition));
+    const expected = await expectedAfter(before, after);
+    expect(expected.length).toBeGreaterThan(0);
+    return { got: ids(all.slice(firstCommands)), expected: ids(expected) };
+  }
+
+  it("the events topic deleted and recreated: its events from offset 0 are all decided", async () => {
+    const { got, expected } = await acrossTopicChange("log-recreated", async (admin, config) => {
       await admin.deleteTopics({ topics: [config.topics.events] });
       // The broker deletes asynchronously: create until it accepts the name again.
       for (let i = 0; ; i++) {
@@ -142,32 +155,17 @@ describe("snapshot offsets are per topic and partition (live)", () => {
         }
         await new Promise((r) => setTimeout(r, 200));
       }
-    } finally {
-      await admin.disconnect();
-    }
-    const all = await processAll(env, config, () => produceTo(config.topics.events, after));
-    const expected = await expectedAfter(before, after);
-    expect(expected.length).toBeGreaterThan(0);
-    expect(ids(all.slice(firstCommands))).toEqual(ids(expected));
+    });
+    expect(got).toEqual(expected);
   });
 
   it("a session moved to a new partition after a partition increase: its events there are all decided", async () => {
-    const env = isolatedEnv("log-moved");
-    const config = loadConfig(env);
-    const [before, after] = [oldRun(), newRun()];
-    await processAll(env, config, () => produceTo(config.topics.events, before));
-    const firstCommands = (await readAll(config.topics.commands)).length;
-
-    const admin = kafka().admin();
-    await admin.connect();
-    try {
-      await admin.createPartitions({ topicPartitions: [{ topic: config.topics.events, count: 2 }] });
-    } finally {
-      await admin.disconnect();
-    }
     // The new events land on partition 1, at offsets below the snapshots taken on partition 0.
-    const all = await processAll(env, config, () => produceTo(config.topics.events, after, 1));
-    const expected = await expectedAfter(before, after);
-    expect(ids(all.slice(firstCommands))).toEqual(ids(expected));
+    const { got, expected } = await acrossTopicChange(
+      "log-moved",
+      (admin, config) => admin.createPartitions({ topicPartitions: [{ topic: config.topics.events, count: 2 }] }).then(() => undefined),
+      1,
+    );
+    expect(got).toEqual(expected);
   });
 });

@@ -1,8 +1,5 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { exited, scenarioLines, startProcessor } from "../support/processes.js";
 import { loadConfig } from "../../src/config/config.js";
 import type { Config } from "../../src/config/config.js";
 import type { Command } from "../../src/protocol/index.js";
@@ -19,12 +16,7 @@ import { committedOffsets, endOffsets, isolatedEnv, jsonValues, kafka, readAll, 
 //   2. Three partitions: one processor, then a second and a third join (rebalances), one of
 //      them is SIGKILLed, and a fourth joins, all mid-stream.
 
-const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
-const dir = join(import.meta.dirname, "..", "..", "examples", "scenarios");
-const templates = readdirSync(dir)
-  .filter((f) => f.endsWith(".jsonl"))
-  .sort()
-  .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean));
+const templates = scenarioLines();
 const EVENTS = 200_000;
 const KILLS = 20;
 
@@ -78,10 +70,8 @@ async function seed(env: Record<string, string>, messages: readonly Seeded[], pa
   return config;
 }
 
-const startChild = (env: Record<string, string>): ChildProcess =>
-  spawn(process.execPath, [cli, "start"], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
-const stopped = (child: ChildProcess) =>
-  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
+const startChild = startProcessor;
+const stopped = exited;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const committedTotal = async (config: Config) =>
   [...(await committedOffsets(config.kafka.groupId, config.topics.events)).values()].reduce((a, b) => a + Math.max(0, b), 0);
