@@ -5,7 +5,7 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
 import { Counter } from "prom-client";
 import type { Registry } from "prom-client";
 import type { Command, Enforcement, Verdict } from "../protocol/index.js";
-import { Command as CommandSchema, SessionStatus, TOPICS, anyGlob, check, initialEnforcement } from "../protocol/index.js";
+import { Command as CommandSchema, SessionStatus, TOPICS, anyGlob, check, initialEnforcement, isRestricted } from "../protocol/index.js";
 import { commandFromAvro, statusFromAvro } from "../adapters/avro-codec.js";
 import type { RefusalReason } from "../protocol/signature.js";
 import { REFUSAL_REASONS } from "../protocol/signature.js";
@@ -58,6 +58,12 @@ export interface EnforcerOptions {
   readonly log?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
   /** A prom-client registry to count refusals in (`vigil_enforcer_records_refused_total{reason}`). */
   readonly metricsRegistry?: Registry;
+  /**
+   * Ended sessions without any restriction are forgotten this long after their `ended`
+   * status (default 600,000 ms = 10 min), so memory holds live and restricted sessions
+   * only. A restricted or revoked session is never forgotten: forgetting it would allow it.
+   */
+  readonly forgetEndedAfterMs?: number;
 }
 
 /** What the enforcer did with the records it read. */
@@ -65,6 +71,9 @@ export interface EnforcerCounts {
   readonly applied: number;
   readonly duplicates: number;
   readonly refused: Readonly<Record<RefusalReason, number>>;
+  /** Sessions held in memory now, and ended ones forgotten so far. */
+  readonly sessions: number;
+  readonly forgotten: number;
 }
 
 export interface SessionView {
@@ -141,6 +150,10 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
   const enforcerId = options.enforcerId ?? `enforcer-${randomUUID().slice(0, 8)}`;
   const now = options.now ?? (() => Date.now());
   const sessions = new Map<string, SessionView>();
+  /** Unrestricted ended sessions → when their `ended` status was applied (insertion-ordered). */
+  const ended = new Map<string, number>();
+  const forgetAfterMs = options.forgetEndedAfterMs ?? 600_000;
+  let forgotten = 0;
   const seen = new Set<string>();
   const emitter = new EventEmitter();
   // Each enforcer reads everything: a group of its own, from the beginning.
@@ -208,7 +221,22 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
 
   const update = (sessionId: string, view: SessionView, cause: Command | SessionStatus) => {
     sessions.set(sessionId, view);
+    // Re-inserted, so the map stays ordered by when each session ended.
+    ended.delete(sessionId);
+    if ("status" in cause && cause.status === "ended" && !isRestricted(view.enforcement)) ended.set(sessionId, now());
     emitter.emit("change", sessionId, view, cause);
+  };
+  /** Forgets unrestricted sessions that ended at least `forgetEndedAfterMs` ago (oldest first). */
+  const forgetEnded = () => {
+    const cutoff = now() - forgetAfterMs;
+    for (const [id, at] of ended) {
+      if (at > cutoff) break;
+      ended.delete(id);
+      sessions.delete(id);
+      signedAt.delete(`${topics.status}\u0000${id}`);
+      signedAt.delete(`${topics.commands}\u0000${id}`);
+      forgotten++;
+    }
   };
 
   const applyStatus = (s: SessionStatus, publishedAt: number) => {
@@ -311,6 +339,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
             }
           }
           if (producer && acks.length > 0) await producer.send({ topic: topics.acks, messages: acks.splice(0) });
+          forgetEnded();
           lastHeard = now();
         },
       });
@@ -359,7 +388,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     get stale() {
       return options.failClosed !== undefined && now() - lastHeard > options.failClosed.staleAfterMs;
     },
-    counts: () => ({ applied: counts.applied, duplicates: counts.duplicates, refused: { ...counts.refused } }),
+    counts: () => ({ applied: counts.applied, duplicates: counts.duplicates, refused: { ...counts.refused }, sessions: sessions.size, forgotten }),
   };
   return enforcer;
 }
