@@ -11,7 +11,7 @@ import { SIGNATURE_HEADER } from "../../src/protocol/signature.js";
 import { createEnforcer } from "../../src/sdk/enforcer.js";
 import type { Enforcer } from "../../src/sdk/enforcer.js";
 import { brokers } from "../support/stack-env.js";
-import { isolatedEnv, processorSigner, produce, readAll, trustedKeys, untilProcessed } from "../support/live.js";
+import { isolatedEnv, processorSigner, produce, readAll, trustedKeys, untilProcessed, waitFor } from "../support/live.js";
 
 // Anyone who can write to vigil.commands — the agent Vigil watches included — tries to undo
 // a hold. The processor signs every command and status it writes; an enforcer that trusts
@@ -27,12 +27,6 @@ const kcat = (topic: string, key: string, value: string, header?: string) =>
   execFileSync("kcat", ["-P", "-b", brokers.join(","), "-t", topic, "-k", key, ...(header ? ["-H", `${SIGNATURE_HEADER}=${header}`] : [])], {
     input: value,
   });
-
-const waitFor = async (cond: () => boolean, ms = 30_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return cond();
-};
 
 describe("forged commands and statuses are refused (live, kcat)", () => {
   it("every processor record is signed; forgeries change nothing for a verifying enforcer and are counted by reason", { timeout: 120_000 }, async () => {

@@ -4,17 +4,11 @@ import { startVigil } from "../../src/main.js";
 import { createEnforcer } from "../../src/sdk/enforcer.js";
 import { createPublisher } from "../../src/sdk/publisher.js";
 import { brokers } from "../support/stack-env.js";
-import { isolatedEnv, trustedKeys } from "../support/live.js";
+import { isolatedEnv, trustedKeys, waitFor } from "../support/live.js";
 
 // The enforcer's memory is bounded by live and restricted sessions: an ended session with no
 // restriction is forgotten after `forgetEndedAfterMs`; one that ended restricted is kept
 // (forgetting it would allow it again).
-
-const waitFor = async (cond: () => boolean, ms = 30_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return cond();
-};
 
 describe("enforcer memory", () => {
   it("forgets ended unrestricted sessions and keeps ended restricted ones", { timeout: 120_000 }, async () => {

@@ -6,7 +6,7 @@ import { createEnforcer } from "../../src/sdk/enforcer.js";
 import type { Enforcer } from "../../src/sdk/enforcer.js";
 import { createPublisher } from "../../src/sdk/publisher.js";
 import { brokers } from "../support/stack-env.js";
-import { collect, isolatedEnv, jsonValues, processorSigner, produce, trustedKeys } from "../support/live.js";
+import { collect, isolatedEnv, jsonValues, processorSigner, produce, trustedKeys, waitFor } from "../support/live.js";
 import { SIGNATURE_HEADER } from "../../src/protocol/signature.js";
 
 // Both SDKs against the real broker and the live processor: the manager's agent files a
@@ -16,12 +16,6 @@ import { SIGNATURE_HEADER } from "../../src/protocol/signature.js";
 
 const alice = { agent: { id: "assistant-7" }, principal: { id: "alice" } };
 const report = { type: "expense_report", id: "ER-7" };
-const waitFor = async (cond: () => boolean, ms = 20_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  return cond();
-};
-
 describe("enforcement SDK with the live processor", () => {
   it("applies the processor's commands at once, de-duplicates, recovers, acknowledges", { timeout: 120_000 }, async () => {
     const env = isolatedEnv("sdk-enf");

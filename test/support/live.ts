@@ -139,3 +139,10 @@ export async function readAll(topic: string, timeoutMs = 30_000, client: kafkajs
   if (seen.length < total) throw new Error(`read ${seen.length} of the ${total} records on ${topic} within ${timeoutMs} ms`);
   return seen;
 }
+
+/** Polls `cond` (in-process state, such as an enforcer's) every 5 ms until it holds or `ms` pass; returns whether it held. */
+export async function waitFor(cond: () => boolean, ms = 30_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  return cond();
+}
