@@ -94,8 +94,9 @@ export function recordVerifier(trusted: TrustedKeys): RecordVerifier {
   return async (topic, value, headers) => {
     const text = headerText(headers);
     if (text === undefined) return refuse("unsigned", `no ${SIGNATURE_HEADER} header`);
+    if (text.length > 4096) return refuse("malformed", "not a compact detached JWS");
     const parts = text.split(".");
-    if (parts.length !== 3 || parts[1] !== "" || text.length > 4096) return refuse("malformed", "not a compact detached JWS");
+    if (parts.length !== 3 || parts[1] !== "") return refuse("malformed", "not a compact detached JWS");
     let header: jose.ProtectedHeaderParameters;
     try {
       header = jose.decodeProtectedHeader(text);
@@ -108,7 +109,12 @@ export function recordVerifier(trusted: TrustedKeys): RecordVerifier {
     } catch (e) {
       if (e instanceof jose.errors.JWKSNoMatchingKey) return refuse("unknown_key", `no trusted key with kid ${header.kid}`);
       if (e instanceof jose.errors.JWSSignatureVerificationFailed) return refuse("bad_signature", "the signature does not match the value");
-      return refuse("malformed", e instanceof Error ? e.message : String(e));
+      if (e instanceof jose.errors.JWSInvalid || e instanceof jose.errors.JOSEAlgNotAllowed || e instanceof jose.errors.JOSENotSupported)
+        return refuse("malformed", e.message);
+      // The JWKS URL did not answer (a timeout, a network error, a bad response): nothing is
+      // known about the record, so it is not refused. The error goes to the caller, whose
+      // batch is retried (the enforcer's consumer), instead of dropping a genuine command.
+      throw e;
     }
     if (header["vigil-topic"] !== topic) return refuse("wrong_topic", `signed for ${header["vigil-topic"]}, read from ${topic}`);
     return { ok: true, kid: header.kid, iat: header.iat };

@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as jose from "jose";
@@ -119,5 +121,23 @@ describe("signed records", () => {
     await createEnforcer(options);
     await createEnforcer(options);
     expect(await metricsRegistry.getSingleMetricAsString("vigil_enforcer_records_refused_total")).toContain("vigil_enforcer_records_refused_total");
+  });
+
+  it("jwksUrl: fetches the processor's JWKS and verifies; a JWKS that does not answer is an error, never a refusal", async () => {
+    const { signer } = await signerWith();
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/jwk-set+json" });
+      res.end(JSON.stringify(signer.jwks));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const verify = recordVerifier({ jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+      expect(await verify(topic, value, { [SIGNATURE_HEADER]: await signer.sign(topic, value) })).toMatchObject({ ok: true, kid: signer.kid });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const unreachable = recordVerifier({ jwksUrl: "http://127.0.0.1:1/.well-known/jwks.json" });
+    await expect(unreachable(topic, value, { [SIGNATURE_HEADER]: await signer.sign(topic, value) })).rejects.toThrow();
   });
 });
