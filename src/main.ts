@@ -17,11 +17,14 @@ import { watchPolicy } from "./adapters/policy-watcher.js";
 import { promMetrics } from "./adapters/prom-metrics.js";
 import { redisState } from "./adapters/redis/redis-state.js";
 import { readJwksFile, recordSigner } from "./adapters/signing.js";
+import type { Jwks } from "./adapters/signing.js";
 import { recordVerifier } from "./adapters/record-jws.js";
 
 export interface Running {
   stop(): Promise<void>;
   readonly httpPort: number;
+  /** The public keys that verify this processor's commands and statuses (as /.well-known/jwks.json serves them). */
+  readonly jwks: Jwks;
 }
 
 export async function startVigil(env: Readonly<Record<string, string | undefined>>, log: Logger = jsonLogger(loadConfig(env).logLevel)): Promise<Running> {
@@ -92,12 +95,13 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     let encoder = jsonOutput;
     if (schemaClient && config.outputFormat === "avro") encoder = avroOutput(schemaClient, await registerSchemas(schemaClient, config));
 
+    const heartbeatInterval = Math.min(3000, Math.floor(config.kafka.sessionTimeoutMs / 3));
     const consumer = kafka.consumer({
       groupId: config.kafka.groupId,
       sessionTimeout: config.kafka.sessionTimeoutMs,
       // kafkajs notices a rebalance only between fetches: a short fetch wait keeps rebalances (and latency) near 1 s.
       maxWaitTimeInMs: 500,
-      heartbeatInterval: Math.min(3000, Math.floor(config.kafka.sessionTimeoutMs / 3)),
+      heartbeatInterval,
       // The broker still returns a larger message whole (KIP-74); this bounds batch size.
       maxBytesPerPartition: config.kafka.fetchMaxBytesPerPartition,
       retry: { retries: 1000, initialRetryTime: 300, maxRetryTime: 10_000 },
@@ -136,7 +140,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       groupId: `${config.kafka.groupId}-acks`,
       maxWaitTimeInMs: 500,
       sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3000, Math.floor(config.kafka.sessionTimeoutMs / 3)),
+      heartbeatInterval,
     });
     teardown.push({ name: "acks consumer", close: () => acks.disconnect() });
     await acks.connect();
@@ -184,6 +188,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     });
     return {
       httpPort,
+      jwks: signer.jwks,
       async stop() {
         log.info("stopping: finishing the batch in flight, committing, leaving the group");
         await closeAll();

@@ -102,7 +102,9 @@ export function createProcessor(d: ProcessorDeps): Processor {
       const decoded: BatchInput[] = [];
       for (const m of batch.messages) decoded.push(await decode(m));
       // Producer signatures, when the policy asks for them, are checked for the whole batch at once.
-      const inputs = await Promise.all(batch.messages.map((m, i) => authenticated(policy, batch.topic, m, decoded[i] as BatchInput)));
+      const inputs = policy.authenticity
+        ? await Promise.all(batch.messages.map((m, i) => authenticated(policy, batch.topic, m, decoded[i] as BatchInput)))
+        : decoded;
       const startedIn = generation;
       const cache = hot.get(partition) ?? new Map<string, SessionSnapshot>();
       // The judge gets at most a third of the session timeout per batch, less one question's

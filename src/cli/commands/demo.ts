@@ -4,7 +4,6 @@ import type { AgentEvent } from "../../protocol/index.js";
 import { loadConfig } from "../../config/config.js";
 import { startVigil } from "../../main.js";
 import { createEnforcer } from "../../sdk/enforcer.js";
-import { publicJwks } from "../../adapters/signing.js";
 import type { Enforcer } from "../../sdk/enforcer.js";
 import { createPublisher } from "../../sdk/publisher.js";
 import type { Publisher } from "../../sdk/publisher.js";
@@ -71,12 +70,12 @@ export async function demoCommand(env: Readonly<Record<string, string | undefine
 
   const brokers = config.kafka.brokers;
   const publisher = await createPublisher({ brokers, topic: config.topics.events, clientId: "demo-agents", lingerMs: 1 });
-  // The gateway trusts the processor's public signing keys (the same configuration).
+  // The gateway trusts the processor's public signing keys.
   const enforcer = await createEnforcer({
     brokers,
     topicPrefix: config.topics.prefix,
     enforcerId: "demo-gateway",
-    verify: { jwks: await publicJwks(config.signing) },
+    verify: { jwks: running.jwks },
   });
   await enforcer.start();
   let commands = 0;
