@@ -1,6 +1,6 @@
 // The live processor's composition root: reads the environment once, wires Kafka, Redis,
 // the schema registry, metrics and HTTP, and returns a handle to stop it gracefully.
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import kafkajs from "kafkajs";
 import { Registry } from "prom-client";
 import { loadConfig } from "./config/config.js";
@@ -25,6 +25,27 @@ export interface Running {
   readonly httpPort: number;
   /** The public keys that verify this processor's commands and statuses (as /.well-known/jwks.json serves them). */
   readonly jwks: Jwks;
+}
+
+/** One Redis, or a Redis Cluster (VIGIL_REDIS_CLUSTER) with VIGIL_REDIS_URL's credentials and TLS. */
+function redisClient(c: { url: string; cluster?: readonly string[] | undefined }): Redis | Cluster {
+  const retryStrategy = (n: number) => Math.min(n * 200, 5000);
+  if (!c.cluster) return new Redis(c.url, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy });
+  const url = new URL(c.url);
+  const nodes = c.cluster.map((n) => {
+    const i = n.lastIndexOf(":");
+    return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
+  });
+  return new Cluster(nodes, {
+    lazyConnect: true,
+    clusterRetryStrategy: retryStrategy,
+    redisOptions: {
+      maxRetriesPerRequest: 2,
+      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+      ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+      ...(url.protocol === "rediss:" ? { tls: {} } : {}),
+    },
+  });
 }
 
 export async function startVigil(env: Readonly<Record<string, string | undefined>>, log: Logger = jsonLogger(loadConfig(env).logLevel)): Promise<Running> {
@@ -69,8 +90,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       },
     });
     teardown.push({ name: "policy watcher", close: () => policy.stop() });
-    const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 200, 5000) });
-    redis.on("error", (e) => log.warn("redis error", { error: e.message }));
+    const redis = redisClient(config.redis);
+    redis.on("error", (e: Error) => log.warn("redis error", { error: e.message }));
     teardown.push({ name: "redis", close: () => redis.disconnect() });
     await redis.connect();
     const state = redisState(redis, {

@@ -9,6 +9,10 @@
 //   node scripts/stack/index.mjs status [--json]                     one line per service; exit 0 iff all are up
 //   node scripts/stack/index.mjs clean                               down + delete .stack data (keeps the jar caches)
 //
+// `--redis-cluster` with up, down or status adds a local three-master Redis Cluster
+// (redis-cluster.mjs; `redis-cluster` also works as a service name). `down` without names
+// stops it too when this stack started it.
+//
 // Kafka jars and the Apicurio distribution come from Maven Central through Maven
 // (stack/kafka/pom.xml, stack/registry/pom.xml) and are cached under .stack/.
 // See stack/README.md for versions, ports, environment variables and troubleshooting.
@@ -19,14 +23,17 @@ import { cmdline, ourPid, stopPid } from "./processes.mjs";
 import { kafka } from "./kafka.mjs";
 import { registry } from "./registry.mjs";
 import { redis } from "./redis.mjs";
+import { redisCluster } from "./redis-cluster.mjs";
 
 const services = { kafka, registry, redis };
 
 function pickServices(args) {
   const named = args.filter((a) => !a.startsWith("-"));
-  for (const n of named) if (!SERVICES.includes(n)) fail(`unknown service "${n}" (known: ${SERVICES.join(", ")})`);
-  return named.length ? named : SERVICES;
+  for (const n of named) if (!SERVICES.includes(n) && n !== "redis-cluster") fail(`unknown service "${n}" (known: ${SERVICES.join(", ")}, redis-cluster)`);
+  return named.length === 0 ? SERVICES : named.filter((n) => n !== "redis-cluster");
 }
+/** Whether the command asks for the Redis Cluster too. */
+const wantsCluster = (args) => args.includes("--redis-cluster") || args.includes("redis-cluster");
 
 async function waitFor(svc, pid) {
   const start = Date.now();
@@ -41,6 +48,11 @@ async function waitFor(svc, pid) {
 async function up(args) {
   const names = pickServices(args);
   fs.mkdirSync(stackDir, { recursive: true });
+  if (names.length > 0) await upServices(names);
+  if (wantsCluster(args)) await redisCluster.up();
+}
+
+async function upServices(names) {
   const plan = {};
   const actions = {};
   // 1. preflight all, before anything slow happens
@@ -76,6 +88,8 @@ async function up(args) {
 }
 
 async function down(args) {
+  const named = args.some((a) => !a.startsWith("-"));
+  if (wantsCluster(args) || (!named && redisCluster.ours())) await redisCluster.down();
   await Promise.all(
     pickServices(args).map(async (name) => {
       const pid = ourPid(name);
@@ -92,8 +106,9 @@ async function down(args) {
 }
 
 /** One row per service: its state (up iff it answers), who owns it, its pid, address and log. */
-async function statusRows() {
-  return Promise.all(
+async function statusRows(args) {
+  const cluster = wantsCluster(args) || redisCluster.ours();
+  const rows = await Promise.all(
     SERVICES.map(async (name) => {
       const svc = services[name];
       const pid = ourPid(name);
@@ -108,23 +123,39 @@ async function statusRows() {
       };
     }),
   );
+  if (!cluster) return rows;
+  const pids = redisCluster.pids();
+  const isUp = await redisCluster.probe();
+  return [
+    ...rows,
+    {
+      service: "redis-cluster",
+      state: isUp ? "up" : "down",
+      owner: pids.length > 0 ? "stack" : isUp ? "external" : "-",
+      pid: pids.length > 0 ? pids.join(",") : null,
+      address: redisCluster.address,
+      log: pids.length > 0 || fs.existsSync(redisCluster.log) ? redisCluster.log : "-",
+    },
+  ];
 }
 
 async function status(args) {
-  const rows = await statusRows();
+  const rows = await statusRows(args);
   if (args.includes("--json")) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   } else {
     const w = (s, n) => String(s).padEnd(n);
-    process.stdout.write(`${w("SERVICE", 10)}${w("STATE", 7)}${w("OWNER", 10)}${w("PID", 9)}${w("ADDRESS", 45)}LOG\n`);
-    for (const r of rows) process.stdout.write(`${w(r.service, 10)}${w(r.state, 7)}${w(r.owner, 10)}${w(r.pid ?? "-", 9)}${w(r.address, 45)}${r.log}\n`);
+    const width = (k, min) => Math.max(min, ...rows.map((r) => String(r[k] ?? "-").length + 1));
+    const [s, p, a] = [width("service", 10), width("pid", 9), width("address", 45)];
+    process.stdout.write(`${w("SERVICE", s)}${w("STATE", 7)}${w("OWNER", 10)}${w("PID", p)}${w("ADDRESS", a)}LOG\n`);
+    for (const r of rows) process.stdout.write(`${w(r.service, s)}${w(r.state, 7)}${w(r.owner, 10)}${w(r.pid ?? "-", p)}${w(r.address, a)}${r.log}\n`);
   }
   if (rows.some((r) => r.state !== "up")) process.exitCode = 3;
 }
 
 async function clean() {
   await down([]);
-  for (const d of [...Object.values(services).flatMap((s) => s.data), dirs.logs]) fs.rmSync(d, { recursive: true, force: true });
+  for (const d of [...Object.values(services).flatMap((s) => s.data), ...redisCluster.data, dirs.logs]) fs.rmSync(d, { recursive: true, force: true });
   say(`removed data and logs under ${stackDir} (jar caches kept)`);
 }
 
@@ -132,7 +163,7 @@ const [command, ...rest] = process.argv.slice(2);
 const commands = { up, down, status, clean };
 try {
   if (!commands[command]) {
-    process.stderr.write("usage: node scripts/stack/index.mjs up|down|status|clean [kafka|registry|redis ...] [--json]\n");
+    process.stderr.write("usage: node scripts/stack/index.mjs up|down|status|clean [kafka|registry|redis|redis-cluster ...] [--redis-cluster] [--json]\n");
     process.exit(2);
   }
   await commands[command](rest);

@@ -48,6 +48,11 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     help: "Re-delivered events skipped because their session snapshot already reflects them",
     registers: r,
   });
+  const rebuilt = new client.Counter({
+    name: "vigil_state_rebuilt_events_total",
+    help: "Events re-read from the log to rebuild processing state that Redis lost",
+    registers: r,
+  });
   const batchSeconds = new client.Histogram({
     name: "vigil_batch_duration_seconds",
     help: "Time to process one batch (load, decide, publish, persist, commit)",
@@ -152,6 +157,7 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     decision: (level) => decisions.inc({ level }),
     riskScore: (score) => risk.observe(score),
     alreadyApplied: (n) => applied.inc(n),
+    stateRebuilt: (n) => rebuilt.inc(n),
     batch: (seconds, size) => {
       batchSeconds.observe(seconds);
       batchSize.observe(size);

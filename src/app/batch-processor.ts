@@ -38,6 +38,17 @@ export interface BatchResult {
   readonly alreadyApplied: number;
   readonly duplicates: number;
   readonly processed: Processed[];
+  /** The last offset of this topic-partition whose batch the durable state held before this one (absent: none recorded). */
+  readonly stateThrough?: string;
+}
+
+export interface BatchOptions extends Pick<PipelineOptions, "judge"> {
+  /**
+   * Rebuilding lost state from the log: these events were decided before (their commands
+   * are out), so an event at or below its session snapshot's offset in this topic-partition
+   * is skipped on the offset alone — the log is the one just re-read from.
+   */
+  readonly replay?: boolean;
 }
 
 /** A decided event, for the metrics: its type and wire format, and for a tool result its summary. */
@@ -64,7 +75,7 @@ export async function processBatch(
   hot: ReadonlyMap<string, SessionSnapshot>,
   source: BatchSource,
   inputs: readonly BatchInput[],
-  judging: Pick<PipelineOptions, "judge"> = {},
+  options: BatchOptions = {},
 ): Promise<BatchResult> {
   const { partition } = source;
   const events = inputs.filter((i): i is Extract<BatchInput, { ok: true }> => i.ok);
@@ -76,10 +87,10 @@ export async function processBatch(
     baselines.set(`principal:${event.principal.id}`, { kind: "principal", id: event.principal.id });
     if (event.type === "action") for (const m of matchSod(policy.separationOfDuties, event.action.capability, event.resource?.id)) sodKeys.add(m.key);
   }
-  const loaded = await state.load({ sessions, baselines: [...baselines.values()], sodKeys: [...sodKeys] });
+  const loaded = await state.load({ sessions, baselines: [...baselines.values()], sodKeys: [...sodKeys], log: source });
   const store = new BatchStore(source.topic, partition, hot, loaded);
-  const applied = alreadyAppliedTest(source, events);
-  const pipeline = createPipeline({ policy: () => policy, store, ...judging });
+  const applied = options.replay ? appliedInThisLog(source) : alreadyAppliedTest(source, events);
+  const pipeline = createPipeline({ policy: () => policy, store, ...(options.judge && !options.replay ? { judge: options.judge } : {}) });
 
   const commands: Command[] = [];
   const audits: AuditRecord[] = [];
@@ -134,10 +145,19 @@ export async function processBatch(
     alreadyApplied,
     duplicates,
     processed,
+    ...(loaded.through === undefined ? {} : { stateThrough: loaded.through }),
   };
 }
 
 type Decoded = Extract<BatchInput, { ok: true }>;
+
+/** While rebuilding: applied when the snapshot was taken in this topic-partition at or after the event's offset. */
+function appliedInThisLog(source: BatchSource): (snapshot: SessionSnapshot, input: Decoded) => boolean {
+  return (snapshot, input) =>
+    snapshot.partition === source.partition &&
+    (snapshot.topic === undefined || snapshot.topic === source.topic) &&
+    BigInt(input.offset) <= BigInt(snapshot.offset);
+}
 
 /**
  * Whether an event was applied before: its offset is at or below the session snapshot's,

@@ -5,7 +5,10 @@ import type { BaselineKind } from "./ports.js";
 // session snapshot carries the input position it reflects — topic, partition, offset and
 // the key of the event at that offset — so a re-delivered event at or below it is
 // recognised as already applied after a crash, and an offset from another log never is
-// (app/batch-processor.ts, docs/operations.md).
+// (app/batch-processor.ts, docs/operations.md). Each batch also records, with its state,
+// the last offset of its topic-partition it reflects (`through`): state found behind the
+// committed position was lost (Redis flushed, or restarted from an older dump) and the
+// processor rebuilds it from the log (adapters/kafka/processor.ts).
 
 export interface SessionSnapshot {
   readonly state: SessionState;
@@ -17,16 +20,26 @@ export interface SessionSnapshot {
   readonly key?: number;
 }
 
+/** One partition of one input topic. */
+export interface LogPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
 export interface LoadRequest {
   readonly sessions: readonly string[];
   readonly baselines: readonly { kind: BaselineKind; id: string }[];
   readonly sodKeys: readonly string[];
+  /** Also read how far into this topic-partition the state reaches. */
+  readonly log?: LogPartition;
 }
 
 export interface Loaded {
   readonly sessions: ReadonlyMap<string, SessionSnapshot>;
   readonly baselines: ReadonlyMap<string, Baseline>;
   readonly sod: ReadonlyMap<string, readonly SodRecord[]>;
+  /** The last offset of the requested `log` whose batch this state holds; absent when none is recorded. */
+  readonly through?: string;
 }
 
 export interface ReviewItem {
@@ -42,6 +55,8 @@ export interface Changes {
   readonly baselines: readonly { kind: BaselineKind; id: string; baseline: Baseline }[];
   readonly sodAppends: readonly { key: string; record: SodRecord }[];
   readonly reviews: readonly ReviewItem[];
+  /** The batch's topic-partition and last offset: written with the rest (last, where a store cannot write all at once). */
+  readonly log?: LogPartition & { readonly through: string };
 }
 
 export interface DurableState {

@@ -8,6 +8,8 @@ export class InMemoryDurableState implements DurableState {
   readonly baselines = new Map<string, string>();
   readonly sod = new Map<string, string[]>();
   readonly reviews = new Map<string, ReviewItem>();
+  /** `topic:partition` → the last offset whose batch the state holds. */
+  readonly logs = new Map<string, string>();
 
   async load(req: LoadRequest): Promise<Loaded> {
     const sessions = new Map<string, SessionSnapshot>();
@@ -29,7 +31,8 @@ export class InMemoryDurableState implements DurableState {
           v.map((r) => JSON.parse(r) as SodRecord),
         );
     }
-    return { sessions, baselines, sod };
+    const through = req.log ? this.logs.get(`${req.log.topic}:${req.log.partition}`) : undefined;
+    return { sessions, baselines, sod, ...(through === undefined ? {} : { through }) };
   }
 
   async persist(c: Changes): Promise<void> {
@@ -37,6 +40,7 @@ export class InMemoryDurableState implements DurableState {
     for (const b of c.baselines) this.baselines.set(baselineKey(b.kind, b.id), JSON.stringify(b.baseline));
     for (const a of c.sodAppends) this.sod.set(a.key, [...(this.sod.get(a.key) ?? []), JSON.stringify(a.record)]);
     for (const r of c.reviews) this.reviews.set(r.sessionId, r);
+    if (c.log) this.logs.set(`${c.log.topic}:${c.log.partition}`, c.log.through);
   }
 
   async reviewCount(): Promise<number> {

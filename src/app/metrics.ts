@@ -8,6 +8,8 @@ export interface Metrics {
   decision(level: string): void;
   riskScore(score: number): void;
   alreadyApplied(n: number): void;
+  /** Events re-read from the log to rebuild state Redis lost (decided again, published never). */
+  stateRebuilt(n: number): void;
   batch(seconds: number, size: number): void;
   redisRoundTrip(op: string, seconds: number): void;
   eventTimeToCommand(seconds: number): void;
@@ -37,6 +39,7 @@ export const noopMetrics: Metrics = {
   decision: () => {},
   riskScore: () => {},
   alreadyApplied: () => {},
+  stateRebuilt: () => {},
   batch: () => {},
   redisRoundTrip: () => {},
   eventTimeToCommand: () => {},

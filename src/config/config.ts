@@ -35,8 +35,10 @@ export const ENV_SCHEMA = z.strictObject({
     .string()
     .regex(/^rediss?:\/\//, "a redis:// or rediss:// URL")
     .default("redis://127.0.0.1:6379"),
+  VIGIL_REDIS_CLUSTER: list.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, "host:port")).min(1)).optional(),
   VIGIL_REDIS_PREFIX: z.string().default("vigil:"),
   VIGIL_SESSION_TTL_SECONDS: int(60, 365 * 86400).default(7 * 86400),
+  VIGIL_HOT_IDLE_SECONDS: int(1, 7 * 86400).default(600),
   VIGIL_REGISTRY_URL: z.url().optional(),
   VIGIL_OUTPUT_FORMAT: z.enum(["json", "avro"]).optional(),
   VIGIL_POLICY_FILE: z.string().optional(),
@@ -114,7 +116,15 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
       create: e.VIGIL_CREATE_TOPICS,
     },
     maxMessageBytes: e.VIGIL_MAX_MESSAGE_BYTES,
-    redis: { url: e.VIGIL_REDIS_URL, prefix: e.VIGIL_REDIS_PREFIX, sessionTtlSeconds: e.VIGIL_SESSION_TTL_SECONDS },
+    redis: {
+      url: e.VIGIL_REDIS_URL,
+      /** Redis Cluster seed nodes (host:port); when set, state goes to the cluster and VIGIL_REDIS_URL gives only credentials and TLS. */
+      cluster: e.VIGIL_REDIS_CLUSTER,
+      prefix: e.VIGIL_REDIS_PREFIX,
+      sessionTtlSeconds: e.VIGIL_SESSION_TTL_SECONDS,
+    },
+    /** A session in the processor's memory not written for this long is dropped from it (Redis still has it). */
+    hotIdleSeconds: e.VIGIL_HOT_IDLE_SECONDS,
     registryUrl: e.VIGIL_REGISTRY_URL,
     outputFormat: e.VIGIL_OUTPUT_FORMAT ?? (e.VIGIL_REGISTRY_URL ? "avro" : "json"),
     policyFile: e.VIGIL_POLICY_FILE,

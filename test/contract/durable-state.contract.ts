@@ -54,6 +54,24 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
       await close?.();
     });
 
+    it("records how far into a topic-partition its state reaches, per topic and partition", async () => {
+      const { state, close } = await make();
+      const log = { topic: "t.events", partition: 1 };
+      expect((await state.load({ sessions: [], baselines: [], sodKeys: [], log })).through).toBeUndefined();
+      await state.persist({ sessions: [], baselines: [], sodAppends: [], reviews: [], log: { ...log, through: "41" } });
+      await state.persist({
+        sessions: [{ state: session("s1"), topic: log.topic, partition: 1, offset: "99" }],
+        baselines: [],
+        sodAppends: [],
+        reviews: [],
+        log: { ...log, through: "99" },
+      });
+      expect((await state.load({ sessions: [], baselines: [], sodKeys: [], log })).through).toBe("99");
+      expect((await state.load({ sessions: [], baselines: [], sodKeys: [], log: { ...log, partition: 2 } })).through).toBeUndefined();
+      expect((await state.load({ sessions: [], baselines: [], sodKeys: [], log: { topic: "other", partition: 1 } })).through).toBeUndefined();
+      await close?.();
+    });
+
     it("answers ping", async () => {
       const { state, close } = await make();
       expect(await state.ping()).toBe(true);

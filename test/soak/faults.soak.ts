@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { exited, scenarioLines, startProcessor } from "../support/processes.js";
+import { exited, replicatedScenarios, startProcessor } from "../support/processes.js";
+import type { Seeded } from "../support/processes.js";
+import { expectSameCommands } from "../support/same-commands.js";
 import { loadConfig } from "../../src/config/config.js";
 import type { Config } from "../../src/config/config.js";
 import type { Command } from "../../src/protocol/index.js";
 import { committedOffsets, endOffsets, isolatedEnv, jsonValues, kafka, readAll, untilProcessed } from "../support/live.js";
+import { redisClusterNodes } from "../support/stack-env.js";
 
 // Faults at scale, against the real broker and Redis (`npm run test:soak`). The demo's
 // scenarios are replicated into ≥ 200,000 events with their own sessions, agents,
@@ -12,47 +15,22 @@ import { committedOffsets, endOffsets, isolatedEnv, jsonValues, kafka, readAll, 
 // partition and the command set does not depend on how partitions interleave. Each run's
 // commands must equal an uninterrupted run's: the same ids, the same content, none missing,
 // none extra (a repeat of the same command may appear; consumers de-duplicate on its id).
-//   1. One processor, SIGKILLed at ≥ 20 random points and restarted each time.
+//   1. One processor, SIGKILLed at ≥ 20 random points and restarted each time; then the
+//      same with its state on a three-master Redis Cluster (scripts/stack up --redis-cluster).
 //   2. Three partitions: one processor, then a second and a third join (rebalances), one of
 //      them is SIGKILLed, and a fourth joins, all mid-stream.
 
-const templates = scenarioLines();
 const EVENTS = 200_000;
 const KILLS = 20;
+const workload = replicatedScenarios;
 
-interface Seeded {
-  key: string;
-  value: string;
-  partition: number;
-}
-
-/** The scenarios replicated until `total` events, everything renamed per replica; replica r on partition r % partitions. */
-function workload(total: number, partitions: number): Seeded[] {
-  const out: Seeded[] = [];
-  for (let r = 0; out.length < total; r++) {
-    for (const line of templates) {
-      const e = JSON.parse(line) as {
-        sessionId: string;
-        eventId: string;
-        actionEventId?: string;
-        agent: { id: string };
-        principal: { id: string };
-        resource?: { id?: string };
-      };
-      e.sessionId = `${e.sessionId}-r${r}`;
-      e.eventId = `${e.eventId}-r${r}`;
-      if (e.actionEventId) e.actionEventId = `${e.actionEventId}-r${r}`;
-      e.agent.id = `${e.agent.id}-r${r}`;
-      e.principal.id = `${e.principal.id}-r${r}`;
-      if (e.resource?.id) e.resource.id = `${e.resource.id}-r${r}`;
-      out.push({ key: e.sessionId, value: JSON.stringify(e), partition: r % partitions });
-    }
-  }
-  return out;
-}
-
-const envFor = (name: string, partitions: number) =>
-  isolatedEnv(name, { VIGIL_KAFKA_SESSION_TIMEOUT_MS: "6000", VIGIL_TOPIC_PARTITIONS: String(partitions), VIGIL_FETCH_MAX_BYTES_PER_PARTITION: "65536" });
+const envFor = (name: string, partitions: number, extra: Record<string, string> = {}) =>
+  isolatedEnv(name, {
+    VIGIL_KAFKA_SESSION_TIMEOUT_MS: "6000",
+    VIGIL_TOPIC_PARTITIONS: String(partitions),
+    VIGIL_FETCH_MAX_BYTES_PER_PARTITION: "65536",
+    ...extra,
+  });
 
 async function seed(env: Record<string, string>, messages: readonly Seeded[], partitions: number): Promise<Config> {
   const config = loadConfig(env);
@@ -91,26 +69,26 @@ async function reference(name: string, messages: readonly Seeded[], partitions: 
   return { commands: jsonValues<Command>(await readAll(config.topics.commands, 120_000)), seconds: (Date.now() - t0) / 1000 };
 }
 
-function expectSameCommands(got: readonly Command[], want: readonly Command[]) {
-  const byId = new Map(want.map((c) => [c.commandId, c]));
-  expect(byId.size).toBeGreaterThan(1000);
-  const gotIds = new Set(got.map((c) => c.commandId));
-  expect(
-    [...byId.keys()].filter((id) => !gotIds.has(id)),
-    "commands missing",
-  ).toEqual([]);
-  expect(
-    [...gotIds].filter((id) => !byId.has(id)),
-    "commands not in the uninterrupted run",
-  ).toEqual([]);
-  for (const c of got) expect(c).toEqual(byId.get(c.commandId));
-}
+/** The uninterrupted single-partition run, shared by the kill tests (one Redis or a cluster: the same commands either way). */
+let singlePartition: Promise<{ messages: Seeded[]; clean: { commands: Command[]; seconds: number } }> | undefined;
+const uninterrupted = () => {
+  singlePartition ??= (async () => {
+    const messages = workload(EVENTS, 1);
+    return { messages, clean: await reference("soak-kill-clean", messages, 1) };
+  })();
+  return singlePartition;
+};
 
 describe("faults at scale (soak)", () => {
-  it(`SIGKILL at ${KILLS}+ random points over ${EVENTS.toLocaleString("en")} events: the same commands as an uninterrupted run`, async () => {
-    const messages = workload(EVENTS, 1);
-    const clean = await reference("soak-kill-clean", messages, 1);
-    const env = envFor("soak-kill-crash", 1);
+  it(`SIGKILL at ${KILLS}+ random points over ${EVENTS.toLocaleString("en")} events: the same commands as an uninterrupted run`, () =>
+    killedAtRandom("soak-kill-crash", {}));
+
+  it(`the same against a three-master Redis Cluster (VIGIL_REDIS_CLUSTER): the same commands`, () =>
+    killedAtRandom("soak-kill-cluster", { VIGIL_REDIS_CLUSTER: redisClusterNodes.join(",") }));
+
+  async function killedAtRandom(name: string, extra: Record<string, string>): Promise<void> {
+    const { messages, clean } = await uninterrupted();
+    const env = envFor(name, 1, extra);
     const config = await seed(env, messages, 1);
     const killedAt: number[] = [];
     const recoveries: number[] = [];
@@ -138,14 +116,14 @@ describe("faults at scale (soak)", () => {
     const got = jsonValues<Command>(await readAll(config.topics.commands, 120_000));
     const midStream = killedAt.filter((o) => o > 0 && o < messages.length);
     process.stdout.write(
-      `faults: ${messages.length} events, ${midStream.length} mid-stream SIGKILLs at committed offsets ${killedAt.join(", ")}; ` +
+      `faults${extra.VIGIL_REDIS_CLUSTER ? " (Redis Cluster)" : ""}: ${messages.length} events, ${midStream.length} mid-stream SIGKILLs at committed offsets ${killedAt.join(", ")}; ` +
         `uninterrupted ${clean.seconds.toFixed(0)} s, interrupted ${((Date.now() - t0) / 1000).toFixed(0)} s; ` +
         `time to first commit after restart: median ${recoveries.sort((a, b) => a - b)[Math.floor(recoveries.length / 2)]?.toFixed(1)} s, max ${Math.max(...recoveries).toFixed(1)} s; ` +
         `${clean.commands.length} commands, ${got.length} records (${got.length - new Set(got.map((c) => c.commandId)).size} repeats)\n`,
     );
     expect(midStream.length).toBeGreaterThanOrEqual(KILLS);
     expectSameCommands(got, clean.commands);
-  });
+  }
 
   it("two, then three processors in one group, one SIGKILLed and one added mid-stream: the same commands", async () => {
     const partitions = 3;

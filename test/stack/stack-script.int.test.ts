@@ -1,13 +1,13 @@
 // scripts/stack itself (npm run stack:up / stack:status): it reports the running stack,
 // a second `up` is a quick no-op, and a port taken by something else fails fast, naming the
 // port, before anything is resolved or started.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { repoRoot, stackScript } from "../support/stack-env.js";
+import { redisClusterNodes, repoRoot, stackScript } from "../support/stack-env.js";
 
 interface Run {
   code: number | null;
@@ -85,20 +85,33 @@ interface StatusRow {
 }
 
 describe("scripts/stack", () => {
-  it("status reports kafka, registry and redis up", async () => {
-    const r = await runStack(["status", "--json"]);
+  it("status reports kafka, registry and redis up, and the Redis Cluster when asked (the global setup started it)", async () => {
+    const r = await runStack(["status", "--json", "--redis-cluster"]);
     expect(r.stderr).toBe("");
     const rows = JSON.parse(r.stdout) as StatusRow[];
     expect(rows.map((x) => [x.service, x.state])).toEqual([
       ["kafka", "up"],
       ["registry", "up"],
       ["redis", "up"],
+      ["redis-cluster", "up"],
     ]);
     expect(r.code).toBe(0);
-    const table = await runStack(["status"]);
+    const table = await runStack(["status", "--redis-cluster"]);
     expect(table.stdout).toMatch(/^kafka\s+up\s/m);
     expect(table.stdout).toMatch(/^registry\s+up\s/m);
     expect(table.stdout).toMatch(/^redis\s+up\s/m);
+    expect(table.stdout).toMatch(/^redis-cluster\s+up\s/m);
+  });
+
+  it("`up --redis-cluster` a second time is a quick no-op, and the cluster takes writes on every master", async () => {
+    const r = await runStack(["up", "redis-cluster"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/redis-cluster: already running at 127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+/);
+    const port = Number(redisClusterNodes[0]?.split(":")[1]);
+    const info = spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], { encoding: "utf8" }).stdout;
+    expect(info).toMatch(/cluster_state:ok/);
+    expect(info).toMatch(/cluster_known_nodes:3/);
+    expect(info).toMatch(/cluster_slots_assigned:16384/);
   });
 
   it("`up` a second time is a quick no-op success", async () => {

@@ -1,13 +1,13 @@
 // vitest globalSetup of the "integration" and "stack" projects: makes sure Kafka, the schema
-// registry and Redis answer (asking `scripts/stack status --json`, whose probes use kafkajs,
+// registry, Redis and a local Redis Cluster (for the cluster contract and soak runs) answer (asking `scripts/stack status --json`, whose probes use kafkajs,
 // fetch and ioredis) before any of their tests runs. Whatever does not answer is started
 // with scripts/stack (npm run stack:up); at teardown only what THIS setup started
 // is stopped again (set VIGIL_STACK_KEEP=1 to leave it running for the next run).
 // A service that still does not answer is an error, never a skip.
 import { spawnSync } from "node:child_process";
-import { brokers, redisUrl, registryUrl, repoRoot, stackScript } from "./stack-env.js";
+import { brokers, redisClusterNodes, redisUrl, registryUrl, repoRoot, stackScript } from "./stack-env.js";
 
-type Service = "kafka" | "registry" | "redis";
+type Service = "kafka" | "registry" | "redis" | "redis-cluster";
 
 function runStack(args: string[]): { status: number | null; output: string; stdout: string } {
   const r = spawnSync(process.execPath, [stackScript, ...args], { cwd: repoRoot, encoding: "utf8", env: process.env });
@@ -16,7 +16,7 @@ function runStack(args: string[]): { status: number | null; output: string; stdo
 
 /** The services that do not answer, as the stack script's own probes see them (`status --json`). */
 function missingServices(): Service[] {
-  const r = runStack(["status", "--json"]);
+  const r = runStack(["status", "--json", "--redis-cluster"]);
   let rows: { service: Service; state: string }[];
   try {
     rows = JSON.parse(r.stdout) as { service: Service; state: string }[];
@@ -30,6 +30,7 @@ const where: Record<Service, string> = {
   kafka: `Kafka at ${brokers.join(",")} (VIGIL_KAFKA_BROKERS)`,
   registry: `schema registry at ${registryUrl} (VIGIL_REGISTRY_URL)`,
   redis: `Redis at ${redisUrl} (VIGIL_REDIS_URL)`,
+  "redis-cluster": `the local Redis Cluster at ${redisClusterNodes.join(",")} (VIGIL_STACK_REDIS_CLUSTER_PORT)`,
 };
 
 export default async function setup(): Promise<() => Promise<void>> {

@@ -146,3 +146,10 @@ export async function waitFor(cond: () => boolean, ms = 30_000): Promise<boolean
   while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   return cond();
 }
+
+/** One unlabelled sample of a running processor's /metrics (NaN when absent). */
+export async function metric(httpPort: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}

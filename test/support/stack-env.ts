@@ -34,6 +34,9 @@ export const registryUrl: string = (env.VIGIL_REGISTRY_URL || defaultRegistryUrl
 /** Redis URL: VIGIL_REDIS_URL, default redis://127.0.0.1:6379. */
 export const redisUrl: string = env.VIGIL_REDIS_URL || "redis://127.0.0.1:6379";
 
+/** The local Redis Cluster's nodes (scripts/stack/redis-cluster.mjs): VIGIL_STACK_REDIS_CLUSTER_PORT and the next two, default 7000–7002. */
+export const redisClusterNodes: string[] = [0, 1, 2].map((i) => `127.0.0.1:${Number(env.VIGIL_STACK_REDIS_CLUSTER_PORT || 7000) + i}`);
+
 /** A name no other test run uses: `${prefix}-<8 hex>`; for topics, groups, subjects and keys. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -24,8 +24,40 @@ import { publishBatch } from "./output.js";
 // per-session snapshot offsets make the re-run publish the same command ids and apply
 // nothing twice. A failing batch (Redis or broker down) throws: kafkajs backs off and
 // retries it from the same offset, and /readyz reports not ready meanwhile.
+//
+// Lost state. Each batch's persist records the last offset it reflects; the next batch's
+// load reads it back. When the state reaches less far than the batch starts (Redis was
+// flushed, or restarted from an older dump), the processor seeks back to the first offset
+// the state lacks (the log's start when nothing is recorded) and re-reads up to where it
+// was: those events are decided again into state but nothing is published (their commands
+// went out the first time), nothing is committed, and the judge is not asked. Then it goes
+// on as before. How far back that reaches and what it costs: docs/operations.md.
+//
+// Memory. Per partition, the sessions written recently stay in memory (at most
+// HOT_SESSIONS_PER_PARTITION; ended and revoked ones never); one not written for
+// VIGIL_HOT_IDLE_SECONDS is dropped, checked after each batch of its partition and by a
+// sweep of idle partitions. Redis keeps it for VIGIL_SESSION_TTL_SECONDS.
 
 export const HOT_SESSIONS_PER_PARTITION = 50_000;
+
+/** One partition's sessions in memory, in the order they were last written. */
+interface HotPartition {
+  readonly sessions: Map<string, SessionSnapshot>;
+  readonly writtenAt: Map<string, number>;
+}
+const hotPartition = (): HotPartition => ({ sessions: new Map(), writtenAt: new Map() });
+
+/** Drops the sessions written before `before` (the oldest come first); returns how many. */
+function dropIdle(p: HotPartition, before: number): number {
+  let dropped = 0;
+  for (const [id, at] of p.writtenAt) {
+    if (at >= before) break;
+    p.writtenAt.delete(id);
+    p.sessions.delete(id);
+    dropped++;
+  }
+  return dropped;
+}
 
 export interface ProcessorDeps {
   readonly config: Config;
@@ -54,9 +86,22 @@ export interface Processor {
   activeSessions(): number;
 }
 
+/** Where a batch stands against the state's recorded position; a gap is state that was lost. */
+export function stateGap(through: string | undefined, firstOffset: string): { from: bigint } | undefined {
+  const first = BigInt(firstOffset);
+  const next = through === undefined ? 0n : BigInt(through) + 1n;
+  return next < first ? { from: next } : undefined;
+}
+
 export function createProcessor(d: ProcessorDeps): Processor {
-  const hot = new Map<number, Map<string, SessionSnapshot>>();
+  const hot = new Map<number, HotPartition>();
   const now = d.now ?? (() => Date.now());
+  const idleMs = d.config.hotIdleSeconds * 1000;
+  // Partitions with a batch in flight: the idle sweep leaves their sessions alone.
+  const busy = new Set<number>();
+  // Per partition, the offset up to which the log is being re-read to rebuild lost state.
+  const rebuilding = new Map<number, bigint>();
+  let sweeper: NodeJS.Timeout | undefined;
   let joined = false;
   let batches = 0;
   let lastBatchError: string | undefined;
@@ -66,6 +111,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
   const dropHot = () => {
     generation++;
     hot.clear();
+    rebuilding.clear();
   };
 
   async function decode(m: KafkaMessage): Promise<BatchInput> {
@@ -93,82 +139,145 @@ export function createProcessor(d: ProcessorDeps): Processor {
     return why === undefined ? input : { offset: input.offset, ok: false, reason: "unauthenticated", error: why };
   }
 
-  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-    const t0 = process.hrtime.bigint();
-    const partition = batch.partition;
-    try {
-      const policy = d.policy();
-      const decoded: BatchInput[] = [];
-      for (const m of batch.messages) decoded.push(await decode(m));
-      // Producer signatures, when the policy asks for them, are checked for the whole batch at once.
-      const inputs = policy.authenticity
-        ? await Promise.all(batch.messages.map((m, i) => authenticated(policy, batch.topic, m, decoded[i] as BatchInput)))
-        : decoded;
-      const startedIn = generation;
-      const cache = hot.get(partition) ?? new Map<string, SessionSnapshot>();
-      // The judge gets at most a third of the session timeout per batch, less one question's
-      // own timeout: a dead judge costs latency, never the partition.
-      const judging = d.judge
-        ? {
-            judge: {
-              judge: withBudget(d.judge, Math.max(0, d.config.kafka.sessionTimeoutMs / 3 - (d.config.judge?.timeoutMs ?? 0)), systemClock),
-              clock: systemClock,
-              onJudged: (outcome: string, seconds: number) => d.metrics.judged(outcome, seconds),
-            },
-          }
-        : {};
-      const result = await processBatch(policy, d.state, cache, { topic: batch.topic, partition }, inputs, judging);
-      // Undecodable, invalid and failed events: the original message to the DLQ.
-      const byOffset = result.rejected.length > 0 ? new Map(batch.messages.map((m) => [m.offset, m])) : undefined;
-      const rejected: RejectedMessage[] = result.rejected.map((r) => {
-        const m = byOffset?.get(r.offset);
-        return { key: m?.key ?? null, value: m?.value ?? null, headers: m?.headers, partition, offset: r.offset, reason: r.reason, error: r.error };
-      });
-      await heartbeat();
-      await publishBatch(d.producer, d.config, d.encoder, d.signer, result, rejected);
-      await d.state.persist(result.changes);
-      for (const s of result.changes.sessions) {
-        // Ended and revoked sessions rarely come back: keep them in Redis only.
-        cache.delete(s.state.sessionId);
-        if (!s.state.ended && !s.state.enforcement.revoked) cache.set(s.state.sessionId, s);
+  /** Keeps the batch's written sessions in memory (active ones only), within the cap and the idle time. */
+  function remember(cache: HotPartition, sessions: readonly SessionSnapshot[], at: number): void {
+    for (const s of sessions) {
+      const id = s.state.sessionId;
+      // Ended and revoked sessions rarely come back: keep them in Redis only.
+      cache.sessions.delete(id);
+      cache.writtenAt.delete(id);
+      if (!s.state.ended && !s.state.enforcement.revoked) {
+        cache.sessions.set(id, s);
+        cache.writtenAt.set(id, at);
       }
-      // Bounded: beyond the cap the least recently written sessions fall back to Redis.
-      for (const id of cache.keys()) {
-        if (cache.size <= HOT_SESSIONS_PER_PARTITION) break;
-        cache.delete(id);
-      }
-      if (generation === startedIn) hot.set(partition, cache);
-      const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
-      await d.consumer.commitOffsets([{ topic: batch.topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-      resolveOffset(last.offset);
+    }
+    // Bounded: beyond the cap the least recently written sessions fall back to Redis.
+    for (const id of cache.writtenAt.keys()) {
+      if (cache.sessions.size <= HOT_SESSIONS_PER_PARTITION) break;
+      cache.sessions.delete(id);
+      cache.writtenAt.delete(id);
+    }
+    dropIdle(cache, at - idleMs);
+  }
 
-      const wall = now();
-      for (const p of result.processed) {
-        d.metrics.eventProcessed(p.type, p.format);
-        if (p.result) d.metrics.actionResult(p.result);
-      }
-      for (const r of rejected) d.metrics.eventRejected(r.reason);
-      for (const c of result.commands) {
-        d.metrics.commandIssued(c.type, c.reasons[0]?.code ?? "none");
-        d.metrics.eventTimeToCommand((wall - Date.parse(c.time)) / 1000);
-      }
-      for (const a of result.audits) {
-        d.metrics.decision(a.level);
-        for (const s of a.signals) d.metrics.signal(s.code.split(".")[0] ?? "unknown", s.weight);
-      }
-      for (const s of result.statuses) d.metrics.riskScore(s.riskScore);
-      if (result.alreadyApplied > 0) d.metrics.alreadyApplied(result.alreadyApplied);
-      d.metrics.consumerLag(batch.topic, partition, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
-      d.metrics.batch(Number(process.hrtime.bigint() - t0) / 1e9, batch.messages.length);
-      batches++;
-      lastBatchError = undefined;
-      if (rejected.length > 0) d.log.warn("events dead-lettered", { partition, count: rejected.length, reasons: [...new Set(rejected.map((r) => r.reason))] });
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, isRunning, isStale } = payload;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    busy.add(batch.partition);
+    try {
+      await handleBatch(payload);
     } catch (e) {
       lastBatchError = e instanceof Error ? e.message : String(e);
-      d.log.error("batch failed; it will be retried from the last committed offset", { partition, error: lastBatchError });
+      d.log.error("batch failed; it will be retried from the last committed offset", { partition: batch.partition, error: lastBatchError });
       throw e;
+    } finally {
+      busy.delete(batch.partition);
     }
+  }
+
+  async function handleBatch({ batch, heartbeat, resolveOffset }: EachBatchPayload): Promise<void> {
+    const t0 = process.hrtime.bigint();
+    const { topic, partition } = batch;
+    const policy = d.policy();
+    const decoded: BatchInput[] = [];
+    for (const m of batch.messages) decoded.push(await decode(m));
+    // Producer signatures, when the policy asks for them, are checked for the whole batch at once.
+    const inputs = policy.authenticity ? await Promise.all(batch.messages.map((m, i) => authenticated(policy, topic, m, decoded[i] as BatchInput))) : decoded;
+    const startedIn = generation;
+    const cache = hot.get(partition) ?? hotPartition();
+    const keep = () => {
+      if (generation === startedIn) hot.set(partition, cache);
+    };
+
+    // Rebuilding lost state: the events below `until` were decided before; fold them into
+    // state only, and go on with the rest of the batch (if any) as usual.
+    let live = inputs;
+    let messages = batch.messages;
+    const until = rebuilding.get(partition);
+    if (until !== undefined) {
+      const cut = inputs.findIndex((i) => BigInt(i.offset) >= until);
+      const replayed = cut === -1 ? inputs : inputs.slice(0, cut);
+      if (replayed.length > 0) {
+        const result = await processBatch(policy, d.state, cache.sessions, { topic, partition }, replayed, { replay: true });
+        const last = (replayed[replayed.length - 1] as BatchInput).offset;
+        await heartbeat();
+        await d.state.persist({ ...result.changes, log: { topic, partition, through: last } });
+        remember(cache, result.changes.sessions, now());
+        keep();
+        resolveOffset(last);
+        d.metrics.stateRebuilt(replayed.length);
+      }
+      if (cut === -1) return;
+      rebuilding.delete(partition);
+      d.log.info("state rebuilt from the log; deciding and publishing again", { partition, offset: until.toString() });
+      live = inputs.slice(cut);
+      messages = batch.messages.slice(cut);
+    }
+
+    // The judge gets at most a third of the session timeout per batch, less one question's
+    // own timeout: a dead judge costs latency, never the partition.
+    const judging = d.judge
+      ? {
+          judge: {
+            judge: withBudget(d.judge, Math.max(0, d.config.kafka.sessionTimeoutMs / 3 - (d.config.judge?.timeoutMs ?? 0)), systemClock),
+            clock: systemClock,
+            onJudged: (outcome: string, seconds: number) => d.metrics.judged(outcome, seconds),
+          },
+        }
+      : {};
+    const result = await processBatch(policy, d.state, cache.sessions, { topic, partition }, live, judging);
+    const first = (live[0] as BatchInput).offset;
+    const gap = until === undefined ? stateGap(result.stateThrough, first) : undefined;
+    if (gap) {
+      // The state lacks events this group already committed past: re-read them first.
+      rebuilding.set(partition, BigInt(first));
+      hot.delete(partition);
+      d.log.warn("state is behind the log (Redis lost data); rebuilding it from the log", {
+        topic,
+        partition,
+        stateThrough: result.stateThrough ?? "nothing recorded",
+        from: gap.from.toString(),
+        to: first,
+      });
+      d.consumer.seek({ topic, partition, offset: gap.from.toString() });
+      return;
+    }
+    // Undecodable, invalid and failed events: the original message to the DLQ.
+    const byOffset = result.rejected.length > 0 ? new Map(messages.map((m) => [m.offset, m])) : undefined;
+    const rejected: RejectedMessage[] = result.rejected.map((r) => {
+      const m = byOffset?.get(r.offset);
+      return { key: m?.key ?? null, value: m?.value ?? null, headers: m?.headers, partition, offset: r.offset, reason: r.reason, error: r.error };
+    });
+    await heartbeat();
+    await publishBatch(d.producer, d.config, d.encoder, d.signer, result, rejected);
+    const last = messages[messages.length - 1] as KafkaMessage;
+    await d.state.persist({ ...result.changes, log: { topic, partition, through: last.offset } });
+    const wall = now();
+    remember(cache, result.changes.sessions, wall);
+    keep();
+    await d.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    resolveOffset(last.offset);
+
+    for (const p of result.processed) {
+      d.metrics.eventProcessed(p.type, p.format);
+      if (p.result) d.metrics.actionResult(p.result);
+    }
+    for (const r of rejected) d.metrics.eventRejected(r.reason);
+    for (const c of result.commands) {
+      d.metrics.commandIssued(c.type, c.reasons[0]?.code ?? "none");
+      d.metrics.eventTimeToCommand((wall - Date.parse(c.time)) / 1000);
+    }
+    for (const a of result.audits) {
+      d.metrics.decision(a.level);
+      for (const s of a.signals) d.metrics.signal(s.code.split(".")[0] ?? "unknown", s.weight);
+    }
+    for (const s of result.statuses) d.metrics.riskScore(s.riskScore);
+    if (result.alreadyApplied > 0) d.metrics.alreadyApplied(result.alreadyApplied);
+    d.metrics.consumerLag(topic, partition, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+    d.metrics.batch(Number(process.hrtime.bigint() - t0) / 1e9, batch.messages.length);
+    batches++;
+    lastBatchError = undefined;
+    if (rejected.length > 0) d.log.warn("events dead-lettered", { partition, count: rejected.length, reasons: [...new Set(rejected.map((r) => r.reason))] });
   }
 
   return {
@@ -199,8 +308,18 @@ export function createProcessor(d: ProcessorDeps): Processor {
       await d.producer.connect();
       await d.consumer.subscribe({ topics: [d.config.topics.events], fromBeginning: true });
       await d.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch });
+      // Partitions without traffic get no batch to drop their idle sessions after: sweep them.
+      sweeper = setInterval(
+        () => {
+          const before = now() - idleMs;
+          for (const [partition, cache] of hot) if (!busy.has(partition)) dropIdle(cache, before);
+        },
+        Math.min(idleMs, 30_000),
+      );
+      sweeper.unref();
     },
     async stop() {
+      clearInterval(sweeper);
       // kafkajs finishes the batch in flight (which commits after persisting) before disconnecting.
       await d.consumer.disconnect();
       await d.producer.disconnect();
@@ -208,7 +327,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
     },
     activeSessions() {
       let active = 0;
-      for (const c of hot.values()) for (const s of c.values()) if (!s.state.ended && !s.state.enforcement.revoked) active++;
+      for (const c of hot.values()) for (const s of c.sessions.values()) if (!s.state.ended && !s.state.enforcement.revoked) active++;
       return active;
     },
     health: () => ({ joined, batches, ...(lastBatchError ? { lastBatchError } : {}) }),
