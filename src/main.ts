@@ -25,6 +25,8 @@ export interface Running {
   readonly httpPort: number;
   /** The public keys that verify this processor's commands and statuses (as /.well-known/jwks.json serves them). */
   readonly jwks: Jwks;
+  /** Settles with the error when the processor can no longer decide (its consumer crashed and will not restart); stop and exit non-zero then. */
+  readonly failed: Promise<Error>;
 }
 
 /** One Redis, or a Redis Cluster (VIGIL_REDIS_CLUSTER) with VIGIL_REDIS_URL's credentials and TLS. */
@@ -135,6 +137,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       allowAutoTopicCreation: false,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
+    let fatal: (e: Error) => void = () => {};
+    const failed = new Promise<Error>((resolve) => (fatal = resolve));
     const judge = config.judge ? openAiJudge(config.judge) : undefined;
     if (judge) log.info("judge enabled for uncertain calls", { url: config.judge?.url, model: judge.name });
     const processor = createProcessor({
@@ -150,6 +154,10 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       metrics,
       log,
       ...(judge ? { judge } : {}),
+      onFatal: (e) => {
+        log.error("the processor stopped deciding: its consumer crashed and will not restart", { error: e.message });
+        fatal(e);
+      },
     });
     sources.reviews = () => state.reviewCount();
     sources.activeSessions = () => processor.activeSessions();
@@ -210,6 +218,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     return {
       httpPort,
       jwks: signer.jwks,
+      failed,
       async stop() {
         log.info("stopping: finishing the batch in flight, committing, leaving the group");
         await closeAll();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { processBatch } from "../../src/app/batch-processor.js";
+import { stateGap } from "../../src/adapters/kafka/processor.js";
 import type { BatchInput, BatchSource } from "../../src/app/batch-processor.js";
 import type { SessionSnapshot } from "../../src/app/durable-state.js";
 import { InMemoryDurableState } from "../../src/app/in-memory-durable-state.js";
@@ -141,5 +142,42 @@ describe("already applied: never from another log", () => {
     const fresh = await run(state, main, inputs(session("s-legacy", "e", 20), 0));
     expect(fresh.alreadyApplied).toBe(0);
     expect(fresh.processed).toHaveLength(23);
+  });
+});
+
+describe("rebuilding lost state: re-reading the same log", () => {
+  it("skips by offset alone what a snapshot reflects, decides the rest into state, in this topic-partition only", async () => {
+    const long = session("s-rebuild", "a", SEEN_EVENT_IDS + 72);
+    const state = new InMemoryDurableState();
+    // What survived: the snapshot after the first 150 events.
+    await run(state, main, inputs(long.slice(0, 150), 0));
+    const survived = snapshotOf(state, "s-rebuild");
+    // Re-read from the start: a chunk of events older than the 128 ids the session remembers,
+    // without the snapshot's own event, gives the normal rule no evidence of the same log.
+    const early = inputs(long.slice(0, 20), 0);
+    const normal = await processBatch(policy, state, new Map(), main, early);
+    expect(normal.alreadyApplied).toBe(0);
+    const replayed = await processBatch(policy, state, new Map(), main, early, { replay: true });
+    expect(replayed.alreadyApplied).toBe(20);
+    expect(replayed.changes.sessions).toEqual([]);
+    // Past the snapshot, events are decided (and would be published by the caller only outside a rebuild).
+    const rest = await processBatch(policy, state, new Map(), main, inputs(long.slice(150), 150), { replay: true });
+    expect(rest.alreadyApplied).toBe(0);
+    expect(rest.commands.length).toBeGreaterThan(0);
+    // Another partition's snapshot never skips.
+    const other = await processBatch(policy, state, new Map(), { ...main, partition: 1 }, early, { replay: true });
+    expect(other.alreadyApplied).toBe(0);
+    expect(survived.offset).toBe("149");
+  });
+});
+
+describe("stateGap: where a batch stands against the state's recorded position", () => {
+  it("is a gap only when the state reaches less far than the batch starts", () => {
+    expect(stateGap(undefined, "0")).toBeUndefined();
+    expect(stateGap(undefined, "10")).toEqual({ from: 0n });
+    expect(stateGap("9", "10")).toBeUndefined();
+    expect(stateGap("12", "10")).toBeUndefined(); // a crash between persist and commit: a re-delivery, not a loss
+    expect(stateGap("4", "10")).toEqual({ from: 5n });
+    expect(stateGap("99999999999999999", "100000000000000001")).toEqual({ from: 100000000000000000n });
   });
 });

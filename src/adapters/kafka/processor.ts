@@ -76,6 +76,8 @@ export interface ProcessorDeps {
   readonly now?: () => number;
   /** The optional judge for uncertain calls (off unless VIGIL_JUDGE_URL is set). */
   readonly judge?: Judge;
+  /** Called when the consumer crashed for good (kafkajs will not restart it, e.g. an ACL refuses a write): the process should exit and be restarted. */
+  readonly onFatal?: (error: Error) => void;
 }
 
 export interface Processor {
@@ -209,7 +211,9 @@ export function createProcessor(d: ProcessorDeps): Processor {
       }
       if (cut === -1) return;
       rebuilding.delete(partition);
-      d.log.info("state rebuilt from the log; deciding and publishing again", { partition, offset: until.toString() });
+      // Nothing re-read: the offsets between were not records (Kafka transaction markers), and nothing was lost.
+      if (replayed.length === 0) d.log.info("no records between the state's position and the batch; nothing was lost", { partition, offset: until.toString() });
+      else d.log.info("state rebuilt from the log; deciding and publishing again", { partition, offset: until.toString() });
       live = inputs.slice(cut);
       messages = batch.messages.slice(cut);
     }
@@ -227,6 +231,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
       : {};
     const result = await processBatch(policy, d.state, cache.sessions, { topic, partition }, live, judging);
     const first = (live[0] as BatchInput).offset;
+    // Not again right after a rebuild: offsets without records (transaction markers) would look like a gap forever.
     const gap = until === undefined ? stateGap(result.stateThrough, first) : undefined;
     if (gap) {
       // The state lacks events this group already committed past: re-read them first.
@@ -300,6 +305,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
         joined = false;
         dropHot();
         d.log.error("consumer crashed", { error: String(e.payload.error), restart: e.payload.restart });
+        if (!e.payload.restart) d.onFatal?.(e.payload.error);
       });
       d.consumer.on(STOP, () => {
         joined = false;

@@ -7,23 +7,38 @@ import { startVigil } from "../../main.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `vigil start`: runs the processor until SIGTERM or SIGINT, then stops gracefully. */
+/** `vigil start`: runs the processor until SIGTERM or SIGINT, then stops gracefully; exits 1 if it can no longer decide. */
 export async function startCommand(env: Env): Promise<number> {
   const running = await startVigil(env);
-  await new Promise<void>((resolve) => {
+  const code = await new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = () => {
+    const stop = (exitCode: number) => {
       if (stopping) return;
       stopping = true;
-      running.stop().then(resolve, (e: unknown) => {
-        process.stderr.write(`vigil: error while stopping: ${String(e)}\n`);
-        resolve();
-      });
+      running.stop().then(
+        () => resolve(exitCode),
+        (e: unknown) => {
+          process.stderr.write(`vigil: error while stopping: ${String(e)}\n`);
+          resolve(exitCode);
+        },
+      );
     };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    process.once("SIGTERM", () => stop(0));
+    process.once("SIGINT", () => stop(0));
+    // A processor that cannot decide must not look alive: stop, exit 1, and let the supervisor restart it.
+    void running.failed.then((e) => {
+      process.stderr.write(`vigil: the processor stopped deciding (${e.message}); exiting\n`);
+      stop(1);
+    });
   });
-  return 0;
+  // Stopped: the batch in flight is committed and the group left. A client that still holds a
+  // socket or a timer (kafkajs reconnecting after a broker restart, seen in the soak) must not
+  // keep the process up: exit after a grace period if the event loop has not drained by then.
+  setTimeout(() => {
+    process.stderr.write("vigil: stopped, but a client still held the event loop after 5 s; exiting\n");
+    process.exit(code);
+  }, 5000).unref();
+  return code;
 }
 
 export async function topicsCreateCommand(env: Env): Promise<number> {
