@@ -19,6 +19,10 @@ import { redisState } from "./adapters/redis/redis-state.js";
 import { readJwksFile, recordSigner } from "./adapters/signing.js";
 import type { Jwks } from "./adapters/signing.js";
 import { recordVerifier } from "./adapters/record-jws.js";
+import { randomUUID } from "node:crypto";
+import { loadReviewers, reviewRoutes } from "./adapters/review-http.js";
+import { runVerdictBridge, verdictPublisher } from "./adapters/kafka/verdicts.js";
+import { reviewService } from "./app/review-service.js";
 
 export interface Running {
   stop(): Promise<void>;
@@ -30,7 +34,7 @@ export interface Running {
 }
 
 /** One Redis, or a Redis Cluster (VIGIL_REDIS_CLUSTER) with VIGIL_REDIS_URL's credentials and TLS. */
-function redisClient(c: { url: string; cluster?: readonly string[] | undefined }): Redis | Cluster {
+export function redisClient(c: { url: string; cluster?: readonly string[] | undefined }): Redis | Cluster {
   const retryStrategy = (n: number) => Math.min(n * 200, 5000);
   if (!c.cluster) return new Redis(c.url, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy });
   const url = new URL(c.url);
@@ -79,6 +83,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       log.warn("no signing key configured: generated a new Ed25519 key; enforcers must trust its public key (GET /.well-known/jwks.json)", { path }),
     );
     log.info("signing commands and statuses", { kid: signer.kid, alg: signer.alg });
+    const reviewers = loadReviewers(config.reviewTokens);
+    if (reviewers.size > 0) log.info("review API enabled", { reviewers: [...reviewers.keys()] });
     const producerKeys = config.producerKeysFile ? await readJwksFile(config.producerKeysFile, "VIGIL_PRODUCER_KEYS_FILE") : undefined;
     if (producerKeys) log.info("producer keys loaded", { kids: producerKeys.keys.map((k) => k.kid) });
     const policy = watchPolicy(config.policyFile, config.policyPollMs, {
@@ -159,7 +165,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
         fatal(e);
       },
     });
-    sources.reviews = () => state.reviewCount();
+    sources.reviews = () => state.pendingCount();
     sources.activeSessions = () => processor.activeSessions();
     // Time-to-enforce: enforcement points acknowledge each applied command on vigil.acks. The
     // same session timeout as the processor's group, and joined in the background: after a
@@ -186,16 +192,25 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       },
     });
     acksRunning.catch((e: unknown) => log.warn("the acknowledgements consumer stopped; time-to-enforce is not measured", { error: String(e) }));
+    // Verdicts: the review API publishes them to vigil.reviews; the bridge carries the verified ones into vigil.events.
+    const reviews = reviewService({
+      cases: state,
+      publish: verdictPublisher(producer, config.topics.reviews, signer),
+      now: () => Date.now(),
+      newId: () => randomUUID(),
+    });
     const server = await startHttp(config.http.host, config.http.port, {
       registry,
       jwks: signer.jwks,
+      routes: reviewRoutes(reviews, reviewers),
       ready: async () => {
         const h = processor.health();
         const redisOk = await state.ping();
         return {
-          ready: h.joined && redisOk && h.lastBatchError === undefined,
+          ready: h.joined && h.fetching && redisOk && h.lastBatchError === undefined,
           checks: {
             consumerGroup: h.joined ? "joined" : "not joined",
+            broker: h.fetching ? "fetching" : "no fetch answered lately",
             redis: redisOk ? "ok" : "unreachable",
             batches: h.batches,
             ...(h.lastBatchError ? { lastBatchError: h.lastBatchError } : {}),
@@ -208,6 +223,25 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     const httpPort = typeof address === "object" && address ? address.port : config.http.port;
     teardown.push({ name: "processor", close: () => processor.stop() });
     await processor.start();
+    // After the processor: the bridge writes with its producer.
+    const bridge = kafka.consumer({
+      groupId: `${config.kafka.groupId}-reviews`,
+      maxWaitTimeInMs: 500,
+      sessionTimeout: config.kafka.sessionTimeoutMs,
+      heartbeatInterval,
+    });
+    teardown.push({ name: "verdict bridge", close: () => bridge.disconnect() });
+    await bridge.connect();
+    await runVerdictBridge({
+      consumer: bridge,
+      producer,
+      reviewsTopic: config.topics.reviews,
+      eventsTopic: config.topics.events,
+      verify: recordVerifier({ jwks: signer.jwks }),
+      log,
+      counted: (outcome) => metrics.verdict(outcome),
+    });
+
     log.info("vigil processor started", {
       brokers: config.kafka.brokers,
       groupId: config.kafka.groupId,

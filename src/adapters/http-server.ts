@@ -1,12 +1,15 @@
 import { createServer } from "node:http";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
 
 // /healthz (the process is up), /readyz (joined the group and Redis answers), /metrics,
-// /.well-known/jwks.json (the public keys that verify the processor's signed records).
+// /.well-known/jwks.json (the public keys that verify the processor's signed records), and
+// the review API and page when given (adapters/review-http.ts).
 
 export interface HttpDeps {
   readonly registry: Registry;
+  /** Further routes (the review API and page): handles the request and returns true, or returns false. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
   readonly jwks?: { readonly keys: readonly object[] };
   readonly ready: () => Promise<{ ready: boolean; checks: Record<string, unknown> }>;
 }
@@ -18,6 +21,7 @@ export async function startHttp(host: string, port: number, d: HttpDeps): Promis
       res.writeHead(status, { "content-type": type });
       res.end(body);
     };
+    if (d.routes?.(req, res, path ?? "/")) return;
     if (req.method !== "GET") return send(405, JSON.stringify({ error: "method not allowed" }));
     if (path === "/healthz") return send(200, JSON.stringify({ status: "ok" }));
     if (path === "/readyz") {

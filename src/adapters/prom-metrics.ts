@@ -53,6 +53,12 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     help: "Events re-read from the log to rebuild processing state that Redis lost",
     registers: r,
   });
+  const verdicts = new client.Counter({
+    name: "vigil_review_verdicts_total",
+    help: "Verdicts read from vigil.reviews: carried into the session's events, or refused (not signed by the review service)",
+    labelNames: ["outcome"],
+    registers: r,
+  });
   const batchSeconds = new client.Histogram({
     name: "vigil_batch_duration_seconds",
     help: "Time to process one batch (load, decide, publish, persist, commit)",
@@ -158,6 +164,7 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     riskScore: (score) => risk.observe(score),
     alreadyApplied: (n) => applied.inc(n),
     stateRebuilt: (n) => rebuilt.inc(n),
+    verdict: (outcome) => verdicts.inc({ outcome }),
     batch: (seconds, size) => {
       batchSeconds.observe(seconds);
       batchSize.observe(size);

@@ -2,7 +2,9 @@ import type { ActionResultEvent, AgentEvent, Command } from "../protocol/index.j
 import type { CompiledPolicy, DecisionRecord } from "../core/index.js";
 import { eventKey, matchSod } from "../core/index.js";
 import { BatchStore } from "./batch-store.js";
-import type { Changes, DurableState, ReviewItem, SessionSnapshot } from "./durable-state.js";
+import type { Changes, DurableState, SessionSnapshot } from "./durable-state.js";
+import type { CaseChange } from "./cases.js";
+import { caseChanges } from "./cases.js";
 import { createPipeline } from "./pipeline.js";
 import type { PipelineOptions } from "./pipeline.js";
 import type { ResultSummary } from "./metrics.js";
@@ -94,7 +96,7 @@ export async function processBatch(
 
   const commands: Command[] = [];
   const audits: AuditRecord[] = [];
-  const reviews: ReviewItem[] = [];
+  const cases: CaseChange[] = [];
   const touched = new Map<string, string | undefined>();
   const processed: Processed[] = [];
   const failed: Extract<BatchInput, { ok: false }>[] = [];
@@ -107,6 +109,7 @@ export async function processBatch(
       continue;
     }
     store.at(input.offset, eventKey(input.event.eventId));
+    const before = store.session(input.event.sessionId);
     let out: ReturnType<typeof pipeline.handle>;
     try {
       out = await pipeline.handleAsync(input.event);
@@ -121,15 +124,13 @@ export async function processBatch(
     }
     processed.push({ type: input.event.type, format: input.format, ...(input.event.type === "action.result" ? { result: resultSummary(input.event) } : {}) });
     commands.push(...out.commands);
-    for (const c of out.commands) {
-      if (c.review.required)
-        reviews.push({ sessionId: c.sessionId, commandId: c.commandId, type: c.type, time: c.time, reasons: c.reasons.map((r) => r.code) });
-    }
+    const after = store.session(input.event.sessionId);
+    if (after && (after.openCase || before?.openCase)) cases.push(...caseChanges(before, after, input.event, out.decision, out.commands));
     const lastCommand = out.commands[out.commands.length - 1]?.commandId;
     if (lastCommand || input.event.type === "session.started" || input.event.type === "session.ended" || !touched.has(input.event.sessionId)) {
       touched.set(input.event.sessionId, lastCommand ?? touched.get(input.event.sessionId));
     }
-    if (out.decision && (out.decision.signals.length > 0 || out.commands.length > 0)) {
+    if (out.decision && (out.decision.signals.length > 0 || out.commands.length > 0 || input.event.type === "review.decided")) {
       audits.push({ ...out.decision, policySource: policy.source, partition, offset: input.offset });
     }
   }
@@ -141,7 +142,7 @@ export async function processBatch(
     statuses,
     audits,
     rejected: [...inputs.filter((i): i is Extract<BatchInput, { ok: false }> => !i.ok), ...failed],
-    changes: store.changes(reviews),
+    changes: store.changes(cases),
     alreadyApplied,
     duplicates,
     processed,

@@ -54,7 +54,7 @@ export class BatchStore implements StateStore {
     this.sodAppends.push({ key, record });
   }
 
-  changes(reviews: Changes["reviews"]): Changes {
-    return { sessions: [...this.sessions.values()], baselines: [...this.baselines.values()], sodAppends: this.sodAppends, reviews };
+  changes(cases: Changes["cases"]): Changes {
+    return { sessions: [...this.sessions.values()], baselines: [...this.baselines.values()], sodAppends: this.sodAppends, cases };
   }
 }

@@ -1,5 +1,6 @@
 import type { Baseline, SessionState, SodRecord } from "../core/index.js";
 import type { BaselineKind } from "./ports.js";
+import type { CaseChange, CaseReader } from "./cases.js";
 
 // The durable side of processing state (Redis live; an in-memory twin for tests). A
 // session snapshot carries the input position it reflects — topic, partition, offset and
@@ -42,30 +43,27 @@ export interface Loaded {
   readonly through?: string;
 }
 
-export interface ReviewItem {
-  readonly sessionId: string;
-  readonly commandId: string;
-  readonly type: string;
-  readonly time: string;
-  readonly reasons: readonly string[];
-}
-
 export interface Changes {
   readonly sessions: readonly SessionSnapshot[];
   readonly baselines: readonly { kind: BaselineKind; id: string; baseline: Baseline }[];
   readonly sodAppends: readonly { key: string; record: SodRecord }[];
-  readonly reviews: readonly ReviewItem[];
-  /** The batch's topic-partition and last offset: written with the rest (last, where a store cannot write all at once). */
-  readonly log?: LogPartition & { readonly through: string };
+  /** Review cases opened, joined, added to and decided (app/cases.ts). */
+  readonly cases: readonly CaseChange[];
+  /**
+   * The batch's topic-partition and last offset: written with the rest (last, where a store
+   * cannot write all at once). Only over a position already recorded, unless `create`: if
+   * the position vanished since the load (Redis flushed mid-batch), so did the state it
+   * vouched for, and writing it again would hide the loss. `create` is for a batch that
+   * starts where the state starts (offset 0, or the first batch of a rebuild from nothing).
+   */
+  readonly log?: LogPartition & { readonly through: string; readonly create?: boolean };
 }
 
-export interface DurableState {
+export interface DurableState extends CaseReader {
   load(request: LoadRequest): Promise<Loaded>;
   /** Writes all changes of one batch at once (one round trip, atomic where the store allows). */
   persist(changes: Changes): Promise<void>;
   ping(): Promise<boolean>;
-  /** Sessions in the review queue. */
-  reviewCount(): Promise<number>;
 }
 
 export const baselineKey = (kind: BaselineKind, id: string): string => `${kind}:${id}`;

@@ -1,5 +1,7 @@
 import type { Baseline, SodRecord } from "../core/index.js";
-import type { Changes, DurableState, LoadRequest, Loaded, ReviewItem, SessionSnapshot } from "./durable-state.js";
+import type { Changes, DurableState, LoadRequest, Loaded, SessionSnapshot } from "./durable-state.js";
+import type { CaseState, CaseSummary, ReviewCase } from "./cases.js";
+import { applyCaseChange, listed } from "./cases.js";
 import { baselineKey } from "./durable-state.js";
 
 /** The in-memory twin of DurableState. Values are deep-copied in and out, as through Redis. */
@@ -7,7 +9,7 @@ export class InMemoryDurableState implements DurableState {
   readonly sessions = new Map<string, string>();
   readonly baselines = new Map<string, string>();
   readonly sod = new Map<string, string[]>();
-  readonly reviews = new Map<string, ReviewItem>();
+  readonly cases = new Map<string, ReviewCase>();
   /** `topic:partition` → the last offset whose batch the state holds. */
   readonly logs = new Map<string, string>();
 
@@ -39,12 +41,22 @@ export class InMemoryDurableState implements DurableState {
     for (const s of c.sessions) this.sessions.set(s.state.sessionId, JSON.stringify(s));
     for (const b of c.baselines) this.baselines.set(baselineKey(b.kind, b.id), JSON.stringify(b.baseline));
     for (const a of c.sodAppends) this.sod.set(a.key, [...(this.sod.get(a.key) ?? []), JSON.stringify(a.record)]);
-    for (const r of c.reviews) this.reviews.set(r.sessionId, r);
-    if (c.log) this.logs.set(`${c.log.topic}:${c.log.partition}`, c.log.through);
+    for (const change of c.cases) applyCaseChange(this.cases, change);
+    const log = c.log;
+    if (log && (log.create || this.logs.has(`${log.topic}:${log.partition}`))) this.logs.set(`${log.topic}:${log.partition}`, log.through);
   }
 
-  async reviewCount(): Promise<number> {
-    return this.reviews.size;
+  async listCases(filter?: { state?: CaseState | "all"; limit?: number }): Promise<CaseSummary[]> {
+    return listed(this.cases.values(), filter);
+  }
+
+  async getCase(caseId: string): Promise<ReviewCase | undefined> {
+    const c = this.cases.get(caseId);
+    return c && (JSON.parse(JSON.stringify(c)) as ReviewCase);
+  }
+
+  async pendingCount(): Promise<number> {
+    return [...this.cases.values()].filter((c) => c.state === "pending").length;
   }
 
   async ping(): Promise<boolean> {

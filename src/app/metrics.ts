@@ -10,6 +10,8 @@ export interface Metrics {
   alreadyApplied(n: number): void;
   /** Events re-read from the log to rebuild state Redis lost (decided again, published never). */
   stateRebuilt(n: number): void;
+  /** A verdict read from vigil.reviews: `carried` into the session's events, or `refused` (not signed by the review service). */
+  verdict(outcome: string): void;
   batch(seconds: number, size: number): void;
   redisRoundTrip(op: string, seconds: number): void;
   eventTimeToCommand(seconds: number): void;
@@ -40,6 +42,7 @@ export const noopMetrics: Metrics = {
   riskScore: () => {},
   alreadyApplied: () => {},
   stateRebuilt: () => {},
+  verdict: () => {},
   batch: () => {},
   redisRoundTrip: () => {},
   eventTimeToCommand: () => {},

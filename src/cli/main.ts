@@ -10,6 +10,8 @@ import { loadPolicy } from "../adapters/policy-file.js";
 import { schemasRegisterCommand, startCommand, topicsCreateCommand } from "./commands/live.js";
 import { demoCommand } from "./commands/demo.js";
 import { keysGenerateCommand, keysJwksCommand } from "./commands/keys.js";
+import { reviewDecideCommand, reviewListCommand, reviewShowCommand } from "./commands/review.js";
+import { ReviewError } from "../app/review-service.js";
 import { policyFromCatalog } from "../tooling/policy-from-catalog.js";
 import type { CatalogTool } from "../tooling/policy-from-catalog.js";
 import { ConfigError } from "../config/config.js";
@@ -38,6 +40,13 @@ usage:
                                 (mode 0600, never overwritten), its public JWKS on stdout.
   vigil keys jwks               Prints the public JWKS enforcers should trust for the
                                 configured signing key (docs/security.md).
+  vigil review list [--json] [--state pending|confirmed|overturned|all]
+  vigil review show <caseId> [--json]
+  vigil review confirm <caseId> --by <reviewer> [--note <text>] [--revoke]
+  vigil review overturn <caseId> --by <reviewer> [--note <text>]
+                                The review queue (same configuration as vigil start):
+                                sessions held for a person, and their verdicts
+                                (docs/review.md).
   vigil policy check <file>     Validates a policy file; problems name line and field.
   vigil policy default          Prints the default policy.
   vigil policy from-catalog <tools.json>
@@ -80,6 +89,33 @@ async function main(argv: string[]): Promise<number> {
       const forSeconds = values.for === undefined ? undefined : Number(values.for);
       if (forSeconds !== undefined && !(forSeconds > 0)) return usage("--for takes a number of seconds");
       return demoCommand(process.env, forSeconds, values.pace === undefined ? 400 : Number(values.pace));
+    }
+    case "review": {
+      const [sub, ...args] = rest;
+      if (sub === "list") {
+        const { values } = parseArgs({ args, options: { json: { type: "boolean" }, state: { type: "string" } } });
+        return reviewListCommand(process.env, values);
+      }
+      if (sub === "show") {
+        const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean" } } });
+        if (positionals.length !== 1) return usage("review show needs one case id");
+        return reviewShowCommand(process.env, positionals[0] as string, values);
+      }
+      if (sub === "confirm" || sub === "overturn") {
+        const { values, positionals } = parseArgs({
+          args,
+          allowPositionals: true,
+          options: { by: { type: "string" }, note: { type: "string" }, ...(sub === "confirm" ? { revoke: { type: "boolean" } } : {}) },
+        });
+        if (positionals.length !== 1) return usage(`review ${sub} needs one case id`);
+        return reviewDecideCommand(
+          process.env,
+          positionals[0] as string,
+          sub === "confirm" ? "confirmed" : "overturned",
+          values as { by?: string; note?: string; revoke?: boolean },
+        );
+      }
+      return usage("review needs list, show, confirm or overturn");
     }
     case "topics":
       if (rest[0] !== "create") return usage("topics needs `create`");
@@ -146,6 +182,11 @@ main(process.argv.slice(2)).then(
     // An unknown option, a missing option value or a stray argument: a usage error, not a crash.
     if (error instanceof Error && "code" in error && String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS_")) {
       process.exitCode = usage(error.message.replace(/\. To specify a positional argument.*$/s, ""));
+      return;
+    }
+    if (error instanceof ReviewError) {
+      process.stderr.write(`vigil: ${error.message}\n`);
+      process.exitCode = 1;
       return;
     }
     const configuration = error instanceof PolicyError || error instanceof ConfigError || error instanceof SigningKeyError;

@@ -54,6 +54,8 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_SIGNING_KEY_FILE: z.string().min(1).default(".vigil/signing-key.jwk"),
   VIGIL_SIGNING_PUBLIC_KEYS_FILE: z.string().optional(),
   VIGIL_PRODUCER_KEYS_FILE: z.string().optional(),
+  VIGIL_REVIEW_TOKENS: z.string().optional(),
+  VIGIL_REVIEW_TOKENS_FILE: z.string().optional(),
 });
 
 /** The optional judge's settings (off without VIGIL_JUDGE_URL); also read by `vigil replay` and `vigil eval`. */
@@ -111,6 +113,7 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
       audit: topic("vigil.audit"),
       dlq: topic("vigil.events.dlq"),
       acks: topic("vigil.acks"),
+      reviews: topic("vigil.reviews"),
       partitions: e.VIGIL_TOPIC_PARTITIONS,
       replication: e.VIGIL_TOPIC_REPLICATION,
       create: e.VIGIL_CREATE_TOPICS,
@@ -134,6 +137,8 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
     judge: judgeSettings(e),
     signing: { key: e.VIGIL_SIGNING_KEY, keyFile: e.VIGIL_SIGNING_KEY_FILE, publicKeysFile: e.VIGIL_SIGNING_PUBLIC_KEYS_FILE },
     producerKeysFile: e.VIGIL_PRODUCER_KEYS_FILE,
+    /** Reviewers of the HTTP review API: `name:token` pairs, inline (comma separated) and/or one per line in a file. */
+    reviewTokens: { inline: e.VIGIL_REVIEW_TOKENS, file: e.VIGIL_REVIEW_TOKENS_FILE },
   } as const;
 }
 

@@ -48,6 +48,8 @@ export interface CommandDraft {
   readonly remaining?: readonly string[];
   readonly expiresAt?: string;
   readonly review: boolean;
+  /** The review status the command reports when it is a person's verdict (review.ts); else pending when `review`. */
+  readonly reviewStatus?: "confirmed" | "overturned";
   readonly reasons: readonly Reason[];
   readonly causedBy: readonly string[];
 }
@@ -66,7 +68,7 @@ export function buildCommand(session: SessionState, event: AgentEvent, riskScore
     reasons: [...d.reasons],
     ...(d.removed !== undefined || d.remaining !== undefined ? { capabilities: { removed: [...(d.removed ?? [])], remaining: [...(d.remaining ?? [])] } } : {}),
     ...(d.expiresAt !== undefined ? { expiresAt: d.expiresAt } : {}),
-    review: d.review ? { required: true, status: "pending" } : { required: false },
+    review: d.review ? { required: true, status: "pending" } : d.reviewStatus ? { required: false, status: d.reviewStatus } : { required: false },
     caep: toCaep({
       type: d.type,
       sessionId: session.sessionId,

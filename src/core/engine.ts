@@ -7,6 +7,7 @@ import { callDestinations, isAddress, normalizeDestination } from "./destination
 import type { Verdict } from "../protocol/enforcement.js";
 import { check } from "../protocol/enforcement.js";
 import { decideGrant } from "./grants.js";
+import { caseAfterHold, decideReview } from "./review.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import { baselineScorer, harmfulWithin, isHarmful } from "./scorers/baseline.js";
 import { contextScorer } from "./scorers/context.js";
@@ -204,7 +205,14 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   };
   const commands: Command[] = [];
   let level: string;
-  if (event.type === "grant.requested") {
+  let riskScore = score;
+  if (event.type === "review.decided") {
+    const review = decideReview(session, event);
+    session = review.session;
+    riskScore = session.risk.score;
+    if (review.draft) commands.push(buildCommand(session, event, riskScore, review.draft));
+    level = review.level;
+  } else if (event.type === "grant.requested") {
     const grant = decideGrant(policy, session, event, score, signals);
     session = grant.session;
     commands.push(buildCommand(session, event, score, grant.draft));
@@ -212,7 +220,12 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   } else {
     const t = transition(policy, session, event, score, signals);
     if (t.enforcement !== session.enforcement) session = { ...session, enforcement: t.enforcement };
-    if (t.draft) commands.push(buildCommand(session, event, score, t.draft));
+    if (t.draft) {
+      const command = buildCommand(session, event, score, t.draft);
+      commands.push(command);
+      // A hold for a person opens the session's review case, or joins the one open.
+      if (command.review.required) session = { ...session, openCase: caseAfterHold(session, command, signals) };
+    }
     level = t.level;
   }
 
@@ -280,7 +293,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     principalId: session.principalId,
     time: event.time,
     policyVersion: policy.version,
-    riskScore: score,
+    riskScore,
     signals: signals.map((s) => ({ code: s.code, message: s.message, weight: s.weight, ...(s.decision ? { decision: s.decision } : {}) })),
     level,
     commandIds: commands.map((c) => c.commandId),

@@ -48,6 +48,21 @@ export interface RecentAction {
   readonly namesGoalValue?: true;
 }
 
+/** A finding a review case remembers (core/review.ts). */
+export interface CaseReason {
+  readonly code: string;
+  readonly capability?: string;
+  /** A hard finding (a rule, separation of duties, a sequence: it carried its own decision): never softened by feedback. */
+  readonly hard: boolean;
+}
+
+/** The review case holding a session for a person (core/review.ts). */
+export interface OpenCase {
+  readonly caseId: string;
+  readonly openedAt: string;
+  readonly reasons: readonly CaseReason[];
+}
+
 export interface SessionState {
   readonly sessionId: string;
   readonly agentId: string;
@@ -107,6 +122,8 @@ export interface SessionState {
   readonly ordersOverflowed?: true;
   /** Object stems of the orders in sources the goal delegated to: they extend the goal (bounded). Optional like the above. */
   readonly delegatedTerms?: readonly string[];
+  /** The review case holding this session for a person, until a verdict closes it (review.ts). Optional like the above. */
+  readonly openCase?: OpenCase;
 }
 
 export function initialSession(event: Pick<AgentEvent, "sessionId" | "agent" | "principal">): SessionState {
@@ -298,6 +315,8 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
       return base;
     case "session.ended":
       return Object.assign(base, { ended: true });
+    case "review.decided":
+      return base;
     default: {
       const _exhaustive: never = event;
       return _exhaustive;

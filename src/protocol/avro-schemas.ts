@@ -6,7 +6,7 @@ export const AVRO_EVENT_SCHEMA = {
   type: "record",
   name: "AgentEvent",
   namespace: "io.vigil.v1",
-  doc: "Vigil agent event, CONTRACT.md section 1, v1.1 (topic vigil.events, key = sessionId). One record for all seven event types: `type` selects which per-type fields are set; the others are null. Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change; `source.trust` (v1.1) is an enum whose default `unknown` is what an older reader makes of a newer symbol. See schemas/README.md.",
+  doc: "Vigil agent event, CONTRACT.md section 1, v1.2 (topic vigil.events, key = sessionId). One record for all eight event types: `type` selects which per-type fields are set; the others are null. Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change; `source.trust` (v1.1) is an enum whose default `unknown` is what an older reader makes of a newer symbol. See schemas/README.md.",
   fields: [
     {
       name: "eventId",
@@ -16,7 +16,7 @@ export const AVRO_EVENT_SCHEMA = {
     {
       name: "type",
       type: "string",
-      doc: "session.started | action | action.result | intent.updated | context.changed | grant.requested | session.ended",
+      doc: "session.started | action | action.result | intent.updated | context.changed | grant.requested | session.ended | review.decided",
     },
     {
       name: "sessionId",
@@ -408,6 +408,25 @@ export const AVRO_EVENT_SCHEMA = {
               default: null,
               doc: "Where the output came from (a mailbox, a URL, a file path).",
             },
+          ],
+        },
+      ],
+    },
+    {
+      name: "review",
+      doc: "review.decided only (required there, v1.2): a person's verdict on a review case.",
+      default: null,
+      type: [
+        "null",
+        {
+          type: "record",
+          name: "ReviewVerdict",
+          fields: [
+            { name: "caseId", type: "string", doc: "The case decided (vigil review list)." },
+            { name: "verdict", type: "string", doc: "confirmed | overturned" },
+            { name: "revoke", type: ["null", "boolean"], default: null, doc: "With confirmed: escalate the hold to a revocation." },
+            { name: "reviewer", type: "string", doc: "Who decided (the identity the review API or CLI authenticated)." },
+            { name: "note", type: ["null", "string"], default: null },
           ],
         },
       ],

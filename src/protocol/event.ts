@@ -88,6 +88,21 @@ export const GrantRequested = z.object({
 });
 export const SessionEnded = z.object({ ...common, type: z.literal("session.ended"), reason: z.string().optional() });
 
+/** A person's verdict on a review case (contract v1.2): written to `vigil.reviews`, signed, and carried into the session's events by the processor. */
+export const ReviewVerdict = z.enum(["confirmed", "overturned"]);
+export const ReviewDecided = z.object({
+  ...common,
+  type: z.literal("review.decided"),
+  review: z.object({
+    caseId: Id,
+    verdict: ReviewVerdict,
+    /** With `confirmed`: escalate the hold to a revocation. */
+    revoke: z.boolean().optional(),
+    reviewer: z.string().min(1).max(256),
+    note: z.string().max(2000).optional(),
+  }),
+});
+
 /**
  * Most characters of `output.text` an `action.result` may carry. Gateways cut longer outputs
  * (and say so with `truncated` and `bytes`); above this the event is refused with its own
@@ -139,6 +154,7 @@ export const AgentEvent = z.discriminatedUnion("type", [
   ContextChanged,
   GrantRequested,
   SessionEnded,
+  ReviewDecided,
 ]);
 
 export type AgentEvent = z.infer<typeof AgentEvent>;
@@ -146,5 +162,6 @@ export type SessionStartedEvent = z.infer<typeof SessionStarted>;
 export type ActionEventT = z.infer<typeof ActionEvent>;
 export type ActionResultEvent = z.infer<typeof ActionResult>;
 export type GrantRequestedEvent = z.infer<typeof GrantRequested>;
+export type ReviewDecidedEvent = z.infer<typeof ReviewDecided>;
 export type EventType = AgentEvent["type"];
 export const EVENT_TYPES: readonly EventType[] = AgentEvent.options.map((o) => o.shape.type.value);

@@ -12,12 +12,14 @@ export {
   ContextChanged,
   GrantRequested,
   SessionEnded,
+  ReviewDecided,
+  ReviewVerdict,
   Intent,
   Resource,
   EventContext,
   EVENT_TYPES,
 } from "./event.js";
-export type { SessionStartedEvent, ActionEventT, ActionResultEvent, GrantRequestedEvent, EventType } from "./event.js";
+export type { SessionStartedEvent, ActionEventT, ActionResultEvent, GrantRequestedEvent, ReviewDecidedEvent, EventType } from "./event.js";
 export { Command, CommandType, COMMAND_TYPES, Reason, ReasonCode, REASON_FAMILIES, CaepEvent } from "./command.js";
 export type { ReasonFamily } from "./command.js";
 export { toCaep, CAEP_EVENT_TYPES } from "./caep.js";

@@ -6,4 +6,5 @@ export const TOPICS = {
   audit: "vigil.audit",
   dlq: "vigil.events.dlq",
   acks: "vigil.acks",
+  reviews: "vigil.reviews",
 } as const;

@@ -121,8 +121,16 @@ export function applyCommand(e: Enforcement, c: Command): Enforcement {
     case "downgrade":
       return { ...e, removed: [...new Set([...e.removed, ...(c.capabilities?.removed ?? [])])], review: c.review.required ? c.review : e.review };
     case "restore": {
+      // A person overturned the hold: every restriction is lifted (revocation included).
+      if (c.review.status === "overturned") return { ...e, revoked: false, removed: [], deniedOn: [], stepUpRequired: false, review: c.review };
       const restored = new Set(c.capabilities?.remaining ?? []);
-      return { ...e, removed: e.removed.filter((r) => !restored.has(r)), stepUpRequired: false, review: c.review };
+      return {
+        ...e,
+        removed: e.removed.filter((r) => !restored.has(r)),
+        deniedOn: e.deniedOn.filter((d) => !restored.has(d.capability)),
+        stepUpRequired: false,
+        review: c.review,
+      };
     }
     case "grant":
     case "deny_grant":

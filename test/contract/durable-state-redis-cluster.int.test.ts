@@ -47,7 +47,7 @@ describe("Redis Cluster layout", () => {
         partition: 0,
         offset: "9",
       }));
-      await state.persist({ sessions: snapshots, baselines: [], sodAppends: [], reviews: [], log: { topic: "t", partition: 0, through: "9" } });
+      await state.persist({ sessions: snapshots, baselines: [], sodAppends: [], cases: [], log: { topic: "t", partition: 0, through: "9", create: true } });
       const perMaster = await Promise.all(cluster.nodes("master").map(async (n) => (await n.keys(`${prefix}session:*`)).length));
       expect(perMaster).toHaveLength(3);
       for (const n of perMaster) expect(n).toBeGreaterThan(20);

@@ -28,7 +28,7 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
           { key: "r|x|R1", record },
           { key: "r|x|R1", record: { ...record, eventId: "e2" } },
         ],
-        reviews: [{ sessionId: "s1", commandId: "cmd_1", type: "revoke", time: "2026-11-28T09:00:00Z", reasons: ["rule.x"] }],
+        cases: [],
       });
       const loaded = await state.load({ sessions: ["s1"], baselines: [{ kind: "principal", id: "p" }], sodKeys: ["r|x|R1"] });
       expect(loaded.sessions.get("s1")).toEqual({ state: session("s1"), partition: 2, offset: "41" });
@@ -40,12 +40,12 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
     it("overwrites snapshots and baselines; appends ledger records", async () => {
       const { state, close } = await make();
       const record = sodRecord("e1");
-      await state.persist({ sessions: [{ state: session("s1"), partition: 0, offset: "1" }], baselines: [], sodAppends: [{ key: "k", record }], reviews: [] });
+      await state.persist({ sessions: [{ state: session("s1"), partition: 0, offset: "1" }], baselines: [], sodAppends: [{ key: "k", record }], cases: [] });
       await state.persist({
         sessions: [{ state: { ...session("s1"), ended: true }, partition: 0, offset: "7" }],
         baselines: [],
         sodAppends: [{ key: "k", record }],
-        reviews: [],
+        cases: [],
       });
       const loaded = await state.load({ sessions: ["s1"], baselines: [], sodKeys: ["k"] });
       expect(loaded.sessions.get("s1")?.offset).toBe("7");
@@ -58,17 +58,80 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
       const { state, close } = await make();
       const log = { topic: "t.events", partition: 1 };
       expect((await state.load({ sessions: [], baselines: [], sodKeys: [], log })).through).toBeUndefined();
-      await state.persist({ sessions: [], baselines: [], sodAppends: [], reviews: [], log: { ...log, through: "41" } });
+      // Not created by a batch that does not start the state (its position vanished: a flush).
+      await state.persist({ sessions: [], baselines: [], sodAppends: [], cases: [], log: { ...log, through: "7" } });
+      expect((await state.load({ sessions: [], baselines: [], sodKeys: [], log })).through).toBeUndefined();
+      await state.persist({ sessions: [], baselines: [], sodAppends: [], cases: [], log: { ...log, through: "41", create: true } });
       await state.persist({
         sessions: [{ state: session("s1"), topic: log.topic, partition: 1, offset: "99" }],
         baselines: [],
         sodAppends: [],
-        reviews: [],
+        cases: [],
         log: { ...log, through: "99" },
       });
       expect((await state.load({ sessions: [], baselines: [], sodKeys: [], log })).through).toBe("99");
       expect((await state.load({ sessions: [], baselines: [], sodKeys: [], log: { ...log, partition: 2 } })).through).toBeUndefined();
       expect((await state.load({ sessions: [], baselines: [], sodKeys: [], log: { topic: "other", partition: 1 } })).through).toBeUndefined();
+      await close?.();
+    });
+
+    it("keeps review cases: opened, added to, decided; lists them newest first, pending by default", async () => {
+      const { state, close } = await make();
+      const summary = (caseId: string, openedAt: string) => ({
+        caseId,
+        sessionId: `s-${caseId}`,
+        agentId: "a",
+        principalId: "p",
+        state: "pending" as const,
+        openedAt,
+        reasons: [{ code: "sod.self_approval", capability: "expense.approve", hard: true }],
+      });
+      const entry = (eventId: string) => ({ time: "2026-11-28T09:00:05Z", eventId, type: "action", capability: "expense.approve", level: "downgrade" });
+      await state.persist({
+        sessions: [],
+        baselines: [],
+        sodAppends: [],
+        cases: [
+          { kind: "open", summary: summary("c1", "2026-11-28T09:00:00Z"), timeline: [entry("e1"), entry("e2")] },
+          { kind: "open", summary: summary("c2", "2026-11-28T10:00:00Z"), timeline: [] },
+          {
+            kind: "command",
+            caseId: "c1",
+            sessionId: "s-c1",
+            command: { commandId: "cmd_1", type: "downgrade", time: "2026-11-28T09:00:05Z", reasons: ["sod.self_approval"] },
+          },
+          { kind: "timeline", caseId: "c1", sessionId: "s-c1", entry: entry("e3") },
+          { kind: "reasons", caseId: "c1", sessionId: "s-c1", reasons: [...summary("c1", "").reasons, { code: "intent.out_of_scope", hard: false }] },
+        ],
+      });
+      expect((await state.listCases()).map((c) => c.caseId)).toEqual(["c2", "c1"]);
+      expect(await state.pendingCount()).toBe(2);
+      const c1 = await state.getCase("c1");
+      expect(c1?.timeline.map((e) => e.eventId)).toEqual(["e1", "e2", "e3"]);
+      expect(c1?.commands.map((c) => c.commandId)).toEqual(["cmd_1"]);
+      expect(c1?.reasons.map((r) => r.code)).toEqual(["sod.self_approval", "intent.out_of_scope"]);
+      await state.persist({
+        sessions: [],
+        baselines: [],
+        sodAppends: [],
+        cases: [
+          {
+            kind: "decided",
+            caseId: "c1",
+            sessionId: "s-c1",
+            state: "overturned",
+            decidedAt: "2026-11-28T11:00:00Z",
+            reviewer: "bob",
+            note: "fine",
+            revoked: false,
+          },
+        ],
+      });
+      expect((await state.listCases()).map((c) => c.caseId)).toEqual(["c2"]);
+      expect((await state.listCases({ state: "overturned" })).map((c) => [c.caseId, c.reviewer, c.note])).toEqual([["c1", "bob", "fine"]]);
+      expect((await state.listCases({ state: "all" })).map((c) => c.caseId)).toEqual(["c1", "c2"]);
+      expect(await state.pendingCount()).toBe(1);
+      expect(await state.getCase("nope")).toBeUndefined();
       await close?.();
     });
 

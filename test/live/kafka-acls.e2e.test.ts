@@ -127,8 +127,8 @@ describe("the Kafka ACLs of docs/security.md, on a broker with an authoriser (li
     await broker?.stop();
   });
 
-  it("the doc's list grants the processor and the gateways, and nothing to anyone else", async () => {
-    expect(new Set(acls.map((a) => a.principal))).toEqual(new Set(["User:vigil", "User:gateway"]));
+  it("the doc's list grants the processor, the gateways and the reviewers, and nothing to anyone else", async () => {
+    expect(new Set(acls.map((a) => a.principal))).toEqual(new Set(["User:vigil", "User:gateway", "User:reviewer"]));
     expect(acls.every((a) => a.permissionType === kafkajs.AclPermissionTypes.ALLOW)).toBe(true);
     const described = await withAdmin(as("admin"), (admin) =>
       admin.describeAcls({
@@ -261,8 +261,8 @@ describe("the Kafka ACLs of docs/security.md, on a broker with an authoriser (li
       // producer would be refused at start, which startVigil reports by throwing).
       const group = "reader-processor";
       const lines = [
-        `kafka-acls --add --allow-principal User:reader --operation Read --topic vigil.events --topic vigil.acks`,
-        `kafka-acls --add --allow-principal User:reader --operation Read --group ${group} --group ${group}-acks`,
+        `kafka-acls --add --allow-principal User:reader --operation Read --topic vigil.events --topic vigil.acks --topic vigil.reviews`,
+        `kafka-acls --add --allow-principal User:reader --operation Read --group ${group} --group ${group}-acks --group ${group}-reviews`,
         `kafka-acls --add --allow-principal User:reader --operation Write --topic vigil.session-status --topic vigil.audit --topic vigil.events.dlq`,
       ].join("\n");
       await withAdmin(as("admin"), (admin) => admin.createAcls({ acl: aclsFromCommandLines(lines) }));

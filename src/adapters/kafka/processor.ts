@@ -14,6 +14,7 @@ import { decodeEvent } from "./event-decoder.js";
 import type { OutputEncoder, RejectedMessage } from "./output.js";
 import type { RecordSigner } from "../signing.js";
 import type { RecordVerifier } from "../record-jws.js";
+import { recordVerifier } from "../record-jws.js";
 import { unauthenticated } from "../../app/authenticity.js";
 import { PRODUCER_HEADER } from "../../protocol/signature.js";
 import { publishBatch } from "./output.js";
@@ -83,7 +84,8 @@ export interface ProcessorDeps {
 export interface Processor {
   start(): Promise<void>;
   stop(): Promise<void>;
-  health(): { joined: boolean; lastBatchError?: string; batches: number };
+  /** `fetching`: a fetch from the broker answered within the last max(15 s, session timeout); a consumer that cannot reach the broker keeps retrying without leaving the group. */
+  health(): { joined: boolean; fetching: boolean; lastBatchError?: string; batches: number };
   /** Hot sessions that are neither ended nor revoked (computed when asked: off the hot path). */
   activeSessions(): number;
 }
@@ -97,13 +99,19 @@ export function stateGap(through: string | undefined, firstOffset: string): { fr
 
 export function createProcessor(d: ProcessorDeps): Processor {
   const hot = new Map<number, HotPartition>();
+  // Verdicts are signed with the processor's own signing keys (the review API and CLI share its key configuration).
+  const verifyVerdict = recordVerifier({ jwks: d.signer.jwks });
   const now = d.now ?? (() => Date.now());
   const idleMs = d.config.hotIdleSeconds * 1000;
   // Partitions with a batch in flight: the idle sweep leaves their sessions alone.
   const busy = new Set<number>();
-  // Per partition, the offset up to which the log is being re-read to rebuild lost state.
-  const rebuilding = new Map<number, bigint>();
+  // Per partition, the offset up to which the log is being re-read to rebuild lost state, and
+  // whether the next re-read batch starts the state afresh (the rebuild started from nothing).
+  const rebuilding = new Map<number, { until: bigint; fresh: boolean }>();
   let sweeper: NodeJS.Timeout | undefined;
+  // When the broker last answered a fetch (kafkajs fetches every maxWaitTimeInMs even when idle).
+  let lastFetch = 0;
+  const fetchFreshMs = Math.max(15_000, d.config.kafka.sessionTimeoutMs);
   let joined = false;
   let batches = 0;
   let lastBatchError: string | undefined;
@@ -125,6 +133,19 @@ export function createProcessor(d: ProcessorDeps): Processor {
 
   /** The decoded event, or a DLQ input when the policy's `authenticity` does not accept its producer. */
   async function authenticated(policy: CompiledPolicy, topic: string, m: KafkaMessage, input: BatchInput): Promise<BatchInput> {
+    if (input.ok && input.event.type === "review.decided") {
+      // A verdict counts only with the review service's signature, made for vigil.reviews: an
+      // agent that can write vigil.events must not be able to overturn its own hold.
+      const verdict = await verifyVerdict(d.config.topics.reviews, m.value ?? Buffer.alloc(0), m.headers);
+      return verdict.ok
+        ? input
+        : {
+            offset: input.offset,
+            ok: false,
+            reason: "unauthenticated",
+            error: `review.decided ${input.event.eventId} for session ${input.event.sessionId} is not signed by the review service: ${verdict.reason} (${verdict.detail})`,
+          };
+    }
     if (!input.ok || !policy.authenticity?.types.has(input.event.type)) return input;
     const header = m.headers?.[PRODUCER_HEADER];
     const claimed = (Array.isArray(header) ? header[0] : header)?.toString("utf8");
@@ -183,8 +204,11 @@ export function createProcessor(d: ProcessorDeps): Processor {
     const policy = d.policy();
     const decoded: BatchInput[] = [];
     for (const m of batch.messages) decoded.push(await decode(m));
-    // Producer signatures, when the policy asks for them, are checked for the whole batch at once.
-    const inputs = policy.authenticity ? await Promise.all(batch.messages.map((m, i) => authenticated(policy, topic, m, decoded[i] as BatchInput))) : decoded;
+    // Producer signatures (when the policy asks for them) and verdicts' signatures are checked for the whole batch at once.
+    const inputs =
+      policy.authenticity || decoded.some((i) => i.ok && i.event.type === "review.decided")
+        ? await Promise.all(batch.messages.map((m, i) => authenticated(policy, topic, m, decoded[i] as BatchInput)))
+        : decoded;
     const startedIn = generation;
     const cache = hot.get(partition) ?? hotPartition();
     const keep = () => {
@@ -195,21 +219,26 @@ export function createProcessor(d: ProcessorDeps): Processor {
     // state only, and go on with the rest of the batch (if any) as usual.
     let live = inputs;
     let messages = batch.messages;
-    const until = rebuilding.get(partition);
-    if (until !== undefined) {
+    // A rebuild from nothing that re-read nothing (the log starts where the batch does): this batch starts the state.
+    let startsState = false;
+    const rebuild = rebuilding.get(partition);
+    const until = rebuild?.until;
+    if (rebuild !== undefined && until !== undefined) {
       const cut = inputs.findIndex((i) => BigInt(i.offset) >= until);
       const replayed = cut === -1 ? inputs : inputs.slice(0, cut);
       if (replayed.length > 0) {
         const result = await processBatch(policy, d.state, cache.sessions, { topic, partition }, replayed, { replay: true });
         const last = (replayed[replayed.length - 1] as BatchInput).offset;
         await heartbeat();
-        await d.state.persist({ ...result.changes, log: { topic, partition, through: last } });
+        await d.state.persist({ ...result.changes, log: { topic, partition, through: last, create: rebuild.fresh } });
+        rebuilding.set(partition, { until, fresh: false });
         remember(cache, result.changes.sessions, now());
         keep();
         resolveOffset(last);
         d.metrics.stateRebuilt(replayed.length);
       }
       if (cut === -1) return;
+      startsState = rebuilding.get(partition)?.fresh === true;
       rebuilding.delete(partition);
       // Nothing re-read: the offsets between were not records (Kafka transaction markers), and nothing was lost.
       if (replayed.length === 0) d.log.info("no records between the state's position and the batch; nothing was lost", { partition, offset: until.toString() });
@@ -235,7 +264,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
     const gap = until === undefined ? stateGap(result.stateThrough, first) : undefined;
     if (gap) {
       // The state lacks events this group already committed past: re-read them first.
-      rebuilding.set(partition, BigInt(first));
+      rebuilding.set(partition, { until: BigInt(first), fresh: result.stateThrough === undefined });
       hot.delete(partition);
       d.log.warn("state is behind the log (Redis lost data); rebuilding it from the log", {
         topic,
@@ -256,7 +285,11 @@ export function createProcessor(d: ProcessorDeps): Processor {
     await heartbeat();
     await publishBatch(d.producer, d.config, d.encoder, d.signer, result, rejected);
     const last = messages[messages.length - 1] as KafkaMessage;
-    await d.state.persist({ ...result.changes, log: { topic, partition, through: last.offset } });
+    // The position is created only by a batch that starts where the state starts (a new log).
+    await d.state.persist({
+      ...result.changes,
+      log: { topic, partition, through: last.offset, create: result.stateThrough === undefined && (first === "0" || startsState) },
+    });
     const wall = now();
     remember(cache, result.changes.sessions, wall);
     keep();
@@ -287,9 +320,13 @@ export function createProcessor(d: ProcessorDeps): Processor {
 
   return {
     async start() {
-      const { GROUP_JOIN, REBALANCING, CRASH, STOP } = d.consumer.events;
+      const { GROUP_JOIN, REBALANCING, CRASH, STOP, FETCH } = d.consumer.events;
+      d.consumer.on(FETCH, () => {
+        lastFetch = now();
+      });
       d.consumer.on(GROUP_JOIN, (e) => {
         joined = true;
+        lastFetch = now();
         const assigned = ((e.payload.memberAssignment[d.config.topics.events] as number[] | undefined) ?? []).map(Number);
         // State moves with partitions through Redis. Whatever this member held before the
         // rebalance may have been processed by another member meanwhile (even a partition
@@ -336,6 +373,6 @@ export function createProcessor(d: ProcessorDeps): Processor {
       for (const c of hot.values()) for (const s of c.sessions.values()) if (!s.state.ended && !s.state.enforcement.revoked) active++;
       return active;
     },
-    health: () => ({ joined, batches, ...(lastBatchError ? { lastBatchError } : {}) }),
+    health: () => ({ joined, fetching: now() - lastFetch <= fetchFreshMs, batches, ...(lastBatchError ? { lastBatchError } : {}) }),
   };
 }

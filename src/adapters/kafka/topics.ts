@@ -19,6 +19,8 @@ export function topicSpecs(config: Config) {
     spec(t.audit, { "retention.ms": String(90 * DAY_MS) }),
     spec(t.dlq, { "retention.ms": String(30 * DAY_MS), "max.message.bytes": String(Math.max(config.maxMessageBytes * 2, 2 * 1024 * 1024)) }),
     spec(t.acks, { "retention.ms": String(7 * DAY_MS) }),
+    // Verdicts are the audit trail of people's decisions: kept a year. Keyed by session id.
+    spec(t.reviews, { "retention.ms": String(365 * DAY_MS) }),
   ];
 }
 

@@ -2,6 +2,8 @@ import type { ChainableCommander, Redis } from "ioredis";
 import calculateSlot from "cluster-key-slot";
 import type { Baseline, SodRecord } from "../../core/index.js";
 import type { Changes, DurableState, LoadRequest, Loaded, LogPartition, SessionSnapshot } from "../../app/durable-state.js";
+import type { CaseChange, CaseState, ReviewCase } from "../../app/cases.js";
+import { MAX_CASE_COMMANDS, MAX_TIMELINE, listed } from "../../app/cases.js";
 import { baselineKey } from "../../app/durable-state.js";
 
 // Redis (one server, or a Redis Cluster through ioredis's Cluster) as the durable state of
@@ -11,7 +13,10 @@ import { baselineKey } from "../../app/durable-state.js";
 //   baseline:{<agent|principal>:<id>}     JSON baseline                                   expires BASELINE_TTL_SECONDS after its last update
 //   sod:{<rule>|<domain>|<resource>}      list of JSON ledger records (appended, never rewritten), expires SOD_TTL_SECONDS after the last step
 //   log:{<topic>}:<partition>             the last offset whose batch the state holds (never expires)
-//   reviews                               hash sessionId → JSON review item (sessions held for a person)
+//   case:{<caseId>}                       hash: the review case's summary fields (reasons as JSON)
+//   case:{<caseId>}:commands, :timeline   lists of JSON (the last MAX_CASE_COMMANDS / MAX_TIMELINE)
+//   cases:pending, cases:decided          sorted sets of case ids by when they opened / were decided
+// A decided case's keys expire CASE_TTL_SECONDS after the verdict; a pending one stays.
 // One server: one pipelined round trip loads a batch and one MULTI/EXEC writes all of it,
 // the log position included. A cluster: the same commands grouped by hash slot (a pipeline
 // and a MULTI per slot, all slots at once), and the log position written only after every
@@ -22,6 +27,8 @@ export const SOD_RECORDS_PER_KEY = 1000;
 export const SOD_TTL_SECONDS = 90 * 86_400;
 /** A baseline nobody has added to for this long is forgotten (it is learned again). */
 export const BASELINE_TTL_SECONDS = 90 * 86_400;
+/** A decided review case is kept this long after its verdict. */
+export const CASE_TTL_SECONDS = 90 * 86_400;
 
 export interface RedisStateOptions {
   readonly prefix: string;
@@ -31,7 +38,7 @@ export interface RedisStateOptions {
 }
 
 /** A Redis client or a Redis Cluster client (ioredis `Redis` or `Cluster`). */
-export type RedisClient = Pick<Redis, "pipeline" | "multi" | "ping" | "hlen" | "isCluster">;
+export type RedisClient = Pick<Redis, "pipeline" | "multi" | "ping" | "zcard" | "isCluster">;
 
 /** The keys of one prefix, hash-tagged for Redis Cluster. */
 export function stateKeys(prefix: string) {
@@ -40,17 +47,42 @@ export function stateKeys(prefix: string) {
     baseline: (key: string) => `${prefix}baseline:{${key}}`,
     sod: (key: string) => `${prefix}sod:{${key}}`,
     log: (l: LogPartition) => `${prefix}log:{${l.topic}}:${l.partition}`,
-    reviews: `${prefix}reviews`,
+    case: (caseId: string) => `${prefix}case:{${caseId}}`,
+    caseCommands: (caseId: string) => `${prefix}case:{${caseId}}:commands`,
+    caseTimeline: (caseId: string) => `${prefix}case:{${caseId}}:timeline`,
+    pending: `${prefix}cases:pending`,
+    decided: `${prefix}cases:decided`,
   };
 }
 
 interface Read {
   readonly key: string;
-  readonly list?: boolean;
+  readonly list?: boolean | number;
+  readonly hash?: boolean;
 }
 interface Write {
   readonly key: string;
   readonly add: (m: ChainableCommander) => void;
+}
+
+/** A case from its hash and lists; undefined when the hash is gone (expired). */
+function caseFromHash(h: Record<string, string> | null, commands: readonly string[], timeline: readonly string[]): ReviewCase | undefined {
+  if (!h || h.caseId === undefined) return undefined;
+  return {
+    caseId: h.caseId,
+    sessionId: h.sessionId ?? "",
+    agentId: h.agentId ?? "",
+    principalId: h.principalId ?? "",
+    state: (h.state ?? "pending") as CaseState,
+    openedAt: h.openedAt ?? "",
+    reasons: JSON.parse(h.reasons ?? "[]") as ReviewCase["reasons"],
+    ...(h.decidedAt ? { decidedAt: h.decidedAt } : {}),
+    ...(h.reviewer ? { reviewer: h.reviewer } : {}),
+    ...(h.note ? { note: h.note } : {}),
+    ...(h.revoked === "true" ? { revoked: true } : {}),
+    commands: commands.map((c) => JSON.parse(c) as ReviewCase["commands"][number]),
+    timeline: timeline.map((e) => JSON.parse(e) as ReviewCase["timeline"][number]),
+  };
 }
 
 /** Indices grouped by the hash slot of their key; one group on a single server. */
@@ -85,7 +117,8 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
         const p = redis.pipeline();
         for (const i of group) {
           const r = reads[i] as Read;
-          if (r.list) p.lrange(r.key, -SOD_RECORDS_PER_KEY, -1);
+          if (r.hash) p.hgetall(r.key);
+          else if (r.list) p.lrange(r.key, typeof r.list === "number" ? -r.list : -SOD_RECORDS_PER_KEY, -1);
           else p.get(r.key);
         }
         const results = (await p.exec()) ?? [];
@@ -105,6 +138,72 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
     const results = await m.exec();
     const failed = results?.find(([err]) => err);
     if (results === null || failed) throw new Error(`redis persist failed: ${failed?.[0]?.message ?? "transaction aborted"}`);
+  }
+
+  /** The writes of one case change (all in the case's slot, but the two indexes). */
+  function caseWrites(c: CaseChange): Write[] {
+    if (c.kind === "open") {
+      const s = c.summary;
+      const key = k.case(s.caseId);
+      const fields = {
+        caseId: s.caseId,
+        sessionId: s.sessionId,
+        agentId: s.agentId,
+        principalId: s.principalId,
+        state: s.state,
+        openedAt: s.openedAt,
+        reasons: JSON.stringify(s.reasons),
+      };
+      const list = k.caseTimeline(s.caseId);
+      const timeline = c.timeline.map((e) => JSON.stringify(e));
+      return [
+        { key, add: (m) => m.hset(key, fields) },
+        ...(timeline.length > 0 ? [{ key: list, add: (m: ChainableCommander) => m.rpush(list, ...timeline).ltrim(list, -MAX_TIMELINE, -1) }] : []),
+        { key: k.pending, add: (m) => m.zadd(k.pending, Date.parse(s.openedAt), s.caseId) },
+      ];
+    }
+    const key = k.case(c.caseId);
+    switch (c.kind) {
+      case "reasons":
+        return [{ key, add: (m) => m.hset(key, "reasons", JSON.stringify(c.reasons)) }];
+      case "command": {
+        const list = k.caseCommands(c.caseId);
+        const value = JSON.stringify(c.command);
+        return [{ key: list, add: (m) => m.rpush(list, value).ltrim(list, -MAX_CASE_COMMANDS, -1) }];
+      }
+      case "timeline": {
+        const list = k.caseTimeline(c.caseId);
+        const value = JSON.stringify(c.entry);
+        return [{ key: list, add: (m) => m.rpush(list, value).ltrim(list, -MAX_TIMELINE, -1) }];
+      }
+      case "decided": {
+        const at = Date.parse(c.decidedAt);
+        const fields = {
+          state: c.state,
+          decidedAt: c.decidedAt,
+          reviewer: c.reviewer,
+          ...(c.note ? { note: c.note } : {}),
+          ...(c.revoked ? { revoked: "true" } : {}),
+        };
+        return [
+          {
+            key,
+            add: (m) =>
+              m
+                .hset(key, fields)
+                .expire(key, CASE_TTL_SECONDS)
+                .expire(k.caseCommands(c.caseId), CASE_TTL_SECONDS)
+                .expire(k.caseTimeline(c.caseId), CASE_TTL_SECONDS),
+          },
+          { key: k.pending, add: (m) => m.zrem(k.pending, c.caseId) },
+          { key: k.decided, add: (m) => m.zadd(k.decided, at, c.caseId).zremrangebyscore(k.decided, "-inf", at - CASE_TTL_SECONDS * 1000) },
+        ];
+      }
+      default: {
+        const _exhaustive: never = c;
+        return _exhaustive;
+      }
+    }
   }
 
   return {
@@ -144,7 +243,7 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
       });
     },
     async persist(c: Changes): Promise<void> {
-      if (c.sessions.length + c.baselines.length + c.sodAppends.length + c.reviews.length === 0 && !c.log) return;
+      if (c.sessions.length + c.baselines.length + c.sodAppends.length + c.cases.length === 0 && !c.log) return;
       await timed("persist", async () => {
         const writes: Write[] = [];
         for (const s of c.sessions) {
@@ -162,18 +261,42 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
           const value = JSON.stringify(a.record);
           writes.push({ key, add: (m) => m.rpush(key, value).ltrim(key, -SOD_RECORDS_PER_KEY, -1).expire(key, SOD_TTL_SECONDS) });
         }
-        for (const r of c.reviews) {
-          const value = JSON.stringify(r);
-          writes.push({ key: k.reviews, add: (m) => m.hset(k.reviews, r.sessionId, value) });
-        }
+        for (const change of c.cases) writes.push(...caseWrites(change));
         const log = c.log;
-        const position: Write | undefined = log ? { key: k.log(log), add: (m) => m.set(k.log(log), log.through) } : undefined;
+        const position: Write | undefined = log
+          ? { key: k.log(log), add: (m) => (log.create ? m.set(k.log(log), log.through) : m.set(k.log(log), log.through, "XX")) }
+          : undefined;
         if (!cluster) return transaction(position ? [...writes, position] : writes);
         await Promise.all(bySlot(writes, true).map((group) => transaction(group.map((i) => writes[i] as Write))));
         if (position) await transaction([position]);
       });
     },
-    reviewCount: () => redis.hlen(k.reviews),
+    async listCases(filter = {}) {
+      const state = filter.state ?? "pending";
+      const limit = filter.limit ?? 100;
+      const ids = new Set<string>();
+      const p = redis.pipeline();
+      if (state === "pending" || state === "all") p.zrevrange(k.pending, 0, limit - 1);
+      if (state !== "pending") p.zrevrange(k.decided, 0, 10 * limit - 1);
+      for (const [err, v] of (await p.exec()) ?? []) {
+        if (err) throw err;
+        for (const id of v as string[]) ids.add(id);
+      }
+      const values = await readAll([...ids].map((id) => ({ key: k.case(id), hash: true })));
+      return listed(
+        values.map((v) => caseFromHash(v as Record<string, string>, [], [])).filter((x): x is ReviewCase => x !== undefined),
+        filter,
+      );
+    },
+    async getCase(caseId: string) {
+      const [hash, commands, timeline] = await readAll([
+        { key: k.case(caseId), hash: true },
+        { key: k.caseCommands(caseId), list: MAX_CASE_COMMANDS },
+        { key: k.caseTimeline(caseId), list: MAX_TIMELINE },
+      ]);
+      return caseFromHash(hash as Record<string, string>, commands as string[], timeline as string[]);
+    },
+    pendingCount: () => redis.zcard(k.pending),
     async ping() {
       try {
         return (await redis.ping()) === "PONG";

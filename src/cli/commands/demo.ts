@@ -35,6 +35,8 @@ const describe = (e: AgentEvent): string => {
       return `restates the goal: "${e.intent.goal}"`;
     case "session.ended":
       return "ends";
+    case "review.decided":
+      return `${e.review.reviewer} ${e.review.verdict === "overturned" ? "overturns" : "confirms"} the hold${e.review.revoke ? " and revokes" : ""}`;
     default: {
       const _exhaustive: never = e;
       return _exhaustive;

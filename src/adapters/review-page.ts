@@ -1,0 +1,171 @@
+// The review page (GET /review) and its script (GET /review.js): plain HTML, no build step,
+// no framework. It asks for the reviewer's token (kept in sessionStorage for the tab), lists
+// the pending cases, shows one case's reasons, timeline and commands, and confirms or
+// overturns it through the review API. Everything from a case is written with textContent:
+// reasons, notes and resource ids are attacker-influenced text.
+
+export const REVIEW_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Vigil review</title>
+<style>
+  body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 70rem; padding: 1rem; color: #1b1b1b; }
+  table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+  th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ccc; vertical-align: top; }
+  caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+  button { font: inherit; padding: .35rem .8rem; margin-right: .5rem; cursor: pointer; }
+  button:focus-visible, input:focus-visible, textarea:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
+  textarea { width: 100%; min-height: 4rem; font: inherit; }
+  .muted { color: #555; }
+  #status { min-height: 1.5rem; font-weight: 600; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+  dt { font-weight: 600; }
+</style>
+</head>
+<body>
+<main>
+  <h1>Vigil review</h1>
+  <form id="auth">
+    <label for="token">Reviewer token</label>
+    <input id="token" name="token" type="password" autocomplete="off" required>
+    <button type="submit">Sign in</button>
+  </form>
+  <p id="status" role="status" aria-live="polite"></p>
+  <section aria-labelledby="cases-heading">
+    <h2 id="cases-heading">Pending cases</h2>
+    <table id="cases">
+      <caption>Sessions held for a person, newest first</caption>
+      <thead><tr><th scope="col">Session</th><th scope="col">Agent</th><th scope="col">Principal</th><th scope="col">Opened</th><th scope="col">Reasons</th><th scope="col"><span class="muted">Case</span></th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <button id="refresh" type="button">Refresh</button>
+  </section>
+  <section id="detail" aria-labelledby="detail-heading" hidden>
+    <h2 id="detail-heading">Case</h2>
+    <dl id="facts"></dl>
+    <h3>Reasons</h3>
+    <ul id="reasons"></ul>
+    <table id="timeline">
+      <caption>Timeline</caption>
+      <thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Capability</th><th scope="col">Resource</th><th scope="col">Decision</th><th scope="col">Findings</th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <label for="note">Note (optional)</label>
+    <textarea id="note" maxlength="2000"></textarea>
+    <p>
+      <button id="overturn" type="button">Overturn: give the capabilities back</button>
+      <button id="confirm" type="button">Confirm the hold</button>
+      <button id="revoke" type="button">Confirm and revoke</button>
+    </p>
+  </section>
+</main>
+<script src="/review.js"></script>
+</body>
+</html>
+`;
+
+export const REVIEW_SCRIPT = `"use strict";
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const status = (text) => { $("status").textContent = text; };
+  const token = () => sessionStorage.getItem("vigil-review-token") || "";
+  let current;
+
+  async function api(path, options = {}) {
+    const res = await fetch(path, { ...options, headers: { ...(options.headers || {}), authorization: "Bearer " + token(), "content-type": "application/json" } });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.error || res.status + " " + res.statusText);
+    return body;
+  }
+
+  function cell(row, text) {
+    const td = document.createElement("td");
+    td.textContent = text === undefined || text === null ? "" : String(text);
+    row.appendChild(td);
+    return td;
+  }
+
+  async function loadCases() {
+    if (!token()) { status("Enter your reviewer token."); return; }
+    try {
+      const { cases } = await api("/api/review/cases?state=pending");
+      const body = $("cases").tBodies[0];
+      body.replaceChildren();
+      for (const c of cases) {
+        const row = document.createElement("tr");
+        cell(row, c.sessionId); cell(row, c.agentId); cell(row, c.principalId); cell(row, c.openedAt);
+        cell(row, c.reasons.map((r) => r.code + (r.capability ? " (" + r.capability + ")" : "")).join(", "));
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = "Open case for " + c.sessionId;
+        button.addEventListener("click", () => openCase(c.caseId));
+        cell(row, "").appendChild(button);
+        body.appendChild(row);
+      }
+      status(cases.length === 0 ? "No case is waiting." : cases.length + " case(s) waiting.");
+    } catch (e) { status("Could not list cases: " + e.message); }
+  }
+
+  async function openCase(caseId) {
+    try {
+      const c = (await api("/api/review/cases/" + encodeURIComponent(caseId))).case;
+      current = c;
+      const facts = $("facts");
+      facts.replaceChildren();
+      for (const [k, v] of [["Case", c.caseId], ["Session", c.sessionId], ["Agent", c.agentId], ["Principal", c.principalId], ["State", c.state], ["Opened", c.openedAt]]) {
+        const dt = document.createElement("dt"); dt.textContent = k;
+        const dd = document.createElement("dd"); dd.textContent = v;
+        facts.append(dt, dd);
+      }
+      const reasons = $("reasons");
+      reasons.replaceChildren();
+      for (const r of c.reasons) {
+        const li = document.createElement("li");
+        li.textContent = r.code + (r.capability ? " on " + r.capability : "") + (r.hard ? " (hard rule)" : "");
+        reasons.appendChild(li);
+      }
+      const body = $("timeline").tBodies[0];
+      body.replaceChildren();
+      for (const e of c.timeline) {
+        const row = document.createElement("tr");
+        cell(row, e.time); cell(row, e.type + " " + e.eventId); cell(row, e.capability); cell(row, e.resourceId);
+        cell(row, e.level ? e.level + (e.commandIds ? " → " + e.commandIds.join(", ") : "") : "");
+        cell(row, (e.findings || []).map((f) => f.code + " " + f.weight).join(", "));
+        body.appendChild(row);
+      }
+      $("detail").hidden = false;
+      $("detail-heading").textContent = "Case for session " + c.sessionId;
+      $("detail-heading").tabIndex = -1;
+      $("detail-heading").focus();
+      status("Case " + c.caseId + " is " + c.state + ".");
+    } catch (e) { status("Could not open the case: " + e.message); }
+  }
+
+  async function decide(action, revoke) {
+    if (!current) return;
+    try {
+      const note = $("note").value.trim();
+      await api("/api/review/cases/" + encodeURIComponent(current.caseId) + "/" + action, { method: "POST", body: JSON.stringify({ ...(note ? { note } : {}), ...(revoke ? { revoke: true } : {}) }) });
+      status((action === "overturn" ? "Overturned" : revoke ? "Confirmed and revoked" : "Confirmed") + ": case " + current.caseId + " for session " + current.sessionId + ". The processor applies it in the session's order.");
+      $("detail").hidden = true;
+      $("note").value = "";
+      current = undefined;
+      setTimeout(loadCases, 500);
+    } catch (e) { status("Not decided: " + e.message); }
+  }
+
+  $("auth").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem("vigil-review-token", $("token").value);
+    $("token").value = "";
+    loadCases();
+  });
+  $("refresh").addEventListener("click", loadCases);
+  $("overturn").addEventListener("click", () => decide("overturn", false));
+  $("confirm").addEventListener("click", () => decide("confirm", false));
+  $("revoke").addEventListener("click", () => decide("confirm", true));
+  loadCases();
+})();
+`;

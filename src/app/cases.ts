@@ -1,0 +1,203 @@
+import type { AgentEvent, Command } from "../protocol/index.js";
+import type { DecisionRecord, SessionState } from "../core/index.js";
+
+// Review cases as people see them: who, why, what happened, and the verdict. The core keeps
+// only what decisions need (SessionState.openCase); this module turns each decided event
+// into the changes a case store records, so a case is rebuilt by replaying the events like
+// everything else. Bounded: a case keeps its last MAX_TIMELINE events and MAX_CASE_COMMANDS
+// commands.
+
+export const MAX_TIMELINE = 100;
+export const MAX_CASE_COMMANDS = 32;
+
+export type CaseState = "pending" | "confirmed" | "overturned";
+
+export interface CaseSummary {
+  readonly caseId: string;
+  readonly sessionId: string;
+  readonly agentId: string;
+  readonly principalId: string;
+  readonly state: CaseState;
+  readonly openedAt: string;
+  readonly reasons: readonly { code: string; capability?: string; hard: boolean }[];
+  readonly decidedAt?: string;
+  readonly reviewer?: string;
+  readonly note?: string;
+  /** Confirmed with a revocation. */
+  readonly revoked?: boolean;
+}
+
+export interface TimelineEntry {
+  readonly time: string;
+  readonly eventId: string;
+  readonly type: string;
+  readonly capability?: string;
+  readonly resourceId?: string;
+  readonly level?: string;
+  readonly riskScore?: number;
+  readonly findings?: readonly { code: string; weight: number }[];
+  readonly commandIds?: readonly string[];
+}
+
+export interface CaseCommand {
+  readonly commandId: string;
+  readonly type: string;
+  readonly time: string;
+  readonly reasons: readonly string[];
+}
+
+export interface ReviewCase extends CaseSummary {
+  readonly commands: readonly CaseCommand[];
+  readonly timeline: readonly TimelineEntry[];
+}
+
+export type CaseChange =
+  | { readonly kind: "open"; readonly summary: CaseSummary; readonly timeline: readonly TimelineEntry[] }
+  | { readonly kind: "reasons"; readonly caseId: string; readonly sessionId: string; readonly reasons: CaseSummary["reasons"] }
+  | { readonly kind: "command"; readonly caseId: string; readonly sessionId: string; readonly command: CaseCommand }
+  | { readonly kind: "timeline"; readonly caseId: string; readonly sessionId: string; readonly entry: TimelineEntry }
+  | {
+      readonly kind: "decided";
+      readonly caseId: string;
+      readonly sessionId: string;
+      readonly state: Exclude<CaseState, "pending">;
+      readonly decidedAt: string;
+      readonly reviewer: string;
+      readonly note?: string;
+      readonly revoked: boolean;
+    };
+
+/** Reading cases back (the review CLI and HTTP API). */
+export interface CaseReader {
+  /** Newest first; `pending` by default. */
+  listCases(filter?: { state?: CaseState | "all"; limit?: number }): Promise<CaseSummary[]>;
+  getCase(caseId: string): Promise<ReviewCase | undefined>;
+  /** Cases waiting for a person. */
+  pendingCount(): Promise<number>;
+}
+
+/** One decided event as a timeline line: what it was, what Vigil found, what it did. */
+export function timelineEntry(event: AgentEvent, decision: DecisionRecord | undefined): TimelineEntry {
+  return {
+    time: event.time,
+    eventId: event.eventId,
+    type: event.type,
+    ...(event.type === "action" ? { capability: event.action.capability } : event.type === "grant.requested" ? { capability: event.capability } : {}),
+    ...((event.type === "action" || event.type === "grant.requested") && event.resource?.id ? { resourceId: event.resource.id } : {}),
+    ...(decision
+      ? {
+          level: decision.level,
+          riskScore: decision.riskScore,
+          ...(decision.signals.length > 0
+            ? { findings: decision.signals.slice(0, 8).map((s) => ({ code: s.code, weight: Math.round(s.weight * 1000) / 1000 })) }
+            : {}),
+          ...(decision.commandIds.length > 0 ? { commandIds: decision.commandIds } : {}),
+        }
+      : {}),
+  };
+}
+
+const caseCommand = (c: Command): CaseCommand => ({ commandId: c.commandId, type: c.type, time: c.time, reasons: c.reasons.map((r) => r.code) });
+
+/**
+ * The case changes one decided event makes: a hold opens a case (its timeline starts with
+ * the actions the session remembers before it) or joins the open one; every later event of
+ * the session joins the timeline; a verdict on the open case closes it.
+ */
+export function caseChanges(
+  before: SessionState | undefined,
+  after: SessionState,
+  event: AgentEvent,
+  decision: DecisionRecord | undefined,
+  commands: readonly Command[],
+): CaseChange[] {
+  const was = before?.openCase;
+  const now = after.openCase;
+  const out: CaseChange[] = [];
+  const entry = timelineEntry(event, decision);
+  const ids = { sessionId: after.sessionId };
+  if (now && now.caseId !== was?.caseId) {
+    const earlier: TimelineEntry[] = (before?.recent ?? []).map((a) => ({ time: a.time, eventId: a.eventId, type: "action", capability: a.capability }));
+    out.push({
+      kind: "open",
+      summary: {
+        caseId: now.caseId,
+        ...ids,
+        agentId: after.agentId,
+        principalId: after.principalId,
+        state: "pending",
+        openedAt: now.openedAt,
+        reasons: now.reasons,
+      },
+      timeline: [...earlier, entry].slice(-MAX_TIMELINE),
+    });
+  } else if (now) {
+    out.push({ kind: "timeline", caseId: now.caseId, ...ids, entry });
+    if (now.reasons.length !== was?.reasons.length) out.push({ kind: "reasons", caseId: now.caseId, ...ids, reasons: now.reasons });
+  }
+  if (now) for (const c of commands) if (c.review.required) out.push({ kind: "command", caseId: now.caseId, ...ids, command: caseCommand(c) });
+  if (was && now?.caseId !== was.caseId && event.type === "review.decided" && event.review.caseId === was.caseId) {
+    out.push({ kind: "timeline", caseId: was.caseId, ...ids, entry });
+    for (const c of commands) out.push({ kind: "command", caseId: was.caseId, ...ids, command: caseCommand(c) });
+    out.push({
+      kind: "decided",
+      caseId: was.caseId,
+      ...ids,
+      state: event.review.verdict,
+      decidedAt: event.time,
+      reviewer: event.review.reviewer,
+      ...(event.review.note ? { note: event.review.note } : {}),
+      revoked: commands.some((c) => c.type === "revoke"),
+    });
+  }
+  return out;
+}
+
+/** Applies one change to cases kept whole in memory (the in-memory twin; the Redis adapter does the same with its own keys). */
+export function applyCaseChange(cases: Map<string, ReviewCase>, c: CaseChange): void {
+  if (c.kind === "open") {
+    if (!cases.has(c.summary.caseId)) cases.set(c.summary.caseId, { ...c.summary, commands: [], timeline: c.timeline.slice(-MAX_TIMELINE) });
+    return;
+  }
+  const current = cases.get(c.caseId);
+  if (current === undefined) return;
+  switch (c.kind) {
+    case "reasons":
+      cases.set(c.caseId, { ...current, reasons: c.reasons });
+      return;
+    case "command":
+      cases.set(c.caseId, { ...current, commands: [...current.commands, c.command].slice(-MAX_CASE_COMMANDS) });
+      return;
+    case "timeline":
+      cases.set(c.caseId, { ...current, timeline: [...current.timeline, c.entry].slice(-MAX_TIMELINE) });
+      return;
+    case "decided":
+      cases.set(c.caseId, {
+        ...current,
+        state: c.state,
+        decidedAt: c.decidedAt,
+        reviewer: c.reviewer,
+        ...(c.note ? { note: c.note } : {}),
+        ...(c.revoked ? { revoked: true } : {}),
+      });
+      return;
+    default: {
+      const _exhaustive: never = c;
+      return _exhaustive;
+    }
+  }
+}
+
+/** The summary part of a case (what a list shows). */
+export const summaryOf = ({ commands: _c, timeline: _t, ...summary }: ReviewCase): CaseSummary => summary;
+
+/** Newest first by when they opened (pending) or were decided. */
+export function listed(all: Iterable<ReviewCase>, filter: { state?: CaseState | "all"; limit?: number } = {}): CaseSummary[] {
+  const state = filter.state ?? "pending";
+  const at = (c: CaseSummary) => Date.parse(c.decidedAt ?? c.openedAt);
+  return [...all]
+    .filter((c) => state === "all" || c.state === state)
+    .sort((a, b) => at(b) - at(a) || b.caseId.localeCompare(a.caseId))
+    .slice(0, filter.limit ?? 100)
+    .map(summaryOf);
+}

@@ -1,0 +1,87 @@
+import type { Command, ReviewDecidedEvent } from "../protocol/index.js";
+import { initialEnforcement } from "../protocol/enforcement.js";
+import type { CommandDraft } from "./decide.js";
+import { remainingOf } from "./decide.js";
+import { deriveId } from "./ids.js";
+import type { Signal } from "./scorers/signal.js";
+import type { CaseReason, OpenCase, SessionState } from "./session-state.js";
+
+// Review cases and verdicts (pure). A command that holds a session for a person opens the
+// session's case; later holds of the same session join it. A verdict (`review.decided`,
+// written by the review API or CLI, signed, carried into the session's events) closes it:
+//   - overturned: every restriction is lifted (a `restore` with the session's capabilities,
+//     CAEP token-claims-change) and the session's risk starts again from zero;
+//   - confirmed: the hold stays, and is no longer pending;
+//   - confirmed with revoke: the session is revoked.
+// A verdict for a case the session does not hold (already decided, or another case) changes
+// nothing. Verdicts are events, so replay, a crash and a rebuild decide them the same.
+
+/** Reasons a case remembers (the hold's findings, for the reviewer and for feedback). */
+export const MAX_CASE_REASONS = 16;
+
+/** The case a hold opens (the session's first pending hold) or joins (its open case). */
+export function caseAfterHold(session: SessionState, hold: Command, signals: readonly Signal[]): OpenCase {
+  const open = session.openCase;
+  const reasons: CaseReason[] = [...(open?.reasons ?? [])];
+  const known = new Set(reasons.map((r) => `${r.code}|${r.capability ?? ""}`));
+  for (const s of signals) {
+    const key = `${s.code}|${s.capability ?? ""}`;
+    if (known.has(key) || reasons.length >= MAX_CASE_REASONS) continue;
+    known.add(key);
+    reasons.push({ code: s.code, ...(s.capability ? { capability: s.capability } : {}), hard: s.decision !== undefined || s.code.startsWith("sod.") });
+  }
+  return open ? { ...open, reasons } : { caseId: deriveId("case", [session.sessionId, hold.commandId]), openedAt: hold.time, reasons };
+}
+
+export interface ReviewOutcome {
+  readonly session: SessionState;
+  readonly draft?: CommandDraft;
+  /** `overturned`, `confirmed`, `revoked`, or `ignored` (no such open case). */
+  readonly level: string;
+  /** The case's soft findings a person judged wrong (for feedback): set only when overturned. */
+  readonly overturned?: readonly CaseReason[];
+}
+
+export function decideReview(session: SessionState, event: ReviewDecidedEvent): ReviewOutcome {
+  const open = session.openCase;
+  const { caseId, verdict, revoke, reviewer, note } = event.review;
+  if (open === undefined || open.caseId !== caseId) return { session, level: "ignored" };
+  const { openCase: _closed, ...rest } = session;
+  const by = `${reviewer}${note ? `: ${note}` : ""}`;
+  if (verdict === "overturned") {
+    const restored: SessionState = {
+      ...rest,
+      enforcement: { ...initialEnforcement, review: { required: false, status: "overturned" } },
+      risk: { score: 0, at: event.time },
+    };
+    return {
+      session: restored,
+      level: "overturned",
+      overturned: open.reasons.filter((r) => !r.hard),
+      draft: {
+        type: "restore",
+        removed: [],
+        remaining: remainingOf(restored, []),
+        review: false,
+        reviewStatus: "overturned",
+        reasons: [{ code: "review.overturned", message: `case ${caseId} overturned by ${by}` }],
+        causedBy: [event.eventId],
+      },
+    };
+  }
+  const enforcement = { ...session.enforcement, review: { required: false, status: "confirmed" as const } };
+  if (revoke && !session.enforcement.revoked) {
+    return {
+      session: { ...rest, enforcement: { ...enforcement, revoked: true } },
+      level: "revoked",
+      draft: {
+        type: "revoke",
+        review: false,
+        reviewStatus: "confirmed",
+        reasons: [{ code: "review.confirmed", message: `case ${caseId} confirmed and revoked by ${by}` }],
+        causedBy: [event.eventId],
+      },
+    };
+  }
+  return { session: { ...rest, enforcement }, level: "confirmed" };
+}
