@@ -11,6 +11,7 @@ import { schemasRegisterCommand, startCommand, topicsCreateCommand } from "./com
 import { demoCommand } from "./commands/demo.js";
 import { keysGenerateCommand, keysJwksCommand } from "./commands/keys.js";
 import { reviewDecideCommand, reviewListCommand, reviewShowCommand } from "./commands/review.js";
+import { shadowCommand } from "./commands/shadow.js";
 import { ReviewError } from "../app/review-service.js";
 import { policyFromCatalog } from "../tooling/policy-from-catalog.js";
 import type { CatalogTool } from "../tooling/policy-from-catalog.js";
@@ -29,10 +30,13 @@ usage:
       Replays events carrying label: aligned|drift and prints detection figures.
   vigil start                   Runs the live processor (configuration: VIGIL_* environment
                                 variables, docs/operations.md); stops gracefully on SIGTERM.
-  vigil demo [--for <seconds>] [--pace <ms>]
+  vigil demo [--for <seconds>] [--pace <ms>] [--isolated]
                                 Runs the processor on the local stack and plays the golden
                                 scenarios (the seed's expense story first), printing events
-                                and commands as they happen; Ctrl-C stops it.
+                                and commands as they happen, and overturns one hold through
+                                the review API; Ctrl-C stops it. Standard topics and Redis
+                                prefix (watch with kcat, vigil review); --isolated runs
+                                under a prefix of its own and deletes its topics after.
   vigil topics create           Creates Vigil's topics (partitions, retention, compaction).
   vigil schemas register        Registers the Avro schemas in the schema registry.
   vigil keys generate [--out <file>]
@@ -40,6 +44,12 @@ usage:
                                 (mode 0600, never overwritten), its public JWKS on stdout.
   vigil keys jwks               Prints the public JWKS enforcers should trust for the
                                 configured signing key (docs/security.md).
+  vigil shadow <events.jsonl>... --policy <candidate.yaml> [--baseline <current.yaml>] [--json] [--limit <n>]
+  vigil shadow --from-topic --policy <candidate.yaml> [--baseline <current.yaml>] [--json]
+                                What a policy change would change: the same events through the
+                                policy in force (VIGIL_POLICY_FILE or the shipped default) and
+                                the candidate; commands added, removed and changed, by reason,
+                                by agent and by session (docs/policy.md).
   vigil review list [--json] [--state pending|confirmed|overturned|all]
   vigil review show <caseId> [--json]
   vigil review confirm <caseId> --by <reviewer> [--note <text>] [--revoke]
@@ -85,10 +95,35 @@ async function main(argv: string[]): Promise<number> {
     case "start":
       return startCommand(process.env);
     case "demo": {
-      const { values } = parseArgs({ args: rest, options: { for: { type: "string" }, pace: { type: "string" } } });
+      const { values } = parseArgs({ args: rest, options: { for: { type: "string" }, pace: { type: "string" }, isolated: { type: "boolean" } } });
       const forSeconds = values.for === undefined ? undefined : Number(values.for);
       if (forSeconds !== undefined && !(forSeconds > 0)) return usage("--for takes a number of seconds");
-      return demoCommand(process.env, forSeconds, values.pace === undefined ? 400 : Number(values.pace));
+      return demoCommand(process.env, forSeconds, values.pace === undefined ? 400 : Number(values.pace), values.isolated === true);
+    }
+    case "shadow": {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          policy: { type: "string" },
+          baseline: { type: "string" },
+          json: { type: "boolean" },
+          "from-topic": { type: "boolean" },
+          limit: { type: "string" },
+        },
+      });
+      if (!values.policy) return usage("shadow needs --policy <candidate.yaml>");
+      if (positionals.length === 0 && !values["from-topic"]) return usage("shadow needs events files or --from-topic");
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) return usage("--limit takes a number of sessions");
+      return shadowCommand(process.env, {
+        files: positionals,
+        policy: values.policy,
+        baseline: values.baseline,
+        json: values.json,
+        fromTopic: values["from-topic"],
+        limit,
+      });
     }
     case "review": {
       const [sub, ...args] = rest;

@@ -47,6 +47,8 @@ export interface CommandDraft {
   readonly removed?: readonly string[];
   readonly remaining?: readonly string[];
   readonly expiresAt?: string;
+  /** A capability granted just in time that the session did not hold (grant commands). */
+  readonly grant?: { readonly capability: string; readonly resourceId?: string };
   readonly review: boolean;
   /** The review status the command reports when it is a person's verdict (review.ts); else pending when `review`. */
   readonly reviewStatus?: "confirmed" | "overturned";
@@ -68,6 +70,7 @@ export function buildCommand(session: SessionState, event: AgentEvent, riskScore
     reasons: [...d.reasons],
     ...(d.removed !== undefined || d.remaining !== undefined ? { capabilities: { removed: [...(d.removed ?? [])], remaining: [...(d.remaining ?? [])] } } : {}),
     ...(d.expiresAt !== undefined ? { expiresAt: d.expiresAt } : {}),
+    ...(d.grant !== undefined ? { grant: { ...d.grant } } : {}),
     review: d.review ? { required: true, status: "pending" } : d.reviewStatus ? { required: false, status: d.reviewStatus } : { required: false },
     caep: toCaep({
       type: d.type,

@@ -215,7 +215,10 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   } else if (event.type === "grant.requested") {
     const grant = decideGrant(policy, session, event, score, signals);
     session = grant.session;
-    commands.push(buildCommand(session, event, score, grant.draft));
+    const command = buildCommand(session, event, score, grant.draft);
+    commands.push(command);
+    // A grant that waits for a reviewer opens (or joins) the session's review case, which carries the request.
+    if (grant.pending) session = { ...session, openCase: { ...caseAfterHold(session, command, signals), grant: grant.pending } };
     level = grant.draft.type;
   } else {
     const t = transition(policy, session, event, score, signals);

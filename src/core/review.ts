@@ -1,5 +1,6 @@
 import type { Command, ReviewDecidedEvent } from "../protocol/index.js";
-import { initialEnforcement } from "../protocol/enforcement.js";
+import { check, initialEnforcement, isRestricted } from "../protocol/enforcement.js";
+import { newGrant, withGrant } from "./grants.js";
 import type { CommandDraft } from "./decide.js";
 import { remainingOf } from "./decide.js";
 import { deriveId } from "./ids.js";
@@ -13,8 +14,9 @@ import type { CaseReason, OpenCase, SessionState } from "./session-state.js";
 //     CAEP token-claims-change) and the session's risk starts again from zero;
 //   - confirmed: the hold stays, and is no longer pending;
 //   - confirmed with revoke: the session is revoked.
-// A verdict for a case the session does not hold (already decided, or another case) changes
-// nothing. Verdicts are events, so replay, a crash and a rebuild decide them the same.
+// A case that holds a just-in-time grant request (policy grants.review) grants it on confirm;
+// overturned, the request stays denied. A verdict for a case the session does not hold
+// (already decided, or another case) changes nothing. Verdicts are events, so replay, a crash and a rebuild decide them the same.
 
 /** Reasons a case remembers (the hold's findings, for the reviewer and for feedback). */
 export const MAX_CASE_REASONS = 16;
@@ -29,6 +31,11 @@ export function caseAfterHold(session: SessionState, hold: Command, signals: rea
     if (known.has(key) || reasons.length >= MAX_CASE_REASONS) continue;
     known.add(key);
     reasons.push({ code: s.code, ...(s.capability ? { capability: s.capability } : {}), hard: s.decision !== undefined || s.code.startsWith("sod.") });
+  }
+  // The hold's own reasons that no finding carries (a policy's grants.review, the cumulative-risk fallback).
+  for (const r of hold.reasons) {
+    if (reasons.length >= MAX_CASE_REASONS || reasons.some((x) => x.code === r.code)) continue;
+    reasons.push({ code: r.code, hard: true });
   }
   return open ? { ...open, reasons } : { caseId: deriveId("case", [session.sessionId, hold.commandId]), openedAt: hold.time, reasons };
 }
@@ -48,6 +55,10 @@ export function decideReview(session: SessionState, event: ReviewDecidedEvent): 
   if (open === undefined || open.caseId !== caseId) return { session, level: "ignored" };
   const { openCase: _closed, ...rest } = session;
   const by = `${reviewer}${note ? `: ${note}` : ""}`;
+  if (verdict === "overturned" && open.grant && !isRestricted(session.enforcement)) {
+    // Only a grant request waited: overturned, it stays denied; nothing to restore.
+    return { session: { ...rest, enforcement: { ...session.enforcement, review: { required: false, status: "overturned" } } }, level: "overturned" };
+  }
   if (verdict === "overturned") {
     const restored: SessionState = {
       ...rest,
@@ -70,6 +81,27 @@ export function decideReview(session: SessionState, event: ReviewDecidedEvent): 
     };
   }
   const enforcement = { ...session.enforcement, review: { required: false, status: "confirmed" as const } };
+  const pending = open.grant;
+  if (pending && !revoke && check(session.enforcement, pending.capability, pending.resourceId).outcome === "allow") {
+    // A just-in-time grant that waited for a person: granted from the verdict's time.
+    const granted = withGrant({ ...rest, enforcement }, pending.capability, pending.resourceId, event.time, pending.ttlSeconds);
+    const what = `${pending.capability}${pending.resourceId !== undefined ? ` on ${pending.resourceId}` : ""}`;
+    return {
+      session: granted.session,
+      level: "granted",
+      draft: {
+        type: "grant",
+        removed: [],
+        remaining: remainingOf(granted.session, granted.session.enforcement.removed),
+        expiresAt: granted.expiresAt,
+        ...newGrant(session, pending.capability, pending.resourceId),
+        review: false,
+        reviewStatus: "confirmed",
+        reasons: [{ code: "review.confirmed", message: `${what} granted for ${pending.ttlSeconds}s: case ${caseId} confirmed by ${by}` }],
+        causedBy: [pending.eventId, event.eventId],
+      },
+    };
+  }
   if (revoke && !session.enforcement.revoked) {
     return {
       session: { ...rest, enforcement: { ...enforcement, revoked: true } },

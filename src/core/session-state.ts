@@ -61,6 +61,8 @@ export interface OpenCase {
   readonly caseId: string;
   readonly openedAt: string;
   readonly reasons: readonly CaseReason[];
+  /** A just-in-time grant waiting for the reviewer (policy grants.review): granted on confirm. */
+  readonly grant?: { readonly capability: string; readonly resourceId?: string; readonly ttlSeconds: number; readonly eventId: string };
 }
 
 export interface SessionState {
@@ -73,7 +75,8 @@ export interface SessionState {
   readonly lastEventTime?: string;
   readonly intent?: Intent;
   readonly grants: readonly string[];
-  readonly jitGrants: readonly { capability: string; expiresAt: string }[];
+  /** Just-in-time grants in force, with the resource they are for (when asked for one). */
+  readonly jitGrants: readonly { capability: string; expiresAt: string; resourceId?: string }[];
   readonly touched: { tags: readonly string[]; maxClassification?: Sensitivity; resources: readonly string[] };
   readonly counters: { events: number; actions: number; denied: number; outOfOrder: number; alerts: number };
   readonly recent: readonly RecentAction[];

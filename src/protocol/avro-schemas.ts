@@ -631,6 +631,22 @@ export const AVRO_COMMAND_SCHEMA = {
         ],
       },
     },
+    {
+      name: "grant",
+      doc: "grant only, v1.2: the capability granted just in time (and the resource it is for), when the session did not already hold it; enforcement points deny it after expiresAt.",
+      default: null,
+      type: [
+        "null",
+        {
+          type: "record",
+          name: "JitGrant",
+          fields: [
+            { name: "capability", type: "string" },
+            { name: "resourceId", type: ["null", "string"], default: null },
+          ],
+        },
+      ],
+    },
   ],
 } as const;
 

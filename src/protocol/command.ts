@@ -43,6 +43,8 @@ export const Command = z.object({
   reasons: z.array(Reason).min(1),
   capabilities: z.object({ removed: z.array(z.string()), remaining: z.array(z.string()) }).optional(),
   expiresAt: Timestamp.optional(),
+  /** `grant` only (v1.2): the capability granted just in time, and the resource it is for, when the session did not hold it already; enforcement points deny it after `expiresAt`. */
+  grant: z.object({ capability: z.string().min(1), resourceId: z.string().optional() }).optional(),
   review: z.object({ required: z.boolean(), status: z.enum(["pending", "confirmed", "overturned"]).optional() }),
   caep: CaepEvent,
 });

@@ -242,6 +242,19 @@ export const Authenticity = z.strictObject({
 });
 export type Authenticity = z.infer<typeof Authenticity>;
 
+/**
+ * Just-in-time grants beyond the declared capabilities (docs/policy.md): capabilities never
+ * granted just in time, those granted only after a reviewer confirms, and per-capability
+ * TTL caps (globs; the first that matches; else scoring.grants.maxTtlSeconds).
+ */
+const CapabilityGlob = z.string().min(1).max(256);
+export const GrantsPolicy = z.strictObject({
+  never: z.array(CapabilityGlob).max(1024).default([]),
+  review: z.array(CapabilityGlob).max(1024).default([]),
+  maxTtlSeconds: z.record(CapabilityGlob, z.number().int().positive()).default({}),
+});
+export type GrantsPolicy = z.infer<typeof GrantsPolicy>;
+
 export const PolicyFile = z.strictObject({
   version: z.literal(1),
   extends: z.enum(["default", "none"]).default("default"),
@@ -252,5 +265,6 @@ export const PolicyFile = z.strictObject({
   thresholds: Thresholds.optional(),
   scoring: Scoring.optional(),
   authenticity: Authenticity.optional(),
+  grants: GrantsPolicy.optional(),
 });
 export type PolicyFile = z.infer<typeof PolicyFile>;

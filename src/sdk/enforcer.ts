@@ -76,10 +76,35 @@ export interface EnforcerCounts {
   readonly forgotten: number;
 }
 
+export interface JitGrant {
+  readonly capability: string;
+  readonly resourceId?: string;
+  readonly expiresAt: string;
+}
+
 export interface SessionView {
   readonly enforcement: Enforcement;
   /** Event time of the newest status or command applied. */
   readonly time: string;
+  /** Capabilities granted just in time (`grant` commands naming one), enforced here until `expiresAt`. */
+  readonly grants?: readonly JitGrant[];
+}
+
+/**
+ * The enforcer's answer (pure; shared with tests): Vigil's enforcement state first, then
+ * the session's just-in-time grants, against this enforcement point's clock. A capability
+ * granted just in time is allowed only until its expiry and, when the grant names a
+ * resource, only on it.
+ */
+export function checkView(view: SessionView | undefined, capability: string, resourceId: string | undefined, nowMs: number): Verdict {
+  if (view === undefined) return { outcome: "allow" };
+  const verdict = check(view.enforcement, capability, resourceId);
+  const grants = verdict.outcome === "allow" ? (view.grants ?? []).filter((g) => g.capability === capability) : [];
+  if (grants.length === 0) return verdict;
+  const live = grants.filter((g) => Date.parse(g.expiresAt) > nowMs);
+  if (live.length === 0) return { outcome: "deny", reason: `just-in-time grant of ${capability} expired at ${grants[grants.length - 1]?.expiresAt}` };
+  if (live.some((g) => g.resourceId === undefined || g.resourceId === resourceId)) return verdict;
+  return { outcome: "deny", reason: `${capability} is granted just in time only on ${live.map((g) => g.resourceId).join(", ")}` };
 }
 
 export interface Enforcer {
@@ -255,7 +280,11 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     if (s.lastCommandId) ack(s.lastCommandId, s.sessionId, s.time, publishedAt);
     update(
       s.sessionId,
-      { time: s.time, enforcement: { revoked: s.revoked, stepUpRequired: s.stepUpRequired, removed: s.removed, deniedOn: s.deniedOn, review: s.review } },
+      {
+        time: s.time,
+        enforcement: { revoked: s.revoked, stepUpRequired: s.stepUpRequired, removed: s.removed, deniedOn: s.deniedOn, review: s.review },
+        ...(current?.grants ? { grants: current.grants } : {}),
+      },
       s,
     );
   };
@@ -290,8 +319,20 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     }
     counts.applied++;
     remember(c.commandId);
-    const current = sessions.get(c.sessionId) ?? { time: c.time, enforcement: initialEnforcement };
-    update(c.sessionId, { time: Date.parse(current.time) > Date.parse(c.time) ? current.time : c.time, enforcement: applyCommand(current.enforcement, c) }, c);
+    const current: SessionView = sessions.get(c.sessionId) ?? { time: c.time, enforcement: initialEnforcement };
+    const granted = c.type === "grant" && c.grant && c.expiresAt ? { ...c.grant, expiresAt: c.expiresAt } : undefined;
+    const grants = granted
+      ? [...(current.grants ?? []).filter((g) => g.capability !== granted.capability || g.resourceId !== granted.resourceId), granted].slice(-64)
+      : current.grants;
+    update(
+      c.sessionId,
+      {
+        time: Date.parse(current.time) > Date.parse(c.time) ? current.time : c.time,
+        enforcement: applyCommand(current.enforcement, c),
+        ...(grants ? { grants } : {}),
+      },
+      c,
+    );
     ack(c.commandId, c.sessionId, c.time, publishedAt);
   };
 
@@ -357,8 +398,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
       if (options.failClosed && now() - lastHeard > options.failClosed.staleAfterMs && anyGlob(options.failClosed.capabilities, capability)) {
         return { outcome: "deny", reason: `enforcer has not heard from Kafka for ${now() - lastHeard} ms (fail closed)` };
       }
-      const view = sessions.get(sessionId);
-      return view ? check(view.enforcement, capability, resourceId) : { outcome: "allow" };
+      return checkView(sessions.get(sessionId), capability, resourceId, now());
     },
     session: (id) => sessions.get(id),
     decided(sessionId, time, timeoutMs) {

@@ -20,7 +20,9 @@ import { isolatedEnv, produce, untilProcessed, waitFor } from "../support/live.j
 
 const CHROMIUM = process.env.VIGIL_CHROMIUM ?? "/usr/bin/chromium";
 const root = join(import.meta.dirname, "..", "..");
-const story = readFileSync(join(root, "examples", "scenarios", "expense-self-approval.jsonl"), "utf8").split("\n").filter(Boolean);
+const story = readFileSync(join(root, "examples", "scenarios", "expense-self-approval.jsonl"), "utf8")
+  .split("\n")
+  .filter(Boolean);
 const TOKEN = "dana-review-token-0123456789";
 
 describe("the review page (live, headless Chromium)", () => {
@@ -66,13 +68,15 @@ describe("the review page (live, headless Chromium)", () => {
       await expect.poll(() => page.getByRole("status").textContent(), { timeout: 10_000 }).toMatch(/Overturned: case .* for session exp-1/);
       expect(await waitFor(() => enforcer?.check("exp-1", "expense.approve", "ER-1042").outcome === "allow", 20_000)).toBe(true);
       // The case leaves the pending list once the processor has applied the verdict.
-      await expect.poll(
-        async () => {
-          await page.getByRole("button", { name: "Refresh" }).click();
-          return page.getByRole("button", { name: "Open case for exp-1" }).count();
-        },
-        { timeout: 15_000 },
-      ).toBe(0);
+      await expect
+        .poll(
+          async () => {
+            await page.getByRole("button", { name: "Refresh" }).click();
+            return page.getByRole("button", { name: "Open case for exp-1" }).count();
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(0);
       expect(problems).toEqual([]);
     } finally {
       await browser?.close();

@@ -144,7 +144,7 @@ export async function wire(brokers: string[]): Promise<{ publisher: Publisher; e
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    expect(out).toMatch(/COMMAND DOWNGRADE exp-1 removed expense\.approve — sod\.self_approval/);
+    expect(out).toMatch(/COMMAND DOWNGRADE exp-1-\w+ removed expense\.approve — sod\.self_approval/);
     expect(out).toMatch(/stopping: \d+ commands seen/);
     expect(code).toBe(0);
   });

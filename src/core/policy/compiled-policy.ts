@@ -76,6 +76,12 @@ export interface CompiledPolicy {
   readonly lexicon: Lexicon;
   /** Who may publish which events (absent: anyone who can write to the topic). */
   readonly authenticity?: { readonly require: "producer" | "signature"; readonly producers: readonly string[]; readonly types: ReadonlySet<string> };
+  /** Just-in-time grant rules (absent: none; every request is weighed on intent and risk alone). */
+  readonly grantRules?: {
+    readonly never: readonly string[];
+    readonly review: readonly string[];
+    readonly maxTtlSeconds: readonly (readonly [string, number])[];
+  };
 }
 
 /** Merges plain objects key by key at every depth; lists and scalars of `over` replace. */
@@ -99,7 +105,8 @@ const byId = <T extends { id: string }>(base: readonly T[] = [], over: readonly 
  */
 function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
   const scoring = deepMerge<Scoring>(base.scoring ?? {}, file.scoring);
-  if (file.extends === "none") return { ...file, thresholds: file.thresholds ?? base.thresholds, scoring, ...authenticityOf(base, file) };
+  if (file.extends === "none")
+    return { ...file, thresholds: file.thresholds ?? base.thresholds, scoring, ...authenticityOf(base, file), ...grantsOf(base, file) };
   const tools = new Map((base.tools ?? []).map((t) => [t.capability, t]));
   for (const t of file.tools ?? []) tools.set(t.capability, t);
   return {
@@ -112,8 +119,15 @@ function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
     thresholds: file.thresholds ?? base.thresholds,
     scoring,
     ...authenticityOf(base, file),
+    ...grantsOf(base, file),
   };
 }
+
+/** `grants` replaces as a whole; absent, the key stays absent (the policy version is unchanged). */
+const grantsOf = (base: PolicyFile, file: PolicyFile) => {
+  const g = file.grants ?? base.grants;
+  return g ? { grants: g } : {};
+};
 
 /** `authenticity` replaces as a whole; absent, the key stays absent (the shipped policy has none, and its version hash is unchanged). */
 const authenticityOf = (base: PolicyFile, file: PolicyFile) => {
@@ -198,6 +212,9 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     lexicon,
     ...(effective.authenticity
       ? { authenticity: { require: effective.authenticity.require, producers: effective.authenticity.producers, types: new Set(effective.authenticity.types) } }
+      : {}),
+    ...(effective.grants
+      ? { grantRules: { never: effective.grants.never, review: effective.grants.review, maxTtlSeconds: Object.entries(effective.grants.maxTtlSeconds) } }
       : {}),
   };
 }

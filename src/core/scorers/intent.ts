@@ -58,7 +58,9 @@ export function intentScorer(input: ScoreInput): Signal[] {
   const tool = policy.tools.get(capability);
   const factor = Math.min(policy.factors.maxScope, policy.factors.toolRisk[tool?.risk ?? "medium"] * kindFactor(policy, kind));
   if (intent.capabilities !== undefined) {
-    if (!anyGlob(intent.capabilities, capability)) {
+    // A just-in-time request outside the declared list that the goal plainly asks for is in scope (core/grants.ts).
+    const goalBacked = event.type === "grant.requested" && goalRelation(policy, before, capability, tool?.kind) !== undefined;
+    if (!anyGlob(intent.capabilities, capability) && !goalBacked) {
       signals.push({
         code: "intent.out_of_scope",
         message: `${capability} is outside the declared capabilities`,
