@@ -59,6 +59,12 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     labelNames: ["outcome"],
     registers: r,
   });
+  const feedback = new client.Counter({
+    name: "vigil_review_feedback_total",
+    help: "Findings a reviewer's overturn softened for an agent and capability, by finding code",
+    labelNames: ["code"],
+    registers: r,
+  });
   const batchSeconds = new client.Histogram({
     name: "vigil_batch_duration_seconds",
     help: "Time to process one batch (load, decide, publish, persist, commit)",
@@ -165,6 +171,7 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     alreadyApplied: (n) => applied.inc(n),
     stateRebuilt: (n) => rebuilt.inc(n),
     verdict: (outcome) => verdicts.inc({ outcome }),
+    feedback: (code) => feedback.inc({ code }),
     batch: (seconds, size) => {
       batchSeconds.observe(seconds);
       batchSize.observe(size);

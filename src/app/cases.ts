@@ -25,6 +25,8 @@ export interface CaseSummary {
   readonly note?: string;
   /** Confirmed with a revocation. */
   readonly revoked?: boolean;
+  /** Overturned: the findings that now weigh less for the agent, and by what factor. */
+  readonly feedback?: readonly { code: string; capability?: string; factor: number }[];
 }
 
 export interface TimelineEntry {
@@ -65,6 +67,7 @@ export type CaseChange =
       readonly reviewer: string;
       readonly note?: string;
       readonly revoked: boolean;
+      readonly feedback?: CaseSummary["feedback"];
     };
 
 /** Reading cases back (the review CLI and HTTP API). */
@@ -148,6 +151,7 @@ export function caseChanges(
       reviewer: event.review.reviewer,
       ...(event.review.note ? { note: event.review.note } : {}),
       revoked: commands.some((c) => c.type === "revoke"),
+      ...(decision?.feedback ? { feedback: decision.feedback } : {}),
     });
   }
   return out;
@@ -179,6 +183,7 @@ export function applyCaseChange(cases: Map<string, ReviewCase>, c: CaseChange): 
         reviewer: c.reviewer,
         ...(c.note ? { note: c.note } : {}),
         ...(c.revoked ? { revoked: true } : {}),
+        ...(c.feedback ? { feedback: c.feedback } : {}),
       });
       return;
     default: {

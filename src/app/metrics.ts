@@ -12,6 +12,8 @@ export interface Metrics {
   stateRebuilt(n: number): void;
   /** A verdict read from vigil.reviews: `carried` into the session's events, or `refused` (not signed by the review service). */
   verdict(outcome: string): void;
+  /** A finding softened for an agent by a reviewer's overturn (its code). */
+  feedback(code: string): void;
   batch(seconds: number, size: number): void;
   redisRoundTrip(op: string, seconds: number): void;
   eventTimeToCommand(seconds: number): void;
@@ -43,6 +45,7 @@ export const noopMetrics: Metrics = {
   alreadyApplied: () => {},
   stateRebuilt: () => {},
   verdict: () => {},
+  feedback: () => {},
   batch: () => {},
   redisRoundTrip: () => {},
   eventTimeToCommand: () => {},

@@ -30,7 +30,15 @@ export interface Baseline {
    */
   readonly peakHarmful?: number;
   readonly lastSeen?: string;
+  /**
+   * Reviewers' feedback (core/review.ts): `<finding code>|<capability>` → the factor its
+   * weight was last set to and when; it fades back to 1 in event time. Bounded by
+   * MAX_FEEDBACK (the oldest entry goes). Optional: older baselines read as none.
+   */
+  readonly feedback?: Readonly<Record<string, { readonly factor: number; readonly at: string }>>;
 }
+
+export const MAX_FEEDBACK = 64;
 
 export const emptyBaseline = (): Baseline => ({
   sessions: 0,

@@ -7,7 +7,8 @@ import { callDestinations, isAddress, normalizeDestination } from "./destination
 import type { Verdict } from "../protocol/enforcement.js";
 import { check } from "../protocol/enforcement.js";
 import { decideGrant } from "./grants.js";
-import { caseAfterHold, decideReview } from "./review.js";
+import { caseAfterHold, decideReview, softened, withFeedback } from "./review.js";
+import type { Feedback } from "./review.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import { baselineScorer, harmfulWithin, isHarmful } from "./scorers/baseline.js";
 import { contextScorer } from "./scorers/context.js";
@@ -22,7 +23,7 @@ import type { ResultFacts } from "./facts.js";
 import { resultFacts } from "./result-facts.js";
 import { argumentValues } from "./values.js";
 import { goalMentions } from "./destinations.js";
-import type { ActionFacts, SessionState } from "./session-state.js";
+import type { ActionFacts, CaseReason, SessionState } from "./session-state.js";
 import { callKey, evolve, initialSession, isDuplicate, rememberRun } from "./session-state.js";
 import type { SodRecord, SodView } from "./sod-ledger.js";
 import { matchSod } from "./sod-ledger.js";
@@ -62,6 +63,8 @@ export interface DecisionRecord {
   readonly ruleErrors: readonly { ruleId: string; error: string }[];
   /** The judge's verdict this decision took into account, for the audit trail. */
   readonly judgement?: Judgement;
+  /** review.decided (overturned): the findings that now weigh less for this agent, and by what factor. */
+  readonly feedback?: readonly Feedback[];
 }
 
 export interface StepOutput {
@@ -165,7 +168,7 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
   const rules = ruleScorer(scoreInput);
   signals.push(...rules.signals);
   if (input.judgement) signals.push(...judgeSignals(policy, event, input.judgement));
-  const counted = discountRepeats(policy, before, signals);
+  const counted = discountRepeats(policy, before, softened(policy, input.agentBaseline, signals, event.time));
   const score = combine(decayedRisk(policy, before.risk, event.time), counted);
   return { before, folded, destinations, named, facts, signals: counted, ruleErrors: rules.errors, score };
 }
@@ -206,9 +209,11 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   const commands: Command[] = [];
   let level: string;
   let riskScore = score;
+  let overturned: readonly CaseReason[] = [];
   if (event.type === "review.decided") {
     const review = decideReview(session, event);
     session = review.session;
+    overturned = review.overturned ?? [];
     riskScore = session.risk.score;
     if (review.draft) commands.push(buildCommand(session, event, riskScore, review.draft));
     level = review.level;
@@ -287,6 +292,9 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     agentBaseline = learn(agentBaseline, observation);
     principalBaseline = learn(principalBaseline, observation);
   }
+  // A person judged these findings wrong for this agent: they weigh less from now on.
+  let feedback: Feedback[] = [];
+  if (overturned.length > 0) ({ baseline: agentBaseline, feedback } = withFeedback(policy, agentBaseline, overturned, event.time));
 
   const decision: DecisionRecord = {
     eventId: event.eventId,
@@ -303,6 +311,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     ...(verdict ? { verdict } : {}),
     ruleErrors,
     ...(input.judgement ? { judgement: input.judgement } : {}),
+    ...(feedback.length > 0 ? { feedback } : {}),
   };
   return { duplicate: false, session, agentBaseline, principalBaseline, sodAppends, commands, decision };
 }

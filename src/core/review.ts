@@ -6,6 +6,10 @@ import { remainingOf } from "./decide.js";
 import { deriveId } from "./ids.js";
 import type { Signal } from "./scorers/signal.js";
 import type { CaseReason, OpenCase, SessionState } from "./session-state.js";
+import type { Baseline } from "./baseline.js";
+import { MAX_FEEDBACK } from "./baseline.js";
+import type { CompiledPolicy } from "./policy/compiled-policy.js";
+import { toMillis } from "./time.js";
 
 // Review cases and verdicts (pure). A command that holds a session for a person opens the
 // session's case; later holds of the same session join it. A verdict (`review.decided`,
@@ -116,4 +120,55 @@ export function decideReview(session: SessionState, event: ReviewDecidedEvent): 
     };
   }
   return { session: { ...rest, enforcement }, level: "confirmed" };
+}
+
+/** Where feedback on a finding is kept in the agent's baseline. */
+export const feedbackKey = (code: string, capability: string | undefined): string => `${code}|${capability ?? ""}`;
+
+/** The factor reviewers' feedback puts on a finding now: the stored factor, fading back to 1 in event time. */
+export function feedbackFactor(policy: CompiledPolicy, baseline: Baseline, code: string, capability: string | undefined, time: string): number {
+  const f = baseline.feedback?.[feedbackKey(code, capability)];
+  if (f === undefined) return 1;
+  const dt = Math.max(0, toMillis(time) - toMillis(f.at)) / 1000;
+  return 1 - (1 - f.factor) * Math.pow(0.5, dt / policy.feedback.halfLifeSeconds);
+}
+
+/** Findings softened by reviewers' feedback for this agent (never sod.* nor findings with their own decision). */
+export function softened(policy: CompiledPolicy, baseline: Baseline, signals: readonly Signal[], time: string): readonly Signal[] {
+  if (baseline.feedback === undefined) return signals;
+  return signals.map((s) => {
+    if (s.decision !== undefined || s.code.startsWith("sod.")) return s;
+    const factor = feedbackFactor(policy, baseline, s.code, s.capability, time);
+    return factor < 1 ? { ...s, weight: s.weight * factor } : s;
+  });
+}
+
+export interface Feedback {
+  readonly code: string;
+  readonly capability?: string;
+  /** The factor now on the finding's weight for this agent. */
+  readonly factor: number;
+}
+
+/** The agent's baseline after a person overturned these findings: each weighs `step` times less, never below `floor`. */
+export function withFeedback(
+  policy: CompiledPolicy,
+  baseline: Baseline,
+  overturned: readonly CaseReason[],
+  time: string,
+): { baseline: Baseline; feedback: Feedback[] } {
+  const entries: Record<string, { factor: number; at: string }> = { ...baseline.feedback };
+  const feedback: Feedback[] = [];
+  for (const r of overturned) {
+    if (r.hard || r.code.startsWith("sod.")) continue;
+    const factor = Math.max(policy.feedback.floor, feedbackFactor(policy, baseline, r.code, r.capability, time) * policy.feedback.step);
+    const key = feedbackKey(r.code, r.capability);
+    delete entries[key];
+    entries[key] = { factor: Math.round(factor * 1e6) / 1e6, at: time };
+    feedback.push({ code: r.code, ...(r.capability ? { capability: r.capability } : {}), factor: Math.round(factor * 1e6) / 1e6 });
+  }
+  // Bounded: the entries set longest ago go first.
+  const keys = Object.keys(entries).sort((a, b) => toMillis((entries[a] as { at: string }).at) - toMillis((entries[b] as { at: string }).at));
+  for (const k of keys.slice(0, Math.max(0, keys.length - MAX_FEEDBACK))) delete entries[k];
+  return feedback.length === 0 ? { baseline, feedback } : { baseline: { ...baseline, feedback: entries }, feedback };
 }

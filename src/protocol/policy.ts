@@ -147,6 +147,19 @@ export const CompleteScoring = z.strictObject({
   workingHours: z.strictObject({ start: z.number().int().min(0).max(23), end: z.number().int().min(1).max(24) }).optional(),
   grants: z.strictObject({ maxTtlSeconds: z.number().int().positive() }),
   /**
+   * Feedback from reviewers (docs/review.md): each overturned soft finding multiplies that
+   * finding's weight for that agent and capability by `step`, never below `floor`; the
+   * effect fades back to 1 with `halfLifeSeconds` of event time. Never for `sod.*` or
+   * findings that carry their own decision.
+   */
+  review: z.strictObject({
+    feedback: z.strictObject({
+      step: z.number().gt(0).max(1),
+      floor: z.number().gt(0).max(1),
+      halfLifeSeconds: z.number().int().positive(),
+    }),
+  }),
+  /**
    * When a judge is configured (it is off by default): an action whose risk would land in
    * [askFrom, thresholds.step_up) is put to the judge, whose "drift" verdict adds
    * `intent.judge_drift` (weight × its confidence). The judge can only add risk.

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { AgentEvent } from "../../src/protocol/index.js";
-import { check } from "../../src/core/index.js";
+import { check, compilePolicy } from "../../src/core/index.js";
+import type { Baseline } from "../../src/core/index.js";
+import { withFeedback } from "../../src/core/review.js";
 import { World, action, at, sessionStarted } from "../support/given-when-then.js";
 
 // Review cases and verdicts in the pure core: the self-approval hold opens a case; a verdict
@@ -98,5 +100,61 @@ describe("review verdicts (core)", () => {
     expect(a.next).toBeDefined();
     expect(a.next).not.toBe(a.caseId);
     expect(b).toEqual(a);
+  });
+});
+
+// Feedback: a finding a person overturned weighs less for that agent and capability,
+// `scoring.review.feedback.step` times per overturn, never below `floor`, fading back in
+// event time; never for separation of duties or findings with their own decision.
+describe("review feedback (core)", () => {
+  const mailOnly = (session: string, t: number) => sessionStarted(t, { goal: "Read my mail", capabilities: ["mail.read"] }, { session, grants: ["mail.read"] });
+  const transfer = (session: string, t: number) => action(t, "payments.transfer", { session, kind: "write", resource: { id: `P-${t}` } });
+  const outOfScope = (o: ReturnType<World["handle"]>) => o.decision?.signals.find((s) => s.code === "intent.out_of_scope")?.weight ?? 0;
+  const overturnSoft = (world: World, session: string, t: number) => {
+    world.handle(mailOnly(session, t));
+    let held = world.handle(transfer(session, t + 10));
+    for (let i = 2; !held.commands.some((c) => c.review.required) && i < 12; i++) held = world.handle(transfer(session, t + 10 * i));
+    const open = world.sessions.get(session)?.openCase;
+    expect(open?.reasons.some((r) => r.code === "intent.out_of_scope" && !r.hard)).toBe(true);
+    return world.handle({ ...verdict(t + 100, open?.caseId as string, "overturned"), sessionId: session, eventId: `verdict-${session}` });
+  };
+
+  it("an overturned soft finding weighs `step` times less for the agent's next sessions, never below the floor", () => {
+    const fresh = new World();
+    fresh.handle(mailOnly("fresh", 0));
+    const base = outOfScope(fresh.handle(transfer("fresh", 10)));
+    expect(base).toBeGreaterThan(0);
+
+    const world = new World();
+    const first = overturnSoft(world, "a", 0);
+    expect(first.decision?.feedback).toEqual([{ code: "intent.out_of_scope", capability: "payments.transfer", factor: 0.5 }]);
+    world.handle(mailOnly("b", 200));
+    expect(outOfScope(world.handle(transfer("b", 210)))).toBeCloseTo(base * 0.5, 3);
+    // Overturned again (a softer finding may no longer reach a hold, so straight through withFeedback): 0.25, then the floor.
+    const reason = [{ code: "intent.out_of_scope", capability: "payments.transfer", hard: false }];
+    const policy = compilePolicy();
+    const agent = world.baselines.get("agent:agent-1") as Baseline;
+    const second = withFeedback(policy, agent, reason, at(300));
+    expect(second.feedback[0]?.factor).toBeCloseTo(0.25, 3);
+    expect(withFeedback(policy, second.baseline, reason, at(400)).feedback[0]?.factor).toBe(0.25);
+    expect(withFeedback(policy, agent, [{ ...reason[0], hard: true } as (typeof reason)[number]], at(300)).feedback).toEqual([]);
+  });
+
+  it("feedback fades back in event time (half-life), and never touches separation of duties", () => {
+    const world = new World();
+    overturnSoft(world, "a", 0);
+    const halfLife = 2_592_000;
+    world.handle(mailOnly("later", 100 + halfLife));
+    const fresh = new World();
+    fresh.handle(mailOnly("fresh", 0));
+    const base = outOfScope(fresh.handle(transfer("fresh", 10)));
+    expect(outOfScope(world.handle(transfer("later", 110 + halfLife)))).toBeCloseTo(base * 0.75, 2);
+
+    const { world: sod, caseId } = holding();
+    expect(sod.handle(verdict(60, caseId, "overturned")).decision?.feedback).toBeUndefined();
+    // The self-approval is held again on the next try: hard findings stay whole.
+    expect(sod.handle(action(80, "expense.approve", { kind: "write", resource: report, principal: "alice", id: "again" })).commands.map((c) => c.type)).toEqual(
+      ["downgrade"],
+    );
   });
 });

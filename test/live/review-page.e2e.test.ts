@@ -1,16 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
 import type { Browser } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { generateSigningJwk } from "../../src/adapters/signing.js";
-import { loadConfig } from "../../src/config/config.js";
-import { startVigil } from "../../src/main.js";
-import type { Running } from "../../src/main.js";
-import { createEnforcer } from "../../src/sdk/enforcer.js";
-import type { Enforcer } from "../../src/sdk/enforcer.js";
-import { brokers } from "../support/stack-env.js";
-import { isolatedEnv, produce, untilProcessed, waitFor } from "../support/live.js";
+import { heldExpenseStory } from "../support/review.js";
+import { waitFor } from "../support/live.js";
 
 // The review page in a real browser (Debian's headless Chromium through playwright-core),
 // against the live processor, broker and Redis: a reviewer opens /review, signs in with a
@@ -19,31 +12,15 @@ import { isolatedEnv, produce, untilProcessed, waitFor } from "../support/live.j
 // accessible names: a page usable this way is usable with a screen reader or without a mouse.
 
 const CHROMIUM = process.env.VIGIL_CHROMIUM ?? "/usr/bin/chromium";
-const root = join(import.meta.dirname, "..", "..");
-const story = readFileSync(join(root, "examples", "scenarios", "expense-self-approval.jsonl"), "utf8")
-  .split("\n")
-  .filter(Boolean);
 const TOKEN = "dana-review-token-0123456789";
 
 describe("the review page (live, headless Chromium)", () => {
   it("a reviewer sees the held session, overturns it, and the enforcer allows the capability again", { timeout: 120_000 }, async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} (apt-get install -y chromium, or set VIGIL_CHROMIUM)`).toBe(true);
-    const env = isolatedEnv("review-page", { VIGIL_REVIEW_TOKENS: `dana:${TOKEN}`, VIGIL_SIGNING_KEY: JSON.stringify(await generateSigningJwk()) });
-    const config = loadConfig(env);
-    let running: Running | undefined;
-    let enforcer: Enforcer | undefined;
+    const held = await heldExpenseStory("review-page", "dana", TOKEN);
+    const { running, enforcer } = held;
     let browser: Browser | undefined;
     try {
-      running = await startVigil(env);
-      enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, verify: { jwks: running.jwks } });
-      await enforcer.start();
-      await produce(
-        config.topics.events,
-        story.map((value) => ({ key: (JSON.parse(value) as { sessionId: string }).sessionId, value })),
-      );
-      await untilProcessed(config.kafka.groupId, config.topics.events);
-      expect(await waitFor(() => enforcer?.check("exp-1", "expense.approve", "ER-1042").outcome === "deny", 15_000)).toBe(true);
-
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
       const page = await browser.newPage();
       const problems: string[] = [];
@@ -80,8 +57,7 @@ describe("the review page (live, headless Chromium)", () => {
       expect(problems).toEqual([]);
     } finally {
       await browser?.close();
-      await enforcer?.stop();
-      await running?.stop();
+      await held.stop();
     }
   });
 });

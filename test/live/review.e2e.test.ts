@@ -1,17 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateSigningJwk } from "../../src/adapters/signing.js";
-import { loadConfig } from "../../src/config/config.js";
 import { startVigil } from "../../src/main.js";
 import type { Running } from "../../src/main.js";
 import type { CaseSummary, ReviewCase } from "../../src/app/cases.js";
-import { createEnforcer } from "../../src/sdk/enforcer.js";
-import type { Enforcer } from "../../src/sdk/enforcer.js";
 import { cliPath } from "../support/processes.js";
+import { heldExpenseStory } from "../support/review.js";
 import { brokers } from "../support/stack-env.js";
-import { isolatedEnv, metric, produce, readAll, untilProcessed, waitFor } from "../support/live.js";
+import { metric, readAll, untilProcessed, waitFor } from "../support/live.js";
 
 // The review loop against the real broker and Redis. The expense story holds two sessions
 // for a person (each tries to approve its own report). Then:
@@ -22,10 +17,6 @@ import { isolatedEnv, metric, produce, readAll, untilProcessed, waitFor } from "
 //   - confirm --revoke through the CLI: the other session is revoked;
 //   - the cases, decided, are still there after the processor restarts; deciding again is refused.
 
-const root = join(import.meta.dirname, "..", "..");
-const story = readFileSync(join(root, "examples", "scenarios", "expense-self-approval.jsonl"), "utf8")
-  .split("\n")
-  .filter(Boolean);
 const TOKEN = "bob-review-token-0123456789";
 
 async function api<T>(port: number, path: string, init: RequestInit & { token?: string | null } = {}): Promise<{ status: number; body: T }> {
@@ -47,21 +38,11 @@ describe("human review (live)", () => {
     "held sessions become cases; forged verdicts change nothing; overturn restores, confirm --revoke revokes; cases survive a restart",
     { timeout: 120_000 },
     async () => {
-      const env = isolatedEnv("review", { VIGIL_REVIEW_TOKENS: `bob:${TOKEN}`, VIGIL_SIGNING_KEY: JSON.stringify(await generateSigningJwk()) });
-      const config = loadConfig(env);
-      let running: Running | undefined;
-      let enforcer: Enforcer | undefined;
+      const held = await heldExpenseStory("review", "bob", TOKEN);
+      const { env, config, enforcer } = held;
+      let running: Running = held.running;
       try {
-        running = await startVigil(env);
         const port = running.httpPort;
-        enforcer = await createEnforcer({ brokers, topicPrefix: env.VIGIL_TOPIC_PREFIX, verify: { jwks: running.jwks } });
-        await enforcer.start();
-        await produce(
-          config.topics.events,
-          story.map((value) => ({ key: (JSON.parse(value) as { sessionId: string }).sessionId, value })),
-        );
-        await untilProcessed(config.kafka.groupId, config.topics.events);
-        expect(await waitFor(() => enforcer?.check("exp-1", "expense.approve", "ER-1042").outcome === "deny", 15_000)).toBe(true);
 
         // Cases: the API needs a reviewer; the CLI reads the same Redis.
         expect((await api(port, "/api/review/cases", { token: null })).status).toBe(401);
@@ -119,8 +100,7 @@ describe("human review (live)", () => {
         expect(confirmed.code, confirmed.stderr).toBe(0);
         expect(await waitFor(() => enforcer?.check("exp-2", "expense.read").outcome === "deny", 20_000)).toBe(true);
       } finally {
-        await enforcer?.stop();
-        await running?.stop();
+        await held.stop();
       }
 
       // After a restart: both cases decided, with who and why; deciding again is refused.

@@ -5,7 +5,7 @@ import { expectSameCommands } from "../support/same-commands.js";
 import { loadConfig } from "../../src/config/config.js";
 import type { Config } from "../../src/config/config.js";
 import type { Command } from "../../src/protocol/index.js";
-import { committedOffsets, endOffsets, isolatedEnv, jsonValues, kafka, readAll, untilProcessed } from "../support/live.js";
+import { committedOffsets, endOffsets, isolatedEnv, jsonValues, readAll, seedTopic, untilProcessed } from "../support/live.js";
 import { redisClusterNodes } from "../support/stack-env.js";
 
 // Faults at scale, against the real broker and Redis (`npm run test:soak`). The demo's
@@ -34,17 +34,7 @@ const envFor = (name: string, partitions: number, extra: Record<string, string> 
 
 async function seed(env: Record<string, string>, messages: readonly Seeded[], partitions: number): Promise<Config> {
   const config = loadConfig(env);
-  const admin = kafka().admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: config.topics.events, numPartitions: partitions }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka().producer();
-  await producer.connect();
-  try {
-    for (let i = 0; i < messages.length; i += 2000) await producer.send({ topic: config.topics.events, acks: -1, messages: messages.slice(i, i + 2000) });
-  } finally {
-    await producer.disconnect();
-  }
+  await seedTopic(config.topics.events, messages, partitions);
   return config;
 }
 

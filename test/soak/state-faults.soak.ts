@@ -9,7 +9,7 @@ import type { Config } from "../../src/config/config.js";
 import type { Command } from "../../src/protocol/index.js";
 import { exited, replicatedScenarios, startProcessor } from "../support/processes.js";
 import type { Seeded } from "../support/processes.js";
-import { committedOffsets, freePort, isolatedEnv, jsonValues, kafka, metric, readAll, untilProcessed } from "../support/live.js";
+import { committedOffsets, freePort, isolatedEnv, jsonValues, metric, readAll, seedTopic, untilProcessed } from "../support/live.js";
 import { repoRoot, stackScript } from "../support/stack-env.js";
 import { expectSameCommands } from "../support/same-commands.js";
 
@@ -74,19 +74,7 @@ function stack(...args: string[]): string {
   return r.stdout;
 }
 
-async function seed(config: Config, messages: readonly Seeded[]): Promise<void> {
-  const admin = kafka().admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: config.topics.events, numPartitions: PARTITIONS }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka().producer();
-  await producer.connect();
-  try {
-    for (let i = 0; i < messages.length; i += 2000) await producer.send({ topic: config.topics.events, acks: -1, messages: messages.slice(i, i + 2000) });
-  } finally {
-    await producer.disconnect();
-  }
-}
+const seed = (config: Config, messages: readonly Seeded[]) => seedTopic(config.topics.events, messages, PARTITIONS);
 
 /** Committed events so far (0 while the broker cannot answer). */
 async function committed(config: Config): Promise<number> {

@@ -154,3 +154,21 @@ export async function metric(httpPort: number, name: string): Promise<number> {
   const m = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
   return m ? Number(m[1]) : Number.NaN;
 }
+
+/** Creates `topic` with `partitions` and writes `messages` to it in batches of 2,000 (acks from all replicas). */
+export async function seedTopic(topic: string, messages: readonly Message[], partitions: number): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka().producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 2000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
+  } finally {
+    await producer.disconnect();
+  }
+}

@@ -307,6 +307,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
     }
     for (const a of result.audits) {
       d.metrics.decision(a.level);
+      for (const f of a.feedback ?? []) d.metrics.feedback(f.code);
       for (const s of a.signals) d.metrics.signal(s.code.split(".")[0] ?? "unknown", s.weight);
     }
     for (const s of result.statuses) d.metrics.riskScore(s.riskScore);

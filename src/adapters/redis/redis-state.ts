@@ -80,6 +80,7 @@ function caseFromHash(h: Record<string, string> | null, commands: readonly strin
     ...(h.reviewer ? { reviewer: h.reviewer } : {}),
     ...(h.note ? { note: h.note } : {}),
     ...(h.revoked === "true" ? { revoked: true } : {}),
+    ...(h.feedback ? { feedback: JSON.parse(h.feedback) as NonNullable<ReviewCase["feedback"]> } : {}),
     commands: commands.map((c) => JSON.parse(c) as ReviewCase["commands"][number]),
     timeline: timeline.map((e) => JSON.parse(e) as ReviewCase["timeline"][number]),
   };
@@ -184,6 +185,7 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
           reviewer: c.reviewer,
           ...(c.note ? { note: c.note } : {}),
           ...(c.revoked ? { revoked: "true" } : {}),
+          ...(c.feedback ? { feedback: JSON.stringify(c.feedback) } : {}),
         };
         return [
           {

@@ -67,6 +67,8 @@ export interface CompiledPolicy {
   readonly baseline: BaselineKnobs & CompleteScoring["baseline"];
   readonly workingHours?: { start: number; end: number };
   readonly maxGrantTtlSeconds: number;
+  /** How reviewers' overturns soften findings (scoring.review.feedback). */
+  readonly feedback: CompleteScoring["review"]["feedback"];
   /** Risk from which an action is put to the judge, when one is configured (below thresholds.step_up). */
   readonly judgeAskFrom: number;
   readonly outputs: CompleteScoring["outputs"];
@@ -205,6 +207,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     baseline: scoring.baseline,
     ...(scoring.workingHours ? { workingHours: scoring.workingHours } : {}),
     maxGrantTtlSeconds: scoring.grants.maxTtlSeconds,
+    feedback: scoring.review.feedback,
     judgeAskFrom: scoring.judge.askFrom,
     outputs: scoring.outputs,
     factors: scoring.factors,

@@ -91,6 +91,8 @@ scoring:
   burst: { windowSeconds: 60, minActions: 6, multiple: 3, decision: step_up }
   toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125 }
   grants: { maxTtlSeconds: 3600 }
+  review:
+    feedback: { step: 0.5, floor: 0.25, halfLifeSeconds: 2592000 }
   judge: { askFrom: 0.15 }
   outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40 }
   words:
