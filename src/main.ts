@@ -147,8 +147,11 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     const failed = new Promise<Error>((resolve) => (fatal = resolve));
     const judge = config.judge ? openAiJudge(config.judge) : undefined;
     if (judge) log.info("judge enabled for uncertain calls", { url: config.judge?.url, model: judge.name });
+    // Verdicts are signed with the processor's own keys (the review API and CLI share its key configuration).
+    const verifyVerdict = recordVerifier({ jwks: signer.jwks });
     const processor = createProcessor({
       config,
+      verifyVerdict,
       consumer,
       producer,
       state,
@@ -171,12 +174,10 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     // same session timeout as the processor's group, and joined in the background: after a
     // crash, the metrics consumer must not hold up the restart while its dead predecessor's
     // session runs out (kafkajs's default is 30 s).
-    const acks = kafka.consumer({
-      groupId: `${config.kafka.groupId}-acks`,
-      maxWaitTimeInMs: 500,
-      sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval,
-    });
+    // The processor's side consumers (acknowledgements, verdicts): their own groups, the processor's session timeout.
+    const sideConsumer = (suffix: string) =>
+      kafka.consumer({ groupId: `${config.kafka.groupId}-${suffix}`, maxWaitTimeInMs: 500, sessionTimeout: config.kafka.sessionTimeoutMs, heartbeatInterval });
+    const acks = sideConsumer("acks");
     teardown.push({ name: "acks consumer", close: () => acks.disconnect() });
     await acks.connect();
     await acks.subscribe({ topics: [config.topics.acks], fromBeginning: false });
@@ -224,23 +225,20 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     teardown.push({ name: "processor", close: () => processor.stop() });
     await processor.start();
     // After the processor: the bridge writes with its producer.
-    const bridge = kafka.consumer({
-      groupId: `${config.kafka.groupId}-reviews`,
-      maxWaitTimeInMs: 500,
-      sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval,
-    });
+    const bridge = sideConsumer("reviews");
     teardown.push({ name: "verdict bridge", close: () => bridge.disconnect() });
     await bridge.connect();
-    await runVerdictBridge({
+    // Joined in the background, like the acknowledgements consumer: a restart must not wait on it.
+    const bridging = runVerdictBridge({
       consumer: bridge,
       producer,
       reviewsTopic: config.topics.reviews,
       eventsTopic: config.topics.events,
-      verify: recordVerifier({ jwks: signer.jwks }),
+      verify: verifyVerdict,
       log,
       counted: (outcome) => metrics.verdict(outcome),
     });
+    bridging.catch((e: unknown) => log.error("the verdict bridge stopped; verdicts on the reviews topic are not applied", { error: String(e) }));
 
     log.info("vigil processor started", {
       brokers: config.kafka.brokers,

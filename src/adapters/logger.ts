@@ -38,6 +38,9 @@ export function logLine(entry: Record<string, unknown>): string {
   }
 }
 
+/** For commands that print their own output: the configured level, but not info chatter from the clients. */
+export const commandLogger = (level: Level): Logger => jsonLogger(level === "info" ? "warn" : level);
+
 export function jsonLogger(level: Level, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
   const at =
     (l: Exclude<Level, "silent">) =>

@@ -79,12 +79,14 @@ const STATES = new Set(["pending", "confirmed", "overturned", "all"]);
 export function reviewRoutes(service: ReviewService, reviewers: ReadonlyMap<string, Buffer>) {
   return (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
     if (path !== "/review" && path !== "/review.js" && path !== "/api/review" && !path.startsWith("/api/review/")) return false;
-    const json = (status: number, value: unknown, extra: Record<string, string> = {}) => {
+    /** Answers with JSON; true: the request is handled. */
+    const json = (status: number, value: unknown, extra: Record<string, string> = {}): true => {
       res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...extra });
       res.end(JSON.stringify(value));
+      return true;
     };
     if (path === "/review" || path === "/review.js") {
-      if (req.method !== "GET") return (json(405, { error: "method not allowed" }), true);
+      if (req.method !== "GET") return json(405, { error: "method not allowed" });
       const page = path === "/review";
       res.writeHead(200, {
         "content-type": page ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8",
@@ -113,25 +115,25 @@ export function reviewRoutes(service: ReviewService, reviewers: ReadonlyMap<stri
       e instanceof ReviewError ? json(e.status, { error: e.message }) : json(500, { error: e instanceof Error ? e.message : String(e) });
     const url = new URL(req.url ?? "/", "http://localhost");
     const parts = path.split("/").filter(Boolean); // api, review, cases, :id, :action
-    if (parts[2] !== "cases" || parts.length > 5) return (json(404, { error: "not found" }), true);
+    if (parts[2] !== "cases" || parts.length > 5) return json(404, { error: "not found" });
     const caseId = parts[3] === undefined ? undefined : decodeURIComponent(parts[3]);
     const action = parts[4];
     if (caseId === undefined) {
-      if (req.method !== "GET") return (json(405, { error: "method not allowed" }), true);
+      if (req.method !== "GET") return json(405, { error: "method not allowed" });
       const state = url.searchParams.get("state") ?? "pending";
       const limit = Number(url.searchParams.get("limit") ?? 100);
-      if (!STATES.has(state)) return (json(400, { error: "state: pending, confirmed, overturned or all" }), true);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return (json(400, { error: "limit: an integer from 1 to 1000" }), true);
+      if (!STATES.has(state)) return json(400, { error: "state: pending, confirmed, overturned or all" });
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return json(400, { error: "limit: an integer from 1 to 1000" });
       service.list({ state: state as CaseState | "all", limit }).then((cases) => json(200, { cases }), fail);
       return true;
     }
     if (action === undefined) {
-      if (req.method !== "GET") return (json(405, { error: "method not allowed" }), true);
+      if (req.method !== "GET") return json(405, { error: "method not allowed" });
       service.show(caseId).then((c) => json(200, { case: c }), fail);
       return true;
     }
-    if (action !== "confirm" && action !== "overturn") return (json(404, { error: "not found" }), true);
-    if (req.method !== "POST") return (json(405, { error: "method not allowed" }, { allow: "POST" }), true);
+    if (action !== "confirm" && action !== "overturn") return json(404, { error: "not found" });
+    if (req.method !== "POST") return json(405, { error: "method not allowed" }, { allow: "POST" });
     body(req)
       .then((b) => {
         const note = b.note === undefined || b.note === null || b.note === "" ? undefined : b.note;

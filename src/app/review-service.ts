@@ -1,6 +1,7 @@
 import { ReviewDecided } from "../protocol/index.js";
 import type { ReviewDecidedEvent } from "../protocol/index.js";
 import type { CaseReader, CaseState, CaseSummary, ReviewCase } from "./cases.js";
+import { summaryOf } from "./cases.js";
 
 // What a reviewer can do, whatever the door (CLI or HTTP): list cases, look at one, decide
 // one. A decision becomes a `review.decided` record on vigil.reviews (signed by the adapter
@@ -70,8 +71,7 @@ export function reviewService(d: ReviewServiceDeps): ReviewService {
       });
       if (!parsed.success) throw new ReviewError(400, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
       await d.publish(parsed.data);
-      const { commands: _c, timeline: _t, ...summary } = found;
-      return { verdict: parsed.data, case: summary };
+      return { verdict: parsed.data, case: summaryOf(found) };
     },
   };
 }

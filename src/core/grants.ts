@@ -4,7 +4,6 @@ import type { CommandDraft } from "./decide.js";
 import { remainingOf } from "./decide.js";
 import { check } from "../protocol/enforcement.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
-import { goalRelation } from "./scope.js";
 import type { Signal } from "./scorers/signal.js";
 import type { SessionState } from "./session-state.js";
 import { toIso, toMillis } from "./time.js";
@@ -61,19 +60,15 @@ export function decideGrant(
     blocking.push({ code: "grant.never", message: `${capability} is never granted just in time (policy grants.never)`, weight: 0 });
   const verdict = check(session.enforcement, capability, resourceId);
   if (verdict.outcome !== "allow") blocking.push({ code: "grant.session_restricted", message: verdict.reason, weight: 0 });
-  // Outside the declared list, a request the goal plainly asks for is in scope all the same.
-  const declared = session.intent?.capabilities;
-  const goalBacked =
-    declared !== undefined && !anyGlob(declared, capability) && goalRelation(policy, session, capability, policy.tools.get(capability)?.kind) !== undefined;
-  for (const s of signals) {
-    if (goalBacked && s.code === "intent.out_of_scope") continue;
-    if (s.code.startsWith("intent.") || s.code.startsWith("sod.") || s.decision) blocking.push(s);
-  }
+  for (const s of signals) if (s.code.startsWith("intent.") || s.code.startsWith("sod.") || s.decision) blocking.push(s);
   if (score >= policy.thresholds.step_up)
     blocking.push({ code: "grant.risk_too_high", message: `session risk ${score} is at or above ${policy.thresholds.step_up}`, weight: 0 });
   const reasons = blocking.map((s) => ({ code: s.code, message: s.message }));
   if (reasons.length > 0) return { session, draft: { type: "deny_grant", review: false, reasons, causedBy: [event.eventId] } };
 
+  // Outside the declared list and not out of scope: the intent scorer found the goal asks for it.
+  const declared = session.intent?.capabilities;
+  const goalBacked = declared !== undefined && !anyGlob(declared, capability);
   const ttl = Math.min(event.ttlSeconds ?? grantTtlCap(policy, capability), grantTtlCap(policy, capability));
   const what = `${capability}${resourceId !== undefined ? ` on ${resourceId}` : ""}`;
   const why = goalBacked ? "grant.goal_backed" : "grant.within_intent";

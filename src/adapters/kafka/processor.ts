@@ -14,7 +14,6 @@ import { decodeEvent } from "./event-decoder.js";
 import type { OutputEncoder, RejectedMessage } from "./output.js";
 import type { RecordSigner } from "../signing.js";
 import type { RecordVerifier } from "../record-jws.js";
-import { recordVerifier } from "../record-jws.js";
 import { unauthenticated } from "../../app/authenticity.js";
 import { PRODUCER_HEADER } from "../../protocol/signature.js";
 import { publishBatch } from "./output.js";
@@ -48,16 +47,13 @@ interface HotPartition {
 }
 const hotPartition = (): HotPartition => ({ sessions: new Map(), writtenAt: new Map() });
 
-/** Drops the sessions written before `before` (the oldest come first); returns how many. */
-function dropIdle(p: HotPartition, before: number): number {
-  let dropped = 0;
+/** Drops the sessions written before `before` (the oldest come first). */
+function dropIdle(p: HotPartition, before: number): void {
   for (const [id, at] of p.writtenAt) {
     if (at >= before) break;
     p.writtenAt.delete(id);
     p.sessions.delete(id);
-    dropped++;
   }
-  return dropped;
 }
 
 export interface ProcessorDeps {
@@ -70,6 +66,8 @@ export interface ProcessorDeps {
   readonly encoder: OutputEncoder;
   /** Signs every command and status record (`vigil-jws`). */
   readonly signer: RecordSigner;
+  /** Verifies a verdict's signature (the review service's key, made for vigil.reviews); shared with the verdict bridge. */
+  readonly verifyVerdict: RecordVerifier;
   /** Verifies producer signatures on events against VIGIL_PRODUCER_KEYS_FILE (policy `authenticity.require: signature`). */
   readonly verifyProducer?: RecordVerifier;
   readonly metrics: Metrics;
@@ -99,8 +97,6 @@ export function stateGap(through: string | undefined, firstOffset: string): { fr
 
 export function createProcessor(d: ProcessorDeps): Processor {
   const hot = new Map<number, HotPartition>();
-  // Verdicts are signed with the processor's own signing keys (the review API and CLI share its key configuration).
-  const verifyVerdict = recordVerifier({ jwks: d.signer.jwks });
   const now = d.now ?? (() => Date.now());
   const idleMs = d.config.hotIdleSeconds * 1000;
   // Partitions with a batch in flight: the idle sweep leaves their sessions alone.
@@ -136,7 +132,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
     if (input.ok && input.event.type === "review.decided") {
       // A verdict counts only with the review service's signature, made for vigil.reviews: an
       // agent that can write vigil.events must not be able to overturn its own hold.
-      const verdict = await verifyVerdict(d.config.topics.reviews, m.value ?? Buffer.alloc(0), m.headers);
+      const verdict = await d.verifyVerdict(d.config.topics.reviews, m.value ?? Buffer.alloc(0), m.headers);
       return verdict.ok
         ? input
         : {
@@ -222,8 +218,8 @@ export function createProcessor(d: ProcessorDeps): Processor {
     // A rebuild from nothing that re-read nothing (the log starts where the batch does): this batch starts the state.
     let startsState = false;
     const rebuild = rebuilding.get(partition);
-    const until = rebuild?.until;
-    if (rebuild !== undefined && until !== undefined) {
+    if (rebuild !== undefined) {
+      const until = rebuild.until;
       const cut = inputs.findIndex((i) => BigInt(i.offset) >= until);
       const replayed = cut === -1 ? inputs : inputs.slice(0, cut);
       if (replayed.length > 0) {
@@ -261,7 +257,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
     const result = await processBatch(policy, d.state, cache.sessions, { topic, partition }, live, judging);
     const first = (live[0] as BatchInput).offset;
     // Not again right after a rebuild: offsets without records (transaction markers) would look like a gap forever.
-    const gap = until === undefined ? stateGap(result.stateThrough, first) : undefined;
+    const gap = rebuild === undefined ? stateGap(result.stateThrough, first) : undefined;
     if (gap) {
       // The state lacks events this group already committed past: re-read them first.
       rebuilding.set(partition, { until: BigInt(first), fresh: result.stateThrough === undefined });

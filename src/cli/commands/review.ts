@@ -4,7 +4,7 @@ import kafkajs from "kafkajs";
 import { loadConfig } from "../../config/config.js";
 import { createKafka } from "../../adapters/kafka/client.js";
 import { verdictPublisher } from "../../adapters/kafka/verdicts.js";
-import { jsonLogger } from "../../adapters/logger.js";
+import { commandLogger } from "../../adapters/logger.js";
 import { redisState } from "../../adapters/redis/redis-state.js";
 import { SigningKeyError, recordSigner } from "../../adapters/signing.js";
 import type { CaseState, CaseSummary, ReviewCase } from "../../app/cases.js";
@@ -22,7 +22,7 @@ const out = (s: string) => process.stdout.write(s);
 
 async function withService<T>(env: Env, publishing: boolean, f: (s: ReviewService) => Promise<T>): Promise<T> {
   const config = loadConfig(env);
-  const log = jsonLogger(config.logLevel === "info" ? "warn" : config.logLevel);
+  const log = commandLogger(config.logLevel);
   const redis = redisClient(config.redis);
   redis.on("error", () => {});
   let producer: kafkajs.Producer | undefined;

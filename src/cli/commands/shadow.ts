@@ -3,7 +3,7 @@ import { createKafka } from "../../adapters/kafka/client.js";
 import { decodeEvent } from "../../adapters/kafka/event-decoder.js";
 import { readTopicToEnd } from "../../adapters/kafka/topic-reader.js";
 import { readJsonlFiles } from "../../adapters/jsonl-files.js";
-import { jsonLogger } from "../../adapters/logger.js";
+import { commandLogger } from "../../adapters/logger.js";
 import { loadPolicy } from "../../adapters/policy-file.js";
 import { schemaRegistry } from "../../adapters/schema-registry.js";
 import { decodeLine } from "../../app/line-decoder.js";
@@ -31,7 +31,7 @@ export async function shadowCommand(env: Env, o: ShadowOptions): Promise<number>
   if (o.fromTopic) {
     const config = loadConfig(env);
     const registry = config.registryUrl ? schemaRegistry(config.registryUrl) : undefined;
-    const kafka = createKafka(config, jsonLogger(config.logLevel === "info" ? "warn" : config.logLevel), "-shadow");
+    const kafka = createKafka(config, commandLogger(config.logLevel), "-shadow");
     await readTopicToEnd(kafka, config.topics.events, async (m) => {
       const decoded = await decodeEvent(m.value, config.maxMessageBytes, registry);
       if (decoded.ok) run.handle(decoded.event);
