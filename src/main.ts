@@ -19,10 +19,21 @@ import { redisState } from "./adapters/redis/redis-state.js";
 import { readJwksFile, recordSigner } from "./adapters/signing.js";
 import type { Jwks } from "./adapters/signing.js";
 import { recordVerifier } from "./adapters/record-jws.js";
+import { SET_TYPE } from "./protocol/ssf.js";
 import { randomUUID } from "node:crypto";
 import { loadReviewers, reviewRoutes } from "./adapters/review-http.js";
 import { runVerdictBridge, verdictPublisher } from "./adapters/kafka/verdicts.js";
 import { reviewService } from "./app/review-service.js";
+import { ssfTransmitter } from "./app/ssf.js";
+import type { SsfTransmitter } from "./app/ssf.js";
+import { redisSsfStore } from "./adapters/redis/ssf-store.js";
+import { loadReceivers, ssfRoutes } from "./adapters/ssf-http.js";
+import { httpPush } from "./adapters/ssf-push.js";
+import { runSsfFeed } from "./adapters/kafka/ssf-feed.js";
+import { promSsfMetrics } from "./adapters/prom-metrics.js";
+
+/** How often the SSF transmitter looks for SETs to push. */
+const PUSH_TICK_MS = 250;
 
 export interface Running {
   stop(): Promise<void>;
@@ -85,6 +96,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     log.info("signing commands and statuses", { kid: signer.kid, alg: signer.alg });
     const reviewers = loadReviewers(config.reviewTokens);
     if (reviewers.size > 0) log.info("review API enabled", { reviewers: [...reviewers.keys()] });
+    const receivers = config.ssf ? loadReceivers(config.ssf.receivers) : new Map<string, Buffer>();
+    if (config.ssf) log.info("SSF transmitter enabled", { issuer: config.ssf.issuer, receivers: [...receivers.keys()] });
     const producerKeys = config.producerKeysFile ? await readJwksFile(config.producerKeysFile, "VIGIL_PRODUCER_KEYS_FILE") : undefined;
     if (producerKeys) log.info("producer keys loaded", { kids: producerKeys.keys.map((k) => k.kid) });
     const policy = watchPolicy(config.policyFile, config.policyPollMs, {
@@ -147,11 +160,11 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     const failed = new Promise<Error>((resolve) => (fatal = resolve));
     const judge = config.judge ? openAiJudge(config.judge) : undefined;
     if (judge) log.info("judge enabled for uncertain calls", { url: config.judge?.url, model: judge.name });
-    // Verdicts are signed with the processor's own keys (the review API and CLI share its key configuration).
-    const verifyVerdict = recordVerifier({ jwks: signer.jwks });
+    // Verdicts are signed with the processor's own keys (the review API and CLI share its key configuration); the SSF feed checks commands with them too.
+    const verifyOwn = recordVerifier({ jwks: signer.jwks });
     const processor = createProcessor({
       config,
-      verifyVerdict,
+      verifyVerdict: verifyOwn,
       consumer,
       producer,
       state,
@@ -200,10 +213,37 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       now: () => Date.now(),
       newId: () => randomUUID(),
     });
+    // The SSF transmitter: its streams and outboxes in the same Redis, SETs signed with the processor's key.
+    let ssf: SsfTransmitter | undefined;
+    let refusedCommand: (reason: string) => void = () => {};
+    if (config.ssf) {
+      const ssfConfig = config.ssf;
+      let ssfQueued: () => Promise<number> = async () => 0;
+      const ssfMetrics = promSsfMetrics(registry, () => ssfQueued());
+      refusedCommand = ssfMetrics.commandRefused;
+      ssf = ssfTransmitter({
+        store: redisSsfStore(redis, config.redis.prefix),
+        sign: (claims) => signer.signJwt({ ...claims }, SET_TYPE),
+        push: httpPush(ssfConfig.pushTimeoutMs),
+        issuer: ssfConfig.issuer,
+        principalIssuer: ssfConfig.principalIssuer,
+        limits: ssfConfig.limits,
+        metrics: ssfMetrics,
+        now: () => Date.now(),
+        newId: () => randomUUID(),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        random: Math.random,
+        warn: (msg, fields) => log.warn(msg, fields),
+      });
+      const transmitter = ssf;
+      ssfQueued = () => transmitter.queued();
+    }
+    const review = reviewRoutes(reviews, reviewers);
+    const ssfHttp = ssf ? ssfRoutes(ssf, receivers) : undefined;
     const server = await startHttp(config.http.host, config.http.port, {
       registry,
       jwks: signer.jwks,
-      routes: reviewRoutes(reviews, reviewers),
+      routes: (req, res, path) => review(req, res, path) || (ssfHttp?.(req, res, path) ?? false),
       ready: async () => {
         const h = processor.health();
         const redisOk = await state.ping();
@@ -234,11 +274,46 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       producer,
       reviewsTopic: config.topics.reviews,
       eventsTopic: config.topics.events,
-      verify: verifyVerdict,
+      verify: verifyOwn,
       log,
       counted: (outcome) => metrics.verdict(outcome),
     });
     bridging.catch((e: unknown) => log.error("the verdict bridge stopped; verdicts on the reviews topic are not applied", { error: String(e) }));
+    if (ssf) {
+      const transmitter = ssf;
+      // Commands → outboxes, in its own group (joined in the background too).
+      const feed = sideConsumer("ssf");
+      teardown.push({ name: "SSF feed", close: () => feed.disconnect() });
+      await feed.connect();
+      runSsfFeed({
+        consumer: feed,
+        topic: config.topics.commands,
+        verify: verifyOwn,
+        registry: schemaClient,
+        onCommands: (commands) => transmitter.onCommands(commands),
+        refused: refusedCommand,
+        log,
+      }).catch((e: unknown) => log.error("the SSF feed stopped; commands are not turned into SETs", { error: String(e) }));
+      // Push delivery: a round every PUSH_TICK_MS, one at a time; a lock per stream lets several processors share the work.
+      const owner = randomUUID();
+      let stopped = false;
+      let busy: Promise<void> | undefined;
+      const tick = setInterval(() => {
+        if (busy || stopped) return;
+        busy = transmitter
+          .pushRound(owner, () => !stopped)
+          .catch((e: unknown) => log.warn("SSF push round failed", { error: String(e) }))
+          .finally(() => (busy = undefined));
+      }, PUSH_TICK_MS);
+      teardown.push({
+        name: "SSF push",
+        close: async () => {
+          stopped = true;
+          clearInterval(tick);
+          await busy;
+        },
+      });
+    }
 
     log.info("vigil processor started", {
       brokers: config.kafka.brokers,

@@ -1,5 +1,6 @@
 import client from "prom-client";
 import type { Metrics } from "../app/metrics.js";
+import type { SsfMetrics } from "../app/ssf.js";
 
 // prom-client metrics, Prometheus naming: vigil_ prefix, _total counters, _seconds
 // histograms, bounded labels (never a session id). Listed in docs/metrics.md.
@@ -187,5 +188,41 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     signal: (family, weight) => signals.observe({ scorer: family }, weight),
     timeToEnforce: (seconds) => enforce.observe(Math.max(0, seconds)),
     judged: (outcome, seconds) => judged.observe({ outcome }, Math.max(0, seconds)),
+  };
+}
+
+/** The SSF transmitter's metrics (registered only when receivers are configured). */
+export function promSsfMetrics(registry: client.Registry, queued: () => Promise<number>): SsfMetrics & { commandRefused(reason: string): void } {
+  const r = [registry];
+  const sets = new client.Counter({
+    name: "vigil_ssf_sets_total",
+    help: "SETs written to a stream's outbox (queued), dropped as a re-read command's repeat (duplicate) or for a full outbox (dropped), by kind",
+    labelNames: ["outcome", "kind"],
+    registers: r,
+  });
+  const deliveries = new client.Counter({
+    name: "vigil_ssf_deliveries_total",
+    help: "SET deliveries: pushed, push_failed (retried), push_rejected (the receiver refused it), polled, acknowledged, poll_error",
+    labelNames: ["outcome"],
+    registers: r,
+  });
+  const refused = new client.Counter({
+    name: "vigil_ssf_commands_refused_total",
+    help: "Records on the commands topic that became no SET: not signed by the processor's keys, or unreadable",
+    labelNames: ["reason"],
+    registers: r,
+  });
+  new client.Gauge({
+    name: "vigil_ssf_outbox_sets",
+    help: "SETs waiting in all streams' outboxes (read from Redis at scrape)",
+    registers: r,
+    async collect() {
+      this.set(await queued().catch(() => 0));
+    },
+  });
+  return {
+    set: (outcome, kind) => sets.inc({ outcome, kind }),
+    delivery: (outcome, n = 1) => deliveries.inc({ outcome }, n),
+    commandRefused: (reason) => refused.inc({ reason }),
   };
 }

@@ -25,6 +25,8 @@ export interface Jwks {
 export interface RecordSigner extends RecordKey {
   /** The public keys readers should trust: this key first, then those kept for rotation. */
   readonly jwks: Jwks;
+  /** A compact JWT of `claims` with this key (header alg, kid and `typ`): the SSF transmitter's Security Event Tokens. */
+  signJwt(claims: jose.JWTPayload, typ: string): Promise<string>;
 }
 
 function parseJwk(text: string, where: string): jose.JWK {
@@ -104,7 +106,14 @@ export async function recordSigner(s: SigningSettings, onCreated?: (path: string
   const jwk = await loadSigningJwk(s, onCreated);
   const jwks = await trustedJwks(s, jwk);
   const key = await recordKey(jwk, s.key !== undefined ? "VIGIL_SIGNING_KEY" : `VIGIL_SIGNING_KEY_FILE (${s.keyFile})`);
-  return { kid: key.kid, alg: key.alg, sign: key.sign, jwks };
+  const privateKey = await jose.importJWK(jwk, key.alg);
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    sign: key.sign,
+    jwks,
+    signJwt: (claims, typ) => new jose.SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, typ }).sign(privateKey),
+  };
 }
 
 /** The public JWKS for the settings (the signing key's public half and the rotation file's keys), as enforcers should trust it. */

@@ -56,6 +56,21 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_PRODUCER_KEYS_FILE: z.string().optional(),
   VIGIL_REVIEW_TOKENS: z.string().optional(),
   VIGIL_REVIEW_TOKENS_FILE: z.string().optional(),
+  VIGIL_SSF_ISSUER: z
+    .url()
+    .refine((u) => /^https?:$/.test(new URL(u).protocol) && new URL(u).pathname === "/" && !new URL(u).search, "an http(s) origin, no path")
+    .optional(),
+  VIGIL_SSF_RECEIVERS: z.string().optional(),
+  VIGIL_SSF_RECEIVERS_FILE: z.string().optional(),
+  VIGIL_SSF_PRINCIPAL_ISSUER: z.string().min(1).optional(),
+  VIGIL_SSF_PUSH_URL_PREFIXES: list.optional(),
+  VIGIL_SSF_MAX_STREAMS_PER_RECEIVER: int(1, 1000).default(8),
+  VIGIL_SSF_MAX_QUEUED: int(1, 10_000_000).default(100_000),
+  VIGIL_SSF_RETRY_BASE_MS: int(10, 3_600_000).default(1000),
+  VIGIL_SSF_RETRY_MAX_MS: int(10, 86_400_000).default(300_000),
+  VIGIL_SSF_PUSH_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  VIGIL_SSF_MIN_VERIFICATION_INTERVAL_SECONDS: int(0, 86_400).default(30),
+  VIGIL_SSF_LONG_POLL_MS: int(0, 60_000).default(10_000),
 });
 
 /** The optional judge's settings (off without VIGIL_JUDGE_URL); also read by `vigil replay` and `vigil eval`. */
@@ -139,6 +154,26 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
     producerKeysFile: e.VIGIL_PRODUCER_KEYS_FILE,
     /** Reviewers of the HTTP review API: `name:token` pairs, inline (comma separated) and/or one per line in a file. */
     reviewTokens: { inline: e.VIGIL_REVIEW_TOKENS, file: e.VIGIL_REVIEW_TOKENS_FILE },
+    /** The SSF transmitter (docs/ssf.md): on when receivers are configured. */
+    ssf:
+      e.VIGIL_SSF_RECEIVERS || e.VIGIL_SSF_RECEIVERS_FILE
+        ? {
+            issuer: (e.VIGIL_SSF_ISSUER as string).replace(/\/+$/, ""),
+            receivers: { inline: e.VIGIL_SSF_RECEIVERS, file: e.VIGIL_SSF_RECEIVERS_FILE },
+            principalIssuer: e.VIGIL_SSF_PRINCIPAL_ISSUER,
+            pushTimeoutMs: e.VIGIL_SSF_PUSH_TIMEOUT_MS,
+            limits: {
+              maxStreamsPerReceiver: e.VIGIL_SSF_MAX_STREAMS_PER_RECEIVER,
+              maxQueuedPerStream: e.VIGIL_SSF_MAX_QUEUED,
+              retryBaseMs: e.VIGIL_SSF_RETRY_BASE_MS,
+              retryMaxMs: Math.max(e.VIGIL_SSF_RETRY_BASE_MS, e.VIGIL_SSF_RETRY_MAX_MS),
+              minVerificationIntervalSeconds: e.VIGIL_SSF_MIN_VERIFICATION_INTERVAL_SECONDS,
+              longPollMs: e.VIGIL_SSF_LONG_POLL_MS,
+              pushBatch: 50,
+              pushUrlPrefixes: e.VIGIL_SSF_PUSH_URL_PREFIXES ?? [],
+            },
+          }
+        : undefined,
   } as const;
 }
 
@@ -184,6 +219,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>) {
   }
   if (parsed.data.VIGIL_OUTPUT_FORMAT === "avro" && !parsed.data.VIGIL_REGISTRY_URL) {
     throw new ConfigError("invalid configuration:\n  VIGIL_OUTPUT_FORMAT: avro needs VIGIL_REGISTRY_URL");
+  }
+  if ((parsed.data.VIGIL_SSF_RECEIVERS || parsed.data.VIGIL_SSF_RECEIVERS_FILE) && !parsed.data.VIGIL_SSF_ISSUER) {
+    throw new ConfigError(
+      "invalid configuration:\n  VIGIL_SSF_ISSUER: required with VIGIL_SSF_RECEIVERS (the URL receivers reach this processor at; the SETs' iss)",
+    );
   }
   if (parsed.data.VIGIL_KAFKA_SASL_MECHANISM && (!parsed.data.VIGIL_KAFKA_SASL_USERNAME || !parsed.data.VIGIL_KAFKA_SASL_PASSWORD)) {
     throw new ConfigError("invalid configuration:\n  VIGIL_KAFKA_SASL_USERNAME / VIGIL_KAFKA_SASL_PASSWORD: required with VIGIL_KAFKA_SASL_MECHANISM");
