@@ -95,7 +95,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     );
     log.info("signing commands and statuses", { kid: signer.kid, alg: signer.alg });
     const reviewers = loadReviewers(config.reviewTokens);
-    if (reviewers.size > 0) log.info("review API enabled", { reviewers: [...reviewers.keys()] });
+    if (reviewers.size > 0 || config.reviewMtlsSubjects.length > 0)
+      log.info("review API enabled", { reviewers: [...reviewers.keys()], certificateSubjects: config.reviewMtlsSubjects });
     const receivers = config.ssf ? loadReceivers(config.ssf.receivers) : new Map<string, Buffer>();
     if (config.ssf) log.info("SSF transmitter enabled", { issuer: config.ssf.issuer, receivers: [...receivers.keys()] });
     const producerKeys = config.producerKeysFile ? await readJwksFile(config.producerKeysFile, "VIGIL_PRODUCER_KEYS_FILE") : undefined;
@@ -238,10 +239,11 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       const transmitter = ssf;
       ssfQueued = () => transmitter.queued();
     }
-    const review = reviewRoutes(reviews, reviewers);
+    const review = reviewRoutes(reviews, reviewers, new Set(config.reviewMtlsSubjects));
     const ssfHttp = ssf ? ssfRoutes(ssf, receivers) : undefined;
     const server = await startHttp(config.http.host, config.http.port, {
       registry,
+      tls: config.http.tls,
       jwks: signer.jwks,
       routes: (req, res, path) => review(req, res, path) || (ssfHttp?.(req, res, path) ?? false),
       ready: async () => {

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Registry } from "prom-client";
 
 // /healthz (the process is up), /readyz (joined the group and Redis answers), /metrics,
@@ -12,10 +14,22 @@ export interface HttpDeps {
   readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
   readonly jwks?: { readonly keys: readonly object[] };
   readonly ready: () => Promise<{ ready: boolean; checks: Record<string, unknown> }>;
+  /** Serve HTTPS; with `clientCaFile`, ask for client certificates and verify them against it (a request without one is still served: each route decides). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string | undefined } | undefined;
+}
+
+export class HttpTlsError extends Error {}
+
+function readPem(path: string, variable: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new HttpTlsError(`${variable}: cannot read ${path} (${e instanceof Error ? e.message : String(e)})`);
+  }
 }
 
 export async function startHttp(host: string, port: number, d: HttpDeps): Promise<Server> {
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     const send = (status: number, body: string, type = "application/json") => {
       res.writeHead(status, { "content-type": type });
@@ -40,7 +54,18 @@ export async function startHttp(host: string, port: number, d: HttpDeps): Promis
     }
     if (path === "/.well-known/jwks.json" && d.jwks) return send(200, JSON.stringify(d.jwks), "application/jwk-set+json");
     send(404, JSON.stringify({ error: "not found", paths: ["/healthz", "/readyz", "/metrics", ...(d.jwks ? ["/.well-known/jwks.json"] : [])] }));
-  });
+  };
+  const t = d.tls;
+  const server: Server = t
+    ? createHttpsServer(
+        {
+          cert: readPem(t.certFile, "VIGIL_HTTP_TLS_CERT_FILE"),
+          key: readPem(t.keyFile, "VIGIL_HTTP_TLS_KEY_FILE"),
+          ...(t.clientCaFile ? { ca: readPem(t.clientCaFile, "VIGIL_HTTP_TLS_CLIENT_CA_FILE"), requestCert: true, rejectUnauthorized: false } : {}),
+        },
+        handler,
+      )
+    : createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());

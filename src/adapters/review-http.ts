@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
 import type { ReviewService } from "../app/review-service.js";
 import { ReviewError } from "../app/review-service.js";
 import type { CaseState } from "../app/cases.js";
@@ -23,7 +24,16 @@ const MAX_BODY = 16 * 1024;
 const STATES = new Set(["pending", "confirmed", "overturned", "all"]);
 
 /** Handles the review routes; returns false for any other path. */
-export function reviewRoutes(service: ReviewService, reviewers: ReadonlyMap<string, Buffer>) {
+/** The reviewer a verified client certificate names: its subject CN, when listed in VIGIL_REVIEW_MTLS_SUBJECTS. */
+function certificateReviewer(req: IncomingMessage, subjects: ReadonlySet<string>): string | undefined {
+  const socket = req.socket as TLSSocket;
+  if (subjects.size === 0 || !socket.encrypted || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  const name = Array.isArray(cn) ? undefined : cn;
+  return name !== undefined && subjects.has(name) ? name : undefined;
+}
+
+export function reviewRoutes(service: ReviewService, reviewers: ReadonlyMap<string, Buffer>, certificateSubjects: ReadonlySet<string> = new Set()) {
   return (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
     if (path !== "/review" && path !== "/review.js" && path !== "/api/review" && !path.startsWith("/api/review/")) return false;
     /** Answers with JSON; true: the request is handled. */
@@ -49,11 +59,16 @@ export function reviewRoutes(service: ReviewService, reviewers: ReadonlyMap<stri
       res.end(page ? REVIEW_PAGE : REVIEW_SCRIPT);
       return true;
     }
-    const reviewer = bearerName(req, reviewers);
+    const reviewer = bearerName(req, reviewers) ?? certificateReviewer(req, certificateSubjects);
     if (reviewer === undefined) {
       json(
         401,
-        { error: reviewers.size === 0 ? "no reviewers configured (VIGIL_REVIEW_TOKENS)" : "a reviewer's bearer token is required" },
+        {
+          error:
+            reviewers.size === 0 && certificateSubjects.size === 0
+              ? "no reviewers configured (VIGIL_REVIEW_TOKENS, VIGIL_REVIEW_MTLS_SUBJECTS)"
+              : "a reviewer's bearer token or client certificate is required",
+        },
         { "www-authenticate": 'Bearer realm="vigil-review"' },
       );
       return true;

@@ -74,8 +74,10 @@ export const REVIEW_SCRIPT = `"use strict";
   let current;
 
   async function api(path, options = {}) {
-    const res = await fetch(path, { ...options, headers: { ...(options.headers || {}), authorization: "Bearer " + token(), "content-type": "application/json" } });
+    const auth = token() ? { authorization: "Bearer " + token() } : {};
+    const res = await fetch(path, { ...options, headers: { ...(options.headers || {}), ...auth, "content-type": "application/json" } });
     const body = await res.json().catch(() => ({}));
+    if (res.status === 401) throw new Error("Enter your reviewer token (or open this page with a reviewer's client certificate).");
     if (!res.ok) throw new Error(body.error || res.status + " " + res.statusText);
     return body;
   }
@@ -88,7 +90,8 @@ export const REVIEW_SCRIPT = `"use strict";
   }
 
   async function loadCases() {
-    if (!token()) { status("Enter your reviewer token."); return; }
+    // Without a token, a server on HTTPS may still know the reviewer by a client certificate (mTLS).
+    if (!token() && location.protocol !== "https:") { status("Enter your reviewer token."); return; }
     try {
       const { cases } = await api("/api/review/cases?state=pending");
       const body = $("cases").tBodies[0];

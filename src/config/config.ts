@@ -56,6 +56,10 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_PRODUCER_KEYS_FILE: z.string().optional(),
   VIGIL_REVIEW_TOKENS: z.string().optional(),
   VIGIL_REVIEW_TOKENS_FILE: z.string().optional(),
+  VIGIL_HTTP_TLS_CERT_FILE: z.string().optional(),
+  VIGIL_HTTP_TLS_KEY_FILE: z.string().optional(),
+  VIGIL_HTTP_TLS_CLIENT_CA_FILE: z.string().optional(),
+  VIGIL_REVIEW_MTLS_SUBJECTS: list.optional(),
   VIGIL_SSF_ISSUER: z
     .url()
     .refine((u) => /^https?:$/.test(new URL(u).protocol) && new URL(u).pathname === "/" && !new URL(u).search, "an http(s) origin, no path")
@@ -147,13 +151,22 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
     outputFormat: e.VIGIL_OUTPUT_FORMAT ?? (e.VIGIL_REGISTRY_URL ? "avro" : "json"),
     policyFile: e.VIGIL_POLICY_FILE,
     policyPollMs: e.VIGIL_POLICY_POLL_MS,
-    http: { host: e.VIGIL_HTTP_HOST, port: e.VIGIL_HTTP_PORT },
+    http: {
+      host: e.VIGIL_HTTP_HOST,
+      port: e.VIGIL_HTTP_PORT,
+      /** HTTPS with this certificate and key; with a client CA, client certificates are asked for and verified against it (never required: see reviewMtlsSubjects). */
+      tls: e.VIGIL_HTTP_TLS_CERT_FILE
+        ? { certFile: e.VIGIL_HTTP_TLS_CERT_FILE, keyFile: e.VIGIL_HTTP_TLS_KEY_FILE as string, clientCaFile: e.VIGIL_HTTP_TLS_CLIENT_CA_FILE }
+        : undefined,
+    },
     logLevel: e.VIGIL_LOG_LEVEL,
     judge: judgeSettings(e),
     signing: { key: e.VIGIL_SIGNING_KEY, keyFile: e.VIGIL_SIGNING_KEY_FILE, publicKeysFile: e.VIGIL_SIGNING_PUBLIC_KEYS_FILE },
     producerKeysFile: e.VIGIL_PRODUCER_KEYS_FILE,
     /** Reviewers of the HTTP review API: `name:token` pairs, inline (comma separated) and/or one per line in a file. */
     reviewTokens: { inline: e.VIGIL_REVIEW_TOKENS, file: e.VIGIL_REVIEW_TOKENS_FILE },
+    /** Reviewers known by a client certificate (its subject CN) verified against VIGIL_HTTP_TLS_CLIENT_CA_FILE; the CN is the reviewer's name. */
+    reviewMtlsSubjects: e.VIGIL_REVIEW_MTLS_SUBJECTS ?? [],
     /** The SSF transmitter (docs/ssf.md): on when receivers are configured. */
     ssf:
       e.VIGIL_SSF_RECEIVERS || e.VIGIL_SSF_RECEIVERS_FILE
@@ -219,6 +232,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>) {
   }
   if (parsed.data.VIGIL_OUTPUT_FORMAT === "avro" && !parsed.data.VIGIL_REGISTRY_URL) {
     throw new ConfigError("invalid configuration:\n  VIGIL_OUTPUT_FORMAT: avro needs VIGIL_REGISTRY_URL");
+  }
+  const d = parsed.data;
+  if (Boolean(d.VIGIL_HTTP_TLS_CERT_FILE) !== Boolean(d.VIGIL_HTTP_TLS_KEY_FILE)) {
+    throw new ConfigError("invalid configuration:\n  VIGIL_HTTP_TLS_CERT_FILE / VIGIL_HTTP_TLS_KEY_FILE: give both or neither");
+  }
+  if (d.VIGIL_HTTP_TLS_CLIENT_CA_FILE && !d.VIGIL_HTTP_TLS_CERT_FILE) {
+    throw new ConfigError(
+      "invalid configuration:\n  VIGIL_HTTP_TLS_CLIENT_CA_FILE: needs VIGIL_HTTP_TLS_CERT_FILE and VIGIL_HTTP_TLS_KEY_FILE (client certificates need HTTPS)",
+    );
+  }
+  if (d.VIGIL_REVIEW_MTLS_SUBJECTS && d.VIGIL_REVIEW_MTLS_SUBJECTS.length > 0 && !d.VIGIL_HTTP_TLS_CLIENT_CA_FILE) {
+    throw new ConfigError(
+      "invalid configuration:\n  VIGIL_REVIEW_MTLS_SUBJECTS: needs VIGIL_HTTP_TLS_CLIENT_CA_FILE (the CA that issues reviewers' client certificates)",
+    );
   }
   if ((parsed.data.VIGIL_SSF_RECEIVERS || parsed.data.VIGIL_SSF_RECEIVERS_FILE) && !parsed.data.VIGIL_SSF_ISSUER) {
     throw new ConfigError(

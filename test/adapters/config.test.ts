@@ -10,7 +10,8 @@ describe("loadConfig", () => {
     expect(c.kafka.brokers).toEqual(["127.0.0.1:9092"]);
     expect(c.topics.events).toBe("vigil.events");
     expect(c.outputFormat).toBe("json");
-    expect(c.http).toEqual({ host: "127.0.0.1", port: 9464 });
+    expect(c.http).toEqual({ host: "127.0.0.1", port: 9464, tls: undefined });
+    expect(c.ssf).toBeUndefined();
   });
 
   it("names every bad variable and the value it got", () => {
@@ -30,6 +31,20 @@ describe("loadConfig", () => {
     const c = loadConfig({ VIGIL_KAFKA_SASL_MECHANISM: "plain", VIGIL_KAFKA_SASL_USERNAME: "u", VIGIL_KAFKA_SASL_PASSWORD: "p", VIGIL_KAFKA_SSL: "true" });
     expect(c.kafka.sasl).toEqual({ mechanism: "plain", username: "u", password: "p" });
     expect(c.kafka.ssl).toEqual({ rejectUnauthorized: true });
+  });
+
+  it("SSF needs an issuer origin with receivers; HTTPS needs a certificate and key; certificate reviewers need a client CA", () => {
+    expect(() => loadConfig({ VIGIL_SSF_RECEIVERS: "idp:0123456789abcdef" })).toThrow(/VIGIL_SSF_ISSUER: required with VIGIL_SSF_RECEIVERS/);
+    expect(() => loadConfig({ VIGIL_SSF_RECEIVERS: "idp:0123456789abcdef", VIGIL_SSF_ISSUER: "https://vigil.example/x" })).toThrow(
+      /VIGIL_SSF_ISSUER: an http\(s\) origin, no path/,
+    );
+    const c = loadConfig({ VIGIL_SSF_RECEIVERS: "idp:0123456789abcdef", VIGIL_SSF_ISSUER: "https://vigil.example/", VIGIL_SSF_RETRY_MAX_MS: "10" });
+    expect(c.ssf).toMatchObject({ issuer: "https://vigil.example", limits: { retryBaseMs: 1000, retryMaxMs: 1000, maxQueuedPerStream: 100_000 } });
+    expect(() => loadConfig({ VIGIL_HTTP_TLS_CERT_FILE: "c.pem" })).toThrow(/give both or neither/);
+    expect(() => loadConfig({ VIGIL_HTTP_TLS_CLIENT_CA_FILE: "ca.pem" })).toThrow(/client certificates need HTTPS/);
+    expect(() => loadConfig({ VIGIL_HTTP_TLS_CERT_FILE: "c.pem", VIGIL_HTTP_TLS_KEY_FILE: "k.pem", VIGIL_REVIEW_MTLS_SUBJECTS: "alice" })).toThrow(
+      /VIGIL_REVIEW_MTLS_SUBJECTS: needs VIGIL_HTTP_TLS_CLIENT_CA_FILE/,
+    );
   });
 
   it("reads VIGIL_CONFIG_FILE, the environment winning; a bad line names file and line", () => {

@@ -148,7 +148,12 @@ describe("the Kafka ACLs of docs/security.md, on a broker with an authoriser (li
       const logs: string[] = [];
       const record = (level: string) => (msg: string, fields?: Record<string, unknown>) => logs.push(`${level} ${msg} ${JSON.stringify(fields ?? {})}`);
       const log: Logger = { debug: () => {}, info: record("info"), warn: record("warn"), error: record("error") };
-      const e = env({ VIGIL_SIGNING_KEY: JSON.stringify(await generateSigningJwk()) });
+      // With the SSF transmitter on: it reads vigil.commands in a fourth group.
+      const e = env({
+        VIGIL_SIGNING_KEY: JSON.stringify(await generateSigningJwk()),
+        VIGIL_SSF_RECEIVERS: "idp:idp-token-0123456789",
+        VIGIL_SSF_ISSUER: "http://127.0.0.1:9464",
+      });
       const config = loadConfig(e);
       let running: Running | undefined;
       let enforcer: Enforcer | undefined;
@@ -173,6 +178,9 @@ describe("the Kafka ACLs of docs/security.md, on a broker with an authoriser (li
           throw new Error(`${err.message}\nthe processor's log:\n${logs.join("\n")}`);
         });
         expect(await waitFor(() => enforcer?.check("exp-1", "expense.approve", "ER-1042").outcome === "deny", 15_000), logs.join("\n")).toBe(true);
+        await untilProcessed(`${config.kafka.groupId}-ssf`, config.topics.commands, 30_000, as("admin")).catch((err: Error) => {
+          throw new Error(`the SSF feed: ${err.message}\nthe processor's log:\n${logs.join("\n")}`);
+        });
         expect(enforcer.counts().applied).toBeGreaterThanOrEqual(1);
         expect(Object.values(enforcer.counts().refused).reduce((a, b) => a + b, 0)).toBe(0);
         // The processor read the gateway's acknowledgement: vigil.acks in group vigil-processor-acks.

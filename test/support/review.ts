@@ -25,9 +25,9 @@ export interface HeldStory {
   stop(): Promise<void>;
 }
 
-/** Starts it all under `name` with `reviewer:token`, plays the story, and waits until the gateway denies exp-1's approval. */
-export async function heldExpenseStory(name: string, reviewer: string, token: string): Promise<HeldStory> {
-  const env = isolatedEnv(name, { VIGIL_REVIEW_TOKENS: `${reviewer}:${token}`, VIGIL_SIGNING_KEY: JSON.stringify(await generateSigningJwk()) });
+/** Starts it all under `name` with `reviewer:token` (and `extra` configuration), plays the story, and waits until the gateway denies exp-1's approval. */
+export async function heldExpenseStory(name: string, reviewer: string, token: string, extra: Record<string, string> = {}): Promise<HeldStory> {
+  const env = isolatedEnv(name, { VIGIL_REVIEW_TOKENS: `${reviewer}:${token}`, VIGIL_SIGNING_KEY: JSON.stringify(await generateSigningJwk()), ...extra });
   const config = loadConfig(env);
   const running = await startVigil(env);
   let enforcer: Enforcer | undefined;
