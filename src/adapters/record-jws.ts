@@ -1,3 +1,5 @@
+import { createPrivateKey, sign as cryptoSign } from "node:crypto";
+import type { JsonWebKey } from "node:crypto";
 import * as jose from "jose";
 import type { RefusalReason, SignatureAlgorithm, SignedRecordHeader } from "../protocol/signature.js";
 import { SIGNATURE_ALGORITHMS, SIGNATURE_HEADER, SIGNED_RECORD_TYPE } from "../protocol/signature.js";
@@ -42,15 +44,19 @@ export async function recordKey(jwk: jose.JWK, where = "key"): Promise<RecordKey
   const alg = algorithmOf(jwk, where);
   if (typeof jwk.d !== "string") throw new SigningKeyError(`${where}: the JWK has no private part ("d")`);
   const { kid } = (await publicJwk(jwk, where)) as { kid: string };
-  const key = await jose.importJWK(jwk, alg);
+  // node:crypto signs synchronously, about twice as fast per record as jose's WebCrypto path;
+  // the result is the same compact JWS (Ed25519 signatures are deterministic; ES256 is
+  // IEEE P1363 r||s as JWS wants), verified by any JOSE library.
+  const key = createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" });
   return {
     kid,
     alg,
     async sign(topic, value, atMs = Date.now()) {
       const header: SignedRecordHeader = { alg, kid, typ: SIGNED_RECORD_TYPE, "vigil-topic": topic, iat: atMs / 1000 };
-      const jws = await new jose.CompactSign(value).setProtectedHeader({ ...header }).sign(key);
-      const [protectedHeader, , signature] = jws.split(".");
-      return `${protectedHeader}..${signature}`;
+      const protectedHeader = Buffer.from(JSON.stringify(header), "utf8").toString("base64url");
+      const input = Buffer.from(`${protectedHeader}.${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64url")}`, "ascii");
+      const signature = alg === "EdDSA" ? cryptoSign(null, input, key) : cryptoSign("sha256", input, { key, dsaEncoding: "ieee-p1363" });
+      return `${protectedHeader}..${signature.toString("base64url")}`;
     },
   };
 }

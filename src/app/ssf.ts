@@ -198,7 +198,9 @@ export function ssfTransmitter(d: SsfDeps) {
     if (!(await d.store.lock(`push:${s.streamId}`, owner, PUSH_LOCK_MS))) return;
     try {
       let failures = state.failures;
-      while (keepGoing()) {
+      // Within the lock's time: past it another processor may take the stream.
+      const until = d.now() + PUSH_LOCK_MS / 2;
+      while (keepGoing() && d.now() < until) {
         const sets = await d.store.peek(s.streamId, d.limits.pushBatch);
         if (sets.length === 0) break;
         for (const set of sets) {
@@ -384,15 +386,17 @@ export function ssfTransmitter(d: SsfDeps) {
 
     /** One round of push delivery over every enabled push stream (`owner` names this process for the per-stream lock). */
     async pushRound(owner: string, keepGoing: () => boolean = () => true): Promise<void> {
-      for (const s of await d.store.listStreams()) {
-        if (!keepGoing()) return;
-        if (s.status !== "enabled" || s.delivery.method !== DELIVERY_PUSH) continue;
-        try {
-          await pushStream(s as StreamRecord & { delivery: { method: typeof DELIVERY_PUSH } }, owner, keepGoing);
-        } catch (e) {
-          d.warn("SSF push round failed for a stream", { streamId: s.streamId, error: e instanceof Error ? e.message : String(e) });
-        }
-      }
+      // Streams side by side: a slow receiver does not hold up the others.
+      const streams = (await d.store.listStreams()).filter((s) => s.status === "enabled" && s.delivery.method === DELIVERY_PUSH);
+      await Promise.all(
+        streams.map(async (s) => {
+          try {
+            await pushStream(s as StreamRecord & { delivery: { method: typeof DELIVERY_PUSH } }, owner, keepGoing);
+          } catch (e) {
+            d.warn("SSF push round failed for a stream", { streamId: s.streamId, error: e instanceof Error ? e.message : String(e) });
+          }
+        }),
+      );
     },
 
     /** SETs waiting in all outboxes (a scrape-time gauge). */
