@@ -219,8 +219,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     let refusedCommand: (reason: string) => void = () => {};
     if (config.ssf) {
       const ssfConfig = config.ssf;
-      let ssfQueued: () => Promise<number> = async () => 0;
-      const ssfMetrics = promSsfMetrics(registry, () => ssfQueued());
+      // The outbox gauge reads the transmitter made just below.
+      const ssfMetrics = promSsfMetrics(registry, () => ssf?.queued() ?? Promise.resolve(0));
       refusedCommand = ssfMetrics.commandRefused;
       ssf = ssfTransmitter({
         store: redisSsfStore(redis, config.redis.prefix),
@@ -236,8 +236,6 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
         random: Math.random,
         warn: (msg, fields) => log.warn(msg, fields),
       });
-      const transmitter = ssf;
-      ssfQueued = () => transmitter.queued();
     }
     const review = reviewRoutes(reviews, reviewers, new Set(config.reviewMtlsSubjects));
     const ssfHttp = ssf ? ssfRoutes(ssf, receivers) : undefined;

@@ -86,3 +86,12 @@ export async function jsonBody(req: IncomingMessage, maxBytes: number): Promise<
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new HttpInputError(400, "body: expected a JSON object");
   return parsed as Record<string, unknown>;
 }
+
+/** A path segment, percent-decoded; 400 for a malformed escape (decodeURIComponent would throw). */
+export function pathSegment(raw: string, name: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpInputError(400, `${name}: malformed percent-encoding in the path`);
+  }
+}

@@ -6,7 +6,9 @@ import type { Registry } from "prom-client";
 
 // /healthz (the process is up), /readyz (joined the group and Redis answers), /metrics,
 // /.well-known/jwks.json (the public keys that verify the processor's signed records), and
-// the review API and page when given (adapters/review-http.ts).
+// the review API and page and the SSF endpoints when given (adapters/review-http.ts,
+// ssf-http.ts). Plain HTTP, or HTTPS with VIGIL_HTTP_TLS_* (client certificates asked for,
+// never required).
 
 export interface HttpDeps {
   readonly registry: Registry;

@@ -4,7 +4,7 @@ import type { ReviewService } from "../app/review-service.js";
 import { ReviewError } from "../app/review-service.js";
 import type { CaseState } from "../app/cases.js";
 import { REVIEW_PAGE, REVIEW_SCRIPT } from "./review-page.js";
-import { HttpInputError, bearerName, jsonBody, loadBearerTokens } from "./http-auth.js";
+import { HttpInputError, bearerName, jsonBody, loadBearerTokens, pathSegment } from "./http-auth.js";
 
 // The review API and page on the processor's HTTP port:
 //   GET  /review                               the review page (no credentials: it asks for a token and sends it with every call)
@@ -12,8 +12,9 @@ import { HttpInputError, bearerName, jsonBody, loadBearerTokens } from "./http-a
 //   GET  /api/review/cases/:caseId             {"case":{…, commands, timeline}}
 //   POST /api/review/cases/:caseId/confirm     body {"note"?, "revoke"?}  → 202 {"verdict", "case"}
 //   POST /api/review/cases/:caseId/overturn    body {"note"?}             → 202
-// Every API call needs `Authorization: Bearer <token>` of a configured reviewer (401
-// otherwise); the reviewer's name is who the verdict says decided.
+// Every API call needs a configured reviewer (401 otherwise): `Authorization: Bearer <token>`,
+// or over HTTPS a client certificate verified against the client CA whose subject CN is
+// listed (VIGIL_REVIEW_MTLS_SUBJECTS). The reviewer's name is who the verdict says decided.
 
 /** Reviewers from `name:token` pairs (VIGIL_REVIEW_TOKENS, comma separated, and/or one per line in VIGIL_REVIEW_TOKENS_FILE). */
 export const loadReviewers = (settings: { inline?: string | undefined; file?: string | undefined }): Map<string, Buffer> =>
@@ -23,7 +24,6 @@ const MAX_BODY = 16 * 1024;
 
 const STATES = new Set(["pending", "confirmed", "overturned", "all"]);
 
-/** Handles the review routes; returns false for any other path. */
 /** The reviewer a verified client certificate names: its subject CN, when listed in VIGIL_REVIEW_MTLS_SUBJECTS. */
 function certificateReviewer(req: IncomingMessage, subjects: ReadonlySet<string>): string | undefined {
   const socket = req.socket as TLSSocket;
@@ -33,6 +33,7 @@ function certificateReviewer(req: IncomingMessage, subjects: ReadonlySet<string>
   return name !== undefined && subjects.has(name) ? name : undefined;
 }
 
+/** Handles the review routes; returns false for any other path. */
 export function reviewRoutes(service: ReviewService, reviewers: ReadonlyMap<string, Buffer>, certificateSubjects: ReadonlySet<string> = new Set()) {
   return (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
     if (path !== "/review" && path !== "/review.js" && path !== "/api/review" && !path.startsWith("/api/review/")) return false;
@@ -80,7 +81,12 @@ export function reviewRoutes(service: ReviewService, reviewers: ReadonlyMap<stri
     const url = new URL(req.url ?? "/", "http://localhost");
     const parts = path.split("/").filter(Boolean); // api, review, cases, :id, :action
     if (parts[2] !== "cases" || parts.length > 5) return json(404, { error: "not found" });
-    const caseId = parts[3] === undefined ? undefined : decodeURIComponent(parts[3]);
+    let caseId: string | undefined;
+    try {
+      caseId = parts[3] === undefined ? undefined : pathSegment(parts[3], "caseId");
+    } catch (e) {
+      return fail(e);
+    }
     const action = parts[4];
     if (caseId === undefined) {
       if (req.method !== "GET") return json(405, { error: "method not allowed" });

@@ -4,7 +4,7 @@ import { SsfError } from "../app/ssf.js";
 import type { SsfTransmitter } from "../app/ssf.js";
 import { formatIssues } from "../protocol/validate.js";
 import { PollRequest, StatusRequest, StreamRequest, VerificationRequest } from "../protocol/ssf.js";
-import { HttpInputError, bearerName, jsonBody, loadBearerTokens } from "./http-auth.js";
+import { HttpInputError, bearerName, jsonBody, loadBearerTokens, pathSegment } from "./http-auth.js";
 
 // The SSF transmitter's HTTP endpoints on the processor's port (docs/ssf.md):
 //   GET    /.well-known/ssf-configuration          transmitter metadata (no credentials)
@@ -117,9 +117,8 @@ export function ssfRoutes(ssf: SsfTransmitter, receivers: ReadonlyMap<string, Bu
     const poll = /^\/ssf\/poll\/([^/]+)$/.exec(path);
     if (poll) {
       if (method !== "POST") return notAllowed("POST");
-      const id = decodeURIComponent(poll[1] as string);
       return withBody(
-        (b) => ssf.poll(receiver, id, parse(PollRequest, b)),
+        (b) => ssf.poll(receiver, pathSegment(poll[1] as string, "stream_id"), parse(PollRequest, b)),
         (r) => json(200, r),
       );
     }

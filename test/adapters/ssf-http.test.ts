@@ -107,5 +107,9 @@ describe("SSF HTTP endpoints", () => {
     expect(Object.keys(polled.body?.sets as object)).toHaveLength(1);
     expect((await call("POST", `/ssf/poll/${s.body?.stream_id as string}`, { body: { maxEvents: -1 } })).body?.error).toMatch(/^maxEvents:/);
     expect((await call("GET", "/ssf/nothing")).status).toBe(404);
+    expect(await call("POST", "/ssf/poll/%E0%A4%A", { body: {} })).toMatchObject({
+      status: 400,
+      body: { error: "stream_id: malformed percent-encoding in the path" },
+    });
   });
 });
