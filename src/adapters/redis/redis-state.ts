@@ -35,10 +35,12 @@ export interface RedisStateOptions {
   readonly sessionTtlSeconds: number;
   /** Observes each round trip (for the Redis latency histogram). */
   readonly onRoundTrip?: (op: "load" | "persist", seconds: number) => void;
+  /** Redis Cluster: a batch's journal was applied again after an interrupted persist (its number of writes). */
+  readonly onRolledForward?: (writes: number) => void;
 }
 
 /** A Redis client or a Redis Cluster client (ioredis `Redis` or `Cluster`). */
-export type RedisClient = Pick<Redis, "pipeline" | "multi" | "ping" | "zcard" | "isCluster">;
+export type RedisClient = Pick<Redis, "pipeline" | "multi" | "ping" | "zcard" | "isCluster" | "get" | "eval">;
 
 /** The keys of one prefix, hash-tagged for Redis Cluster. */
 export function stateKeys(prefix: string) {
@@ -47,6 +49,8 @@ export function stateKeys(prefix: string) {
     baseline: (key: string) => `${prefix}baseline:{${key}}`,
     sod: (key: string) => `${prefix}sod:{${key}}`,
     log: (l: LogPartition) => `${prefix}log:{${l.topic}}:${l.partition}`,
+    /** Redis Cluster: the writes of a batch being persisted, in its position's slot (see rollForward). */
+    journal: (l: LogPartition) => `${prefix}journal:{${l.topic}}:${l.partition}`,
     case: (caseId: string) => `${prefix}case:{${caseId}}`,
     caseCommands: (caseId: string) => `${prefix}case:{${caseId}}:commands`,
     caseTimeline: (caseId: string) => `${prefix}case:{${caseId}}:timeline`,
@@ -60,10 +64,60 @@ interface Read {
   readonly list?: boolean | number;
   readonly hash?: boolean;
 }
+/** One Redis write as data: applied in a MULTI, and kept in a cluster batch's journal to be applied again after a crash. */
+type Op =
+  | { readonly c: "set"; readonly key: string; readonly value: string; readonly ex: number }
+  | { readonly c: "rpush"; readonly key: string; readonly value: string; readonly keep: number; readonly ex?: number }
+  | { readonly c: "hset"; readonly key: string; readonly fields: Readonly<Record<string, string>> }
+  | { readonly c: "expire"; readonly key: string; readonly seconds: number }
+  | { readonly c: "zadd"; readonly key: string; readonly score: number; readonly member: string }
+  | { readonly c: "zrem"; readonly key: string; readonly member: string }
+  | { readonly c: "zcut"; readonly key: string; readonly below: number };
+
+/** Writes to one key's slot (`key` decides the slot; every op's key shares its hash tag). */
 interface Write {
   readonly key: string;
-  readonly add: (m: ChainableCommander) => void;
+  readonly ops: readonly Op[];
 }
+
+function addOp(m: ChainableCommander, op: Op): void {
+  switch (op.c) {
+    case "set":
+      m.set(op.key, op.value, "EX", op.ex);
+      return;
+    case "rpush":
+      m.rpush(op.key, op.value).ltrim(op.key, -op.keep, -1);
+      if (op.ex !== undefined) m.expire(op.key, op.ex);
+      return;
+    case "hset":
+      m.hset(op.key, op.fields);
+      return;
+    case "expire":
+      m.expire(op.key, op.seconds);
+      return;
+    case "zadd":
+      m.zadd(op.key, op.score, op.member);
+      return;
+    case "zrem":
+      m.zrem(op.key, op.member);
+      return;
+    case "zcut":
+      m.zremrangebyscore(op.key, "-inf", op.below);
+      return;
+    default: {
+      const _exhaustive: never = op;
+      return _exhaustive;
+    }
+  }
+}
+
+/** An append applied again only when the list's tail does not hold it already (a journal replayed after a crash). */
+const RPUSH_ONCE = `
+if redis.call('LPOS', KEYS[1], ARGV[1], 'RANK', -1, 'MAXLEN', tonumber(ARGV[2])) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+if ARGV[3] ~= '' then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end
+return 1`;
 
 /** A case from its hash and lists; undefined when the hash is gone (expired). */
 function caseFromHash(h: Record<string, string> | null, commands: readonly string[], timeline: readonly string[]): ReviewCase | undefined {
@@ -133,9 +187,10 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
     return values;
   }
 
-  async function transaction(writes: readonly Write[]): Promise<void> {
+  async function transaction(writes: readonly Write[], extra?: (m: ChainableCommander) => void): Promise<void> {
     const m = redis.multi();
-    for (const w of writes) w.add(m);
+    for (const w of writes) for (const op of w.ops) addOp(m, op);
+    extra?.(m);
     const results = await m.exec();
     const failed = results?.find(([err]) => err);
     if (results === null || failed) throw new Error(`redis persist failed: ${failed?.[0]?.message ?? "transaction aborted"}`);
@@ -156,26 +211,25 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
         reasons: JSON.stringify(s.reasons),
       };
       const list = k.caseTimeline(s.caseId);
-      const timeline = c.timeline.map((e) => JSON.stringify(e));
       return [
-        { key, add: (m) => m.hset(key, fields) },
-        ...(timeline.length > 0 ? [{ key: list, add: (m: ChainableCommander) => m.rpush(list, ...timeline).ltrim(list, -MAX_TIMELINE, -1) }] : []),
-        { key: k.pending, add: (m) => m.zadd(k.pending, Date.parse(s.openedAt), s.caseId) },
+        { key, ops: [{ c: "hset", key, fields }] },
+        ...(c.timeline.length > 0
+          ? [{ key: list, ops: c.timeline.map((e): Op => ({ c: "rpush", key: list, value: JSON.stringify(e), keep: MAX_TIMELINE })) }]
+          : []),
+        { key: k.pending, ops: [{ c: "zadd", key: k.pending, score: Date.parse(s.openedAt), member: s.caseId }] },
       ];
     }
     const key = k.case(c.caseId);
     switch (c.kind) {
       case "reasons":
-        return [{ key, add: (m) => m.hset(key, "reasons", JSON.stringify(c.reasons)) }];
+        return [{ key, ops: [{ c: "hset", key, fields: { reasons: JSON.stringify(c.reasons) } }] }];
       case "command": {
         const list = k.caseCommands(c.caseId);
-        const value = JSON.stringify(c.command);
-        return [{ key: list, add: (m) => m.rpush(list, value).ltrim(list, -MAX_CASE_COMMANDS, -1) }];
+        return [{ key: list, ops: [{ c: "rpush", key: list, value: JSON.stringify(c.command), keep: MAX_CASE_COMMANDS }] }];
       }
       case "timeline": {
         const list = k.caseTimeline(c.caseId);
-        const value = JSON.stringify(c.entry);
-        return [{ key: list, add: (m) => m.rpush(list, value).ltrim(list, -MAX_TIMELINE, -1) }];
+        return [{ key: list, ops: [{ c: "rpush", key: list, value: JSON.stringify(c.entry), keep: MAX_TIMELINE }] }];
       }
       case "decided": {
         const at = Date.parse(c.decidedAt);
@@ -190,15 +244,21 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
         return [
           {
             key,
-            add: (m) =>
-              m
-                .hset(key, fields)
-                .expire(key, CASE_TTL_SECONDS)
-                .expire(k.caseCommands(c.caseId), CASE_TTL_SECONDS)
-                .expire(k.caseTimeline(c.caseId), CASE_TTL_SECONDS),
+            ops: [
+              { c: "hset", key, fields },
+              { c: "expire", key, seconds: CASE_TTL_SECONDS },
+              { c: "expire", key: k.caseCommands(c.caseId), seconds: CASE_TTL_SECONDS },
+              { c: "expire", key: k.caseTimeline(c.caseId), seconds: CASE_TTL_SECONDS },
+            ],
           },
-          { key: k.pending, add: (m) => m.zrem(k.pending, c.caseId) },
-          { key: k.decided, add: (m) => m.zadd(k.decided, at, c.caseId).zremrangebyscore(k.decided, "-inf", at - CASE_TTL_SECONDS * 1000) },
+          { key: k.pending, ops: [{ c: "zrem", key: k.pending, member: c.caseId }] },
+          {
+            key: k.decided,
+            ops: [
+              { c: "zadd", key: k.decided, score: at, member: c.caseId },
+              { c: "zcut", key: k.decided, below: at - CASE_TTL_SECONDS * 1000 },
+            ],
+          },
         ];
       }
       default: {
@@ -208,11 +268,44 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
     }
   }
 
+  /** The position write: created by a batch that starts the state, else only over one already recorded (SET XX). */
+  const setPosition = (log: NonNullable<Changes["log"]>) => (m: ChainableCommander) =>
+    log.create ? m.set(k.log(log), log.through) : m.set(k.log(log), log.through, "XX");
+
+  /**
+   * Redis Cluster: a batch's writes span slots, and a MULTI holds one slot. So the batch's
+   * writes go first to a journal in the slot of its log position, then to their slots, and
+   * last the position is written and the journal deleted, in one MULTI. A crash in between
+   * leaves the journal: the next load of that partition applies it again (appends only where
+   * the list does not hold them yet) before reading anything, so the state is the batch's
+   * whole or nothing, as on one server.
+   */
+  async function rollForward(log: NonNullable<LoadRequest["log"]>): Promise<void> {
+    const journalKey = k.journal(log);
+    const text = await redis.get(journalKey);
+    if (text === null) return;
+    const j = JSON.parse(text) as { through: string; create: boolean; writes: Write[] };
+    await Promise.all(
+      bySlot(j.writes, true).map(async (group) => {
+        for (const i of group) {
+          const w = j.writes[i] as Write;
+          for (const op of w.ops) {
+            if (op.c === "rpush") await redis.eval(RPUSH_ONCE, 1, op.key, op.value, op.keep, op.ex ?? "");
+            else await transaction([{ key: w.key, ops: [op] }]);
+          }
+        }
+      }),
+    );
+    await transaction([], (m) => setPosition({ ...log, through: j.through, create: j.create })(m).del(journalKey));
+    o.onRolledForward?.(j.writes.length);
+  }
+
   return {
     async load(req: LoadRequest): Promise<Loaded> {
       if (req.sessions.length + req.baselines.length + req.sodKeys.length === 0 && !req.log)
         return { sessions: new Map(), baselines: new Map(), sod: new Map() };
       return timed("load", async () => {
+        if (cluster && req.log) await rollForward(req.log);
         const reads: Read[] = [
           ...req.sessions.map((id) => ({ key: k.session(id) })),
           ...req.baselines.map((b) => ({ key: k.baseline(baselineKey(b.kind, b.id)) })),
@@ -250,27 +343,25 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
         const writes: Write[] = [];
         for (const s of c.sessions) {
           const key = k.session(s.state.sessionId);
-          const value = JSON.stringify(s);
-          writes.push({ key, add: (m) => m.set(key, value, "EX", o.sessionTtlSeconds) });
+          writes.push({ key, ops: [{ c: "set", key, value: JSON.stringify(s), ex: o.sessionTtlSeconds }] });
         }
         for (const b of c.baselines) {
           const key = k.baseline(baselineKey(b.kind, b.id));
-          const value = JSON.stringify(b.baseline);
-          writes.push({ key, add: (m) => m.set(key, value, "EX", BASELINE_TTL_SECONDS) });
+          writes.push({ key, ops: [{ c: "set", key, value: JSON.stringify(b.baseline), ex: BASELINE_TTL_SECONDS }] });
         }
         for (const a of c.sodAppends) {
           const key = k.sod(a.key);
-          const value = JSON.stringify(a.record);
-          writes.push({ key, add: (m) => m.rpush(key, value).ltrim(key, -SOD_RECORDS_PER_KEY, -1).expire(key, SOD_TTL_SECONDS) });
+          writes.push({ key, ops: [{ c: "rpush", key, value: JSON.stringify(a.record), keep: SOD_RECORDS_PER_KEY, ex: SOD_TTL_SECONDS }] });
         }
         for (const change of c.cases) writes.push(...caseWrites(change));
         const log = c.log;
-        const position: Write | undefined = log
-          ? { key: k.log(log), add: (m) => (log.create ? m.set(k.log(log), log.through) : m.set(k.log(log), log.through, "XX")) }
-          : undefined;
-        if (!cluster) return transaction(position ? [...writes, position] : writes);
+        if (!cluster) return transaction(writes, log ? setPosition(log) : undefined);
+        if (log) {
+          const journalKey = k.journal(log);
+          await transaction([], (m) => m.set(journalKey, JSON.stringify({ through: log.through, create: log.create, writes })));
+        }
         await Promise.all(bySlot(writes, true).map((group) => transaction(group.map((i) => writes[i] as Write))));
-        if (position) await transaction([position]);
+        if (log) await transaction([], (m) => setPosition(log)(m).del(k.journal(log)));
       });
     },
     async listCases(filter = {}) {
