@@ -4,6 +4,7 @@
 // an action to the enforcement SDK applying the command it causes, under a steady load.
 import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import kafkajs from "kafkajs";
 
@@ -138,21 +139,28 @@ export async function stopProcessor(p) {
  * (what was committed then is left out) to the commit of the last event.
  */
 export async function liveRun(env, topic, total, nodeArgs = []) {
-  const p = startProcessor(env, nodeArgs);
+  // A port of its own, so its /metrics can be read at the end (the batch phases).
+  const port = await freePort();
+  const p = startProcessor({ ...env, VIGIL_HTTP_PORT: String(port) }, nodeArgs);
   try {
     const deadline = now() + 30 * 60_000;
     let first;
     let base = 0;
+    let phasesAtFirst = {};
     for (;;) {
       if (p.child.exitCode !== null) throw new Error(`vigil start exited (${p.child.exitCode}):\n${p.stderr()}`);
       const n = await committed(env.VIGIL_GROUP_ID, topic);
       if (first === undefined && n > 0) {
         first = now();
         base = n;
+        phasesAtFirst = await phaseSeconds(port);
       }
       if (n >= total) {
         const seconds = (now() - first) / 1000;
-        return { eventsPerSec: Math.round((total - base) / seconds), seconds };
+        // Steady state only, like the rate: the phases' time since the first commit.
+        const atEnd = await phaseSeconds(port);
+        const phases = Object.fromEntries(Object.entries(atEnd).map(([k, v]) => [k, Math.round((v - (phasesAtFirst[k] ?? 0)) * 100) / 100]));
+        return { eventsPerSec: Math.round((total - base) / seconds), seconds, phases };
       }
       if (now() > deadline) throw new Error(`vigil start committed ${n} of ${total} events in 30 minutes`);
       await sleep(100);
@@ -160,6 +168,26 @@ export async function liveRun(env, topic, total, nodeArgs = []) {
   } finally {
     await stopProcessor(p);
   }
+}
+
+/** The processor's vigil_batch_phase_seconds sums by phase (seconds spent in each phase of its batches so far). */
+async function phaseSeconds(port) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out = {};
+  for (const m of text.matchAll(/^vigil_batch_phase_seconds_sum\{phase="([a-z]+)"\} (\S+)$/gm)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

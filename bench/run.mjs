@@ -11,6 +11,8 @@
 //     liveRatio = live / no-op;
 //   - commandsExpected / commandsSeen: the live run published exactly the commands an
 //     offline replay of the same events decides (a fast wrong answer does not count);
+//   - livePhaseSeconds: where the live run's time went, by batch phase (decode, decide,
+//     publish, persist, commit), read from the processor's vigil_batch_phase_seconds;
 //   - latencyMs {p50, p95, p99}: from producing an action to the enforcement SDK applying
 //     the command it causes, with 5k events/s going through the same processor.
 // The policy is generated from the benchmark's tool catalog (bench/policies/agentdojo.yaml)
@@ -145,6 +147,8 @@ if (!coreOnly) {
     commandsExpected: expected.length,
     commandsSeen: seen.length,
     commandsMatch: mismatches === 0,
+    // Where the live run's time went (steady state, seconds summed over its batches; vigil_batch_phase_seconds).
+    livePhaseSeconds: run.phases,
   });
   say(`live: ${run.eventsPerSec} events/s; latency at 5k events/s for ${sizes.latencySeconds} s`);
   const lat = await live.latency(live.runEnv("latency", policyFile, PARTITIONS), messages, { rate: 5000, seconds: sizes.latencySeconds, probeEveryMs: 100 });
@@ -181,6 +185,17 @@ if (!coreOnly) {
     ],
     ["commandsExpected / commandsSeen", `${result.commandsExpected} / ${result.commandsSeen}`, "equal, same content", result.commandsMatch],
   );
+  const phases = result.livePhaseSeconds ?? {};
+  const total = Object.values(phases).reduce((a, b) => a + b, 0);
+  if (total > 0)
+    rows.push([
+      "live phases (s, share)",
+      Object.entries(phases)
+        .map(([k, v]) => `${k} ${v} (${Math.round((100 * v) / total)}%)`)
+        .join(", "),
+      "",
+      undefined,
+    ]);
 }
 process.stderr.write("\n");
 for (const [name, value, target, ok] of rows)

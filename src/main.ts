@@ -120,6 +120,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       prefix: config.redis.prefix,
       sessionTtlSeconds: config.redis.sessionTtlSeconds,
       onRoundTrip: (op, s) => metrics.redisRoundTrip(op, s),
+      onRolledForward: (writes) => log.warn("completed a batch's interrupted persist from its journal (Redis Cluster)", { writes }),
     });
 
     const kafka = createKafka(config, log);

@@ -72,6 +72,13 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: r,
   });
+  const batchPhase = new client.Histogram({
+    name: "vigil_batch_phase_seconds",
+    help: "Time of one phase of a batch: decode, decide (state load included), publish, persist, commit",
+    labelNames: ["phase"],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: r,
+  });
   const batchSize = new client.Histogram({ name: "vigil_batch_size", help: "Messages per batch", buckets: [1, 10, 50, 100, 500, 1000, 5000], registers: r });
   const redis = new client.Histogram({
     name: "vigil_redis_duration_seconds",
@@ -177,6 +184,7 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
       batchSeconds.observe(seconds);
       batchSize.observe(size);
     },
+    batchPhase: (phase, seconds) => batchPhase.observe({ phase }, Math.max(0, seconds)),
     redisRoundTrip: (op, seconds) => redis.observe({ op }, seconds),
     eventTimeToCommand: (seconds) => toCommand.observe(Math.max(0, seconds)),
     consumerLag: (topic, partition, value) => lag.set({ topic, partition: String(partition) }, value),

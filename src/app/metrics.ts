@@ -15,6 +15,8 @@ export interface Metrics {
   /** A finding softened for an agent by a reviewer's overturn (its code). */
   feedback(code: string): void;
   batch(seconds: number, size: number): void;
+  /** One phase of a batch (BATCH_PHASES): where the live path's time goes. */
+  batchPhase(phase: BatchPhase, seconds: number): void;
   redisRoundTrip(op: string, seconds: number): void;
   eventTimeToCommand(seconds: number): void;
   consumerLag(topic: string, partition: number, lag: number): void;
@@ -36,6 +38,10 @@ export interface ResultSummary {
   readonly truncated: boolean;
 }
 
+/** A batch's phases, in order: decode and validate (signatures included), decide (loading state from Redis and any rebuild from the log included), publish the outputs, persist the state, commit the offsets. */
+export const BATCH_PHASES = ["decode", "decide", "publish", "persist", "commit"] as const;
+export type BatchPhase = (typeof BATCH_PHASES)[number];
+
 export const noopMetrics: Metrics = {
   eventProcessed: () => {},
   eventRejected: () => {},
@@ -47,6 +53,7 @@ export const noopMetrics: Metrics = {
   verdict: () => {},
   feedback: () => {},
   batch: () => {},
+  batchPhase: () => {},
   redisRoundTrip: () => {},
   eventTimeToCommand: () => {},
   consumerLag: () => {},

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Metrics } from "../../src/app/metrics.js";
+import type { BatchPhase, Metrics } from "../../src/app/metrics.js";
+import { BATCH_PHASES } from "../../src/app/metrics.js";
 
 // One contract for every Metrics implementation: the processor calls these on the hot path
 // with whatever an event carried (within the contract's bounds), so each must exist, return
@@ -17,6 +18,7 @@ const METHODS = [
   "verdict",
   "feedback",
   "batch",
+  "batchPhase",
   "redisRoundTrip",
   "eventTimeToCommand",
   "consumerLag",
@@ -46,6 +48,7 @@ function calls(m: Metrics, n: number): (() => unknown)[] {
     () => m.verdict(label(n)),
     () => m.feedback(label(n)),
     () => m.batch(number(n), Math.floor(number(n + 1))),
+    () => m.batchPhase(BATCH_PHASES[n % BATCH_PHASES.length] as BatchPhase, number(n)),
     () => m.redisRoundTrip(label(n), number(n)),
     () => m.eventTimeToCommand(number(n)),
     () => m.consumerLag(label(n), n % 64, Math.floor(number(n))),

@@ -32,7 +32,11 @@ describe.runIf(haveData)("npm run bench --quick", () => {
     child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code, stderr).toBe(0);
-    const r = JSON.parse(stdout) as Record<string, unknown> & { latencyMs: Record<string, number>; latencyProbes: { sent: number; answered: number } };
+    const r = JSON.parse(stdout) as Record<string, unknown> & {
+      latencyMs: Record<string, number>;
+      latencyProbes: { sent: number; answered: number };
+      livePhaseSeconds: Record<string, number>;
+    };
     for (const k of [
       "coreReplayEventsPerSec",
       "coreEndToEndEventsPerSec",
@@ -50,5 +54,8 @@ describe.runIf(haveData)("npm run bench --quick", () => {
     expect(r.latencyMs.p99).toBeGreaterThanOrEqual(r.latencyMs.p50 as number);
     expect(r.latencyProbes.answered).toBe(r.latencyProbes.sent);
     expect(stderr).toContain("liveRatio");
+    // Where the live run's time went: every phase measured, and deciding takes some of it.
+    expect(Object.keys(r.livePhaseSeconds).sort()).toEqual(["commit", "decide", "decode", "persist", "publish"]);
+    expect(r.livePhaseSeconds.decide).toBeGreaterThan(0);
   });
 });

@@ -13,7 +13,7 @@ import type { Command } from "../../src/protocol/command.js";
 import { toCaep } from "../../src/protocol/caep.js";
 import { DELIVERY_POLL, DELIVERY_PUSH, SET_TYPE, SSF_VERIFICATION_EVENT } from "../../src/protocol/ssf.js";
 import { brokers } from "../support/stack-env.js";
-import { freePort, isolatedEnv, jsonValues, metric, produce, readAll, untilProcessed, waitFor } from "../support/live.js";
+import { freePort, isolatedEnv, jsonValues, metric, produce, readAll, untilProcessed, waitFor, withRegistry } from "../support/live.js";
 
 // The SSF transmitter against the real broker and Redis, with a receiver of our own:
 //   - metadata, JWKS and stream management over HTTP (401 without a receiver's token);
@@ -197,4 +197,42 @@ describe("SSF transmitter (live)", () => {
       }
     },
   );
+
+  it("Avro commands (through the schema registry) become the same SETs, polled", { timeout: 90_000 }, async () => {
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const env = withRegistry(
+      isolatedEnv("ssf-avro", {
+        VIGIL_HTTP_PORT: String(port),
+        VIGIL_SIGNING_KEY: JSON.stringify(await generateSigningJwk()),
+        VIGIL_SSF_ISSUER: issuer,
+        VIGIL_SSF_RECEIVERS: `${RECEIVER}:${TOKEN}`,
+      }),
+    );
+    const config = loadConfig(env);
+    expect(config.outputFormat).toBe("avro");
+    const running = await startVigil(env);
+    try {
+      const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+      const created = (await (await fetch(`${issuer}/ssf/stream`, { method: "POST", headers: auth, body: "{}" })).json()) as { stream_id: string };
+      await produce(
+        config.topics.events,
+        stories.map((value) => ({ key: (JSON.parse(value) as { sessionId: string }).sessionId, value })),
+      );
+      await untilProcessed(config.kafka.groupId, config.topics.events);
+      await untilProcessed(`${config.kafka.groupId}-ssf`, config.topics.commands);
+      const ids = (await readAll(config.topics.commands)).map((m) => String(m.headers["vigil.command.id"]));
+      expect(ids.length).toBeGreaterThanOrEqual(3);
+      const polled = (await (
+        await fetch(`${issuer}/ssf/poll/${created.stream_id}`, { method: "POST", headers: auth, body: JSON.stringify({ returnImmediately: true }) })
+      ).json()) as { sets: Record<string, string> };
+      const jwks = jose.createLocalJWKSet(running.jwks as jose.JSONWebKeySet);
+      const txns = await Promise.all(
+        Object.values(polled.sets).map(async (t) => (await jose.jwtVerify(t, jwks, { issuer, audience: RECEIVER, typ: SET_TYPE })).payload.txn),
+      );
+      expect(txns.sort()).toEqual(ids.sort());
+    } finally {
+      await running.stop();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import type { Judge } from "../../app/judge.js";
 import { withBudget } from "../../app/judge.js";
 import { systemClock } from "../clock.js";
 import type { DurableState, SessionSnapshot } from "../../app/durable-state.js";
-import type { Metrics } from "../../app/metrics.js";
+import type { BatchPhase, Metrics } from "../../app/metrics.js";
 import type { Config } from "../../config/config.js";
 import type { Logger } from "../logger.js";
 import type { AvroRegistry } from "./event-decoder.js";
@@ -196,6 +196,13 @@ export function createProcessor(d: ProcessorDeps): Processor {
 
   async function handleBatch({ batch, heartbeat, resolveOffset }: EachBatchPayload): Promise<void> {
     const t0 = process.hrtime.bigint();
+    // Each phase's time, for vigil_batch_phase_seconds: from the end of the previous phase.
+    let lapAt = t0;
+    const lap = (phase: BatchPhase) => {
+      const t = process.hrtime.bigint();
+      d.metrics.batchPhase(phase, Number(t - lapAt) / 1e9);
+      lapAt = t;
+    };
     const { topic, partition } = batch;
     const policy = d.policy();
     const decoded: BatchInput[] = [];
@@ -205,6 +212,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
       policy.authenticity || decoded.some((i) => i.ok && i.event.type === "review.decided")
         ? await Promise.all(batch.messages.map((m, i) => authenticated(policy, topic, m, decoded[i] as BatchInput)))
         : decoded;
+    lap("decode");
     const startedIn = generation;
     const cache = hot.get(partition) ?? hotPartition();
     const keep = () => {
@@ -255,6 +263,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
         }
       : {};
     const result = await processBatch(policy, d.state, cache.sessions, { topic, partition }, live, judging);
+    lap("decide");
     const first = (live[0] as BatchInput).offset;
     // Not again right after a rebuild: offsets without records (transaction markers) would look like a gap forever.
     const gap = rebuild === undefined ? stateGap(result.stateThrough, first) : undefined;
@@ -280,6 +289,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
     });
     await heartbeat();
     await publishBatch(d.producer, d.config, d.encoder, d.signer, result, rejected);
+    lap("publish");
     const last = messages[messages.length - 1] as KafkaMessage;
     // The position is created only by a batch that starts where the state starts (a new log).
     await d.state.persist({
@@ -289,8 +299,10 @@ export function createProcessor(d: ProcessorDeps): Processor {
     const wall = now();
     remember(cache, result.changes.sessions, wall);
     keep();
+    lap("persist");
     await d.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
     resolveOffset(last.offset);
+    lap("commit");
 
     for (const p of result.processed) {
       d.metrics.eventProcessed(p.type, p.format);
