@@ -186,6 +186,10 @@ export function createProcessor(d: ProcessorDeps): Processor {
     try {
       await handleBatch(payload);
     } catch (e) {
+      // Redis holds the truth after a failed batch: nothing of it on one server, all of it on
+      // a cluster once the next load applies the batch's journal. The retry reads it there,
+      // not from this partition's sessions in memory (which are from before the batch).
+      hot.delete(batch.partition);
       lastBatchError = e instanceof Error ? e.message : String(e);
       d.log.error("batch failed; it will be retried from the last committed offset", { partition: batch.partition, error: lastBatchError });
       throw e;
