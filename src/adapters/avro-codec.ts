@@ -122,6 +122,28 @@ export function eventToAvro(event: AgentEvent): Record<string, unknown> {
 }
 
 /** An Avro record of schemas/vigil-event.avsc back in the JSON form; validate it with `AgentEvent`. */
+/** Confluent wire format: a zero magic byte, then the 4-byte schema id, then the Avro body. */
+export const isWireFormat = (value: Uint8Array): boolean => value.length >= 5 && value[0] === 0;
+
+/**
+ * An output record's value (a command, a session status) in the JSON form: Confluent-wire
+ * Avro decoded through `registry` and mapped back by `fromAvro`, else JSON; undefined when
+ * unreadable (or Avro with no registry). Validate the result with the zod schema.
+ */
+export async function readRecordValue(
+  value: Buffer | null,
+  registry: { decode(buffer: Buffer): Promise<unknown> } | undefined,
+  fromAvro: (record: unknown) => unknown,
+): Promise<unknown> {
+  if (!value) return undefined;
+  try {
+    if (!isWireFormat(value)) return JSON.parse(value.toString("utf8"));
+    return registry ? fromAvro(await registry.decode(value)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function eventFromAvro(record: unknown): unknown {
   return fromAvroValue(loadAvroSchemas().event, record);
 }

@@ -129,8 +129,7 @@ const POLL_STEP_MS = 200;
 const PUSH_LOCK_MS = 60_000;
 
 /** A SET's jti: the same for the same command on the same stream, so a re-read command is a duplicate. */
-export const setJti = (streamId: string, source: string): string =>
-  createHash("sha256").update(`${streamId}\u0000${source}`, "utf8").digest("base64url").slice(0, 32);
+const setJti = (streamId: string, source: string): string => createHash("sha256").update(`${streamId}\u0000${source}`, "utf8").digest("base64url").slice(0, 32);
 
 export type SsfTransmitter = ReturnType<typeof ssfTransmitter>;
 
@@ -236,8 +235,6 @@ export function ssfTransmitter(d: SsfDeps) {
   };
 
   return {
-    endpoints,
-
     /** GET /.well-known/ssf-configuration (SSF 1.0 section 7.1). */
     configuration() {
       return {
@@ -281,21 +278,15 @@ export function ssfTransmitter(d: SsfDeps) {
     /** PATCH (merge the fields given) or PUT (replace: fields not given return to their defaults). */
     async updateStream(receiver: string, r: StreamRequest, mode: "patch" | "put"): Promise<StreamConfiguration> {
       const s = await owned(receiver, r.stream_id);
-      const next: StreamRecord =
-        mode === "put"
-          ? {
-              ...s,
-              delivery: delivery(r.delivery),
-              eventsRequested: r.events_requested ?? [],
-              ...(r.description !== undefined ? { description: r.description } : {}),
-            }
-          : {
-              ...s,
-              ...(r.delivery !== undefined ? { delivery: delivery(r.delivery) } : {}),
-              ...(r.events_requested !== undefined ? { eventsRequested: r.events_requested } : {}),
-              ...(r.description !== undefined ? { description: r.description } : {}),
-            };
-      if (mode === "put" && r.description === undefined) delete (next as { description?: string }).description;
+      // PUT starts from the stream without its receiver-supplied fields; PATCH keeps those not given.
+      const { description: _description, ...kept } = s;
+      const from: StreamRecord = mode === "put" ? { ...kept, delivery: delivery(undefined), eventsRequested: [] } : s;
+      const next: StreamRecord = {
+        ...from,
+        ...(r.delivery !== undefined ? { delivery: delivery(r.delivery) } : {}),
+        ...(r.events_requested !== undefined ? { eventsRequested: r.events_requested } : {}),
+        ...(r.description !== undefined ? { description: r.description } : {}),
+      };
       await d.store.putStream(next);
       if (next.delivery.method !== s.delivery.method) await d.store.setPushState(s.streamId, { failures: 0, nextAtMs: 0 });
       return view(next);

@@ -6,7 +6,7 @@ import { Counter } from "prom-client";
 import type { Registry } from "prom-client";
 import type { Command, Enforcement, Verdict } from "../protocol/index.js";
 import { Command as CommandSchema, SessionStatus, TOPICS, anyGlob, check, initialEnforcement, isRestricted } from "../protocol/index.js";
-import { commandFromAvro, statusFromAvro } from "../adapters/avro-codec.js";
+import { commandFromAvro, readRecordValue, statusFromAvro } from "../adapters/avro-codec.js";
 import type { RefusalReason } from "../protocol/signature.js";
 import { REFUSAL_REASONS } from "../protocol/signature.js";
 import type { TrustedKeys, Verified } from "../adapters/record-jws.js";
@@ -127,15 +127,6 @@ export interface Enforcer {
 
 const MAX_SEEN = 100_000;
 
-function parseJson(value: Buffer | null): unknown {
-  if (!value) return undefined;
-  try {
-    return JSON.parse(value.toString("utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
 /** Applies a command to a session's enforcement state (pure; shared with tests). */
 export function applyCommand(e: Enforcement, c: Command): Enforcement {
   switch (c.type) {
@@ -237,17 +228,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     return true;
   };
   /** JSON, or Confluent wire-format Avro when a registry is given; undefined when unreadable. */
-  const readValue = async (value: Buffer | null, fromAvro: (record: unknown) => unknown): Promise<unknown> => {
-    if (value && value.length >= 5 && value[0] === 0) {
-      if (!options.registry) return undefined;
-      try {
-        return fromAvro(await options.registry.decode(value));
-      } catch {
-        return undefined;
-      }
-    }
-    return parseJson(value);
-  };
+  const readValue = (value: Buffer | null, fromAvro: (record: unknown) => unknown): Promise<unknown> => readRecordValue(value, options.registry, fromAvro);
   consumer.on(consumer.events.FETCH, () => {
     lastHeard = now();
   });

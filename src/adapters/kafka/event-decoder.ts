@@ -1,6 +1,6 @@
 import type { AgentEvent } from "../../protocol/index.js";
 import { validateEvent } from "../../protocol/index.js";
-import { eventFromAvro } from "../avro-codec.js";
+import { eventFromAvro, isWireFormat } from "../avro-codec.js";
 import { decodeLine } from "../../app/line-decoder.js";
 
 // Decodes one Kafka message value into a validated event. Each message is detected on its
@@ -21,8 +21,6 @@ export class RetriableDecodeError extends Error {
 export interface AvroRegistry {
   decode(buffer: Buffer): Promise<unknown>;
 }
-
-const isWireFormat = (v: Buffer) => v.length >= 5 && v[0] === 0;
 
 function fromAvroRecord(record: unknown): Decoded {
   const v = validateEvent(eventFromAvro(record));

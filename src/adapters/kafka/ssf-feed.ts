@@ -1,7 +1,7 @@
 import type { Consumer } from "kafkajs";
 import { Command } from "../../protocol/command.js";
 import type { PublishedCommand } from "../../app/ssf.js";
-import { commandFromAvro } from "../avro-codec.js";
+import { commandFromAvro, readRecordValue } from "../avro-codec.js";
 import type { RecordVerifier } from "../record-jws.js";
 import type { Logger } from "../logger.js";
 
@@ -33,32 +33,27 @@ export async function runSsfFeed(d: SsfFeedDeps): Promise<void> {
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
       const verdicts = await Promise.all(batch.messages.map((m) => d.verify(d.topic, m.value ?? Buffer.alloc(0), m.headers)));
       const commands: PublishedCommand[] = [];
+      // Counted per record, logged once per batch: a flood of forgeries is no flood of log lines.
+      const refused = new Map<string, number>();
+      const refuse = (reason: string) => {
+        d.refused(reason);
+        refused.set(reason, (refused.get(reason) ?? 0) + 1);
+      };
       for (const [i, m] of batch.messages.entries()) {
         const v = verdicts[i];
         if (v === undefined || !v.ok) {
-          d.refused(v?.reason ?? "unsigned");
-          d.log.warn("SSF: command record refused (not signed by this processor's keys)", {
-            offset: m.offset,
-            reason: v?.reason,
-            detail: v?.ok === false ? v.detail : undefined,
-          });
+          refuse(v?.reason ?? "unsigned");
           continue;
         }
-        let raw: unknown;
-        try {
-          const value = m.value ?? Buffer.alloc(0);
-          raw = value.length >= 5 && value[0] === 0 && d.registry ? commandFromAvro(await d.registry.decode(value)) : JSON.parse(value.toString("utf8"));
-        } catch {
-          raw = undefined;
-        }
-        const parsed = Command.safeParse(raw);
-        if (!parsed.success) {
-          d.refused("unreadable");
-          d.log.warn("SSF: unreadable command record skipped", { offset: m.offset });
-          continue;
-        }
-        commands.push({ command: parsed.data, publishedAtMs: Number(m.timestamp) });
+        const parsed = Command.safeParse(await readRecordValue(m.value, d.registry, commandFromAvro));
+        if (parsed.success) commands.push({ command: parsed.data, publishedAtMs: Number(m.timestamp) });
+        else refuse("unreadable");
       }
+      if (refused.size > 0)
+        d.log.warn("SSF: command records that became no SET (not signed by this processor's keys, or unreadable)", {
+          partition: batch.partition,
+          refused: Object.fromEntries(refused),
+        });
       await d.onCommands(commands);
       const last = batch.messages.at(-1);
       if (last) resolveOffset(last.offset);

@@ -280,10 +280,8 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
    * the list does not hold them yet) before reading anything, so the state is the batch's
    * whole or nothing, as on one server.
    */
-  async function rollForward(log: NonNullable<LoadRequest["log"]>): Promise<void> {
+  async function rollForward(log: NonNullable<LoadRequest["log"]>, text: string): Promise<void> {
     const journalKey = k.journal(log);
-    const text = await redis.get(journalKey);
-    if (text === null) return;
     const j = JSON.parse(text) as { through: string; create: boolean; writes: Write[] };
     await Promise.all(
       bySlot(j.writes, true).map(async (group) => {
@@ -300,43 +298,51 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
     o.onRolledForward?.(j.writes.length);
   }
 
+  async function load(req: LoadRequest): Promise<Loaded> {
+    if (req.sessions.length + req.baselines.length + req.sodKeys.length === 0 && !req.log) return { sessions: new Map(), baselines: new Map(), sod: new Map() };
+    const loaded = await timed("load", async () => {
+      const reads: Read[] = [
+        ...req.sessions.map((id) => ({ key: k.session(id) })),
+        ...req.baselines.map((b) => ({ key: k.baseline(baselineKey(b.kind, b.id)) })),
+        ...req.sodKeys.map((key) => ({ key: k.sod(key), list: true })),
+        ...(req.log ? [{ key: k.log(req.log) }] : []),
+        // A cluster's journal shares the position's slot: read in the same round trip.
+        ...(req.log && cluster ? [{ key: k.journal(req.log) }] : []),
+      ];
+      const values = await readAll(reads);
+      let i = 0;
+      const sessions = new Map<string, SessionSnapshot>();
+      for (const id of req.sessions) {
+        const v = values[i++];
+        if (typeof v === "string") sessions.set(id, JSON.parse(v) as SessionSnapshot);
+      }
+      const baselines = new Map<string, Baseline>();
+      for (const b of req.baselines) {
+        const v = values[i++];
+        if (typeof v === "string") baselines.set(baselineKey(b.kind, b.id), JSON.parse(v) as Baseline);
+      }
+      const sod = new Map<string, SodRecord[]>();
+      for (const key of req.sodKeys) {
+        const v = values[i++] as string[];
+        if (v.length > 0)
+          sod.set(
+            key,
+            v.map((r) => JSON.parse(r) as SodRecord),
+          );
+      }
+      const through = req.log ? values[i++] : undefined;
+      const journal = values[i];
+      return { sessions, baselines, sod, ...(typeof through === "string" ? { through } : {}), journal: typeof journal === "string" ? journal : undefined };
+    });
+    const { journal, ...rest } = loaded;
+    if (journal === undefined || !req.log) return rest;
+    // A persist interrupted after its journal: complete it, then read what it wrote.
+    await rollForward(req.log, journal);
+    return load(req);
+  }
+
   return {
-    async load(req: LoadRequest): Promise<Loaded> {
-      if (req.sessions.length + req.baselines.length + req.sodKeys.length === 0 && !req.log)
-        return { sessions: new Map(), baselines: new Map(), sod: new Map() };
-      return timed("load", async () => {
-        if (cluster && req.log) await rollForward(req.log);
-        const reads: Read[] = [
-          ...req.sessions.map((id) => ({ key: k.session(id) })),
-          ...req.baselines.map((b) => ({ key: k.baseline(baselineKey(b.kind, b.id)) })),
-          ...req.sodKeys.map((key) => ({ key: k.sod(key), list: true })),
-          ...(req.log ? [{ key: k.log(req.log) }] : []),
-        ];
-        const values = await readAll(reads);
-        let i = 0;
-        const sessions = new Map<string, SessionSnapshot>();
-        for (const id of req.sessions) {
-          const v = values[i++];
-          if (typeof v === "string") sessions.set(id, JSON.parse(v) as SessionSnapshot);
-        }
-        const baselines = new Map<string, Baseline>();
-        for (const b of req.baselines) {
-          const v = values[i++];
-          if (typeof v === "string") baselines.set(baselineKey(b.kind, b.id), JSON.parse(v) as Baseline);
-        }
-        const sod = new Map<string, SodRecord[]>();
-        for (const key of req.sodKeys) {
-          const v = values[i++] as string[];
-          if (v.length > 0)
-            sod.set(
-              key,
-              v.map((r) => JSON.parse(r) as SodRecord),
-            );
-        }
-        const through = req.log ? values[i] : undefined;
-        return { sessions, baselines, sod, ...(typeof through === "string" ? { through } : {}) };
-      });
-    },
+    load,
     async persist(c: Changes): Promise<void> {
       if (c.sessions.length + c.baselines.length + c.sodAppends.length + c.cases.length === 0 && !c.log) return;
       await timed("persist", async () => {
