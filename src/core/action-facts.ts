@@ -1,6 +1,7 @@
 import type { ActionEventT } from "../protocol/index.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { ActionFacts } from "./session-state.js";
+import { NONE } from "./session-state.js";
 
 // What an action is, when the sender did not say: its kind from the event, else the tool
 // catalog, else the verbs of its name (the policy's verb table, `scoring.words.verbs`).
@@ -13,7 +14,7 @@ export function actionFacts(policy: CompiledPolicy, event: ActionEventT): Action
   const egress = kind === "egress" || event.resource?.destination !== undefined;
   return {
     ...(kind ? { kind } : {}),
-    tags: event.resource?.sensitivity ?? tool?.sensitivity ?? [],
+    tags: event.resource?.sensitivity ?? tool?.sensitivity ?? NONE,
     egress,
     external: egress && event.resource?.external !== false,
   };

@@ -126,7 +126,19 @@ interface Assessment {
 function sessionBefore(input: StepInput, event: AgentEvent): SessionState {
   const session = input.session ?? initialSession(event);
   if (session.peaksAtStart !== undefined) return session;
-  return { ...session, peaksAtStart: { perMinute: input.agentBaseline.peakPerMinute, harmful: input.agentBaseline.peakHarmful ?? 0 } };
+  return { ...session, peaksAtStart: peaks(input.agentBaseline.peakPerMinute, input.agentBaseline.peakHarmful ?? 0) };
+}
+
+/** Sessions that began against the same peaks share one frozen record of them (bounded like memoise). */
+const PEAKS = new Map<string, NonNullable<SessionState["peaksAtStart"]>>();
+function peaks(perMinute: number, harmful: number): NonNullable<SessionState["peaksAtStart"]> {
+  const key = `${perMinute}/${harmful}`;
+  const known = PEAKS.get(key);
+  if (known !== undefined) return known;
+  if (PEAKS.size >= 1_024) PEAKS.clear();
+  const made = Object.freeze({ perMinute, harmful });
+  PEAKS.set(key, made);
+  return made;
 }
 
 /** Fold, facts and scoring: what step() decides on. Pure, and learns nothing. */

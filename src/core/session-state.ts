@@ -6,6 +6,7 @@ import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
 import type { Instruction, ResultFacts } from "./facts.js";
 import { MAX_VALUE_CHARS } from "./values.js";
+import { intern } from "./text.js";
 
 // The session fold (STYLE.md, rule 1): initialSession() + evolve(state, event). evolve
 // records facts only; decisions live in decide.ts and are applied by the engine.
@@ -27,8 +28,8 @@ export const SEEN = { field: 1, trusted: 2, prose: 4, instructed: 8, delegated: 
 
 /** An order found in third-party output (see result-facts.ts), as the session keeps it. */
 export interface Exposure extends Instruction {
-  /** The `action.result` that carried it. */
-  readonly eventId: string;
+  /** The `action.result` that carried it: in snapshots written before session 8 only (no decision reads it, and it cost 130 bytes an order). */
+  readonly eventId?: string;
   /** The call whose output it was. */
   readonly capability?: string;
 }
@@ -129,22 +130,35 @@ export interface SessionState {
   readonly openCase?: OpenCase;
 }
 
+// What every new session starts with, shared by all of them: the fold never changes a
+// state in place (every change is a new object), and these are frozen so that nothing can.
+// Measured: an empty list or record of its own costs a session 16 to 150 bytes of heap.
+export const NONE: readonly never[] = Object.freeze([]);
+const UNTOUCHED: SessionState["touched"] = Object.freeze({ tags: NONE, resources: NONE });
+const NO_CONTEXT: SessionState["context"] = Object.freeze({ current: Object.freeze({}), ips: NONE, geos: NONE });
+const NO_RISK: SessionState["risk"] = Object.freeze({ score: 0 });
+const NO_VALUES: Readonly<Record<string, number>> = Object.freeze({});
+const isEmpty = (record: object): boolean => {
+  for (const _ in record) return false;
+  return true;
+};
+
 export function initialSession(event: Pick<AgentEvent, "sessionId" | "agent" | "principal">): SessionState {
   return {
     sessionId: event.sessionId,
-    agentId: event.agent.id,
-    principalId: event.principal.id,
+    agentId: intern(event.agent.id),
+    principalId: intern(event.principal.id),
     started: false,
     ended: false,
-    grants: [],
-    jitGrants: [],
-    touched: { tags: [], resources: [] },
+    grants: NONE,
+    jitGrants: NONE,
+    touched: UNTOUCHED,
     counters: { events: 0, actions: 0, denied: 0, outOfOrder: 0, alerts: 0 },
-    recent: [],
-    context: { current: {}, ips: [], geos: [] },
-    risk: { score: 0 },
+    recent: NONE,
+    context: NO_CONTEXT,
+    risk: NO_RISK,
     enforcement: initialEnforcement,
-    seenEventIds: [],
+    seenEventIds: NONE,
   };
 }
 
@@ -159,8 +173,10 @@ export interface ActionFacts {
   readonly namesGoalValue?: boolean;
 }
 
+// concat, not [...list, item]: V8 builds a spread literal by appending, with room for 16
+// more (measured: 128 bytes of slack per list a session keeps); concat allocates exactly.
 const pushBounded = <T>(list: readonly T[], item: T, max: number): readonly T[] =>
-  list.length >= max ? [...list.slice(list.length - max + 1), item] : [...list, item];
+  (list.length >= max ? list.slice(list.length - max + 1) : list).concat([item]);
 
 const addUnique = (list: readonly string[], items: readonly string[], max: number): readonly string[] => {
   let out = list;
@@ -205,7 +221,7 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
     eventId: event.eventId,
     time: event.time,
     ms: toMillis(event.time),
-    capability: event.action.capability,
+    capability: intern(event.action.capability),
     ...(facts.kind ? { kind: facts.kind } : {}),
     tags: facts.tags,
     ...(classification ? { classification } : {}),
@@ -213,19 +229,18 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
     external: facts.external,
     ...(facts.namesGoalValue ? { namesGoalValue: true as const } : {}),
   };
+  const tags = addUnique(state.touched.tags, facts.tags, 32);
+  const resources = resourceKey ? addUnique(state.touched.resources, [resourceKey], TOUCHED_RESOURCES) : state.touched.resources;
+  const same = tags === state.touched.tags && resources === state.touched.resources && maxClassification === state.touched.maxClassification;
   return {
-    touched: {
-      tags: addUnique(state.touched.tags, facts.tags, 32),
-      ...(maxClassification ? { maxClassification } : {}),
-      resources: resourceKey ? addUnique(state.touched.resources, [resourceKey], TOUCHED_RESOURCES) : state.touched.resources,
-    },
+    touched: same ? state.touched : { tags, ...(maxClassification ? { maxClassification } : {}), resources },
     counters: {
       ...state.counters,
       actions: state.counters.actions + 1,
       denied: state.counters.denied + (event.outcome === "denied" ? 1 : 0),
     },
     recent: pushBounded(state.recent, recent, RECENT_ACTIONS),
-    tried: addUnique(state.tried ?? [], [event.action.capability], SESSION_MEMORY),
+    tried: addUnique(state.tried ?? NONE, [recent.capability], SESSION_MEMORY),
   };
 }
 
@@ -271,12 +286,21 @@ function recordResult(state: SessionState, event: ActionResultEvent, r: ResultFa
   lost = remember(seen, r.instructed ?? [], SEEN.instructed) || lost;
   let exposures = state.exposures ?? [];
   for (const i of r.instructions) {
-    exposures = pushBounded(exposures, { eventId: event.eventId, ...(r.capability ? { capability: r.capability } : {}), ...i }, MAX_EXPOSURES);
+    // The order's words are stems many sessions share: one copy of each.
+    const order: Instruction = {
+      terms: i.terms.map(intern),
+      kinds: i.kinds,
+      tools: i.tools.length === 0 ? NONE : i.tools.map(intern),
+      values: i.values.length === 0 ? NONE : i.values,
+    };
+    const exposure: Exposure = r.capability ? { capability: r.capability, ...order } : order;
+    exposures = pushBounded(exposures, exposure, MAX_EXPOSURES);
   }
   const delegatedTerms = r.delegatedTerms !== undefined ? addUnique(state.delegatedTerms ?? [], r.delegatedTerms, SESSION_MEMORY) : state.delegatedTerms;
   const overflow = state.ordersOverflowed === true || r.overflow || lost;
   return {
-    seen,
+    // An output that named nothing leaves the session the shared empty record.
+    seen: isEmpty(seen) ? NO_VALUES : seen,
     results: (state.results ?? 0) + 1,
     ...(exposures.length > 0 ? { exposures } : {}),
     ...(delegatedTerms !== undefined ? { delegatedTerms } : {}),
@@ -301,10 +325,10 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
       return Object.assign(base, {
         started: true,
         startedAt: event.time,
-        agentId: event.agent.id,
-        principalId: event.principal.id,
+        agentId: intern(event.agent.id),
+        principalId: intern(event.principal.id),
         intent: event.intent,
-        grants: event.grants ?? [],
+        grants: event.grants ?? NONE,
       });
     case "intent.updated":
       return Object.assign(base, { intent: event.intent });
@@ -330,6 +354,10 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
 /** What identifies a call for "the same call again": its capability and whole argument values. */
 export const callKey = (capability: string, values: readonly string[] = []): string => [capability, ...values].join("|").slice(0, 512);
 
+/** `list`, or `other` when it holds the same items in the same order (what ran is mostly what was tried): one list kept, not two. */
+const sharedWith = (list: readonly string[], other: readonly string[] | undefined): readonly string[] =>
+  other !== undefined && other.length === list.length && list.every((x, i) => x === other[i]) ? other : list;
+
 /** Remembers an action that ran: its capability, the call (see callKey), the destinations it vouches for, the addresses a read named (bounded, oldest forgotten first). */
 export const rememberRun = (
   state: SessionState,
@@ -339,7 +367,7 @@ export const rememberRun = (
   key?: string,
 ): SessionState => ({
   ...state,
-  ran: addUnique(state.ran ?? [], [capability], SESSION_MEMORY),
+  ran: sharedWith(addUnique(state.ran ?? NONE, [intern(capability)], SESSION_MEMORY), state.tried),
   ...(key !== undefined ? { ranCalls: addUnique(state.ranCalls ?? [], [key], SESSION_MEMORY) } : {}),
   ...(vouched.length > 0 ? { destinations: addUnique(state.destinations ?? [], vouched, SESSION_MEMORY) } : {}),
   ...(readAddresses.length > 0 ? { readAddresses: addUnique(state.readAddresses ?? [], readAddresses, SESSION_MEMORY) } : {}),

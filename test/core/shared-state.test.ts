@@ -1,0 +1,80 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { initialSession } from "../../src/core/index.js";
+import type { SessionState } from "../../src/core/index.js";
+import { intern } from "../../src/core/text.js";
+import { createPipeline } from "../../src/app/pipeline.js";
+import { InMemoryStateStore } from "../../src/app/in-memory-store.js";
+import { decodeLine } from "../../src/app/line-decoder.js";
+import { loadPolicy } from "../../src/adapters/policy-file.js";
+// @ts-expect-error: plain ESM bench script without types
+import { benchDir } from "../../bench/split.mjs";
+
+// Sessions share what they have in common (issue 14, heap per session): every new session
+// starts from the same frozen empty lists and records, and strings many sessions keep (agent,
+// principal and capability names, the stems of orders) are interned. That is only sound if the
+// fold never changes a state in place. Checked here on the public v2 traces (tool outputs,
+// injections, reviews of every kind of event): each session the pipeline stores is deep-frozen
+// before the next event meets it, so any write into a state — its own or a shared part — throws
+// in strict mode; and the decisions are the same as without freezing.
+
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
+  for (const v of Object.values(value as object)) deepFreeze(v);
+  return Object.freeze(value);
+}
+
+class FreezingStore extends InMemoryStateStore {
+  override putSession(session: SessionState): void {
+    super.putSession(deepFreeze(session));
+  }
+}
+
+describe("shared session state", () => {
+  it("starts every session from the same frozen empty parts", () => {
+    const a = initialSession({ sessionId: "s1", agent: { id: "agent" }, principal: { id: "p" } });
+    const b = initialSession({ sessionId: "s2", agent: { id: "agent" }, principal: { id: "p" } });
+    expect(a.grants).toBe(b.grants);
+    expect(a.touched).toBe(b.touched);
+    expect(a.context).toBe(b.context);
+    expect(a.risk).toBe(b.risk);
+    for (const shared of [a.grants, a.jitGrants, a.recent, a.seenEventIds, a.touched, a.touched.tags, a.context, a.context.current, a.risk])
+      expect(Object.isFrozen(shared)).toBe(true);
+    expect(a.counters).not.toBe(b.counters);
+  });
+
+  it("interns equal strings to one copy, and leaves long ones alone", () => {
+    const x = ["agent-", "7"].join("");
+    const y = ["agent", "-7"].join("");
+    expect(intern(x)).toBe("agent-7");
+    expect(intern(y)).toBe(intern(x));
+    const long = "x".repeat(300);
+    expect(intern(long)).toBe(long);
+    // Bounded: far more distinct strings than the table holds still come back equal.
+    for (let i = 0; i < 20_000; i++) expect(intern(`name-${i}`)).toBe(`name-${i}`);
+  });
+
+  it("never writes into a stored state: the public traces decide the same with every state frozen", () => {
+    const dir = benchDir();
+    const policy = loadPolicy(join(import.meta.dirname, "..", "..", "bench", "policies", "agentdojo.yaml"));
+    const events = readFileSync(join(dir, "agentdojo-gpt-4o-v2.jsonl"), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => decodeLine(l))
+      .flatMap((d) => (d.ok === true ? [d.event] : []));
+    expect(events.length).toBeGreaterThan(30_000);
+    const plain = createPipeline({ policy: () => policy, store: new InMemoryStateStore() });
+    const frozen = createPipeline({ policy: () => policy, store: new FreezingStore() });
+    let differing = 0;
+    let commands = 0;
+    for (const e of events) {
+      const want = plain.handle(e);
+      const got = frozen.handle(e);
+      commands += want.commands.length;
+      if (JSON.stringify([got.commands, got.decision]) !== JSON.stringify([want.commands, want.decision])) differing++;
+    }
+    expect(commands).toBeGreaterThan(1000);
+    expect(differing).toBe(0);
+  }, 180_000);
+});
