@@ -13,7 +13,11 @@ import enLexicon from "en-lexicon";
 const LEXICON: Readonly<Record<string, string>> = enLexicon.lexicon;
 const tagsOf = (word: string): string => (Object.hasOwn(LEXICON, word) ? (LEXICON[word] as string) : "");
 /** The word's most likely tag ("" when the lexicon does not know it). */
-const firstTag = (word: string): string => tagsOf(word).split("|", 1)[0] as string;
+const firstTag = (word: string): string => firstOf(tagsOf(word));
+const firstOf = (tags: string): string => {
+  const bar = tags.indexOf("|");
+  return bar === -1 ? tags : tags.slice(0, bar);
+};
 
 /** First tags (Penn Treebank) that rule out a verb even when the lexicon lists one further on ("the" is also tagged VBD). */
 const NOT_A_VERB_FIRST = new Set(["DT", "PRP", "PRP$", "IN", "CC", "WDT", "WP", "WP$", "WRB", "MD", "EX", "CD", "PDT", "TO", "UH", "POS", "NNP"]);
@@ -61,7 +65,7 @@ const opensObject = (next: string | undefined): boolean =>
 export function isBaseVerb(word: string, verbs: WordSet, next?: string, after?: string): boolean {
   const tags = tagsOf(word);
   if (tags === "") return verbs.has(word) || (word.length > 5 && VERB_ENDING.test(word));
-  const first = tags.split("|", 1)[0] as string;
+  const first = firstOf(tags);
   if (NOT_A_VERB_FIRST.has(first)) return false;
   if (first === "VB" || first === "VBP") return true;
   // A verb of the policy's table takes a bare object too ("wire funds to …", "forward

@@ -135,18 +135,46 @@ function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
   return structured;
 }
 
+/** By character code: what trimPunct strips at a cell's start, and at its end. */
+const PUNCT_START = new Set([..."'\"`(),;:*-•"].map((c) => c.charCodeAt(0)));
+const PUNCT_END = new Set([..."'\"`(),;:*.!?"].map((c) => c.charCodeAt(0)));
+/** \s as a regex reads it, by character code (ASCII and the Unicode spaces). */
+const isSpaceCode = (c: number): boolean =>
+  c === 32 ||
+  (c >= 9 && c <= 13) ||
+  c === 0xa0 ||
+  c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) ||
+  c === 0x2028 ||
+  c === 0x2029 ||
+  c === 0x202f ||
+  c === 0x205f ||
+  c === 0x3000 ||
+  c === 0xfeff;
+
 const trimPunct = (s: string): string => {
   let a = 0;
   let b = s.length;
-  while (a < b && /[\s'"`(),;:*\-•]/.test(s[a] as string)) a++;
-  while (b > a && /[\s'"`(),;:*.!?]/.test(s[b - 1] as string)) b--;
-  return s.slice(a, b);
+  while (a < b && (PUNCT_START.has(s.charCodeAt(a)) || isSpaceCode(s.charCodeAt(a)))) a++;
+  while (b > a && (PUNCT_END.has(s.charCodeAt(b - 1)) || isSpaceCode(s.charCodeAt(b - 1)))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 };
+
+/** Whether `s` has more than `max` words, counted as split(/\s+/) counts them (a leading space makes an empty first one). */
+function moreWordsThan(s: string, max: number): boolean {
+  let words = 1;
+  for (let i = 0; i < s.length; i++) {
+    if (!isSpaceCode(s.charCodeAt(i))) continue;
+    while (i + 1 < s.length && isSpaceCode(s.charCodeAt(i + 1))) i++;
+    if (++words > max) return true;
+  }
+  return false;
+}
 
 /** Whether a cell is a value (a name, an address, an identifier), and its normal form. */
 function fieldValue(cell: string, o: ScanOptions): string | undefined {
   const v = trimPunct(cell);
-  if (v.length > MAX_VALUE_CHARS || v.split(/\s+/, o.fieldWords + 1).length > o.fieldWords || /[.!?]\s/.test(v)) return undefined;
+  if (v.length > MAX_VALUE_CHARS || moreWordsThan(v, o.fieldWords) || /[.!?]\s/.test(v)) return undefined;
   return asValue(v, o.notValues);
 }
 

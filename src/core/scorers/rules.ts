@@ -5,9 +5,13 @@ import type { ScoreInput, Signal } from "./signal.js";
 // reported in the decision's ruleErrors, so a typo never blocks traffic silently.
 
 export function celVariables(input: ScoreInput): { event: unknown; session: unknown; baseline: unknown } {
-  const { event, after, facts, agentBaseline, principalBaseline } = input;
+  return { event: eventVariable(input), session: sessionVariable(input), baseline: baselineVariable(input) };
+}
+
+function eventVariable(input: ScoreInput): unknown {
+  const { event, facts } = input;
   const resource = "resource" in event && event.resource ? event.resource : {};
-  const eventView = {
+  return {
     ...event,
     ...(event.type === "action" ? { action: { ...event.action, kind: facts?.kind ?? "" }, args: event.args ?? {} } : {}),
     resource: {
@@ -23,8 +27,12 @@ export function celVariables(input: ScoreInput): { event: unknown; session: unkn
     context: { ...event.context, device: { ...event.context?.device } },
     destinations: input.destinations,
   };
+}
+
+function sessionVariable(input: ScoreInput): unknown {
+  const { after } = input;
   const intent = after.intent;
-  const session = {
+  return {
     id: after.sessionId,
     agentId: after.agentId,
     principalId: after.principalId,
@@ -43,8 +51,33 @@ export function celVariables(input: ScoreInput): { event: unknown; session: unkn
     riskScore: input.before.risk.score,
     recent: after.recent.map((a) => a.capability),
   };
-  const view = (b: typeof agentBaseline) => ({ sessions: b.sessions, actions: b.actions, capabilities: b.capabilities, destinations: b.destinations });
-  return { event: eventView, session, baseline: { agent: view(agentBaseline), principal: view(principalBaseline) } };
+}
+
+function baselineVariable(input: ScoreInput): unknown {
+  const view = (b: typeof input.agentBaseline) => ({ sessions: b.sessions, actions: b.actions, capabilities: b.capabilities, destinations: b.destinations });
+  return { agent: view(input.agentBaseline), principal: view(input.principalBaseline) };
+}
+
+/**
+ * celVariables, each of the three built when a condition first reads it: most conditions
+ * stop at `event` (`event.type == "action" && …`), and the session's and baselines' views
+ * cost as much to build as the rest of the scoring of a call.
+ */
+function lazyVariables(input: ScoreInput): { event: unknown; session: unknown; baseline: unknown } {
+  let event: unknown;
+  let session: unknown;
+  let baseline: unknown;
+  return {
+    get event() {
+      return (event ??= eventVariable(input));
+    },
+    get session() {
+      return (session ??= sessionVariable(input));
+    },
+    get baseline() {
+      return (baseline ??= baselineVariable(input));
+    },
+  };
 }
 
 export interface RuleOutcome {
@@ -57,7 +90,7 @@ export function ruleScorer(input: ScoreInput): RuleOutcome {
   const errors: { ruleId: string; error: string }[] = [];
   const rules = input.policy.rules.filter((r) => r.eventType === undefined || r.eventType === input.event.type);
   if (rules.length === 0) return { signals, errors };
-  const vars = celVariables(input);
+  const vars = lazyVariables(input);
   const capability = input.event.type === "action" ? input.event.action.capability : undefined;
   for (const rule of rules) {
     const result = rule.condition.evaluate(vars);
