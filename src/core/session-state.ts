@@ -1,5 +1,5 @@
 import { MAX_KEPT_VALUE, kept } from "./caps.js";
-import type { ActionEventT, ActionResultEvent, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
+import type { ActionEventT, ActionKind, ActionResultEvent, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
 import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
@@ -274,6 +274,18 @@ function remember(seen: Record<string, number>, values: readonly string[], bits:
   return lostOrder;
 }
 
+/** One frozen list per combination of action kinds (a handful exist): orders keep a pointer, not a list of their own. */
+const KINDS = new Map<string, readonly ActionKind[]>();
+function sharedKinds(kinds: readonly ActionKind[]): readonly ActionKind[] {
+  const key = kinds.join(" ");
+  const known = KINDS.get(key);
+  if (known !== undefined) return known;
+  if (KINDS.size >= 256) KINDS.clear();
+  const made = Object.freeze([...kinds]);
+  KINDS.set(key, made);
+  return made;
+}
+
 function recordResult(state: SessionState, event: ActionResultEvent, r: ResultFacts): Partial<SessionState> {
   const seen: Record<string, number> = { ...state.seen };
   const base = (r.trust === "trusted" ? SEEN.trusted : 0) | (r.delegated ? SEEN.delegated : 0);
@@ -289,7 +301,7 @@ function recordResult(state: SessionState, event: ActionResultEvent, r: ResultFa
     // The order's words are stems many sessions share: one copy of each.
     const order: Instruction = {
       terms: i.terms.map(intern),
-      kinds: i.kinds,
+      kinds: sharedKinds(i.kinds),
       tools: i.tools.length === 0 ? NONE : i.tools.map(intern),
       values: i.values.length === 0 ? NONE : i.values,
     };
