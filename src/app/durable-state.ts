@@ -1,4 +1,5 @@
 import type { Baseline, SessionState, SodRecord } from "../core/index.js";
+import { sharingParts } from "../core/index.js";
 import type { BaselineKind } from "./ports.js";
 import type { CaseChange, CaseReader } from "./cases.js";
 
@@ -19,6 +20,12 @@ export interface SessionSnapshot {
   readonly offset: string;
   /** eventKey() of the event at `offset`: tells a re-delivery of the same log from a recreated topic. */
   readonly key?: number;
+}
+
+/** A stored snapshot's JSON, its state sharing what new sessions share (core sharingParts). */
+export function parseSnapshot(json: string): SessionSnapshot {
+  const snapshot = JSON.parse(json) as SessionSnapshot;
+  return { ...snapshot, state: sharingParts(snapshot.state) };
 }
 
 /** One partition of one input topic. */

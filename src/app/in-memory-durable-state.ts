@@ -2,7 +2,7 @@ import type { Baseline, SodRecord } from "../core/index.js";
 import type { Changes, DurableState, LoadRequest, Loaded, SessionSnapshot } from "./durable-state.js";
 import type { CaseState, CaseSummary, ReviewCase } from "./cases.js";
 import { applyCaseChange, listed } from "./cases.js";
-import { baselineKey } from "./durable-state.js";
+import { baselineKey, parseSnapshot } from "./durable-state.js";
 
 /** The in-memory twin of DurableState. Values are deep-copied in and out, as through Redis. */
 export class InMemoryDurableState implements DurableState {
@@ -17,7 +17,7 @@ export class InMemoryDurableState implements DurableState {
     const sessions = new Map<string, SessionSnapshot>();
     for (const id of req.sessions) {
       const v = this.sessions.get(id);
-      if (v) sessions.set(id, JSON.parse(v) as SessionSnapshot);
+      if (v) sessions.set(id, parseSnapshot(v));
     }
     const baselines = new Map<string, Baseline>();
     for (const b of req.baselines) {

@@ -1,7 +1,7 @@
 export { needsJudgement, step } from "./engine.js";
 export type { Judgement } from "./judgement.js";
 export type { StepInput, StepOutput, DecisionRecord } from "./engine.js";
-export { eventKey, evolve, initialSession, isDuplicate } from "./session-state.js";
+export { eventKey, evolve, initialSession, isDuplicate, sharingParts } from "./session-state.js";
 export type { SessionState, RecentAction, ActionFacts } from "./session-state.js";
 export { check, initialEnforcement, isRestricted } from "../protocol/enforcement.js";
 export type { Enforcement, Verdict } from "../protocol/enforcement.js";

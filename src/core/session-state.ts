@@ -162,6 +162,29 @@ export function initialSession(event: Pick<AgentEvent, "sessionId" | "agent" | "
   };
 }
 
+/**
+ * A state read back from storage, with the parts a new session shares made shared again:
+ * empty lists and records, an untouched `touched`, no context, and the interned names. JSON
+ * gives every parsed session copies of its own; after a restart or a rebalance every hot
+ * session is a parsed one. Only fields every state has are replaced, and each by an equal
+ * value.
+ */
+export function sharingParts(s: SessionState): SessionState {
+  const empty = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? NONE : list);
+  const untouched = s.touched.tags.length === 0 && s.touched.resources.length === 0 && s.touched.maxClassification === undefined;
+  const noContext = s.context.ips.length === 0 && s.context.geos.length === 0 && s.context.deviceCompliant === undefined && isEmpty(s.context.current);
+  return {
+    ...s,
+    agentId: intern(s.agentId),
+    principalId: intern(s.principalId),
+    grants: empty(s.grants),
+    jitGrants: empty(s.jitGrants),
+    touched: untouched ? UNTOUCHED : s.touched,
+    recent: empty(s.recent),
+    context: noContext ? NO_CONTEXT : s.context,
+  };
+}
+
 /** What the engine knows about an action beyond its raw fields (kind and egress inferred from the tool catalog). */
 export interface ActionFacts {
   readonly kind?: string;

@@ -27,7 +27,7 @@ const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g
 /** Text as Vigil compares it: compatibility forms folded (full-width letters, ligatures: NFKC), invisible characters removed. Linear. */
 export const canonicalText = (text: string): string => (NON_ASCII.test(text) ? text.normalize("NFKC").replace(INVISIBLE, "") : text);
 /** ASCII is its own NFKC form and holds no invisible character: most text needs neither pass. */
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 

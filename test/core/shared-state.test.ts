@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { initialSession } from "../../src/core/index.js";
+import { initialSession, sharingParts } from "../../src/core/index.js";
 import type { SessionState } from "../../src/core/index.js";
 import { intern } from "../../src/core/text.js";
 import { createPipeline } from "../../src/app/pipeline.js";
@@ -42,6 +42,22 @@ describe("shared session state", () => {
     for (const shared of [a.grants, a.jitGrants, a.recent, a.seenEventIds, a.touched, a.touched.tags, a.context, a.context.current, a.risk])
       expect(Object.isFrozen(shared)).toBe(true);
     expect(a.counters).not.toBe(b.counters);
+  });
+
+  it("shares those parts again in a state read back from JSON, and changes nothing else", () => {
+    const fresh = initialSession({ sessionId: "s1", agent: { id: "agent" }, principal: { id: "p" } });
+    const parsed = JSON.parse(JSON.stringify(fresh)) as typeof fresh;
+    expect(parsed.grants).not.toBe(fresh.grants);
+    const shared = sharingParts(parsed);
+    for (const k of ["grants", "jitGrants", "touched", "recent", "context"] as const) expect(shared[k]).toBe(fresh[k]);
+    expect(JSON.stringify(shared)).toBe(JSON.stringify(parsed));
+    // A state with content keeps its own.
+    const busy = { ...parsed, grants: ["wiki.read"], touched: { tags: ["pii"], resources: [] }, context: { current: { geo: "DE" }, ips: [], geos: ["DE"] } };
+    const kept = sharingParts(busy);
+    expect(kept.grants).toBe(busy.grants);
+    expect(kept.touched).toBe(busy.touched);
+    expect(kept.context).toBe(busy.context);
+    expect(JSON.stringify(kept)).toBe(JSON.stringify(busy));
   });
 
   it("interns equal strings to one copy, and leaves long ones alone", () => {

@@ -4,7 +4,7 @@ import type { Baseline, SodRecord } from "../../core/index.js";
 import type { Changes, DurableState, LoadRequest, Loaded, LogPartition, SessionSnapshot } from "../../app/durable-state.js";
 import type { CaseChange, CaseState, ReviewCase } from "../../app/cases.js";
 import { MAX_CASE_COMMANDS, MAX_TIMELINE, listed } from "../../app/cases.js";
-import { baselineKey } from "../../app/durable-state.js";
+import { baselineKey, parseSnapshot } from "../../app/durable-state.js";
 
 // Redis (one server, or a Redis Cluster through ioredis's Cluster) as the durable state of
 // the processor. Keys (prefix default "vigil:"); the part in {braces} is the Redis Cluster
@@ -314,7 +314,7 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
       const sessions = new Map<string, SessionSnapshot>();
       for (const id of req.sessions) {
         const v = values[i++];
-        if (typeof v === "string") sessions.set(id, JSON.parse(v) as SessionSnapshot);
+        if (typeof v === "string") sessions.set(id, parseSnapshot(v));
       }
       const baselines = new Map<string, Baseline>();
       for (const b of req.baselines) {
