@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { initialSession, sharingParts } from "../../src/core/index.js";
 import type { SessionState } from "../../src/core/index.js";
 import { intern } from "../../src/core/text.js";
+import { parseSnapshot } from "../../src/app/durable-state.js";
 import { createPipeline } from "../../src/app/pipeline.js";
 import { InMemoryStateStore } from "../../src/app/in-memory-store.js";
 import { decodeLine } from "../../src/app/line-decoder.js";
@@ -58,6 +59,11 @@ describe("shared session state", () => {
     expect(kept.touched).toBe(busy.touched);
     expect(kept.context).toBe(busy.context);
     expect(JSON.stringify(kept)).toBe(JSON.stringify(busy));
+  });
+
+  it("leaves a stored snapshot of another shape as it was parsed", () => {
+    const odd = JSON.stringify({ state: { sessionId: "s1", agentId: "a" }, partition: 0, offset: "3" });
+    expect(parseSnapshot(odd)).toEqual(JSON.parse(odd));
   });
 
   it("interns equal strings to one copy, and leaves long ones alone", () => {
