@@ -121,7 +121,6 @@ export function eventToAvro(event: AgentEvent): Record<string, unknown> {
   return toAvroValue(loadAvroSchemas().event, event) as Record<string, unknown>;
 }
 
-/** An Avro record of schemas/vigil-event.avsc back in the JSON form; validate it with `AgentEvent`. */
 /** Confluent wire format: a zero magic byte, then the 4-byte schema id, then the Avro body. */
 export const isWireFormat = (value: Uint8Array): boolean => value.length >= 5 && value[0] === 0;
 
@@ -144,6 +143,7 @@ export async function readRecordValue(
   }
 }
 
+/** An Avro record of schemas/vigil-event.avsc back in the JSON form; validate it with `AgentEvent`. */
 export function eventFromAvro(record: unknown): unknown {
   return fromAvroValue(loadAvroSchemas().event, record);
 }

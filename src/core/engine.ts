@@ -30,6 +30,7 @@ import { matchSod } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
 import type { Judgement } from "./judgement.js";
 import { judgeSignals } from "./judgement.js";
+import { memoise } from "./text.js";
 
 // One event through the whole decision: fold → score → aggregate → transition → command,
 // then learn. Synchronous and deterministic, no clock, no I/O: the caller supplies the
@@ -129,17 +130,12 @@ function sessionBefore(input: StepInput, event: AgentEvent): SessionState {
   return { ...session, peaksAtStart: peaks(input.agentBaseline.peakPerMinute, input.agentBaseline.peakHarmful ?? 0) };
 }
 
-/** Sessions that began against the same peaks share one frozen record of them (bounded like memoise). */
-const PEAKS = new Map<string, NonNullable<SessionState["peaksAtStart"]>>();
-function peaks(perMinute: number, harmful: number): NonNullable<SessionState["peaksAtStart"]> {
-  const key = `${perMinute}/${harmful}`;
-  const known = PEAKS.get(key);
-  if (known !== undefined) return known;
-  if (PEAKS.size >= 1_024) PEAKS.clear();
-  const made = Object.freeze({ perMinute, harmful });
-  PEAKS.set(key, made);
-  return made;
-}
+/** Sessions that began against the same peaks share one frozen record of them. */
+const peaksRecord = memoise((key: string) => {
+  const [perMinute, harmful] = key.split("/").map(Number) as [number, number];
+  return Object.freeze({ perMinute, harmful });
+}, 1_024);
+const peaks = (perMinute: number, harmful: number): NonNullable<SessionState["peaksAtStart"]> => peaksRecord(`${perMinute}/${harmful}`);
 
 /** Fold, facts and scoring: what step() decides on. Pure, and learns nothing. */
 function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): Assessment {

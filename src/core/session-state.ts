@@ -1,12 +1,12 @@
 import { MAX_KEPT_VALUE, kept } from "./caps.js";
-import type { ActionEventT, ActionKind, ActionResultEvent, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
+import type { ActionEventT, ActionKind, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
 import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
 import type { Instruction, ResultFacts } from "./facts.js";
 import { MAX_VALUE_CHARS } from "./values.js";
-import { intern } from "./text.js";
+import { intern, memoise } from "./text.js";
 
 // The session fold (STYLE.md, rule 1): initialSession() + evolve(state, event). evolve
 // records facts only; decisions live in decide.ts and are applied by the engine.
@@ -298,18 +298,10 @@ function remember(seen: Record<string, number>, values: readonly string[], bits:
 }
 
 /** One frozen list per combination of action kinds (a handful exist): orders keep a pointer, not a list of their own. */
-const KINDS = new Map<string, readonly ActionKind[]>();
-function sharedKinds(kinds: readonly ActionKind[]): readonly ActionKind[] {
-  const key = kinds.join(" ");
-  const known = KINDS.get(key);
-  if (known !== undefined) return known;
-  if (KINDS.size >= 256) KINDS.clear();
-  const made = Object.freeze([...kinds]);
-  KINDS.set(key, made);
-  return made;
-}
+const kindsList = memoise((key: string): readonly ActionKind[] => Object.freeze(key === "" ? [] : (key.split(" ") as ActionKind[])), 256);
+const sharedKinds = (kinds: readonly ActionKind[]): readonly ActionKind[] => kindsList(kinds.join(" "));
 
-function recordResult(state: SessionState, event: ActionResultEvent, r: ResultFacts): Partial<SessionState> {
+function recordResult(state: SessionState, r: ResultFacts): Partial<SessionState> {
   const seen: Record<string, number> = { ...state.seen };
   const base = (r.trust === "trusted" ? SEEN.trusted : 0) | (r.delegated ? SEEN.delegated : 0);
   let lost = remember(seen, r.fields, SEEN.field | base);
@@ -370,7 +362,7 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
     case "action":
       return Object.assign(base, recordAction(base, event, facts ?? { tags: event.resource?.sensitivity ?? [], egress: false, external: false }));
     case "action.result":
-      return Object.assign(base, result ? recordResult(base, event, result) : { results: (base.results ?? 0) + 1 });
+      return Object.assign(base, result ? recordResult(base, result) : { results: (base.results ?? 0) + 1 });
     case "context.changed":
       return base;
     case "grant.requested":

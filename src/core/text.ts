@@ -65,21 +65,13 @@ export function memoise<T>(fn: (text: string) => T, max = 2_000): (text: string)
   };
 }
 
-/** Strings interned at most (the table is cleared when full), and the longest one interned. */
-const MAX_INTERNED = 8_192;
+/** The longest string interned; the table holds at most 8,192 (cleared when full, like memoise). */
 const MAX_INTERNED_CHARS = 256;
-const interned = new Map<string, string>();
+const interned = memoise((text: string) => text, 8_192);
 
 /**
  * One shared copy of a string that many sessions keep (agent and principal ids, capability
  * names): each decoded event brings its own copy, and a session would keep it for its
- * lifetime. Returns an equal string; bounded like memoise.
+ * lifetime. Returns an equal string.
  */
-export function intern(text: string): string {
-  if (text.length > MAX_INTERNED_CHARS) return text;
-  const known = interned.get(text);
-  if (known !== undefined) return known;
-  if (interned.size >= MAX_INTERNED) interned.clear();
-  interned.set(text, text);
-  return text;
-}
+export const intern = (text: string): string => (text.length > MAX_INTERNED_CHARS ? text : interned(text));

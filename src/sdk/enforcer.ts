@@ -227,8 +227,6 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
     if (newest === undefined || v.iat > newest) signedAt.set(key, v.iat);
     return true;
   };
-  /** JSON, or Confluent wire-format Avro when a registry is given; undefined when unreadable. */
-  const readValue = (value: Buffer | null, fromAvro: (record: unknown) => unknown): Promise<unknown> => readRecordValue(value, options.registry, fromAvro);
   consumer.on(consumer.events.FETCH, () => {
     lastHeard = now();
   });
@@ -351,7 +349,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
               if (isStatusTopic) checkCaughtUp(batch.partition, m.offset);
               continue;
             }
-            const json = await readValue(m.value, isStatusTopic ? statusFromAvro : commandFromAvro);
+            const json = await readRecordValue(m.value, options.registry, isStatusTopic ? statusFromAvro : commandFromAvro);
             if (isStatusTopic) {
               // A status is the session's whole state; tombstones and unreadable records are skipped.
               const parsed = SessionStatus.safeParse(json);

@@ -40,7 +40,7 @@ export interface RedisStateOptions {
 }
 
 /** A Redis client or a Redis Cluster client (ioredis `Redis` or `Cluster`). */
-export type RedisClient = Pick<Redis, "pipeline" | "multi" | "ping" | "zcard" | "isCluster" | "get" | "eval">;
+export type RedisClient = Pick<Redis, "pipeline" | "multi" | "ping" | "zcard" | "isCluster" | "eval">;
 
 /** The keys of one prefix, hash-tagged for Redis Cluster. */
 export function stateKeys(prefix: string) {

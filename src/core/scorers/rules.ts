@@ -4,10 +4,6 @@ import type { ScoreInput, Signal } from "./signal.js";
 // lists every variable). A rule that errors on an event counts as not matching and is
 // reported in the decision's ruleErrors, so a typo never blocks traffic silently.
 
-export function celVariables(input: ScoreInput): { event: unknown; session: unknown; baseline: unknown } {
-  return { event: eventVariable(input), session: sessionVariable(input), baseline: baselineVariable(input) };
-}
-
 function eventVariable(input: ScoreInput): unknown {
   const { event, facts } = input;
   const resource = "resource" in event && event.resource ? event.resource : {};
@@ -59,7 +55,7 @@ function baselineVariable(input: ScoreInput): unknown {
 }
 
 /**
- * celVariables, each of the three built when a condition first reads it: most conditions
+ * The rule variables, each of the three built when a condition first reads it: most conditions
  * stop at `event` (`event.type == "action" && …`), and the session's and baselines' views
  * cost as much to build as the rest of the scoring of a call.
  */
