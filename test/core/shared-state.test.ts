@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { initialSession, sharingParts } from "../../src/core/index.js";
-import type { SessionState } from "../../src/core/index.js";
+import { compilePolicy, initialSession, sharingParts } from "../../src/core/index.js";
+import type { CompiledPolicy, SessionState } from "../../src/core/index.js";
 import { intern } from "../../src/core/text.js";
 import { parseSnapshot } from "../../src/app/durable-state.js";
 import { createPipeline } from "../../src/app/pipeline.js";
@@ -77,15 +77,9 @@ describe("shared session state", () => {
     for (let i = 0; i < 20_000; i++) expect(intern(`name-${i}`)).toBe(`name-${i}`);
   });
 
-  it("never writes into a stored state: the public traces decide the same with every state frozen", () => {
-    const dir = benchDir();
-    const policy = loadPolicy(join(import.meta.dirname, "..", "..", "bench", "policies", "agentdojo.yaml"));
-    const events = readFileSync(join(dir, "agentdojo-gpt-4o-v2.jsonl"), "utf8")
-      .split("\n")
-      .filter((l) => l.trim() !== "")
-      .map((l) => decodeLine(l))
-      .flatMap((d) => (d.ok === true ? [d.event] : []));
-    expect(events.length).toBeGreaterThan(30_000);
+  // Every event through a pipeline whose stored states are deep-frozen, and through a plain one.
+  const frozenReplay = (policy: CompiledPolicy, lines: readonly string[]) => {
+    const events = lines.map((l) => decodeLine(l)).flatMap((d) => (d.ok === true ? [d.event] : []));
     const plain = createPipeline({ policy: () => policy, store: new InMemoryStateStore() });
     const frozen = createPipeline({ policy: () => policy, store: new FreezingStore() });
     let differing = 0;
@@ -96,7 +90,44 @@ describe("shared session state", () => {
       commands += want.commands.length;
       if (JSON.stringify([got.commands, got.decision]) !== JSON.stringify([want.commands, want.decision])) differing++;
     }
-    expect(commands).toBeGreaterThan(1000);
-    expect(differing).toBe(0);
+    return { events: events.length, commands, differing };
+  };
+  const linesOf = (file: string) =>
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "");
+
+  it("never writes into a stored state: the example scenarios (SoD, exfiltration, device posture, just-in-time grants) decide the same with every state frozen", () => {
+    const dir = join(import.meta.dirname, "..", "..", "examples", "scenarios");
+    const run = frozenReplay(
+      compilePolicy(),
+      readdirSync(dir)
+        .filter((f) => f.endsWith(".jsonl"))
+        .flatMap((f) => linesOf(join(dir, f))),
+    );
+    expect(run.commands).toBeGreaterThan(0);
+    expect(run.differing).toBe(0);
+  });
+
+  // The public traces (tool outputs, injections) live outside the repository, like those of
+  // test/bench/detection.test.ts: required under CI=true, read when present elsewhere.
+  const traces = (() => {
+    try {
+      return join(benchDir() as string, "agentdojo-gpt-4o-v2.jsonl");
+    } catch (e) {
+      if (process.env.CI === "true") throw e;
+      return undefined;
+    }
+  })();
+  it("never writes into a stored state: the public traces, when present, decide the same with every state frozen", () => {
+    if (traces === undefined) {
+      console.warn("test/core/shared-state.test.ts: benchmark data not found, public traces not replayed (set VIGIL_BENCH_DIR to ../shared/bench)");
+      return;
+    }
+    const policy = loadPolicy(join(import.meta.dirname, "..", "..", "bench", "policies", "agentdojo.yaml"));
+    const run = frozenReplay(policy, linesOf(traces));
+    expect(run.events).toBeGreaterThan(30_000);
+    expect(run.commands).toBeGreaterThan(1000);
+    expect(run.differing).toBe(0);
   }, 180_000);
 });
