@@ -170,6 +170,21 @@ export async function liveRun(env, topic, total, nodeArgs = []) {
   }
 }
 
+/**
+ * The processor's batches so far: how many, their mean size, and the mean milliseconds of
+ * each phase per batch (vigil_batch_phase_seconds, vigil_batch_size).
+ */
+async function batchPhases(port) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sums = {};
+  const counts = {};
+  for (const m of text.matchAll(/^vigil_batch_phase_seconds_(sum|count)\{phase="([a-z]+)"\} (\S+)$/gm)) (m[1] === "sum" ? sums : counts)[m[2]] = Number(m[3]);
+  const size = Number(text.match(/^vigil_batch_size_sum (\S+)$/m)?.[1] ?? 0);
+  const count = Number(text.match(/^vigil_batch_size_count (\S+)$/m)?.[1] ?? 0);
+  const phaseMs = Object.fromEntries(Object.keys(sums).map((k) => [k, counts[k] > 0 ? Math.round(((1000 * sums[k]) / counts[k]) * 100) / 100 : 0]));
+  return { count, meanSize: count > 0 ? Math.round((size / count) * 10) / 10 : 0, phaseMs };
+}
+
 /** The processor's vigil_batch_phase_seconds sums by phase (seconds spent in each phase of its batches so far). */
 async function phaseSeconds(port) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -199,6 +214,8 @@ const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(
  * which the shipped rules revoke at once.
  */
 export async function latency(env, background, { rate, seconds, probeEveryMs }) {
+  // A port of its own, so the processor's batch phases can be read before it stops.
+  env = { ...env, VIGIL_HTTP_PORT: String(await freePort()) };
   const { createEnforcer } = await import(join(root, "dist", "sdk", "enforcer.js"));
   const { loadConfig } = await import(join(root, "dist", "config", "config.js"));
   const { publicJwks } = await import(join(root, "dist", "adapters", "signing.js"));
@@ -265,6 +282,7 @@ export async function latency(env, background, { rate, seconds, probeEveryMs }) 
     const drainSeconds = (now() - t) / 1000;
     const sorted = [...latencies].sort((a, b) => a - b);
     const round = (x) => Math.round(x * 10) / 10;
+    const batches = await batchPhases(Number(env.VIGIL_HTTP_PORT));
     return {
       p50: round(percentile(sorted, 0.5)),
       p95: round(percentile(sorted, 0.95)),
@@ -275,6 +293,7 @@ export async function latency(env, background, { rate, seconds, probeEveryMs }) 
       seconds,
       warmSeconds,
       drainSeconds,
+      batches,
       env,
     };
   } finally {

@@ -14,7 +14,9 @@
 //   - livePhaseSeconds: where the live run's time went, by batch phase (decode, decide,
 //     publish, persist, commit), read from the processor's vigil_batch_phase_seconds;
 //   - latencyMs {p50, p95, p99}: from producing an action to the enforcement SDK applying
-//     the command it causes, with 5k events/s going through the same processor.
+//     the command it causes, with 5k events/s going through the same processor;
+//   - latencyFloorMs {p50, p95, p99}: the same probes at 100 events/s, where nothing queues;
+//     with each run's batches (count, mean size, mean ms per phase) to show what a batch costs.
 // The policy is generated from the benchmark's tool catalog (bench/policies/agentdojo.yaml)
 // so every detection signal runs. The live parts need the local stack (npm run stack:up;
 // `npm run bench` starts it). --quick runs everything smaller (under two minutes);
@@ -48,8 +50,8 @@ const policyFile = arg("--policy", join(import.meta.dirname, "policies", "agentd
 const file = join(dir, input);
 const PARTITIONS = 6;
 const sizes = quick
-  ? { runs: 3, heapSessions: 20_000, liveEvents: 60_000, latencySeconds: 10 }
-  : { runs: 5, heapSessions: 100_000, liveEvents: 500_000, latencySeconds: 30 };
+  ? { runs: 3, heapSessions: 20_000, liveEvents: 60_000, latencySeconds: 10, floorSeconds: 5 }
+  : { runs: 5, heapSessions: 100_000, liveEvents: 500_000, latencySeconds: 30, floorSeconds: 10 };
 const TARGETS = { coreReplayEventsPerSec: 100_000, liveRatio: 0.8, latencyP99Ms: 20, heapBytesPerSession: 2048 };
 
 const started = performance.now();
@@ -154,8 +156,19 @@ if (!coreOnly) {
   const lat = await live.latency(live.runEnv("latency", policyFile, PARTITIONS), messages, { rate: 5000, seconds: sizes.latencySeconds, probeEveryMs: 100 });
   result.latencyMs = { p50: lat.p50, p95: lat.p95, p99: lat.p99 };
   result.latencyProbes = { sent: lat.probes, answered: lat.answered, backgroundEvents: lat.backgroundEvents };
-  say(`latency: warm-up ${lat.warmSeconds.toFixed(1)} s, drain ${lat.drainSeconds.toFixed(1)} s; cleaning up`);
-  await live.cleanup([env, lat.env]);
+  result.latencyBatches = lat.batches;
+  say(`latency: warm-up ${lat.warmSeconds.toFixed(1)} s, drain ${lat.drainSeconds.toFixed(1)} s; the floor: 100 events/s for ${sizes.floorSeconds} s`);
+  // The same probes with almost no traffic: what the path costs when nothing queues (one
+  // event a batch, each batch its round trips to Redis and the broker).
+  const floor = await live.latency(live.runEnv("latency-floor", policyFile, PARTITIONS), messages, {
+    rate: 100,
+    seconds: sizes.floorSeconds,
+    probeEveryMs: 100,
+  });
+  result.latencyFloorMs = { p50: floor.p50, p95: floor.p95, p99: floor.p99 };
+  result.latencyFloorBatches = floor.batches;
+  say(`latency floor: warm-up ${floor.warmSeconds.toFixed(1)} s; cleaning up`);
+  await live.cleanup([env, lat.env, floor.env]);
   say("done");
 }
 
@@ -182,6 +195,15 @@ if (!coreOnly) {
       `${result.latencyMs.p50} / ${result.latencyMs.p95} / ${result.latencyMs.p99}`,
       `p99 ≤ ${TARGETS.latencyP99Ms}`,
       result.latencyMs.p99 <= TARGETS.latencyP99Ms,
+    ],
+    ["latency floor at 100 events/s", `${result.latencyFloorMs.p50} / ${result.latencyFloorMs.p95} / ${result.latencyFloorMs.p99}`, "", undefined],
+    [
+      "batch ms at the floor",
+      Object.entries(result.latencyFloorBatches.phaseMs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", "),
+      "",
+      undefined,
     ],
     ["commandsExpected / commandsSeen", `${result.commandsExpected} / ${result.commandsSeen}`, "equal, same content", result.commandsMatch],
   );
