@@ -24,7 +24,7 @@ import { resultFacts } from "./result-facts.js";
 import { argumentValues } from "./values.js";
 import { goalMentions } from "./destinations.js";
 import type { ActionFacts, CaseReason, SessionState } from "./session-state.js";
-import { callKey, counted, evolve, initialSession, isDuplicate, rememberRun } from "./session-state.js";
+import { callKey, addCounts, evolve, initialSession, isDuplicate, rememberRun } from "./session-state.js";
 import type { SodRecord, SodView } from "./sod-ledger.js";
 import { matchSod } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
@@ -211,7 +211,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   let session: SessionState = {
     ...folded,
     risk: { score, at: folded.lastEventTime ?? event.time },
-    counters: counted(folded.counters, { alerts: signals.length > 0 ? 1 : 0 }),
+    counters: addCounts(folded.counters, { alerts: signals.length > 0 ? 1 : 0 }),
     ...(signals.some((s) => s.decision === undefined) ? { findings: countFindings(before, signals) } : {}),
   };
   const commands: Command[] = [];

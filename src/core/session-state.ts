@@ -207,7 +207,7 @@ type Counters = SessionState["counters"];
  * field builds an object with room for four in line and the fifth out of line (measured: 40
  * bytes more per session).
  */
-export const counted = (c: Counters, add: Partial<Counters>): Counters => ({
+export const addCounts = (c: Counters, add: Partial<Counters>): Counters => ({
   events: c.events + (add.events ?? 0),
   actions: c.actions + (add.actions ?? 0),
   denied: c.denied + (add.denied ?? 0),
@@ -284,7 +284,7 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
   const same = tags === state.touched.tags && resources === state.touched.resources && maxClassification === state.touched.maxClassification;
   return {
     touched: same ? state.touched : { tags, ...(maxClassification ? { maxClassification } : {}), resources },
-    counters: counted(state.counters, { actions: 1, denied: event.outcome === "denied" ? 1 : 0 }),
+    counters: addCounts(state.counters, { actions: 1, denied: event.outcome === "denied" ? 1 : 0 }),
     recent: pushBounded(state.recent, recent, RECENT_ACTIONS),
     tried: addUnique(state.tried ?? NONE, [recent.capability], SESSION_MEMORY),
   };
@@ -365,7 +365,7 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
     ...state,
     lastEventTime: outOfOrder ? state.lastEventTime : event.time,
     seenEventIds: pushKey(state.seenEventIds, eventKey(event.eventId)),
-    counters: counted(state.counters, { events: 1, outOfOrder: outOfOrder ? 1 : 0 }),
+    counters: addCounts(state.counters, { events: 1, outOfOrder: outOfOrder ? 1 : 0 }),
     context: mergeContext(state, event.context),
   };
   // `base` is this call's own object: the cases below complete it in place instead of copying

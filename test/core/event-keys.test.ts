@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy, emptyBaseline, initialSession, step } from "../../src/core/index.js";
-import { eventKey, isDuplicate } from "../../src/core/session-state.js";
+import { SEEN_EVENT_IDS, eventKey, isDuplicate } from "../../src/core/session-state.js";
 import type { AgentEvent } from "../../src/protocol/index.js";
 
 // Sessions remember the ids of their last events by a 53-bit key, not the ids themselves
@@ -47,5 +47,19 @@ describe("event keys", () => {
     expect(isDuplicate(legacy, "e-1")).toBe(true);
     expect(step(policy, input(legacy), started("e-1")).duplicate).toBe(true);
     expect(isDuplicate(legacy, "e-2")).toBe(false);
+  });
+
+  it("keep the last SEEN_EVENT_IDS keys in order, the oldest dropped first, legacy raw ids among them", () => {
+    const legacy = { ...initialSession({ sessionId: "s", agent: { id: "a" }, principal: { id: "p" } }), seenEventIds: ["e-old"] };
+    let session = step(policy, input(legacy), started("e-0")).session;
+    expect(session.seenEventIds).toEqual(["e-old", eventKey("e-0")]);
+    const action = (i: number): AgentEvent => ({ ...started(`e-${i}`), type: "action", action: { capability: "wiki.read" } }) as AgentEvent;
+    for (let i = 1; i < SEEN_EVENT_IDS + 5; i++) session = step(policy, input(session), action(i)).session;
+    const want = Array.from({ length: SEEN_EVENT_IDS }, (_, k) => eventKey(`e-${k + 5}`));
+    expect(session.seenEventIds).toEqual(want);
+    expect(isDuplicate(session, "e-old")).toBe(false);
+    expect(isDuplicate(session, "e-4")).toBe(false);
+    expect(isDuplicate(session, "e-5")).toBe(true);
+    expect(isDuplicate(session, `e-${SEEN_EVENT_IDS + 4}`)).toBe(true);
   });
 });
