@@ -87,7 +87,13 @@ function take(text: string, budget: ScanBudget): string {
   return slice;
 }
 
+/** Where an account number can start: a text without one, an "@" or a "." names no destination. */
+const ACCOUNT_START = /[A-Z]{2}\d{2}/;
+
 function destinationsIn(text: string, lex: DestinationWords): string[] {
+  // Every word below needs an "@", a "." or an account number's start: most sentences of
+  // prose have none, and are not cut into words at all (one native pass each).
+  if (!text.includes("@") && !text.includes(".") && !ACCOUNT_START.test(text)) return [];
   const out: string[] = [];
   const words = text.split(SEPARATORS);
   for (let i = 0; i < words.length; i++) {
