@@ -92,7 +92,7 @@ const ACCOUNT_START = /[A-Z]{2}\d{2}/;
 
 function destinationsIn(text: string, lex: DestinationWords): string[] {
   // Every word below needs an "@", a "." or an account number's start: most sentences of
-  // prose have none, and are not cut into words at all (one native pass each).
+  // prose have none, and are not cut into words at all (three native scans instead).
   if (!text.includes("@") && !text.includes(".") && !ACCOUNT_START.test(text)) return [];
   const out: string[] = [];
   const words = text.split(SEPARATORS);
