@@ -71,6 +71,37 @@ export function resultSummary(event: ActionResultEvent): ResultSummary {
   };
 }
 
+/**
+ * A decision's audit record: the decision's fields in their order, then where it was decided
+ * (the same JSON as `{ ...decision, policySource, partition, offset }`). Built field by
+ * field: that spread of a record whose optional fields were themselves spread in cost a
+ * third of the batch's own work around the pipeline (V8 makes the copy's shape anew each
+ * time). test/app/audit-record.test.ts fails to compile when DecisionRecord gains a field.
+ */
+export function auditRecord(d: DecisionRecord, policySource: string, partition: number, offset: string): AuditRecord {
+  const a: { -readonly [K in keyof AuditRecord]: AuditRecord[K] } = {
+    eventId: d.eventId,
+    eventType: d.eventType,
+    sessionId: d.sessionId,
+    agentId: d.agentId,
+    principalId: d.principalId,
+    time: d.time,
+    policyVersion: d.policyVersion,
+    riskScore: d.riskScore,
+    signals: d.signals,
+    level: d.level,
+    commandIds: d.commandIds,
+  } as { -readonly [K in keyof AuditRecord]: AuditRecord[K] };
+  if (d.verdict !== undefined) a.verdict = d.verdict;
+  a.ruleErrors = d.ruleErrors;
+  if (d.judgement !== undefined) a.judgement = d.judgement;
+  if (d.feedback !== undefined) a.feedback = d.feedback;
+  a.policySource = policySource;
+  a.partition = partition;
+  a.offset = offset;
+  return a;
+}
+
 export async function processBatch(
   policy: CompiledPolicy,
   state: DurableState,
@@ -131,7 +162,7 @@ export async function processBatch(
       touched.set(input.event.sessionId, lastCommand ?? touched.get(input.event.sessionId));
     }
     if (out.decision && (out.decision.signals.length > 0 || out.commands.length > 0 || input.event.type === "review.decided")) {
-      audits.push({ ...out.decision, policySource: policy.source, partition, offset: input.offset });
+      audits.push(auditRecord(out.decision, policy.source, partition, input.offset));
     }
   }
   const statuses = [...touched].map(([id, lastCommandId]) =>
