@@ -153,12 +153,12 @@ export async function liveRun(env, topic, total, nodeArgs = []) {
       if (first === undefined && n > 0) {
         first = now();
         base = n;
-        phasesAtFirst = await phaseSeconds(port);
+        phasesAtFirst = (await batchMetrics(port)).seconds;
       }
       if (n >= total) {
         const seconds = (now() - first) / 1000;
         // Steady state only, like the rate: the phases' time since the first commit.
-        const atEnd = await phaseSeconds(port);
+        const atEnd = (await batchMetrics(port)).seconds;
         const phases = Object.fromEntries(Object.entries(atEnd).map(([k, v]) => [k, Math.round((v - (phasesAtFirst[k] ?? 0)) * 100) / 100]));
         return { eventsPerSec: Math.round((total - base) / seconds), seconds, phases };
       }
@@ -171,26 +171,20 @@ export async function liveRun(env, topic, total, nodeArgs = []) {
 }
 
 /**
- * The processor's batches so far: how many, their mean size, and the mean milliseconds of
- * each phase per batch (vigil_batch_phase_seconds, vigil_batch_size).
+ * The processor's batch metrics so far (vigil_batch_phase_seconds, vigil_batch_size): the
+ * seconds spent in each phase, how many batches, their mean size, and the mean milliseconds
+ * of each phase per batch.
  */
-async function batchPhases(port) {
+async function batchMetrics(port) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const sums = {};
+  const seconds = {};
   const counts = {};
-  for (const m of text.matchAll(/^vigil_batch_phase_seconds_(sum|count)\{phase="([a-z]+)"\} (\S+)$/gm)) (m[1] === "sum" ? sums : counts)[m[2]] = Number(m[3]);
+  for (const m of text.matchAll(/^vigil_batch_phase_seconds_(sum|count)\{phase="([a-z]+)"\} (\S+)$/gm))
+    (m[1] === "sum" ? seconds : counts)[m[2]] = Number(m[3]);
   const size = Number(text.match(/^vigil_batch_size_sum (\S+)$/m)?.[1] ?? 0);
   const count = Number(text.match(/^vigil_batch_size_count (\S+)$/m)?.[1] ?? 0);
-  const phaseMs = Object.fromEntries(Object.keys(sums).map((k) => [k, counts[k] > 0 ? Math.round(((1000 * sums[k]) / counts[k]) * 100) / 100 : 0]));
-  return { count, meanSize: count > 0 ? Math.round((size / count) * 10) / 10 : 0, phaseMs };
-}
-
-/** The processor's vigil_batch_phase_seconds sums by phase (seconds spent in each phase of its batches so far). */
-async function phaseSeconds(port) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const out = {};
-  for (const m of text.matchAll(/^vigil_batch_phase_seconds_sum\{phase="([a-z]+)"\} (\S+)$/gm)) out[m[1]] = Number(m[2]);
-  return out;
+  const phaseMs = Object.fromEntries(Object.keys(seconds).map((k) => [k, counts[k] > 0 ? Math.round(((1000 * seconds[k]) / counts[k]) * 100) / 100 : 0]));
+  return { seconds, count, meanSize: count > 0 ? Math.round((size / count) * 10) / 10 : 0, phaseMs };
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -282,7 +276,7 @@ export async function latency(env, background, { rate, seconds, probeEveryMs }) 
     const drainSeconds = (now() - t) / 1000;
     const sorted = [...latencies].sort((a, b) => a - b);
     const round = (x) => Math.round(x * 10) / 10;
-    const batches = await batchPhases(Number(env.VIGIL_HTTP_PORT));
+    const { seconds: _seconds, ...batches } = await batchMetrics(Number(env.VIGIL_HTTP_PORT));
     return {
       p50: round(percentile(sorted, 0.5)),
       p95: round(percentile(sorted, 0.95)),

@@ -79,7 +79,8 @@ export function resultSummary(event: ActionResultEvent): ResultSummary {
  * time). test/app/audit-record.test.ts fails to compile when DecisionRecord gains a field.
  */
 export function auditRecord(d: DecisionRecord, policySource: string, partition: number, offset: string): AuditRecord {
-  const a: { -readonly [K in keyof AuditRecord]: AuditRecord[K] } = {
+  type Building = { -readonly [K in keyof AuditRecord]: AuditRecord[K] };
+  const a = {
     eventId: d.eventId,
     eventType: d.eventType,
     sessionId: d.sessionId,
@@ -91,7 +92,7 @@ export function auditRecord(d: DecisionRecord, policySource: string, partition: 
     signals: d.signals,
     level: d.level,
     commandIds: d.commandIds,
-  } as { -readonly [K in keyof AuditRecord]: AuditRecord[K] };
+  } as Building;
   if (d.verdict !== undefined) a.verdict = d.verdict;
   a.ruleErrors = d.ruleErrors;
   if (d.judgement !== undefined) a.judgement = d.judgement;
