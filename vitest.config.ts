@@ -20,6 +20,10 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"],
           globalSetup: ["test/support/build-once.ts"],
+          // Some unit tests spawn the CLI (a Node process loading the whole build): on a loaded
+          // 2-core machine one such test can take far longer than vitest's 5 s default. Pure
+          // tests finish in milliseconds either way; a hang still fails, after a minute.
+          testTimeout: 60_000,
         },
       },
       { test: { name: "integration", include: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"], exclude: ["test/stack/**"], ...live } },

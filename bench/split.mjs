@@ -16,11 +16,15 @@ import { join } from "node:path";
 
 export const FILES = ["agentdojo-gpt-4o-v2", "agentdojo-gt", "injecagent"];
 
+/**
+ * The folder of the public benchmark files: `VIGIL_BENCH_DIR` when set (and only it, so a
+ * wrong value is an error rather than a silent fallback), else `../shared/bench` beside the
+ * repository or beside its parent. Throws, naming where it looked, when none holds the data.
+ */
 export function benchDir() {
   const root = join(import.meta.dirname, "..");
-  const candidates = [process.env.VIGIL_BENCH_DIR, join(root, "..", "shared", "bench"), join(root, "..", "..", "shared", "bench"), "/work/shared/bench"].filter(
-    Boolean,
-  );
+  const explicit = process.env.VIGIL_BENCH_DIR;
+  const candidates = explicit ? [explicit] : [join(root, "..", "shared", "bench"), join(root, "..", "..", "shared", "bench")];
   const dir = candidates.find((d) => existsSync(join(d, "agentdojo-gpt-4o-v2.jsonl")));
   if (!dir) throw new Error(`benchmark data not found; set VIGIL_BENCH_DIR (looked in ${candidates.join(", ")})`);
   return dir;

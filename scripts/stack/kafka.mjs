@@ -31,9 +31,10 @@ async function answers(ready) {
   }
 }
 
-function ensureLibs() {
+/** Fetches the Kafka jars into dirs.kafkaLibs unless they are there; returns that folder. Also used by the ACL test's own broker. */
+export function ensureLibs() {
   const marker = path.join(dirs.kafkaLibs, ".complete");
-  if (fs.existsSync(marker)) return;
+  if (fs.existsSync(marker)) return dirs.kafkaLibs;
   fs.rmSync(dirs.kafkaLibs, { recursive: true, force: true });
   runMaven(
     "stack/kafka/pom.xml",
@@ -41,6 +42,7 @@ function ensureLibs() {
     `Apache Kafka ${versions.kafka}`,
   );
   fs.writeFileSync(marker, `kafka ${versions.kafka}\n`);
+  return dirs.kafkaLibs;
 }
 
 export const kafka = {

@@ -5,8 +5,7 @@ import { policyFromCatalog } from "../../src/tooling/policy-from-catalog.js";
 import type { CatalogTool } from "../../src/tooling/policy-from-catalog.js";
 // @ts-expect-error: plain ESM bench script without types
 import { detectionFigures } from "../../bench/detection.mjs";
-// @ts-expect-error: plain ESM bench script without types
-import { benchDir } from "../../bench/split.mjs";
+import { benchData } from "../support/bench-data.js";
 
 // Regression test for issues 7 and 11: the detection figures on the public benchmark files
 // (the v2 GPT-4o runs with tool outputs, their restyled copies, the two oracles), whole and
@@ -174,18 +173,10 @@ const PINNED: Row[] = [
 const LOWER_IS_BETTER = new Set(["alignedCallsBlockedPct", "blockedBeforeFirstDriftPct", "sessionsWithoutDriftBlockedPct", "residualAsrPct"]);
 const HIGHER_IS_BETTER = new Set(["driftCallsBlockedPct", "driftSessionsCaughtPct"]);
 
-// The benchmark files live outside the repository (../shared/bench or VIGIL_BENCH_DIR). In CI
-// they must be there (a missing directory fails the run); on a developer machine without
-// them these specs are skipped, and say so.
-const haveData = (() => {
-  try {
-    benchDir();
-    return true;
-  } catch {
-    return process.env.CI === "true";
-  }
-})();
-if (!haveData) console.warn("test/bench/detection.test.ts skipped: benchmark data not found (set VIGIL_BENCH_DIR to ../shared/bench)");
+// The benchmark files live outside the repository (test/support/bench-data.ts): required under
+// CI=true, skipped with a message elsewhere when absent.
+const dataDir = benchData("test/bench/detection.test.ts");
+const haveData = dataDir !== undefined;
 
 describe.runIf(haveData)("the policies behind the figures", () => {
   // The rule of issue 7: each policy is the unedited output of the generic catalog step.
@@ -194,14 +185,14 @@ describe.runIf(haveData)("the policies behind the figures", () => {
       const committed = readFileSync(join(import.meta.dirname, "..", "..", "bench", "policies", `${name}.yaml`), "utf8");
       const source = /from-catalog (\S+)`/.exec(committed)?.[1] ?? "";
       expect(source.endsWith(`${name}-tools.json`)).toBe(true);
-      const tools = JSON.parse(readFileSync(join(benchDir() as string, `${name}-tools.json`), "utf8")) as CatalogTool[];
+      const tools = JSON.parse(readFileSync(join(dataDir as string, `${name}-tools.json`), "utf8")) as CatalogTool[];
       expect(policyFromCatalog(tools, source)).toBe(committed);
     });
   }
 });
 
 describe.runIf(haveData)("detection figures on the benchmark files (issues 7 and 11)", async () => {
-  const rows: (Row & { policy: string })[] = await detectionFigures();
+  const rows: (Row & { policy: string })[] = haveData ? await detectionFigures() : [];
   for (const pin of PINNED) {
     it(`${pin.file} ${pin.part}: no figure is worse than pinned`, () => {
       const row = rows.find((r) => r.file === pin.file && r.part === pin.part);

@@ -9,8 +9,7 @@ import { createPipeline } from "../../src/app/pipeline.js";
 import { InMemoryStateStore } from "../../src/app/in-memory-store.js";
 import { decodeLine } from "../../src/app/line-decoder.js";
 import { loadPolicy } from "../../src/adapters/policy-file.js";
-// @ts-expect-error: plain ESM bench script without types
-import { benchDir } from "../../bench/split.mjs";
+import { benchData } from "../support/bench-data.js";
 
 // Sessions share what they have in common (issue 14, heap per session): every new session
 // starts from the same frozen empty lists and records, and strings many sessions keep (agent,
@@ -111,17 +110,10 @@ describe("shared session state", () => {
 
   // The public traces (tool outputs, injections) live outside the repository, like those of
   // test/bench/detection.test.ts: required under CI=true, read when present elsewhere.
-  const traces = (() => {
-    try {
-      return join(benchDir() as string, "agentdojo-gpt-4o-v2.jsonl");
-    } catch (e) {
-      if (process.env.CI === "true") throw e;
-      return undefined;
-    }
-  })();
+  const dataDir = benchData("test/core/shared-state.test.ts");
+  const traces = dataDir === undefined ? undefined : join(dataDir, "agentdojo-gpt-4o-v2.jsonl");
   it("never writes into a stored state: the public traces, when present, decide the same with every state frozen", () => {
     if (traces === undefined) {
-      console.warn("test/core/shared-state.test.ts: benchmark data not found, public traces not replayed (set VIGIL_BENCH_DIR to ../shared/bench)");
       return;
     }
     const policy = loadPolicy(join(import.meta.dirname, "..", "..", "bench", "policies", "agentdojo.yaml"));

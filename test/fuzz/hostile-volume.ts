@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { decodeEvent } from "../../src/adapters/kafka/event-decoder.js";
@@ -6,6 +6,7 @@ import { processBatch } from "../../src/app/batch-processor.js";
 import type { BatchInput } from "../../src/app/batch-processor.js";
 import { InMemoryDurableState } from "../../src/app/in-memory-durable-state.js";
 import { compilePolicy } from "../../src/core/index.js";
+import { benchData } from "../support/bench-data.js";
 
 // Hostile input at volume: messages built by fast-check and by mutating real events of the
 // public benchmark files go through the live processor's decoder and batch pipeline
@@ -14,16 +15,35 @@ import { compilePolicy } from "../../src/core/index.js";
 // crash nor a hang nor unbounded state may follow. Shared by the 50k run in `npm test` and
 // the 1M run in `npm run test:soak`.
 
-const bench = join(import.meta.dirname, "..", "..", "..", "shared", "bench");
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/** Real events: the v2 AgentDojo file (tool outputs included) and InjecAgent. */
+/**
+ * Real events to mutate: the v2 AgentDojo file (tool outputs included) and InjecAgent, found
+ * like every benchmark file (test/support/bench-data.ts: required under CI=true). Without
+ * them, outside CI, the in-repo example scenarios stand in (fewer shapes of real event).
+ */
 function realLines(): string[] {
-  const read = (f: string) =>
-    readFileSync(join(bench, f), "utf8")
+  const lines = (file: string) =>
+    readFileSync(file, "utf8")
       .split("\n")
       .filter((l) => l.trim() !== "");
-  return [...read("agentdojo-gpt-4o-v2.jsonl"), ...read("injecagent.jsonl")];
+  const bench = benchData("test/fuzz/hostile-volume.ts");
+  if (bench !== undefined) return [...lines(join(bench, "agentdojo-gpt-4o-v2.jsonl")), ...lines(join(bench, "injecagent.jsonl"))];
+  // The scenarios are a few dozen events: copied 200 times under fresh event and session ids,
+  // so that mutations of them are mostly new events, as those of the benchmark files are.
+  const scenarios = join(import.meta.dirname, "..", "..", "examples", "scenarios");
+  const examples = readdirSync(scenarios)
+    .filter((f) => f.endsWith(".jsonl"))
+    .sort()
+    .flatMap((f) => lines(join(scenarios, f)));
+  const copies: string[] = [];
+  for (let k = 0; k < 200; k++)
+    for (const line of examples) {
+      const e = JSON.parse(line) as Json;
+      for (const id of ["eventId", "sessionId", "actionEventId"]) if (typeof e[id] === "string") e[id] = `${e[id] as string}~${k}`;
+      copies.push(JSON.stringify(e));
+    }
+  return copies;
 }
 
 type Json = Record<string, unknown>;

@@ -1,8 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error: plain ESM bench script without types
-import { benchDir } from "../../bench/split.mjs";
+import { benchData } from "../support/bench-data.js";
 import { brokers, redisUrl } from "../support/stack-env.js";
 
 // `npm run bench -- --quick` end to end against the real stack: the harness runs, prints one
@@ -11,14 +10,7 @@ import { brokers, redisUrl } from "../support/stack-env.js";
 // asserted here (figures go in the README, not in timed tests). Needs the benchmark data,
 // like test/bench/detection.test.ts: skipped without it, except under CI=true.
 
-const haveData = (() => {
-  try {
-    benchDir();
-    return true;
-  } catch {
-    return process.env.CI === "true";
-  }
-})();
+const haveData = benchData("test/live/bench-harness.e2e.test.ts") !== undefined;
 
 describe.runIf(haveData)("npm run bench --quick", () => {
   it("measures core, heap, no-op and live consumers and latency, and the live commands equal the offline replay's", { timeout: 300_000 }, async () => {

@@ -2,6 +2,7 @@
 // (Compose v2 plugin) or, where only Debian's docker-compose v1 is installed, with
 // `docker-compose config -q`. Neither needs a Docker engine.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../support/stack-env.js";
@@ -35,4 +36,15 @@ describe("docker-compose.yml", () => {
       expect(full.stdout.split("\n").filter(Boolean).sort()).toEqual(["grafana", "kafka", "prometheus", "redis", "schema-registry", "vigil"].sort());
     },
   );
+
+  // One stack, one set of versions: the Maven poms of stack/ name the Kafka and Apicurio
+  // versions the local stack runs; the compose file's images must be the same releases.
+  it("runs the Kafka and Apicurio Registry releases the local stack's poms name", () => {
+    const pom = (file: string, prop: string) => new RegExp(`<${prop}>([^<]+)</${prop}>`).exec(readFileSync(path.join(repoRoot, file), "utf8"))?.[1]?.trim();
+    const compose = readFileSync(path.join(repoRoot, "docker-compose.yml"), "utf8");
+    const image = (name: string) => new RegExp(`image: ${name}:(\\S+)`).exec(compose)?.[1];
+    expect(pom("stack/kafka/pom.xml", "kafka.version")).toBeDefined();
+    expect(image("apache/kafka")).toBe(pom("stack/kafka/pom.xml", "kafka.version"));
+    expect(image("apicurio/apicurio-registry")).toBe(pom("stack/registry/pom.xml", "apicurio.version"));
+  });
 });

@@ -185,4 +185,28 @@ describe("scripts/stack", () => {
     expect(badSvc.code).toBe(1);
     expect(badSvc.stderr).toMatch(/unknown service "zookeeper"/);
   });
+
+  // The ACL test's own broker (test/support/acl-broker.ts) needs the Kafka jars even when the
+  // running stack came from another checkout, whose .stack/ holds them: it fetches them itself.
+  it("fetches the Kafka jars into a stack folder that has never held them (the ACL broker's path)", { timeout: 600_000 }, () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "vigil-stack-libs-"));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `import { ensureLibs } from ${JSON.stringify(path.join(repoRoot, "scripts/stack/kafka.mjs"))}; console.log(ensureLibs());`,
+        ],
+        { cwd: os.tmpdir(), env: { ...process.env, VIGIL_STACK_DIR: fresh }, encoding: "utf8" },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const libs = r.stdout.trim().split("\n").at(-1) ?? "";
+      expect(libs.startsWith(fresh)).toBe(true);
+      expect(fs.existsSync(path.join(libs, ".complete"))).toBe(true);
+      expect(fs.readdirSync(libs).some((f) => /^kafka-server-\d.*\.jar$/.test(f))).toBe(true);
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,8 +1,9 @@
 // A throwaway Apache Kafka broker with SASL/PLAIN and the standard authoriser, for the test
 // of the Kafka ACLs in docs/security.md. Single-node KRaft from the jars the local stack
-// already caches (.stack/kafka/libs-<version>, scripts/stack/kafka.mjs), on free ports, in a
-// temporary folder; a child process of the test, killed and deleted by stop(). It never
-// touches the stack's own broker.
+// script caches (scripts/stack/kafka.mjs ensureLibs: <VIGIL_STACK_DIR or .stack>/kafka/libs-<version>),
+// fetched with Maven when this checkout has not cached them yet (as when the running stack
+// was started by another checkout), on free ports, in a temporary folder; a child process of
+// the test, killed and deleted by stop(). It never touches the stack's own broker.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { ChildProcess } from "node:child_process";
@@ -11,17 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import kafkajs from "kafkajs";
 import type { AclEntry } from "kafkajs";
+// @ts-expect-error: plain ESM stack script without types
+import { ensureLibs } from "../../scripts/stack/kafka.mjs";
 import { freePort } from "./live.js";
 import { repoRoot } from "./stack-env.js";
-
-/** Where scripts/stack/config.mjs caches the Kafka jars: `<VIGIL_STACK_DIR or .stack>/kafka/libs-<version>`. */
-export function kafkaLibsDir(): string {
-  const env = process.env;
-  const stackDir = env.VIGIL_STACK_DIR || join(repoRoot, ".stack");
-  const version = env.VIGIL_STACK_KAFKA_VERSION || /<kafka\.version>([^<]+)</.exec(readFileSync(join(repoRoot, "stack/kafka/pom.xml"), "utf8"))?.[1]?.trim();
-  if (!version) throw new Error("stack/kafka/pom.xml has no <kafka.version> property");
-  return join(stackDir, "kafka", `libs-${version}`);
-}
 
 export interface AclBroker {
   /** The SASL_PLAINTEXT listener, host:port. */
@@ -43,11 +37,7 @@ const jaasValue = (s: string) => s.replaceAll("\\", "\\\\").replaceAll('"', '\\"
 export async function startAclBroker(users: Readonly<Record<string, string>>, timeoutMs = 60_000): Promise<AclBroker> {
   const adminPassword = users.admin;
   if (adminPassword === undefined) throw new Error("startAclBroker: users must include admin (the super user)");
-  const libs = kafkaLibsDir();
-  if (!existsSync(join(libs, ".complete")))
-    throw new Error(
-      `the Kafka jars are not cached in ${libs}: the integration tests' global setup starts the stack's Kafka (npm run stack:up), which caches them; run that first`,
-    );
+  const libs = ensureLibs() as string;
   const java = process.env.VIGIL_STACK_JAVA || "java";
   const [port, controllerPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), "vigil-acl-broker-"));

@@ -1,0 +1,20 @@
+// The one way a test finds the public benchmark files (../shared/bench or VIGIL_BENCH_DIR,
+// bench/split.mjs's benchDir). They live outside the repository: under CI=true they must be
+// there, and a missing folder fails the run; on a developer machine without them the tests
+// that need them skip, and say so once, naming the test file.
+// @ts-expect-error: plain ESM bench script without types
+import { benchDir } from "../../bench/split.mjs";
+
+/**
+ * The benchmark folder, or undefined outside CI when it is missing (after a warning naming
+ * `who`, the test file). Under CI=true a missing folder throws.
+ */
+export function benchData(who: string): string | undefined {
+  try {
+    return benchDir() as string;
+  } catch (e) {
+    if (process.env.CI === "true") throw e;
+    console.warn(`${who}: benchmark data not found, its benchmark specs are skipped (${(e as Error).message})`);
+    return undefined;
+  }
+}
