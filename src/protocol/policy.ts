@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ActionKind, OutputTrust, Sensitivity } from "./primitives.js";
-import { EVENT_TYPES } from "./event.js";
+import { EVENT_TYPES, OutputSource } from "./event.js";
 
 // The policy file (CONTRACT.md section 4), extended with optional sections documented in
 // docs/policy.md. Every section is optional; `extends: default` (the default) merges the
@@ -44,6 +44,47 @@ export const SodEntry = z.strictObject({
   review: z.boolean().default(true),
 });
 export type SodEntry = z.infer<typeof SodEntry>;
+
+// The variables a rule's CEL condition reads besides the event's contract (docs/policy.md,
+// "Variables"). Conditions are type-checked against these and the event schema when a
+// policy loads (core/policy/cel.ts), so a misspelt field is an error rather than a rule that
+// never fires. core/scorers/rules.ts builds the values; test/core/policy-typos.test.ts
+// checks that what it builds, for every event type, is exactly what is declared here.
+
+/** What `event` has beyond its type's own fields: every event gets them. */
+export const RuleEventExtras = z.strictObject({
+  /** Destinations found in the arguments (lower-cased e-mails, URLs without scheme, IBANs). */
+  destinations: z.array(z.string()),
+  /** An `action.result`'s `source`: a `source` that is not an object reads as absent (event.ts). */
+  source: OutputSource.optional(),
+});
+const Level = z.union([Sensitivity, z.literal("")]);
+/** `session`: the session after this event's facts are folded in. */
+export const RuleSession = z.strictObject({
+  id: z.string(),
+  agentId: z.string(),
+  principalId: z.string(),
+  started: z.boolean(),
+  intent: z.strictObject({ goal: z.string(), capabilities: z.array(z.string()), resources: z.array(z.string()), maxSensitivity: Level }),
+  grants: z.array(z.string()),
+  removed: z.array(z.string()),
+  /** Sensitivity tags seen. */
+  touched: z.array(z.string()),
+  maxClassification: Level,
+  counters: z.strictObject({ events: z.number(), actions: z.number(), denied: z.number(), outOfOrder: z.number(), alerts: z.number() }),
+  /** Before this event. */
+  riskScore: z.number(),
+  /** Capabilities of the last actions, oldest first. */
+  recent: z.array(z.string()),
+});
+const RuleBaselineView = z.strictObject({
+  sessions: z.number(),
+  actions: z.number(),
+  capabilities: z.record(z.string(), z.number()),
+  destinations: z.record(z.string(), z.number()),
+});
+/** `baseline`: the agent's and the principal's learned behaviour. */
+export const RuleBaseline = z.strictObject({ agent: RuleBaselineView, principal: RuleBaselineView });
 
 export const RuleEntry = z.strictObject({
   id: Id,

@@ -100,10 +100,12 @@ describe("a file's scoring is merged over the default's", () => {
     expect(p.burst).toEqual({ ...DEFAULT.burst, minActions: 12 });
   });
 
-  it("a weight for an extra code no scorer raises is accepted, beside every default weight", () => {
-    const p = compilePolicy("version: 1\nscoring:\n  weights: { custom.vendor_signal: 0.3 }\n");
-    expect(p.weights["custom.vendor_signal"]).toBe(0.3);
-    for (const code of WEIGHTED_CODES) expect(p.weights[code]).toBe(DEFAULT.weights[code]);
+  it("a weight for a code no scorer raises is rejected (a misspelt code would leave its own weight at the default; issue 29)", () => {
+    expect(() => compilePolicy("version: 1\nscoring:\n  weights: { custom.vendor_signal: 0.3 }\n")).toThrow(
+      /policy\.yaml:3:14 scoring\.weights\.custom\.vendor_signal: unknown reason code "custom\.vendor_signal"/,
+    );
+    const p = compilePolicy("version: 1\nscoring:\n  weights: { context.new_ip: 0.3 }\n");
+    for (const code of WEIGHTED_CODES) expect(p.weights[code]).toBe(code === "context.new_ip" ? 0.3 : DEFAULT.weights[code]);
   });
 
   it("the policy version changes with any knob", () =>

@@ -1,8 +1,9 @@
 import { LineCounter, isMap, isNode, isScalar, parseDocument } from "yaml";
 import type { Document } from "yaml";
-import { compileCondition } from "./cel.js";
+import { closest, compileCondition } from "./cel.js";
 import { PolicyFile } from "../../protocol/index.js";
 import type { Validated } from "../../protocol/index.js";
+import { WEIGHTED_CODES } from "../reason-codes.js";
 
 // Reads a policy YAML text and validates it, reporting every problem with its line and
 // column and the dotted path of the field (docs/policy.md). Pure: the caller reads the file.
@@ -38,8 +39,8 @@ export function parsePolicyText(text: string): Validated<PolicyFile> & { problem
   }
   const parsed = PolicyFile.safeParse(doc.toJS());
   const problems: PolicyProblem[] = [];
-  const at = (path: (string | number)[], message: string, key?: string) => {
-    const pos = lineCounter.linePos(offsetOf(doc, path, key));
+  const at = (path: (string | number)[], message: string, key?: string, offset?: number) => {
+    const pos = lineCounter.linePos(offset ?? offsetOf(doc, path, key));
     problems.push({ line: pos.line, column: pos.col, field: path.join("."), message });
   };
   if (!parsed.success) {
@@ -53,15 +54,55 @@ export function parsePolicyText(text: string): Validated<PolicyFile> & { problem
       );
     }
   } else {
-    // CEL conditions are compiled and type-checked here too, so their errors carry the line.
+    // CEL conditions are compiled and type-checked here too, so their errors carry the line
+    // (of the offending token, when the checker names one).
     for (const [i, rule] of (parsed.data.rules ?? []).entries()) {
       const compiled = compileCondition(rule.when);
-      if (!compiled.ok) at(["rules", i, "when"], `rule ${rule.id}: ${compiled.error.split("\n")[0]}`);
+      if (compiled.ok) continue;
+      const path = ["rules", i, "when"];
+      const offset = compiled.offset === undefined ? undefined : offsetInScalar(text, doc.getIn(path, true), rule.when, compiled.offset);
+      at(path, `rule ${rule.id}: ${compiled.error.split("\n")[0]}`, undefined, offset);
+    }
+    // A weight for a code Vigil never raises weighs nothing: most likely a misspelt code whose
+    // own weight silently stays the default.
+    const known: ReadonlySet<string> = new Set(WEIGHTED_CODES);
+    for (const code of Object.keys(parsed.data.scoring?.weights ?? {})) {
+      if (known.has(code)) continue;
+      const near = closest(code, WEIGHTED_CODES);
+      at(["scoring", "weights", code], `unknown reason code "${code}"${near ? `; did you mean "${near}"?` : ""}`, code);
     }
   }
   if (parsed.success && problems.length === 0) return { ok: true, value: parsed.data };
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return { ok: false, error: problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`).join("; "), field: problems[0]?.field ?? "", problems };
+}
+
+/**
+ * The offset in the YAML text of the character at `at` in a scalar's value: the value's
+ * non-blank characters are the text's, in order, whatever the folding, so counting them
+ * finds it. Undefined when the node is not that scalar or an escape makes the two differ.
+ */
+function offsetInScalar(text: string, node: unknown, value: string, at: number): number | undefined {
+  if (!isScalar(node) || !node.range || at < 0 || at >= value.length) return undefined;
+  const [start, end] = node.range;
+  let i = start;
+  if (node.type === "BLOCK_FOLDED" || node.type === "BLOCK_LITERAL") i = text.indexOf("\n", start) + 1;
+  else if (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") i++;
+  if (i <= 0) return undefined;
+  let skip = 0;
+  for (let j = 0; j < at; j++) if (!/\s/.test(value[j] as string)) skip++;
+  const escapes = node.type === "QUOTE_DOUBLE" ? "\\" : node.type === "QUOTE_SINGLE" ? "'" : undefined;
+  for (; i < end; i++) {
+    if (/\s/.test(text[i] as string)) continue;
+    // `\"` in a double-quoted scalar, `''` in a single-quoted one: one character of the value.
+    const escaped = text[i] === escapes && (escapes === "\\" || text[i + 1] === "'");
+    if (skip-- > 0) {
+      if (escaped) i++;
+      continue;
+    }
+    return text[escaped ? i + 1 : i] === value[at] ? i : undefined;
+  }
+  return undefined;
 }
 
 /** The offset of the deepest node on the path that exists (a missing key is reported at its parent; an unknown key at itself). */
