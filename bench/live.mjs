@@ -270,9 +270,16 @@ export async function latency(env, background, { rate, seconds, probeEveryMs }) 
       const wait = next - now();
       if (wait > 0) await sleep(wait);
     }
+    // Drain: every probe is answered once the processor works through the queue, however slow
+    // a busy machine makes it; give up only when answers stop coming (30 s without one) or
+    // after two minutes.
     t = now();
-    const until = now() + 10_000;
-    while (sentAt.size > 0 && now() < until) await sleep(50);
+    let lastAnswers = latencies.length;
+    let lastProgress = now();
+    while (sentAt.size > 0 && now() - t < 120_000 && now() - lastProgress < 30_000) {
+      await sleep(50);
+      if (latencies.length !== lastAnswers) [lastAnswers, lastProgress] = [latencies.length, now()];
+    }
     const drainSeconds = (now() - t) / 1000;
     const sorted = [...latencies].sort((a, b) => a - b);
     const round = (x) => Math.round(x * 10) / 10;

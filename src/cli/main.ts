@@ -12,11 +12,15 @@ import { demoCommand } from "./commands/demo.js";
 import { keysGenerateCommand, keysJwksCommand } from "./commands/keys.js";
 import { reviewDecideCommand, reviewListCommand, reviewShowCommand } from "./commands/review.js";
 import { shadowCommand } from "./commands/shadow.js";
+import { McpUsageError, mcpCatalogCommand, mcpCommand } from "./commands/mcp.js";
+import { UpstreamConfigError } from "../adapters/mcp/upstreams.js";
 import { ReviewError } from "../app/review-service.js";
 import { policyFromCatalog } from "../tooling/policy-from-catalog.js";
 import type { CatalogTool } from "../tooling/policy-from-catalog.js";
 import { ConfigError } from "../config/config.js";
 import { SigningKeyError } from "../adapters/signing.js";
+import { TokenConfigError } from "../adapters/http-auth.js";
+import { HttpTlsError } from "../adapters/http-server.js";
 
 const USAGE = `vigil — continuous verification for AI agents
 
@@ -35,8 +39,21 @@ usage:
                                 scenarios (the seed's expense story first), printing events
                                 and commands as they happen, and overturns one hold through
                                 the review API; Ctrl-C stops it. Standard topics and Redis
-                                prefix (watch with kcat, vigil review); --isolated runs
-                                under a prefix of its own and deletes its topics after.
+                                prefix (watch with kcat, vigil review); each run's ids carry
+                                a run tag, and its review cases are removed when it stops.
+                                --isolated runs under prefixes of its own and deletes its
+                                topics, groups and Redis keys after.
+  vigil mcp --config <servers.json> [--listen <host:port>] [--mode enforce|monitor]
+            [--principal <id>] [--agent <id>] [--goal <text>] [--hold-ms <ms>]
+            [--fail closed|open] [--on-tool-change hold|report] [--jwks-url <url>]
+            [--allowed-origin <origin>]...
+                                The verifying MCP gateway (docs/mcp.md): fronts the MCP server
+                                of an mcpServers file; every tools/call is held until Vigil
+                                has decided. Serves stdio (an MCP client spawns it) or, with
+                                --listen, Streamable HTTP at /mcp. Same VIGIL_* settings as
+                                vigil start.
+  vigil mcp catalog --config <servers.json>
+                                Prints a policy whose tool catalog is what the server lists.
   vigil topics create           Creates Vigil's topics (partitions, retention, compaction).
   vigil schemas register        Registers the Avro schemas in the schema registry.
   vigil keys generate [--out <file>]
@@ -99,6 +116,51 @@ async function main(argv: string[]): Promise<number> {
       const forSeconds = values.for === undefined ? undefined : Number(values.for);
       if (forSeconds !== undefined && !(forSeconds > 0)) return usage("--for takes a number of seconds");
       return demoCommand(process.env, forSeconds, values.pace === undefined ? 400 : Number(values.pace), values.isolated === true);
+    }
+    case "mcp": {
+      if (rest[0] === "catalog") {
+        const { values } = parseArgs({ args: rest.slice(1), options: { config: { type: "string" } } });
+        if (values.config === undefined) return usage("vigil mcp catalog needs --config <servers.json>");
+        return mcpCatalogCommand(values.config);
+      }
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          config: { type: "string" },
+          listen: { type: "string" },
+          mode: { type: "string" },
+          principal: { type: "string" },
+          agent: { type: "string" },
+          goal: { type: "string" },
+          "hold-ms": { type: "string" },
+          fail: { type: "string" },
+          "jwks-url": { type: "string" },
+          "allowed-origin": { type: "string", multiple: true },
+          "on-tool-change": { type: "string" },
+        },
+      });
+      if (values.config === undefined) return usage("vigil mcp needs --config <servers.json> (the mcpServers file of an MCP client)");
+      const mode = values.mode ?? "enforce";
+      if (mode !== "enforce" && mode !== "monitor") return usage("--mode is enforce or monitor");
+      const fail = values.fail ?? "closed";
+      if (fail !== "closed" && fail !== "open") return usage("--fail is closed or open");
+      const holdMs = values["hold-ms"] === undefined ? 5000 : Number(values["hold-ms"]);
+      if (!(holdMs > 0)) return usage("--hold-ms takes a number of milliseconds");
+      const onToolChange = values["on-tool-change"] ?? "hold";
+      if (onToolChange !== "hold" && onToolChange !== "report") return usage("--on-tool-change is hold or report");
+      return mcpCommand(process.env, {
+        config: values.config,
+        mode,
+        failMode: fail,
+        holdMs,
+        onToolChange,
+        principal: values.principal ?? process.env.USER ?? "unknown",
+        agent: values.agent ?? "mcp-client",
+        ...(values.listen !== undefined ? { listen: values.listen } : {}),
+        ...(values.goal !== undefined ? { goal: values.goal } : {}),
+        ...(values["jwks-url"] !== undefined ? { jwksUrl: values["jwks-url"] } : {}),
+        ...(values["allowed-origin"] !== undefined ? { allowedOrigins: values["allowed-origin"] } : {}),
+      });
     }
     case "shadow": {
       const { values, positionals } = parseArgs({
@@ -224,10 +286,26 @@ main(process.argv.slice(2)).then(
       process.exitCode = 1;
       return;
     }
-    const configuration = error instanceof PolicyError || error instanceof ConfigError || error instanceof SigningKeyError;
+    // A configuration error, whoever finds it (loadConfig, or the reader of a token, key, certificate or policy file): its message names the variable.
+    const configuration =
+      error instanceof PolicyError ||
+      error instanceof ConfigError ||
+      error instanceof SigningKeyError ||
+      error instanceof TokenConfigError ||
+      error instanceof HttpTlsError ||
+      error instanceof UpstreamConfigError ||
+      error instanceof McpUsageError;
+    const code = error instanceof Error && "code" in error ? String((error as NodeJS.ErrnoException).code) : undefined;
     if (configuration) process.stderr.write(`vigil: ${error.message}\n`);
-    else if (error instanceof Error && "code" in error && (error as NodeJS.ErrnoException).code === "ENOENT") process.stderr.write(`vigil: ${error.message}\n`);
-    else process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    else if (code === "ENOENT") process.stderr.write(`vigil: ${(error as Error).message}\n`);
+    else if ((code === "EADDRINUSE" || code === "EACCES") && (error as NodeJS.ErrnoException).syscall === "listen") {
+      const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
+      process.stderr.write(
+        `vigil: cannot listen on ${e.address ?? "?"}:${e.port ?? "?"} (VIGIL_HTTP_HOST, VIGIL_HTTP_PORT): ${code === "EADDRINUSE" ? "the port is in use" : "permission denied"}\n`,
+      );
+    } else process.stderr.write(`vigil: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = configuration ? 2 : 1;
+    // A command that failed half-way may leave a client holding the event loop (kafkajs retrying a consumer it started): exit anyway.
+    setTimeout(() => process.exit(), 5000).unref();
   },
 );

@@ -7,6 +7,22 @@ import { z } from "zod";
 
 const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * `name:token` pairs, comma separated, split at the first colon (names without one) or the
+ * last (names may be URLs): each names someone and holds a token of at least 16 characters.
+ * The same rule the token readers apply (adapters/http-auth.ts), checked here so a bad inline
+ * value stops a command before it connects to anything; the message never echoes a token.
+ */
+const MIN_TOKEN = 16;
+const tokenPairs = (split: "first" | "last") =>
+  z.string().superRefine((value, ctx) => {
+    value.split(",").forEach((pair, i) => {
+      if (pair.trim() === "") return;
+      const at = split === "first" ? pair.indexOf(":") : pair.lastIndexOf(":");
+      if (at <= 0 || pair.slice(0, at).trim() === "" || pair.slice(at + 1).trim().length < MIN_TOKEN)
+        ctx.addIssue({ code: "custom", message: `entry ${i + 1}: expected name:token with a token of at least ${MIN_TOKEN} characters` });
+    });
+  });
 const list = z.string().transform((s) =>
   s
     .split(",")
@@ -54,7 +70,7 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_SIGNING_KEY_FILE: z.string().min(1).default(".vigil/signing-key.jwk"),
   VIGIL_SIGNING_PUBLIC_KEYS_FILE: z.string().optional(),
   VIGIL_PRODUCER_KEYS_FILE: z.string().optional(),
-  VIGIL_REVIEW_TOKENS: z.string().optional(),
+  VIGIL_REVIEW_TOKENS: tokenPairs("first").optional(),
   VIGIL_REVIEW_TOKENS_FILE: z.string().optional(),
   VIGIL_HTTP_TLS_CERT_FILE: z.string().optional(),
   VIGIL_HTTP_TLS_KEY_FILE: z.string().optional(),
@@ -64,7 +80,7 @@ export const ENV_SCHEMA = z.strictObject({
     .url()
     .refine((u) => /^https?:$/.test(new URL(u).protocol) && new URL(u).pathname === "/" && !new URL(u).search, "an http(s) origin, no path")
     .optional(),
-  VIGIL_SSF_RECEIVERS: z.string().optional(),
+  VIGIL_SSF_RECEIVERS: tokenPairs("last").optional(),
   VIGIL_SSF_RECEIVERS_FILE: z.string().optional(),
   VIGIL_SSF_PRINCIPAL_ISSUER: z.string().min(1).optional(),
   VIGIL_SSF_PUSH_URL_PREFIXES: list.optional(),
@@ -98,7 +114,7 @@ export function loadJudgeSettings(env: Readonly<Record<string, string | undefine
   const parsed = ENV_SCHEMA.pick({ VIGIL_JUDGE_URL: true, VIGIL_JUDGE_MODEL: true, VIGIL_JUDGE_API_KEY: true, VIGIL_JUDGE_TIMEOUT_MS: true })
     .strict()
     .safeParse(picked);
-  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`);
+  if (!parsed.success) throw invalid(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
   return judgeSettings(parsed.data);
 }
 
@@ -117,7 +133,7 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
       ssl: e.VIGIL_KAFKA_SSL
         ? {
             rejectUnauthorized: e.VIGIL_KAFKA_SSL_REJECT_UNAUTHORIZED,
-            ...(e.VIGIL_KAFKA_SSL_CA_FILE ? { ca: [readFileSync(e.VIGIL_KAFKA_SSL_CA_FILE, "utf8")] } : {}),
+            ...(e.VIGIL_KAFKA_SSL_CA_FILE ? { ca: [readNamedFile("VIGIL_KAFKA_SSL_CA_FILE", e.VIGIL_KAFKA_SSL_CA_FILE)] } : {}),
           }
         : undefined,
       sasl,
@@ -195,14 +211,33 @@ export class ConfigError extends Error {
   readonly retriable = false;
 }
 
+/** One problem: one line, `invalid configuration: VARIABLE: what is wrong`; several: one line each under that heading. */
+function invalid(problems: readonly string[]): ConfigError {
+  return new ConfigError(
+    problems.length === 1 ? `invalid configuration: ${problems[0]}` : `invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`,
+  );
+}
+
+/** A file a variable names, read now; unreadable: a ConfigError naming the variable. */
+function readNamedFile(variable: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw invalid([`${variable}: cannot read ${path} (${e instanceof Error ? e.message : String(e)})`]);
+  }
+}
+
+/** Values never echoed in an error: credentials. */
+const SECRET = new Set(["VIGIL_KAFKA_SASL_PASSWORD", "VIGIL_JUDGE_API_KEY", "VIGIL_SIGNING_KEY", "VIGIL_REVIEW_TOKENS", "VIGIL_SSF_RECEIVERS"]);
+
 /** `KEY=VALUE` lines (comments with #, optional quotes); a malformed line is an error naming file and line. */
 export function readConfigFile(path: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [i, raw] of readFileSync(path, "utf8").split("\n").entries()) {
+  for (const [i, raw] of readNamedFile("VIGIL_CONFIG_FILE", path).split("\n").entries()) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     const m = /^([A-Z][A-Z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new ConfigError(`invalid configuration:\n  ${path}:${i + 1}: expected KEY=VALUE, got "${line}"`);
+    if (!m) throw invalid([`VIGIL_CONFIG_FILE ${path}:${i + 1}: expected KEY=VALUE, got "${line}"`]);
     out[m[1] as string] = (m[2] as string).replace(/^"(.*)"$|^'(.*)'$/, "$1$2");
   }
   return out;
@@ -223,37 +258,32 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>) {
   );
   const parsed = ENV_SCHEMA.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) =>
-      i.code === "unrecognized_keys"
-        ? `  ${i.keys.join(", ")}: unknown variable (a typo? see docs/operations.md)`
-        : `  ${i.path.join(".")}: ${i.message.replace(/^Invalid input: /, "")}${i.path[0] && present[String(i.path[0])] !== undefined ? ` (got "${present[String(i.path[0])]}")` : ""}`,
-    );
-    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+    const lines = parsed.error.issues.map((i) => {
+      if (i.code === "unrecognized_keys") return `${i.keys.join(", ")}: unknown variable (a typo? see docs/operations.md)`;
+      const variable = String(i.path[0] ?? "");
+      const got = present[variable] !== undefined && !SECRET.has(variable) ? ` (got "${present[variable]}")` : "";
+      return `${i.path.join(".")}: ${i.message.replace(/^Invalid input: /, "")}${got}`;
+    });
+    throw invalid(lines);
   }
   if (parsed.data.VIGIL_OUTPUT_FORMAT === "avro" && !parsed.data.VIGIL_REGISTRY_URL) {
-    throw new ConfigError("invalid configuration:\n  VIGIL_OUTPUT_FORMAT: avro needs VIGIL_REGISTRY_URL");
+    throw invalid(["VIGIL_OUTPUT_FORMAT: avro needs VIGIL_REGISTRY_URL"]);
   }
   const d = parsed.data;
   if (Boolean(d.VIGIL_HTTP_TLS_CERT_FILE) !== Boolean(d.VIGIL_HTTP_TLS_KEY_FILE)) {
-    throw new ConfigError("invalid configuration:\n  VIGIL_HTTP_TLS_CERT_FILE / VIGIL_HTTP_TLS_KEY_FILE: give both or neither");
+    throw invalid(["VIGIL_HTTP_TLS_CERT_FILE / VIGIL_HTTP_TLS_KEY_FILE: give both or neither"]);
   }
   if (d.VIGIL_HTTP_TLS_CLIENT_CA_FILE && !d.VIGIL_HTTP_TLS_CERT_FILE) {
-    throw new ConfigError(
-      "invalid configuration:\n  VIGIL_HTTP_TLS_CLIENT_CA_FILE: needs VIGIL_HTTP_TLS_CERT_FILE and VIGIL_HTTP_TLS_KEY_FILE (client certificates need HTTPS)",
-    );
+    throw invalid(["VIGIL_HTTP_TLS_CLIENT_CA_FILE: needs VIGIL_HTTP_TLS_CERT_FILE and VIGIL_HTTP_TLS_KEY_FILE (client certificates need HTTPS)"]);
   }
   if (d.VIGIL_REVIEW_MTLS_SUBJECTS && d.VIGIL_REVIEW_MTLS_SUBJECTS.length > 0 && !d.VIGIL_HTTP_TLS_CLIENT_CA_FILE) {
-    throw new ConfigError(
-      "invalid configuration:\n  VIGIL_REVIEW_MTLS_SUBJECTS: needs VIGIL_HTTP_TLS_CLIENT_CA_FILE (the CA that issues reviewers' client certificates)",
-    );
+    throw invalid(["VIGIL_REVIEW_MTLS_SUBJECTS: needs VIGIL_HTTP_TLS_CLIENT_CA_FILE (the CA that issues reviewers' client certificates)"]);
   }
   if ((parsed.data.VIGIL_SSF_RECEIVERS || parsed.data.VIGIL_SSF_RECEIVERS_FILE) && !parsed.data.VIGIL_SSF_ISSUER) {
-    throw new ConfigError(
-      "invalid configuration:\n  VIGIL_SSF_ISSUER: required with VIGIL_SSF_RECEIVERS (the URL receivers reach this processor at; the SETs' iss)",
-    );
+    throw invalid(["VIGIL_SSF_ISSUER: required with VIGIL_SSF_RECEIVERS (the URL receivers reach this processor at; the SETs' iss)"]);
   }
   if (parsed.data.VIGIL_KAFKA_SASL_MECHANISM && (!parsed.data.VIGIL_KAFKA_SASL_USERNAME || !parsed.data.VIGIL_KAFKA_SASL_PASSWORD)) {
-    throw new ConfigError("invalid configuration:\n  VIGIL_KAFKA_SASL_USERNAME / VIGIL_KAFKA_SASL_PASSWORD: required with VIGIL_KAFKA_SASL_MECHANISM");
+    throw invalid(["VIGIL_KAFKA_SASL_USERNAME / VIGIL_KAFKA_SASL_PASSWORD: required with VIGIL_KAFKA_SASL_MECHANISM"]);
   }
   return compile(parsed.data);
 }

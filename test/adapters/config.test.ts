@@ -58,3 +58,55 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ VIGIL_CONFIG_FILE: file })).toThrow(`${file}:2: expected KEY=VALUE`);
   });
 });
+
+describe("a configuration error is one clean line naming the variable", () => {
+  const oneLine = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return (e as Error).message;
+    }
+    throw new Error(`no error for ${JSON.stringify(env)}`);
+  };
+
+  it("a VIGIL_SSF_RECEIVERS or VIGIL_REVIEW_TOKENS token under 16 characters is refused by loadConfig, without echoing the token", () => {
+    const ssf = oneLine({ VIGIL_SSF_RECEIVERS: "idp:tooshort", VIGIL_SSF_ISSUER: "https://vigil.example/" });
+    expect(ssf).toBe("invalid configuration: VIGIL_SSF_RECEIVERS: entry 1: expected name:token with a token of at least 16 characters");
+    // Receivers' names may be URLs (split at the last colon), and every entry is checked.
+    const second = oneLine({ VIGIL_SSF_RECEIVERS: "https://idp.example:0123456789abcdef,other:short", VIGIL_SSF_ISSUER: "https://vigil.example/" });
+    expect(second).toMatch(/^invalid configuration: VIGIL_SSF_RECEIVERS: entry 2: /);
+    expect(second).not.toContain("short");
+    const review = oneLine({ VIGIL_REVIEW_TOKENS: "alice:0123456789abcdef, bob:secret" });
+    expect(review).toBe("invalid configuration: VIGIL_REVIEW_TOKENS: entry 2: expected name:token with a token of at least 16 characters");
+    expect(review).not.toContain("secret");
+    expect(() =>
+      loadConfig({
+        VIGIL_REVIEW_TOKENS: "alice:0123456789abcdef,",
+        VIGIL_SSF_RECEIVERS: "https://idp.example:0123456789abcdef",
+        VIGIL_SSF_ISSUER: "https://v.example",
+      }),
+    ).not.toThrow();
+  });
+
+  it("every single problem is one line: invalid values, unknown variables, missing companions, unreadable files", () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "vigil-config-")), "nope.pem");
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ VIGIL_HTTP_PORT: "abc" }, /^invalid configuration: VIGIL_HTTP_PORT: /],
+      [{ VIGIL_KAFKA_BROKER: "kafka:9092" }, /^invalid configuration: VIGIL_KAFKA_BROKER: unknown variable/],
+      [{ VIGIL_OUTPUT_FORMAT: "avro" }, /^invalid configuration: VIGIL_OUTPUT_FORMAT: avro needs VIGIL_REGISTRY_URL$/],
+      [{ VIGIL_KAFKA_SASL_MECHANISM: "plain" }, /^invalid configuration: VIGIL_KAFKA_SASL_USERNAME \/ VIGIL_KAFKA_SASL_PASSWORD: /],
+      [{ VIGIL_HTTP_TLS_CERT_FILE: "c.pem" }, /^invalid configuration: VIGIL_HTTP_TLS_CERT_FILE \/ VIGIL_HTTP_TLS_KEY_FILE: give both or neither$/],
+      [{ VIGIL_SSF_RECEIVERS: "idp:0123456789abcdef" }, /^invalid configuration: VIGIL_SSF_ISSUER: required with VIGIL_SSF_RECEIVERS/],
+      [{ VIGIL_KAFKA_SSL: "true", VIGIL_KAFKA_SSL_CA_FILE: missing }, /^invalid configuration: VIGIL_KAFKA_SSL_CA_FILE: cannot read .*nope\.pem/],
+      [{ VIGIL_CONFIG_FILE: missing }, /^invalid configuration: VIGIL_CONFIG_FILE: cannot read .*nope\.pem/],
+    ];
+    for (const [env, want] of cases) {
+      const message = oneLine(env);
+      expect(message).toMatch(want);
+      expect(message).not.toContain("\n");
+    }
+    // Several problems: one line each, under one heading.
+    expect(oneLine({ VIGIL_HTTP_PORT: "abc", VIGIL_LOG_LEVEL: "loud" }).split("\n")).toHaveLength(3);
+  });
+});

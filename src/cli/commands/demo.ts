@@ -1,10 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { Cluster } from "ioredis";
+import type { Redis } from "ioredis";
 import kafkajs from "kafkajs";
 import { join } from "node:path";
 import type { AgentEvent } from "../../protocol/index.js";
+import type { Config } from "../../config/config.js";
 import { loadConfig } from "../../config/config.js";
-import { startVigil } from "../../main.js";
+import { stateKeys } from "../../adapters/redis/redis-state.js";
+import { redisClient, startVigil } from "../../main.js";
+import type { Running } from "../../main.js";
 import { createEnforcer } from "../../sdk/enforcer.js";
 import type { Enforcer } from "../../sdk/enforcer.js";
 import { createPublisher } from "../../sdk/publisher.js";
@@ -19,9 +25,14 @@ import type { Publisher } from "../../sdk/publisher.js";
 // gateway allows the capability again. Runs until Ctrl-C or --for seconds.
 //
 // It uses the standard topics, group and Redis prefix (what `vigil start` and `vigil review`
-// use), so kcat, `vigil review list` and the review page show it while it runs; each run's
-// sessions and events carry a run tag, so runs never mix. `--isolated` puts a run under
-// its own topic and key prefix instead (for tests) and deletes its topics at the end.
+// use), so kcat, `vigil review list` and the review page show it while it runs. Each run
+// stands alone: its sessions, events and resources (the expense report ER-1042 becomes
+// ER-1042-<tag>) carry a run tag, so no run's decision cites another run's steps; before it
+// stops, the processor decides every event the run published, and then the run's review
+// cases are removed. `--isolated` puts a run under a topic prefix, group and Redis prefix of
+// its own instead (for tests) and at the end deletes those topics, groups and every key
+// under the prefix. The HTTP port is checked before anything is created: in use, the demo
+// stops with one line (exit 1).
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const SCENARIOS = ["expense-self-approval", "secrets-reach", "exfiltration", "device-noncompliant", "benign-day"];
@@ -62,10 +73,106 @@ async function guardedCall(publisher: Publisher, enforcer: Enforcer, e: AgentEve
   out(`      ${tag} by the gateway${verdict.outcome === "allow" ? "" : `: ${verdict.reason}`}${decided ? "" : " (no decision within the hold time)"}`);
 }
 
-/** The scenario's event for this run: session and event ids carry the run tag. */
+/** The scenario's event for this run: session, event and resource ids carry the run tag (so does the ledger key of an SoD step on the resource). */
 function tagged(e: AgentEvent, tag: string): AgentEvent {
   const out = { ...e, sessionId: `${e.sessionId}-${tag}`, eventId: `${e.eventId}-${tag}` } as AgentEvent;
-  return out.type === "action.result" ? { ...out, actionEventId: `${out.actionEventId}-${tag}` } : out;
+  const withResource =
+    "resource" in out && out.resource?.id !== undefined ? ({ ...out, resource: { ...out.resource, id: `${out.resource.id}-${tag}` } } as AgentEvent) : out;
+  return withResource.type === "action.result" ? { ...withResource, actionEventId: `${withResource.actionEventId}-${tag}` } : withResource;
+}
+
+/** Resolves when host:port can be listened on (port 0: any free port); rejects with the listen error (EADDRINUSE…) otherwise. */
+function portFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/** Every key under `prefix` deleted (on each master of a Redis Cluster); how many. */
+async function deleteKeysUnder(redis: Redis | Cluster, prefix: string): Promise<number> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
+  let deleted = 0;
+  for (const node of redis instanceof Cluster ? redis.nodes("master") : [redis]) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      cursor = next;
+      // One key per command: a cluster routes each to its slot.
+      const counts = await Promise.all(keys.map((key) => redis.del(key)));
+      deleted += counts.reduce((a, b) => a + b, 0);
+    } while (cursor !== "0");
+  }
+  return deleted;
+}
+
+/** The review cases (pending or decided) of the given sessions removed from the queue; how many. */
+async function removeCases(redis: Redis | Cluster, prefix: string, sessions: ReadonlySet<string>): Promise<number> {
+  const k = stateKeys(prefix);
+  const ids = [...new Set([...(await redis.zrange(k.pending, "0", "-1")), ...(await redis.zrange(k.decided, "0", "-1"))])];
+  const owners = await Promise.all(ids.map((id) => redis.hget(k.case(id), "sessionId")));
+  const mine = ids.filter((_, i) => sessions.has(owners[i] ?? ""));
+  for (const id of mine) {
+    await Promise.all([
+      redis.del(k.case(id)),
+      redis.del(k.caseCommands(id)),
+      redis.del(k.caseTimeline(id)),
+      redis.zrem(k.pending, id),
+      redis.zrem(k.decided, id),
+    ]);
+  }
+  return mine.length;
+}
+
+/** Waits until `groupId` has committed every event on `topic` up to now (its end offsets); false at the deadline. */
+async function decidedAll(admin: kafkajs.Admin, groupId: string, topic: string, timeoutMs: number): Promise<boolean> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+    const behind = ends.filter((e) => e.high !== e.low && Number(committed.find((c) => c.partition === e.partition)?.offset ?? -1) < Number(e.high));
+    if (behind.length === 0) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** `f` with a connected Kafka admin client, disconnected after. */
+async function withAdmin<T>(config: Config, f: (admin: kafkajs.Admin) => Promise<T>): Promise<T> {
+  const admin = new kafkajs.Kafka({ brokers: [...config.kafka.brokers], clientId: "vigil-demo", logLevel: kafkajs.logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return await f(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** An isolated run's topics and consumer groups (the processor's, and the gateway's `<gateway>-<uuid>`) deleted; how many of each. */
+function removeTopicsAndGroups(config: Config, gateway: string): Promise<{ topics: number; groups: number }> {
+  return withAdmin(config, async (admin) => {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(config.topics.prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    const own = new Set(["", "-acks", "-reviews", "-ssf"].map((suffix) => `${config.kafka.groupId}${suffix}`));
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => own.has(g) || g.startsWith(`${gateway}-`));
+    if (groups.length > 0) await admin.deleteGroups(groups);
+    return { topics: topics.length, groups: groups.length };
+  });
+}
+
+/** An isolated run's topics, consumer groups and Redis keys deleted (each tried, whatever the other does); what was deleted. */
+async function removeIsolated(config: Config, gateway: string): Promise<string> {
+  const redis = redisClient(config.redis);
+  redis.on("error", () => undefined);
+  const [kafka, keys] = await Promise.allSettled([
+    removeTopicsAndGroups(config, gateway),
+    redis.connect().then(() => deleteKeysUnder(redis, config.redis.prefix)),
+  ]).finally(() => redis.disconnect());
+  if (kafka.status === "rejected") throw kafka.reason;
+  if (keys.status === "rejected") throw keys.reason;
+  return `${kafka.value.topics} topics, ${kafka.value.groups} consumer groups and ${keys.value} Redis keys deleted`;
 }
 
 /** A reviewer overturns the case holding `sessionId` through the review API; returns the case id, or why not. */
@@ -99,42 +206,24 @@ export async function demoCommand(
   const run = Date.now();
   const tag = run.toString(36).slice(-5);
   const reviewToken = randomBytes(18).toString("base64url");
+  // The gateway's enforcer id: its consumer group is `<gateway>-<uuid>`, deleted at the end.
+  const gateway = `demo-gateway-${tag}`;
   const runEnv = {
-    ...(isolated ? { VIGIL_TOPIC_PREFIX: `demo-${run}.`, VIGIL_REDIS_PREFIX: `vigil-demo-${run}:`, VIGIL_GROUP_ID: `vigil-demo-${run}` } : {}),
     VIGIL_LOG_LEVEL: "warn",
     VIGIL_TOPIC_PARTITIONS: "3",
+    ...Object.fromEntries(Object.entries(env).filter(([k]) => k !== "VIGIL_REVIEW_TOKENS")),
     // The demo's own reviewer (added to any configured ones).
     VIGIL_REVIEW_TOKENS: [`demo-reviewer:${reviewToken}`, env.VIGIL_REVIEW_TOKENS].filter(Boolean).join(","),
-    ...Object.fromEntries(Object.entries(env).filter(([k]) => k !== "VIGIL_REVIEW_TOKENS")),
+    // Isolated: prefixes and group of the run's own, whatever the environment says (everything under them is deleted at the end).
+    ...(isolated ? { VIGIL_TOPIC_PREFIX: `demo-${run}.`, VIGIL_REDIS_PREFIX: `vigil-demo-${run}:`, VIGIL_GROUP_ID: `vigil-demo-${run}` } : {}),
   };
   const config = loadConfig(runEnv);
+  // A port in use fails here, before any topic or key exists (the CLI prints the one line).
+  await portFree(config.http.host, config.http.port);
+  // Once the run has ended and cleaned up, a client still holding the event loop (kafkajs reconnecting) must not keep the demo up.
+  const exitSoon = () => setTimeout(() => process.exit(), 5000).unref();
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`vigil demo: Kafka ${config.kafka.brokers.join(",")}, Redis ${config.redis.url}, topics ${config.topics.events} → ${config.topics.commands}`);
-  const running = await startVigil(runEnv);
-  out(`processor up; metrics on http://${config.http.host}:${running.httpPort}/metrics (Ctrl-C to stop)`);
-  out(`review page: http://${config.http.host}:${running.httpPort}/review (token ${reviewToken}); or: vigil review list`);
-  out(`this run's sessions end in -${tag}${isolated ? ` (isolated: topics ${config.topics.prefix}*, deleted at the end)` : ""}`);
-
-  const brokers = config.kafka.brokers;
-  const publisher = await createPublisher({ brokers, topic: config.topics.events, clientId: "demo-agents", lingerMs: 1 });
-  // The gateway trusts the processor's public signing keys.
-  const enforcer = await createEnforcer({
-    brokers,
-    topicPrefix: config.topics.prefix,
-    enforcerId: "demo-gateway",
-    verify: { jwks: running.jwks },
-  });
-  await enforcer.start();
-  let commands = 0;
-  enforcer.on("change", (sessionId, _view, cause) => {
-    if (!("commandId" in cause)) return;
-    commands++;
-    const removed = cause.capabilities?.removed.length ? ` removed ${cause.capabilities.removed.join(", ")}` : "";
-    out(
-      `  ⇒ COMMAND ${cause.type.toUpperCase()} ${sessionId}${removed} — ${cause.reasons.map((r) => `${r.code}: ${r.message}`).join("; ")}${cause.review.required ? " [pending review]" : ""}`,
-    );
-  });
-
+  // Ctrl-C from here on (even while the processor starts) ends the run through its clean-up.
   let halted = false;
   let stop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (stop = resolve)).then(() => {
@@ -142,12 +231,48 @@ export async function demoCommand(
   });
   process.once("SIGINT", () => stop());
   process.once("SIGTERM", () => stop());
+  out(`vigil demo: Kafka ${config.kafka.brokers.join(",")}, Redis ${config.redis.url}, topics ${config.topics.events} → ${config.topics.commands}`);
+  let running: Running;
+  try {
+    running = await startVigil(runEnv);
+  } catch (e) {
+    if (isolated) await removeIsolated(config, gateway).catch(() => undefined);
+    exitSoon();
+    throw e;
+  }
+  out(`processor up; metrics on http://${config.http.host}:${running.httpPort}/metrics (Ctrl-C to stop)`);
+  out(`review page: http://${config.http.host}:${running.httpPort}/review (token ${reviewToken}); or: vigil review list`);
+  out(
+    `this run's sessions and resources end in -${tag}${isolated ? ` (isolated: topics ${config.topics.prefix}*, Redis keys ${config.redis.prefix}*, deleted at the end)` : "; its review cases are removed at the end"}`,
+  );
+
+  const brokers = config.kafka.brokers;
+  const publisher = await createPublisher({ brokers, topic: config.topics.events, clientId: "demo-agents", lingerMs: 1 });
+  // The gateway trusts the processor's public signing keys.
+  const enforcer = await createEnforcer({
+    brokers,
+    topicPrefix: config.topics.prefix,
+    enforcerId: gateway,
+    verify: { jwks: running.jwks },
+  });
+  await enforcer.start();
+  let commands = 0;
+  enforcer.on("change", (sessionId, _view, cause) => {
+    // On shared topics the gateway also reads earlier runs' commands: only this run's are shown and counted.
+    if (!("commandId" in cause) || !sessionId.endsWith(`-${tag}`)) return;
+    commands++;
+    const removed = cause.capabilities?.removed.length ? ` removed ${cause.capabilities.removed.join(", ")}` : "";
+    out(
+      `  ⇒ COMMAND ${cause.type.toUpperCase()} ${sessionId}${removed} — ${cause.reasons.map((r) => `${r.code}: ${r.message}`).join("; ")}${cause.review.required ? " [pending review]" : ""}`,
+    );
+  });
+
   const timer = forSeconds !== undefined ? setTimeout(() => stop(), forSeconds * 1000) : undefined;
 
   // Benign background traffic: a few agents reading within their declared intent.
   const background = ["wiki-bot", "calendar-bot", "ticket-bot"].map((agent, i) => ({
     agent,
-    sessionId: `bg-${run}-${i}`,
+    sessionId: `bg-${i}-${tag}`,
     capability: ["wiki.read", "calendar.read", "tickets.read"][i] as string,
   }));
   let backgroundActions = 0;
@@ -175,6 +300,7 @@ export async function demoCommand(
     }
   }, 1000);
 
+  const sessions = new Set<string>();
   for (const name of SCENARIOS) {
     if (halted) break;
     out(`\n── scenario: ${name}`);
@@ -183,6 +309,7 @@ export async function demoCommand(
       .filter(Boolean)) {
       if (halted) break;
       const e = tagged(JSON.parse(line) as AgentEvent, tag);
+      sessions.add(e.sessionId);
       out(`  ${e.time} ${e.principal.id}/${e.agent.id} [${e.sessionId}] ${describe(e)}`);
       await guardedCall(publisher, enforcer, e, out);
       await new Promise((r) => setTimeout(r, paceMs));
@@ -190,15 +317,16 @@ export async function demoCommand(
     if (name === "expense-self-approval" && !halted) {
       // A person looks at the first hold and overturns it: the gateway allows the approval again.
       const session = `exp-1-${tag}`;
+      const report = `ER-1042-${tag}`;
       const verdict = await overturnThroughApi(running.httpPort, reviewToken, session);
       if ("error" in verdict) out(`  REVIEW  could not overturn the hold of ${session}: ${verdict.error}`);
       else {
         out(`  REVIEW  demo-reviewer overturns case ${verdict.caseId} for ${session} through the review API`);
         const deadline = Date.now() + 15_000;
-        while (enforcer.check(session, "expense.approve", "ER-1042").outcome !== "allow" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        const v = enforcer.check(session, "expense.approve", "ER-1042");
+        while (enforcer.check(session, "expense.approve", report).outcome !== "allow" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const v = enforcer.check(session, "expense.approve", report);
         out(
-          `      ${v.outcome === "allow" ? "ALLOWED by the gateway again" : `still ${v.outcome.toUpperCase()} by the gateway: ${v.reason}`}: expense.approve on ER-1042 for ${session}`,
+          `      ${v.outcome === "allow" ? "ALLOWED by the gateway again" : `still ${v.outcome.toUpperCase()} by the gateway: ${v.reason}`}: expense.approve on ${report} for ${session}`,
         );
       }
     }
@@ -209,18 +337,38 @@ export async function demoCommand(
   if (timer) clearTimeout(timer);
   out(`\nstopping: ${commands} commands seen, ${backgroundActions} background actions`);
   await publisher.close();
-  await enforcer.stop();
-  await running.stop();
-  if (isolated) {
-    // An isolated run leaves nothing behind on the broker.
-    const admin = new kafkajs.Kafka({ brokers: [...brokers], clientId: "vigil-demo", logLevel: kafkajs.logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
-      const mine = (await admin.listTopics()).filter((t) => t.startsWith(config.topics.prefix));
-      if (mine.length > 0) await admin.deleteTopics({ topics: mine });
-    } finally {
-      await admin.disconnect();
+  let cleanedUp = true;
+  if (!isolated) {
+    // Shared topics: the processor decides everything the run published before it stops, so no case of this run opens later in another processor.
+    if (!(await withAdmin(config, (admin) => decidedAll(admin, config.kafka.groupId, config.topics.events, 30_000)))) {
+      out(`some of this run's events were still undecided after 30 s; a processor of group ${config.kafka.groupId} will decide them later`);
+      cleanedUp = false;
     }
   }
-  return commands > 0 ? 0 : 1;
+  await enforcer.stop();
+  await running.stop();
+  try {
+    if (isolated) out(`isolated run cleaned up: ${await removeIsolated(config, gateway)}`);
+    else {
+      const redis = redisClient(config.redis);
+      redis.on("error", () => undefined);
+      try {
+        await redis.connect();
+        const cases = await removeCases(redis, config.redis.prefix, sessions);
+        // The gateway's group (its committed offsets would stay for the broker's offsets retention).
+        await withAdmin(config, async (admin) => {
+          const mine = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${gateway}-`));
+          if (mine.length > 0) await admin.deleteGroups(mine);
+        });
+        out(`this run's review cases removed: ${cases}; the gateway's consumer group deleted`);
+      } finally {
+        redis.disconnect();
+      }
+    }
+  } catch (e) {
+    out(`could not clean up after the run: ${e instanceof Error ? e.message : String(e)}`);
+    cleanedUp = false;
+  }
+  exitSoon();
+  return commands > 0 && cleanedUp ? 0 : 1;
 }
