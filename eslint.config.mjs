@@ -37,7 +37,7 @@ const impureModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".stack/**", "coverage/**"] },
+  { ignores: ["dist/**", "node_modules/**", ".stack/**", "coverage/**", "test/mcp-conformance/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -16,7 +16,10 @@
 //   - latencyMs {p50, p95, p99}: from producing an action to the enforcement SDK applying
 //     the command it causes, with 5k events/s going through the same processor;
 //   - latencyFloorMs {p50, p95, p99}: the same probes at 100 events/s, where nothing queues;
-//     with each run's batches (count, mean size, mean ms per phase) to show what a batch costs.
+//     with each run's batches (count, mean size, mean ms per phase) to show what a batch costs;
+//   - mcpGatewayLatencyMs: an MCP client's calls at 100/s to a stdio server, directly and
+//     through `vigil mcp` with the processor deciding each call (bench/mcp/latency.mjs):
+//     p50 / p95 / p99 of both, and what the gateway adds.
 // The policy is generated from the benchmark's tool catalog (bench/policies/agentdojo.yaml)
 // so every detection signal runs. The live parts need the local stack (npm run stack:up;
 // `npm run bench` starts it). --quick runs everything smaller (under two minutes);
@@ -50,9 +53,9 @@ const policyFile = arg("--policy", join(import.meta.dirname, "policies", "agentd
 const file = join(dir, input);
 const PARTITIONS = 6;
 const sizes = quick
-  ? { runs: 3, heapSessions: 20_000, liveEvents: 60_000, latencySeconds: 10, floorSeconds: 5 }
-  : { runs: 5, heapSessions: 100_000, liveEvents: 500_000, latencySeconds: 30, floorSeconds: 10 };
-const TARGETS = { coreReplayEventsPerSec: 100_000, liveRatio: 0.8, latencyP99Ms: 20, heapBytesPerSession: 2048 };
+  ? { runs: 3, heapSessions: 20_000, liveEvents: 60_000, latencySeconds: 10, floorSeconds: 5, mcpCalls: 300 }
+  : { runs: 5, heapSessions: 100_000, liveEvents: 500_000, latencySeconds: 30, floorSeconds: 10, mcpCalls: 2000 };
+const TARGETS = { coreReplayEventsPerSec: 100_000, liveRatio: 0.8, latencyP99Ms: 20, heapBytesPerSession: 2048, mcpAddedP50Ms: 10, mcpAddedP99Ms: 50 };
 
 const started = performance.now();
 const say = (msg) => process.stderr.write(`[bench] ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  ${msg}\n`);
@@ -167,8 +170,18 @@ if (!coreOnly) {
   });
   result.latencyFloorMs = { p50: floor.p50, p95: floor.p95, p99: floor.p99 };
   result.latencyFloorBatches = floor.batches;
-  say(`latency floor: warm-up ${floor.warmSeconds.toFixed(1)} s; cleaning up`);
-  await live.cleanup([env, lat.env, floor.env]);
+  say(`latency floor: warm-up ${floor.warmSeconds.toFixed(1)} s; the MCP gateway, ${sizes.mcpCalls} calls at 100/s, direct and through vigil mcp`);
+  const { mcpGatewayLatency } = await import("./mcp/latency.mjs");
+  const mcpEnv = live.runEnv("mcp", policyFile, 1);
+  result.mcpGatewayLatencyMs = await mcpGatewayLatency(mcpEnv, {
+    calls: sizes.mcpCalls,
+    rate: 100,
+    warmup: 100,
+    startProcessor: live.startProcessor,
+    stopProcessor: live.stopProcessor,
+  });
+  say("mcp gateway measured; cleaning up");
+  await live.cleanup([env, lat.env, floor.env, mcpEnv]);
   say("done");
 }
 
@@ -206,6 +219,24 @@ if (!coreOnly) {
       undefined,
     ],
     ["commandsExpected / commandsSeen", `${result.commandsExpected} / ${result.commandsSeen}`, "equal, same content", result.commandsMatch],
+    [
+      "mcp gateway ms p50 / p95 / p99",
+      `${result.mcpGatewayLatencyMs.gateway.p50} / ${result.mcpGatewayLatencyMs.gateway.p95} / ${result.mcpGatewayLatencyMs.gateway.p99}`,
+      "",
+      undefined,
+    ],
+    [
+      "  direct (no gateway)",
+      `${result.mcpGatewayLatencyMs.direct.p50} / ${result.mcpGatewayLatencyMs.direct.p95} / ${result.mcpGatewayLatencyMs.direct.p99}`,
+      "",
+      undefined,
+    ],
+    [
+      "  added by the gateway",
+      `${result.mcpGatewayLatencyMs.added.p50} / ${result.mcpGatewayLatencyMs.added.p95} / ${result.mcpGatewayLatencyMs.added.p99}`,
+      `p50 ≤ ${TARGETS.mcpAddedP50Ms}, p99 ≤ ${TARGETS.mcpAddedP99Ms}`,
+      result.mcpGatewayLatencyMs.added.p50 <= TARGETS.mcpAddedP50Ms && result.mcpGatewayLatencyMs.added.p99 <= TARGETS.mcpAddedP99Ms,
+    ],
   );
   const phases = result.livePhaseSeconds ?? {};
   const total = Object.values(phases).reduce((a, b) => a + b, 0);

@@ -15,7 +15,49 @@ export interface CatalogTool {
   readonly description?: string;
   readonly toolkit?: string;
   readonly parameters?: readonly { name: string; type?: string; description?: string }[];
+  /** MCP's tool annotations, when the catalog comes from an MCP server (hints, not guarantees). */
+  readonly annotations?: McpToolAnnotations;
 }
+
+export interface McpToolAnnotations {
+  readonly readOnlyHint?: boolean;
+  readonly destructiveHint?: boolean;
+  readonly openWorldHint?: boolean;
+  readonly idempotentHint?: boolean;
+}
+
+/** A tool as an MCP server's `tools/list` describes it (the fields the catalog step reads). */
+export interface McpTool {
+  readonly name: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly inputSchema?: { readonly properties?: Readonly<Record<string, { readonly type?: unknown; readonly description?: unknown }>> };
+  readonly annotations?: McpToolAnnotations;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** An MCP tool in the catalog step's shape: its input schema's properties become parameters. */
+export function toCatalogTool(t: McpTool): CatalogTool {
+  const props = isObject(t.inputSchema) && isObject(t.inputSchema.properties) ? t.inputSchema.properties : {};
+  const parameters = Object.entries(props).map(([name, p]) => ({
+    name,
+    ...(isObject(p) && typeof p.type === "string" ? { type: p.type } : {}),
+    ...(isObject(p) && typeof p.description === "string" ? { description: p.description } : {}),
+  }));
+  const a = isObject(t.annotations) ? t.annotations : undefined;
+  const hint = (k: keyof McpToolAnnotations) => (typeof a?.[k] === "boolean" ? { [k]: a[k] } : {});
+  const annotations = { ...hint("readOnlyHint"), ...hint("destructiveHint"), ...hint("openWorldHint"), ...hint("idempotentHint") };
+  return {
+    tool: String(t.name),
+    ...(typeof t.description === "string" ? { description: t.description } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
+}
+
+/** The catalog entry of an MCP tool (what `vigil mcp` classifies each listed tool by). */
+export const mcpCatalogEntry = (t: McpTool): ToolEntry => toolEntry(toCatalogTool(t));
 
 const EGRESS_PARAM =
   /(^|_)(to|cc|bcc|recipients?|emails?|address(es)?|urls?|links?|iban|account|destination|dest|target|webhook|endpoint|host|domain|phone|participants?|attendees?|user|channel)($|_)/i;
@@ -25,9 +67,20 @@ const EGRESS_DESC = /\b(recipient|e-?mail address|url|iban|account number|destin
 let defaultLexicon: Lexicon | undefined;
 const lexicon = (): Lexicon => (defaultLexicon ??= compilePolicy().lexicon);
 
-/** The kind of the first word (of the name, else of the description) that is a known verb. */
+/**
+ * The kind of a tool: `read` when MCP's `readOnlyHint` says it changes nothing; else the kind
+ * of the first word (of the name, else of the description) that is a known verb; else, from
+ * MCP's other hints, `delete` for a destructive tool, `egress` for one that reaches the open
+ * world, `write` for one that says it is not read-only.
+ */
 export function kindOf(t: CatalogTool): ActionKind | undefined {
-  return lexicon().leadingVerbKind(t.tool) ?? lexicon().leadingVerbKind(t.description ?? "");
+  const a = t.annotations;
+  if (a?.readOnlyHint === true) return "read";
+  const verb = lexicon().leadingVerbKind(t.tool) ?? lexicon().leadingVerbKind(t.description ?? "");
+  if (verb !== undefined || a === undefined) return verb;
+  if (a.destructiveHint === true) return "delete";
+  if (a.openWorldHint === true && a.readOnlyHint === false) return "egress";
+  return a.readOnlyHint === false ? "write" : undefined;
 }
 
 const RISK: Record<ActionKind, ToolRisk> = { read: "low", write: "medium", execute: "high", egress: "high", delete: "high", admin: "critical" };
@@ -80,6 +133,8 @@ const OWN_RECORDS = /(^| )(balance|balances|iban|settings|preferences|user info(
 const singular = (w: string) => (w.length > 3 && w.endsWith("s") ? w.slice(0, -1) : w);
 export function outputTrustOf(t: CatalogTool, kind: ActionKind | undefined): OutputTrust | undefined {
   if (kind !== "read") return undefined;
+  // What a read of the open world returns (a web page, a search) others wrote.
+  if (t.annotations?.openWorldHint === true) return "untrusted";
   const name = words(t.tool).map(singular);
   if (OWN_RECORDS.test(name.join(" "))) return "trusted";
   if (

@@ -1,0 +1,214 @@
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { EventStore } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+
+// The gateway's Streamable HTTP side (MCP 2025-03-26 and later): one endpoint, `/mcp`, with
+// sessions (`Mcp-Session-Id`), resumable SSE streams (a bounded in-memory event store per
+// session: a client that lost a stream replays it with `Last-Event-ID`), and the checks the
+// specification asks of a local server against DNS rebinding: the Host header must name this
+// listener, and an Origin header, when present, must be one of the allowed origins. Bodies
+// are capped before they are parsed; a session that stays idle past `idleMs` is closed.
+
+export interface McpHttpOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Origins a browser-based client may call from (default: the listener's own). */
+  readonly allowedOrigins?: readonly string[];
+  /** Extra Host header values accepted (e.g. a name the gateway is reached by). */
+  readonly allowedHosts?: readonly string[];
+  /** Largest request body, bytes (default 4 MiB). */
+  readonly maxBodyBytes?: number;
+  /** Most sessions open at once (default 1,000). */
+  readonly maxSessions?: number;
+  /** A session with no request for this long is closed (default 30 min). */
+  readonly idleMs?: number;
+  /** Events kept per session for resumption (default 1,000). */
+  readonly replayEvents?: number;
+  /**
+   * Opens a gateway session for a new MCP session: joins the server transport to an upstream
+   * and a guard. Resolves once ready; the returned close() ends it.
+   */
+  readonly open: (
+    transport: StreamableHTTPServerTransport,
+    sessionId: string,
+    req: IncomingMessage,
+  ) => Promise<{ close(): Promise<void>; closed: Promise<void> }>;
+  readonly log?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
+}
+
+export interface McpHttpServer {
+  readonly url: string;
+  readonly sessions: () => number;
+  close(): Promise<void>;
+}
+
+/** A bounded in-memory event store: the last `max` messages of one session's streams. */
+export class BoundedEventStore implements EventStore {
+  private readonly events = new Map<string, { streamId: string; message: JSONRPCMessage }>();
+  private next = 0;
+  constructor(private readonly max: number) {}
+
+  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+    const id = `${streamId}_${(this.next++).toString(36).padStart(8, "0")}`;
+    this.events.set(id, { streamId, message });
+    if (this.events.size > this.max) this.events.delete(this.events.keys().next().value as string);
+    return id;
+  }
+
+  async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
+    return this.events.get(eventId)?.streamId;
+  }
+
+  async replayEventsAfter(lastEventId: string, { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> }): Promise<string> {
+    const from = this.events.get(lastEventId);
+    if (from === undefined) return "";
+    let after = false;
+    for (const [id, e] of this.events) {
+      if (after && e.streamId === from.streamId) await send(id, e.message);
+      if (id === lastEventId) after = true;
+    }
+    return from.streamId;
+  }
+}
+
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > max) {
+      reject(new HttpFailure(413, `request body over ${max} bytes`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new HttpFailure(413, `request body over ${max} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+const jsonRpcError = (res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}) => {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }));
+};
+
+/** Starts the listener; resolves once it accepts connections. */
+export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServer> {
+  const log = options.log ?? (() => {});
+  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxSessions = options.maxSessions ?? 1000;
+  const idleMs = options.idleMs ?? 30 * 60_000;
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; close(): Promise<void>; lastSeen: number }>();
+  let port = options.port;
+
+  const hostsAllowed = () => {
+    const names = new Set([options.host, "localhost", "127.0.0.1", "[::1]"]);
+    return new Set([...[...names].map((h) => `${h}:${port}`), ...(options.allowedHosts ?? [])]);
+  };
+  const originsAllowed = () => new Set(options.allowedOrigins ?? [...hostsAllowed()].map((h) => `http://${h}`));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://gateway");
+    if (url.pathname !== "/mcp") return jsonRpcError(res, 404, -32601, `no such endpoint ${url.pathname}; MCP is served at /mcp`);
+    const host = req.headers.host ?? "";
+    if (!hostsAllowed().has(host)) return jsonRpcError(res, 403, -32000, `Host ${JSON.stringify(host)} is not this gateway's (DNS rebinding protection)`);
+    const origin = req.headers.origin;
+    if (origin !== undefined && !originsAllowed().has(origin)) return jsonRpcError(res, 403, -32000, `Origin ${JSON.stringify(origin)} is not allowed`);
+
+    const sid = req.headers["mcp-session-id"];
+    const sessionId = Array.isArray(sid) ? sid[0] : sid;
+    let body: unknown;
+    if (req.method === "POST") {
+      const text = await readBody(req, maxBody);
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return jsonRpcError(res, 400, -32700, "parse error: the body is not JSON");
+      }
+    }
+    if (sessionId !== undefined) {
+      const s = sessions.get(sessionId);
+      if (s === undefined) return jsonRpcError(res, 404, -32001, "session not found (it ended or expired); initialize a new one");
+      s.lastSeen = Date.now();
+      await s.transport.handleRequest(req, res, body);
+      return;
+    }
+    const initializing = req.method === "POST" && (Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body));
+    if (!initializing) return jsonRpcError(res, 400, -32000, "no Mcp-Session-Id header: send initialize first");
+    if (sessions.size >= maxSessions) return jsonRpcError(res, 503, -32000, `the gateway holds ${maxSessions} sessions already`, { "retry-after": "5" });
+    const id = randomUUID();
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      eventStore: new BoundedEventStore(options.replayEvents ?? 1000),
+    });
+    const opened = await options.open(transport, id, req);
+    sessions.set(id, { transport, close: opened.close, lastSeen: Date.now() });
+    void opened.closed.then(() => sessions.delete(id));
+    await transport.handleRequest(req, res, body);
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (e instanceof HttpFailure) return jsonRpcError(res, e.status, -32000, e.message);
+      log("mcp http: request failed", { error: String(e) });
+      jsonRpcError(res, 500, -32603, "internal error");
+    });
+  });
+  server.requestTimeout = 0; // SSE streams stay open; idle sessions are closed below
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address !== null && typeof address === "object") port = address.port;
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, s] of sessions)
+        if (now - s.lastSeen > idleMs) {
+          sessions.delete(id);
+          void s.close();
+        }
+    },
+    Math.min(idleMs, 60_000),
+  );
+  sweep.unref();
+
+  return {
+    url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}/mcp`,
+    sessions: () => sessions.size,
+    async close() {
+      clearInterval(sweep);
+      await Promise.allSettled([...sessions.values()].map((s) => s.close()));
+      sessions.clear();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,281 @@
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { ErrorCode, isJSONRPCErrorResponse, isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResultResponse } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from "@modelcontextprotocol/sdk/types.js";
+
+// One MCP session through the gateway: the client's transport (downstream) joined to one
+// upstream server's transport, message for message. Everything passes through unchanged —
+// requests, responses, notifications and the server's own requests to the client (sampling,
+// elicitation, roots) — except `tools/call`, which the guard holds until Vigil has decided:
+// forwarded when allowed (its result goes through the guard before the client sees it),
+// answered with a tool error when not, never sent upstream undecided. `tools/list` results
+// are shown to the guard (the catalog). The relay keeps no copy of the traffic: per session
+// it keeps the ids of requests in flight, bounded by what the client has outstanding.
+
+/** What the client's `tools/call` asked for. */
+export interface ToolCall {
+  readonly name: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  /** The request's `_meta`, if any (the per-call goal, progress token). */
+  readonly meta: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** What the upstream answered to a forwarded call: a result, or a JSON-RPC error. */
+export type ToolAnswer = { readonly result: Readonly<Record<string, unknown>> } | { readonly error: { readonly code: number; readonly message: string } };
+
+/** The guard's ruling on a call. */
+export type Ruling =
+  | {
+      readonly forward: true;
+      /**
+       * Sees the upstream's answer before the client does; returns what the client gets
+       * (the answer itself, or a tool error when the result could not be recorded).
+       */
+      readonly answered: (answer: ToolAnswer) => Promise<ToolAnswer>;
+    }
+  | { readonly forward: false; readonly result: Readonly<Record<string, unknown>> };
+
+/** A question for the person behind the client (MCP elicitation); undefined when the client cannot be asked. */
+export type Ask = ((message: string) => Promise<"accept" | "decline" | "cancel">) | undefined;
+
+export interface Guard {
+  /** The client's `initialize` parameters (capabilities, clientInfo, `_meta`), before they go upstream. */
+  initialize(params: Readonly<Record<string, unknown>>): void;
+  /** Every `tools/list` result the upstream returns. */
+  tools(tools: readonly unknown[]): void;
+  /** Rules on a call; `signal` aborts when the client cancels it or goes away. */
+  call(call: ToolCall, ask: Ask, signal: AbortSignal): Promise<Ruling>;
+}
+
+export interface RelayOptions {
+  /** Reports what went wrong without stopping the session (a guard that threw, a transport error). */
+  readonly log?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const key = (id: RequestId) => `${typeof id}:${String(id)}`;
+const ELICIT_TIMEOUT_MS = 300_000;
+
+/**
+ * Joins `client` (a server transport: the agent's side) to `upstream` (a client transport:
+ * the tool server) with `guard` in between, and starts both. Resolves once both are started;
+ * `closed` resolves when either side closes (the other is closed then too).
+ */
+export async function relay(
+  client: Transport,
+  upstream: Transport,
+  guard: Guard,
+  options: RelayOptions = {},
+): Promise<{ closed: Promise<void>; close(): Promise<void> }> {
+  const log = options.log ?? (() => {});
+  /** Client requests in flight upstream, by id: the method, and for tools/call the guard's hook. */
+  const inFlight = new Map<string, { id: RequestId; method: string; answered?: Ruling & { forward: true } }>();
+  /** Calls the guard is holding: their abort controllers (a cancellation or a close aborts them). */
+  const held = new Map<string, AbortController>();
+  /** Progress tokens of client requests → the request's id (so progress goes back on its stream). */
+  const progress = new Map<string, RequestId>();
+  /** The gateway's own requests to the client (elicitation), by id. */
+  const own = new Map<string, (message: JSONRPCMessage) => void>();
+  let clientCanElicit = false;
+  let nextOwn = 0;
+  let closing = false;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+
+  const toClient = (message: JSONRPCMessage, relatedRequestId?: RequestId) =>
+    client
+      .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
+      .catch((e: unknown) => log("mcp: could not send to the client", { error: String(e) }));
+  const toUpstream = (message: JSONRPCMessage) =>
+    upstream.send(message).catch((e: unknown) => {
+      log("mcp: could not send upstream", { error: String(e) });
+      if (isJSONRPCRequest(message)) {
+        inFlight.delete(key(message.id));
+        void toClient(
+          { jsonrpc: "2.0", id: message.id, error: { code: ErrorCode.InternalError, message: "the tool server could not be reached" } },
+          message.id,
+        );
+      }
+    });
+  /** The one client request in flight, if exactly one: where an upstream message with no id of its own most likely belongs. */
+  const soleRequest = (): RequestId | undefined => {
+    if (inFlight.size + held.size !== 1) return undefined;
+    for (const r of inFlight.values()) return r.id;
+    for (const k of held.keys()) return parseId(k);
+    return undefined;
+  };
+
+  const ask = (relatedTo: RequestId): Ask =>
+    clientCanElicit
+      ? (message) =>
+          new Promise((resolve) => {
+            const id = `vigil-${nextOwn++}`;
+            const timer = setTimeout(() => {
+              own.delete(key(id));
+              resolve("cancel");
+            }, ELICIT_TIMEOUT_MS);
+            own.set(key(id), (reply) => {
+              clearTimeout(timer);
+              const action = isJSONRPCResultResponse(reply) && isObject(reply.result) ? reply.result.action : undefined;
+              resolve(action === "accept" ? "accept" : action === "decline" ? "decline" : "cancel");
+            });
+            void toClient(
+              {
+                jsonrpc: "2.0",
+                id,
+                method: "elicitation/create",
+                params: { message, requestedSchema: { type: "object", properties: {} } },
+              },
+              relatedTo,
+            );
+          })
+      : undefined;
+
+  async function holdCall(request: JSONRPCRequest): Promise<void> {
+    const params = isObject(request.params) ? request.params : {};
+    const name = typeof params.name === "string" ? params.name : "";
+    const call: ToolCall = {
+      name,
+      arguments: isObject(params.arguments) ? params.arguments : {},
+      meta: isObject(params._meta) ? params._meta : undefined,
+    };
+    const controller = new AbortController();
+    held.set(key(request.id), controller);
+    let ruling: Ruling;
+    try {
+      ruling = await guard.call(call, ask(request.id), controller.signal);
+    } catch (e) {
+      log("mcp: the guard failed on a call; it is not forwarded", { tool: name, error: String(e) });
+      ruling = { forward: false, result: { isError: true, content: [{ type: "text", text: "Vigil could not decide on this call; it was not run." }] } };
+    } finally {
+      held.delete(key(request.id));
+    }
+    if (controller.signal.aborted || closing) return; // cancelled by the client: nothing is sent either way
+    if (!ruling.forward) {
+      await toClient({ jsonrpc: "2.0", id: request.id, result: ruling.result as Record<string, unknown> }, request.id);
+      return;
+    }
+    inFlight.set(key(request.id), { id: request.id, method: request.method, answered: ruling });
+    await toUpstream(request);
+  }
+
+  client.onmessage = (message) => {
+    if (isJSONRPCRequest(message)) {
+      const params = isObject(message.params) ? message.params : undefined;
+      const token = isObject(params?._meta) ? params._meta.progressToken : undefined;
+      if (typeof token === "string" || typeof token === "number") progress.set(String(token), message.id);
+      if (message.method === "initialize") {
+        clientCanElicit = isObject(params?.capabilities) && params.capabilities.elicitation !== undefined;
+        try {
+          guard.initialize(params ?? {});
+        } catch (e) {
+          log("mcp: the guard failed on initialize", { error: String(e) });
+        }
+      }
+      if (message.method === "tools/call") {
+        void holdCall(message);
+        return;
+      }
+      inFlight.set(key(message.id), { id: message.id, method: message.method });
+      void toUpstream(message);
+      return;
+    }
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      const mine = message.id === undefined ? undefined : own.get(key(message.id));
+      if (mine) {
+        own.delete(key(message.id as RequestId));
+        mine(message);
+        return;
+      }
+      void toUpstream(message);
+      return;
+    }
+    if (isJSONRPCNotification(message) && message.method === "notifications/cancelled") {
+      const id = isObject(message.params) ? message.params.requestId : undefined;
+      if (typeof id === "string" || typeof id === "number") {
+        const h = held.get(key(id));
+        if (h) {
+          h.abort();
+          return; // never forwarded: nothing upstream to cancel
+        }
+      }
+    }
+    void toUpstream(message);
+  };
+
+  upstream.onmessage = (message) => {
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      const id = message.id;
+      const request = id === undefined ? undefined : inFlight.get(key(id));
+      if (id === undefined || request === undefined) {
+        void toClient(message);
+        return;
+      }
+      inFlight.delete(key(id));
+      for (const [t, rid] of progress) if (rid === id) progress.delete(t);
+      if (request.method === "initialize" && isJSONRPCResultResponse(message) && typeof message.result.protocolVersion === "string")
+        upstream.setProtocolVersion?.(message.result.protocolVersion);
+      if (request.method === "tools/list" && isJSONRPCResultResponse(message) && Array.isArray(message.result.tools)) {
+        try {
+          guard.tools(message.result.tools);
+        } catch (e) {
+          log("mcp: the guard failed on a tool list", { error: String(e) });
+        }
+      }
+      const hook = request.answered;
+      if (hook === undefined) {
+        void toClient(message, id);
+        return;
+      }
+      const answer: ToolAnswer = isJSONRPCResultResponse(message) ? { result: message.result } : { error: message.error };
+      void hook
+        .answered(answer)
+        .catch((e: unknown): ToolAnswer => {
+          log("mcp: recording a tool result failed; the result is withheld", { error: String(e) });
+          return { result: { isError: true, content: [{ type: "text", text: "Vigil could not record this call's result; it is withheld." }] } };
+        })
+        .then((out) =>
+          toClient("result" in out ? { jsonrpc: "2.0", id, result: out.result as Record<string, unknown> } : { jsonrpc: "2.0", id, error: out.error }, id),
+        );
+      return;
+    }
+    if (isJSONRPCNotification(message) && message.method === "notifications/progress") {
+      const token = isObject(message.params) ? message.params.progressToken : undefined;
+      const related = token === undefined ? undefined : progress.get(String(token));
+      void toClient(message, related ?? soleRequest());
+      return;
+    }
+    // A server-to-client request (sampling, elicitation, roots, ping) or another notification:
+    // on the stream of the client's request it belongs to when that can be told.
+    void toClient(message, soleRequest());
+  };
+
+  const shutDown = async () => {
+    if (closing) return;
+    closing = true;
+    for (const c of held.values()) c.abort();
+    for (const r of inFlight.values())
+      await client
+        .send(
+          { jsonrpc: "2.0", id: r.id, error: { code: ErrorCode.ConnectionClosed, message: "the tool server closed the connection" } },
+          { relatedRequestId: r.id },
+        )
+        .catch(() => {});
+    inFlight.clear();
+    await Promise.allSettled([client.close(), upstream.close()]);
+    resolveClosed();
+  };
+  client.onclose = () => void shutDown();
+  upstream.onclose = () => void shutDown();
+  client.onerror = (e) => log("mcp: client transport error", { error: e.message });
+  upstream.onerror = (e) => log("mcp: upstream transport error", { error: e.message });
+
+  await upstream.start();
+  await client.start();
+  return { closed, close: shutDown };
+}
+
+/** The RequestId a map key was made from. */
+function parseId(k: string): RequestId {
+  const at = k.indexOf(":");
+  return k.slice(0, at) === "number" ? Number(k.slice(at + 1)) : k.slice(at + 1);
+}

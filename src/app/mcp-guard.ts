@@ -1,0 +1,239 @@
+import type { ActionKind, AgentEvent, OutputTrust, ToolOutput, Verdict } from "../protocol/index.js";
+
+// What the MCP gateway (`vigil mcp`, docs/mcp.md) does with one MCP session's tool calls,
+// over small ports: each `tools/call` becomes an `action` event (capability = the tool's
+// name, kind from its catalog entry, the call's arguments), held until the processor has
+// decided on it (the enforcer's `decided`, then `check`); allowed calls go on to the tool
+// server and their results become `action.result` events, published before the client sees
+// them; denied calls never reach the server. `step_up` asks the person (MCP elicitation)
+// when the client can be asked. In `monitor` mode everything is published and nothing held.
+// The transport side (which bytes go where) is adapters/mcp/relay.ts; this is the decision.
+
+/** The `_meta` key of `initialize` and `tools/call` requests that carries the user's goal. */
+export const GOAL_META_KEY = "vigil/goal";
+
+export interface McpGuardPorts {
+  /** Publishes an event; resolves once Kafka has it. */
+  publish(event: AgentEvent): Promise<void>;
+  /** Resolves true once Vigil's state for the session reflects an event at or after `time`. */
+  decided(sessionId: string, time: string, timeoutMs: number): Promise<boolean>;
+  check(sessionId: string, capability: string): Verdict;
+  /** The wall clock, as an ISO timestamp. */
+  now(): string;
+  newId(): string;
+  /** The `output` of an `action.result` for a tool's text (capped, with its size and digest). */
+  output(text: string): ToolOutput;
+  /** A digest of a text (a tool's definition, to notice when it changes). */
+  digest(text: string): string;
+  /** Kind and output trust of a tool, from its catalog entry (`tools/list`); undefined when unknown. */
+  classify(tool: Readonly<Record<string, unknown>>): { readonly kind?: ActionKind; readonly trust?: OutputTrust };
+  log(message: string, fields: Readonly<Record<string, unknown>>): void;
+}
+
+export interface McpGuardOptions {
+  readonly mode: "enforce" | "monitor";
+  /** How long a call waits for Vigil's decision (ms). */
+  readonly holdMs: number;
+  /** What a call does when no decision came within `holdMs`: `closed` refuses it (default), `open` lets it run. */
+  readonly failMode: "closed" | "open";
+  readonly sessionId: string;
+  readonly agent: { readonly id: string };
+  readonly principal: { readonly id: string; readonly roles?: readonly string[] };
+  /** The session's declared goal (`--goal`); else the client's `_meta` supplies it, or there is none. */
+  readonly goal?: string;
+  /** The upstream server's name, for the results' `source.origin`. */
+  readonly server: string;
+  /**
+   * A tool whose definition changes after the session listed it (a "rug pull"): `hold` its
+   * calls (default), or only `report` it in the log.
+   */
+  readonly onToolChange?: "hold" | "report";
+}
+
+/** A call the guard holds: the tool's name and arguments, and the request's `_meta`. */
+export interface GuardedCall {
+  readonly name: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  readonly meta: Readonly<Record<string, unknown>> | undefined;
+}
+
+export type GuardAnswer = { readonly result: Readonly<Record<string, unknown>> } | { readonly error: { readonly code: number; readonly message: string } };
+
+export type GuardRuling =
+  | { readonly forward: true; readonly answered: (answer: GuardAnswer) => Promise<GuardAnswer> }
+  | { readonly forward: false; readonly result: Readonly<Record<string, unknown>> };
+
+/** A question for the person behind the client; undefined when the client cannot be asked. */
+export type GuardAsk = ((message: string) => Promise<"accept" | "decline" | "cancel">) | undefined;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const MAX_CATALOG = 4096;
+/** Characters of a tool's definition that its digest covers (a longer one is cut: still compared, never kept). */
+const MAX_DEFINITION = 65_536;
+
+/** JSON with object keys sorted, so equal definitions read the same whatever the server's key order. */
+function canonicalJson(v: unknown, depth = 0): string {
+  if (depth > 32) return '"…"';
+  if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x, depth + 1)).join(",")}]`;
+  if (isObject(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k], depth + 1)}`)
+      .join(",")}}`;
+  return JSON.stringify(v) ?? "null";
+}
+
+/** What an agent reads of a tool, whose change after the session saw it matters. */
+const definitionOf = (t: Record<string, unknown>): string =>
+  canonicalJson({
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    inputSchema: t.inputSchema,
+    outputSchema: t.outputSchema,
+    annotations: t.annotations,
+  }).slice(0, MAX_DEFINITION);
+
+/** A tool error the client's model reads: what was held and why, nothing of Vigil's internals. */
+export const heldResult = (tool: string, reason: string): Record<string, unknown> => ({
+  isError: true,
+  content: [{ type: "text", text: `Vigil held this call to ${tool}: ${reason}. It was not run.` }],
+});
+
+/**
+ * The text of a CallToolResult as the agent reads it, one pass: text parts, embedded text
+ * resources, links by name and URI, other media by type; the structured content as JSON when
+ * no part carries text. Cut at `max` characters (the event's cap cuts again, exactly).
+ */
+export function resultText(result: Readonly<Record<string, unknown>>, max: number): string {
+  const parts: string[] = [];
+  let size = 0;
+  const add = (s: string) => {
+    if (size >= max) return;
+    const piece = s.length > max - size ? s.slice(0, max - size) : s;
+    parts.push(piece);
+    size += piece.length + 1;
+  };
+  const content = Array.isArray(result.content) ? result.content : [];
+  for (const c of content) {
+    if (!isObject(c)) continue;
+    if (c.type === "text" && typeof c.text === "string") add(c.text);
+    else if (c.type === "resource" && isObject(c.resource) && typeof c.resource.text === "string") add(c.resource.text);
+    else if (c.type === "resource_link") add(`[link ${typeof c.name === "string" ? c.name : ""} ${typeof c.uri === "string" ? c.uri : ""}]`);
+    else if (typeof c.type === "string") add(`[${c.type}${typeof c.mimeType === "string" ? ` ${c.mimeType}` : ""}]`);
+  }
+  if (parts.length === 0 && result.structuredContent !== undefined) add(JSON.stringify(result.structuredContent));
+  return parts.join("\n");
+}
+
+/** One MCP session's guard: its catalog, its goal, and the ruling on each call. */
+export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
+  const catalog = new Map<string, { kind?: ActionKind; trust?: OutputTrust }>();
+  /** The digest of each tool's definition as the session first listed it, and the tools whose definition changed since. */
+  const definitions = new Map<string, string>();
+  const changed = new Set<string>();
+  let goal: string | undefined = options.goal;
+  let started: Promise<void> | undefined;
+  let published = goal;
+  const principal = options.principal.roles ? { id: options.principal.id, roles: [...options.principal.roles] } : { id: options.principal.id };
+  const who = () => ({ sessionId: options.sessionId, agent: { id: options.agent.id }, principal });
+  const base = () => ({ ...who(), eventId: ports.newId(), time: ports.now() });
+
+  const start = (): Promise<void> =>
+    (started ??= ports.publish({ ...base(), type: "session.started", intent: { goal: goal ?? "" } } as AgentEvent).then(() => {
+      published = goal;
+    }));
+
+  async function intentFrom(meta: Readonly<Record<string, unknown>> | undefined): Promise<void> {
+    const asked = meta?.[GOAL_META_KEY];
+    if (options.goal === undefined && typeof asked === "string" && asked.trim() !== "") goal = asked;
+    await start();
+    if (goal !== undefined && goal !== published) {
+      published = goal;
+      await ports.publish({ ...base(), type: "intent.updated", intent: { goal } } as AgentEvent);
+    }
+  }
+
+  return {
+    initialize(params: Readonly<Record<string, unknown>>): void {
+      const meta = isObject(params._meta) ? params._meta : undefined;
+      const asked = meta?.[GOAL_META_KEY];
+      if (options.goal === undefined && typeof asked === "string" && asked.trim() !== "") goal = asked;
+    },
+
+    tools(tools: readonly unknown[]): void {
+      for (const t of tools) {
+        if (!isObject(t) || typeof t.name !== "string") continue;
+        if (catalog.size >= MAX_CATALOG && !catalog.has(t.name)) break;
+        catalog.set(t.name, ports.classify(t));
+        const digest = ports.digest(definitionOf(t));
+        const first = definitions.get(t.name);
+        if (first === undefined) definitions.set(t.name, digest);
+        else if (first !== digest && !changed.has(t.name)) {
+          changed.add(t.name);
+          ports.log("mcp: a tool's definition changed after the session listed it (a rug pull?)", {
+            sessionId: options.sessionId,
+            tool: t.name,
+            action: options.mode === "enforce" && options.onToolChange !== "report" ? "its calls are held" : "reported only",
+          });
+        }
+      }
+    },
+
+    /** Whether the session has a declared goal (the session status says so in docs/mcp.md). */
+    get goal(): string | undefined {
+      return goal;
+    },
+
+    async call(call: GuardedCall, ask: GuardAsk, signal: AbortSignal): Promise<GuardRuling> {
+      await intentFrom(call.meta);
+      const entry = catalog.get(call.name);
+      const action = {
+        ...base(),
+        type: "action",
+        action: { capability: call.name, tool: call.name, ...(entry?.kind ? { kind: entry.kind } : {}) },
+        args: { ...call.arguments },
+      } as AgentEvent;
+      await ports.publish(action);
+      const forward: GuardRuling = {
+        forward: true,
+        answered: async (answer) => {
+          const isError = "error" in answer || answer.result.isError === true;
+          const text = "error" in answer ? answer.error.message : resultText(answer.result, 1 << 16);
+          await ports.publish({
+            ...base(),
+            type: "action.result",
+            actionEventId: action.eventId,
+            outcome: isError ? "error" : "success",
+            output: ports.output(text),
+            source: { ...(entry?.trust ? { trust: entry.trust } : {}), origin: `mcp:${options.server}/${call.name}` },
+          } as AgentEvent);
+          return answer;
+        },
+      };
+      if (options.mode === "monitor") return forward;
+      if (changed.has(call.name) && options.onToolChange !== "report")
+        return { forward: false, result: heldResult(call.name, "its definition changed after this session listed it") };
+      const decided = await ports.decided(options.sessionId, action.time, options.holdMs);
+      if (signal.aborted) return { forward: false, result: heldResult(call.name, "the call was cancelled") };
+      if (!decided) {
+        ports.log("mcp: no decision within the hold time", {
+          sessionId: options.sessionId,
+          tool: call.name,
+          holdMs: options.holdMs,
+          failMode: options.failMode,
+        });
+        if (options.failMode === "closed") return { forward: false, result: heldResult(call.name, `Vigil did not decide within ${options.holdMs} ms`) };
+        return forward;
+      }
+      const verdict = ports.check(options.sessionId, call.name);
+      if (verdict.outcome === "allow") return forward;
+      if (verdict.outcome === "step_up" && ask !== undefined) {
+        const answer = await ask(`Vigil asks you to confirm before the agent calls ${call.name} (${verdict.reason}). Accept to let it run.`);
+        if (answer === "accept" && !signal.aborted) return forward;
+        return { forward: false, result: heldResult(call.name, `${verdict.reason}; the person asked did not confirm`) };
+      }
+      return { forward: false, result: heldResult(call.name, verdict.reason) };
+    },
+  };
+}

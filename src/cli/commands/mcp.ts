@@ -1,0 +1,167 @@
+import { createHash, randomUUID } from "node:crypto";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { loadConfig } from "../../config/config.js";
+import { jsonLogger } from "../../adapters/logger.js";
+import { createKafka } from "../../adapters/kafka/client.js";
+import { schemaRegistry } from "../../adapters/schema-registry.js";
+import { relay } from "../../adapters/mcp/relay.js";
+import { startMcpHttp } from "../../adapters/mcp/http.js";
+import { loadUpstreams, upstreamsTransport } from "../../adapters/mcp/upstreams.js";
+import { NAMESPACE_SEPARATOR } from "../../adapters/mcp/multiplex.js";
+import { loadPolicy } from "../../adapters/policy-file.js";
+import { createMcpGuard } from "../../app/mcp-guard.js";
+import type { McpGuardOptions, McpGuardPorts } from "../../app/mcp-guard.js";
+import { createPublisher, toolOutput } from "../../sdk/publisher.js";
+import type { Publisher } from "../../sdk/publisher.js";
+import { createEnforcer } from "../../sdk/enforcer.js";
+import type { Enforcer } from "../../sdk/enforcer.js";
+import { mcpCatalogEntry, policyFromCatalog, toCatalogTool } from "../../tooling/policy-from-catalog.js";
+import type { McpTool } from "../../tooling/policy-from-catalog.js";
+import type { ActionKind, OutputTrust } from "../../protocol/index.js";
+
+// `vigil mcp`: the verifying MCP gateway (docs/mcp.md). A composition root: the upstream
+// servers from the ecosystem's config file, the publisher and enforcer SDKs on Vigil's
+// topics (same VIGIL_* settings as `vigil start`), a guard per MCP session, served over stdio
+// (an MCP client spawns `vigil mcp --config servers.json`) or Streamable HTTP (`--listen`).
+// In stdio mode stdout is the protocol: everything else goes to stderr.
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface McpOptions {
+  readonly config: string;
+  readonly listen?: string;
+  readonly mode: "enforce" | "monitor";
+  readonly principal: string;
+  readonly agent: string;
+  readonly goal?: string;
+  readonly holdMs: number;
+  readonly failMode: "closed" | "open";
+  readonly jwksUrl?: string;
+  readonly allowedOrigins?: readonly string[];
+  readonly onToolChange?: "hold" | "report";
+}
+
+export class McpUsageError extends Error {}
+
+/**
+ * Kind and output trust of a listed tool, inferred from its MCP definition, unless the
+ * operator's policy lists it: then nothing is inferred, and the processor reads the policy's
+ * entry (an event's own kind and trust would override the policy's).
+ */
+const classifier =
+  (listed: ReadonlySet<string>, namespaced: boolean) =>
+  (tool: Readonly<Record<string, unknown>>): { kind?: ActionKind; trust?: OutputTrust } => {
+    if (typeof tool.name !== "string" || listed.has(tool.name)) return {};
+    // Several servers: a tool is read by its own name, not the server's prefix.
+    const at = namespaced ? tool.name.indexOf(NAMESPACE_SEPARATOR) : -1;
+    const entry = mcpCatalogEntry({ ...(tool as unknown as McpTool), name: at > 0 ? tool.name.slice(at + NAMESPACE_SEPARATOR.length) : tool.name });
+    return { ...(entry.kind ? { kind: entry.kind } : {}), ...(entry.outputTrust ? { trust: entry.outputTrust } : {}) };
+  };
+
+/** Runs the gateway until the stdio client goes away, or (HTTP) until SIGTERM / SIGINT. */
+export async function mcpCommand(env: Env, options: McpOptions): Promise<number> {
+  const upstreams = loadUpstreams(options.config);
+  const server = upstreams.map((u) => u.name).join("+");
+  const config = loadConfig(env);
+  const log = jsonLogger(config.logLevel);
+  const classify = classifier(new Set(loadPolicy(config.policyFile).tools.keys()), upstreams.length > 1);
+  const kafka = createKafka(config, log, "-mcp");
+  const publisher: Publisher = await createPublisher({ kafka, topic: config.topics.events, clientId: `${config.kafka.clientId}-mcp`, lingerMs: 1 });
+  let enforcer: Enforcer | undefined;
+  if (options.mode === "enforce") {
+    const jwksUrl = options.jwksUrl ?? `http://${config.http.host}:${config.http.port}/.well-known/jwks.json`;
+    enforcer = await createEnforcer({
+      kafka,
+      topicPrefix: config.topics.prefix,
+      enforcerId: `mcp-gateway-${server}`,
+      verify: { jwksUrl },
+      log: (message, fields) => log.warn(message, fields),
+      ...(config.registryUrl ? { registry: schemaRegistry(config.registryUrl) } : {}),
+    });
+    await enforcer.start();
+  }
+  const decider = enforcer;
+  const ports: McpGuardPorts = {
+    publish: async (event) => {
+      await publisher.publish(event);
+    },
+    decided: (sessionId, time, timeoutMs) => (decider ? decider.decided(sessionId, time, timeoutMs) : Promise.resolve(true)),
+    check: (sessionId, capability) => (decider ? decider.check(sessionId, capability) : { outcome: "allow" }),
+    now: () => new Date().toISOString(),
+    newId: randomUUID,
+    output: (text) => toolOutput(text, { digest: `sha-256:${createHash("sha256").update(text).digest("hex")}` }),
+    digest: (text) => createHash("sha256").update(text).digest("hex"),
+    classify,
+    log: (message, fields) => log.warn(message, fields),
+  };
+  const guardOptions = (sessionId: string): McpGuardOptions => ({
+    mode: options.mode,
+    holdMs: options.holdMs,
+    failMode: options.failMode,
+    sessionId: `mcp-${sessionId}`,
+    agent: { id: options.agent },
+    principal: { id: options.principal },
+    ...(options.goal !== undefined ? { goal: options.goal } : {}),
+    server,
+    ...(options.onToolChange ? { onToolChange: options.onToolChange } : {}),
+  });
+  const shutDown = async () => {
+    await Promise.allSettled([publisher.close(), enforcer?.stop()]);
+  };
+
+  if (options.listen === undefined) {
+    const session = randomUUID();
+    const joined = await relay(new StdioServerTransport(), upstreamsTransport(upstreams), createMcpGuard(guardOptions(session), ports), {
+      log: (m, f) => log.warn(m, f),
+    });
+    log.info("vigil mcp: serving on stdio", { upstream: server, mode: options.mode, session: `mcp-${session}` });
+    const stop = () => void joined.close();
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+    await joined.closed;
+    await shutDown();
+    return 0;
+  }
+
+  const at = options.listen.lastIndexOf(":");
+  const host = at > 0 ? options.listen.slice(0, at).replace(/^\[(.*)\]$/, "$1") : "127.0.0.1";
+  const port = Number(options.listen.slice(at + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new McpUsageError(`--listen ${options.listen}: expected host:port, e.g. 127.0.0.1:8765`);
+  const listener = await startMcpHttp({
+    host,
+    port,
+    ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+    open: (transport, sessionId) =>
+      relay(transport, upstreamsTransport(upstreams), createMcpGuard(guardOptions(sessionId), ports), { log: (m, f) => log.warn(m, f) }),
+    log: (m, f) => log.warn(m, f),
+  });
+  process.stderr.write(`vigil mcp: ${listener.url} → ${server} (${options.mode})\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  await listener.close();
+  await shutDown();
+  return 0;
+}
+
+/** `vigil mcp catalog --config f`: the policy whose tool catalog is what the server lists now. */
+export async function mcpCatalogCommand(file: string): Promise<number> {
+  const upstreams = loadUpstreams(file);
+  const client = new Client({ name: "vigil-mcp-catalog", version: "1" });
+  await client.connect(upstreamsTransport(upstreams));
+  try {
+    const tools: McpTool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : {});
+      tools.push(...(page.tools as McpTool[]));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && tools.length < 4096);
+    process.stdout.write(policyFromCatalog(tools.map(toCatalogTool), `mcp:${upstreams.map((u) => u.name).join("+")}`));
+  } finally {
+    await client.close();
+  }
+  return 0;
+}

