@@ -46,7 +46,7 @@ usage:
   vigil mcp --config <servers.json> [--listen <host:port>] [--mode enforce|monitor]
             [--principal <id>] [--agent <id>] [--goal <text>] [--hold-ms <ms>]
             [--fail closed|open] [--on-tool-change hold|report] [--jwks-url <url>]
-            [--allowed-origin <origin>]...
+            [--allowed-origin <origin>]... [--session <id>]
                                 The verifying MCP gateway (docs/mcp.md): fronts the MCP server
                                 of an mcpServers file; every tools/call is held until Vigil
                                 has decided. Serves stdio (an MCP client spawns it) or, with
@@ -137,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
           "jwks-url": { type: "string" },
           "allowed-origin": { type: "string", multiple: true },
           "on-tool-change": { type: "string" },
+          session: { type: "string" },
         },
       });
       if (values.config === undefined) return usage("vigil mcp needs --config <servers.json> (the mcpServers file of an MCP client)");
@@ -148,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
       if (!(holdMs > 0)) return usage("--hold-ms takes a number of milliseconds");
       const onToolChange = values["on-tool-change"] ?? "hold";
       if (onToolChange !== "hold" && onToolChange !== "report") return usage("--on-tool-change is hold or report");
+      if (values.session !== undefined && values.listen !== undefined) return usage("--session names the one session of a stdio gateway; over HTTP each MCP session is its own");
       return mcpCommand(process.env, {
         config: values.config,
         mode,
@@ -158,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
         agent: values.agent ?? "mcp-client",
         ...(values.listen !== undefined ? { listen: values.listen } : {}),
         ...(values.goal !== undefined ? { goal: values.goal } : {}),
+        ...(values.session !== undefined ? { session: values.session } : {}),
         ...(values["jwks-url"] !== undefined ? { jwksUrl: values["jwks-url"] } : {}),
         ...(values["allowed-origin"] !== undefined ? { allowedOrigins: values["allowed-origin"] } : {}),
       });

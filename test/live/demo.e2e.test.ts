@@ -107,7 +107,12 @@ describe("vigil demo", () => {
       expect(out).toMatch(/REVIEW {2}demo-reviewer overturns case case_\w+ for exp-1-\w+ through the review API/);
       expect(out).toMatch(/ALLOWED by the gateway again: expense\.approve on ER-1042-\w+ for exp-1-\w+/);
       expect(out).toMatch(/COMMAND RESTORE exp-1-\w+ — review\.overturned/);
-      expect(out).toMatch(/stopping: 9 commands seen, [1-9]\d* background actions/);
+      // The MCP scene: a real MCP client and filesystem server through vigil mcp; the injected write is denied and never runs.
+      expect(out).toMatch(/tools\/call read_text_file notes\.txt → ran/);
+      expect(out).toMatch(/tools\/call write_file payload\.sh → Vigil held this call to write_file: capability write_file removed\. It was not run\./);
+      expect(out).toContain("payload.sh was never written: the server never saw the call");
+      expect(out).toMatch(/COMMAND DOWNGRADE mcp-demo-\w+ removed write_file — intent\.instructed_value/);
+      expect(out).toMatch(/stopping: 10 commands seen, [1-9]\d* background actions/);
       // An isolated run leaves no topics behind, and no Redis key under its prefix (vigil-demo-<run>:).
       const run = /topics demo-(\d+)\.\*/.exec(out)?.[1];
       expect(run).toBeDefined();
@@ -172,7 +177,7 @@ describe("vigil demo", () => {
         expect(r.out).toContain(
           `COMMAND DOWNGRADE exp-2-${r.tag} removed expense.approve — sod.self_approval: maker-checker-submit: principal alice already did expense.submit on ER-1042-${r.tag} in session exp-1-${r.tag} (agent assistant-7)`,
         );
-        expect(r.out).toMatch(/stopping: 9 commands seen/);
+        expect(r.out).toMatch(/stopping: 10 commands seen/);
       }
       expect(second.out).not.toContain(`-${first.tag}`);
       // The second run decides exactly as the first: nothing the first left changes its decisions.

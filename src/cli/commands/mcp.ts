@@ -40,6 +40,8 @@ export interface McpOptions {
   readonly jwksUrl?: string;
   readonly allowedOrigins?: readonly string[];
   readonly onToolChange?: "hold" | "report";
+  /** stdio: the Vigil session id of the one MCP session (default `mcp-<uuid>`). */
+  readonly session?: string;
 }
 
 export class McpUsageError extends Error {}
@@ -99,7 +101,7 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
     mode: options.mode,
     holdMs: options.holdMs,
     failMode: options.failMode,
-    sessionId: `mcp-${sessionId}`,
+    sessionId,
     agent: { id: options.agent },
     principal: { id: options.principal },
     ...(options.goal !== undefined ? { goal: options.goal } : {}),
@@ -111,11 +113,11 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
   };
 
   if (options.listen === undefined) {
-    const session = randomUUID();
+    const session = options.session ?? `mcp-${randomUUID()}`;
     const joined = await relay(new StdioServerTransport(), upstreamsTransport(upstreams), createMcpGuard(guardOptions(session), ports), {
       log: (m, f) => log.warn(m, f),
     });
-    log.info("vigil mcp: serving on stdio", { upstream: server, mode: options.mode, session: `mcp-${session}` });
+    log.info("vigil mcp: serving on stdio", { upstream: server, mode: options.mode, session });
     const stop = () => void joined.close();
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
@@ -133,7 +135,7 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
     port,
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     open: (transport, sessionId) =>
-      relay(transport, upstreamsTransport(upstreams), createMcpGuard(guardOptions(sessionId), ports), { log: (m, f) => log.warn(m, f) }),
+      relay(transport, upstreamsTransport(upstreams), createMcpGuard(guardOptions(`mcp-${sessionId}`), ports), { log: (m, f) => log.warn(m, f) }),
     log: (m, f) => log.warn(m, f),
   });
   process.stderr.write(`vigil mcp: ${listener.url} → ${server} (${options.mode})\n`);
