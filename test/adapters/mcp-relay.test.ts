@@ -44,6 +44,17 @@ async function joined(guard: Guard, clientCapabilities: Record<string, unknown> 
   return { client, up, session };
 }
 
+/** A guard that allows every call, but only once release() is called. */
+function allowedLater() {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const { guard, seen } = scriptedGuard(async () => {
+    await released;
+    return allow(seen);
+  });
+  return { guard, release };
+}
+
 const textOf = (r: unknown) => (r as { content: { text?: string }[] }).content[0]?.text ?? "";
 
 describe("MCP relay", () => {
@@ -90,12 +101,7 @@ describe("MCP relay", () => {
   });
 
   it("drops a held call the client cancelled: it never reaches the server, even when allowed later", async () => {
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    const { guard, seen } = scriptedGuard(async () => {
-      await released;
-      return allow(seen);
-    });
+    const { guard, release } = allowedLater();
     const { client, up, session } = await joined(guard);
     const abort = new AbortController();
     const call = client.callTool({ name: "echo", arguments: { text: "late" } }, undefined, { signal: abort.signal });
@@ -150,12 +156,7 @@ describe("MCP relay", () => {
   });
 
   it("forwards nothing of a call held when the client goes away, and passes an unknown method's error back", async () => {
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    const { guard, seen } = scriptedGuard(async () => {
-      await released;
-      return allow(seen);
-    });
+    const { guard, release } = allowedLater();
     const { client, up, session } = await joined(guard);
     await expect(client.request({ method: "vigil/no-such-method", params: {} }, ToolListSchema)).rejects.toThrow(/Method not found/);
     void client.callTool({ name: "echo", arguments: { text: "orphan" } }).catch(() => undefined);

@@ -1,6 +1,7 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, isJSONRPCErrorResponse, isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResultResponse } from "@modelcontextprotocol/sdk/types.js";
 import type { JSONRPCMessage, JSONRPCRequest, RequestId } from "@modelcontextprotocol/sdk/types.js";
+import type { GuardAnswer, GuardAsk, GuardedCall, GuardRuling } from "../../app/mcp-guard.js";
 
 // One MCP session through the gateway: the client's transport (downstream) joined to one
 // upstream server's transport, message for message. Everything passes through unchanged —
@@ -11,31 +12,8 @@ import type { JSONRPCMessage, JSONRPCRequest, RequestId } from "@modelcontextpro
 // are shown to the guard (the catalog). The relay keeps no copy of the traffic: per session
 // it keeps the ids of requests in flight, bounded by what the client has outstanding.
 
-/** What the client's `tools/call` asked for. */
-export interface ToolCall {
-  readonly name: string;
-  readonly arguments: Readonly<Record<string, unknown>>;
-  /** The request's `_meta`, if any (the per-call goal, progress token). */
-  readonly meta: Readonly<Record<string, unknown>> | undefined;
-}
-
-/** What the upstream answered to a forwarded call: a result, or a JSON-RPC error. */
-export type ToolAnswer = { readonly result: Readonly<Record<string, unknown>> } | { readonly error: { readonly code: number; readonly message: string } };
-
-/** The guard's ruling on a call. */
-export type Ruling =
-  | {
-      readonly forward: true;
-      /**
-       * Sees the upstream's answer before the client does; returns what the client gets
-       * (the answer itself, or a tool error when the result could not be recorded).
-       */
-      readonly answered: (answer: ToolAnswer) => Promise<ToolAnswer>;
-    }
-  | { readonly forward: false; readonly result: Readonly<Record<string, unknown>> };
-
-/** A question for the person behind the client (MCP elicitation); undefined when the client cannot be asked. */
-export type Ask = ((message: string) => Promise<"accept" | "decline" | "cancel">) | undefined;
+/** The guard's types are the app layer's (app/mcp-guard.ts); a transport-side name for each. */
+export type { GuardedCall as ToolCall, GuardAnswer as ToolAnswer, GuardRuling as Ruling, GuardAsk as Ask } from "../../app/mcp-guard.js";
 
 export interface Guard {
   /** The client's `initialize` parameters (capabilities, clientInfo, `_meta`), before they go upstream. */
@@ -43,7 +21,7 @@ export interface Guard {
   /** Every `tools/list` result the upstream returns. */
   tools(tools: readonly unknown[]): void;
   /** Rules on a call; `signal` aborts when the client cancels it or goes away. */
-  call(call: ToolCall, ask: Ask, signal: AbortSignal): Promise<Ruling>;
+  call(call: GuardedCall, ask: GuardAsk, signal: AbortSignal): Promise<GuardRuling>;
 }
 
 export interface RelayOptions {
@@ -68,7 +46,7 @@ export async function relay(
 ): Promise<{ closed: Promise<void>; close(): Promise<void> }> {
   const log = options.log ?? (() => {});
   /** Client requests in flight upstream, by id: the method, and for tools/call the guard's hook. */
-  const inFlight = new Map<string, { id: RequestId; method: string; answered?: Ruling & { forward: true } }>();
+  const inFlight = new Map<string, { id: RequestId; method: string; answered?: GuardRuling & { forward: true } }>();
   /** Calls the guard is holding: their abort controllers (a cancellation or a close aborts them). */
   const held = new Map<string, AbortController>();
   /** Progress tokens of client requests → the request's id (so progress goes back on its stream). */
@@ -104,7 +82,7 @@ export async function relay(
     return undefined;
   };
 
-  const ask = (relatedTo: RequestId): Ask =>
+  const ask = (relatedTo: RequestId): GuardAsk =>
     clientCanElicit
       ? (message) =>
           new Promise((resolve) => {
@@ -133,14 +111,14 @@ export async function relay(
   async function holdCall(request: JSONRPCRequest): Promise<void> {
     const params = isObject(request.params) ? request.params : {};
     const name = typeof params.name === "string" ? params.name : "";
-    const call: ToolCall = {
+    const call: GuardedCall = {
       name,
       arguments: isObject(params.arguments) ? params.arguments : {},
       meta: isObject(params._meta) ? params._meta : undefined,
     };
     const controller = new AbortController();
     held.set(key(request.id), controller);
-    let ruling: Ruling;
+    let ruling: GuardRuling;
     try {
       ruling = await guard.call(call, ask(request.id), controller.signal);
     } catch (e) {
@@ -226,10 +204,10 @@ export async function relay(
         void toClient(message, id);
         return;
       }
-      const answer: ToolAnswer = isJSONRPCResultResponse(message) ? { result: message.result } : { error: message.error };
+      const answer: GuardAnswer = isJSONRPCResultResponse(message) ? { result: message.result } : { error: message.error };
       void hook
         .answered(answer)
-        .catch((e: unknown): ToolAnswer => {
+        .catch((e: unknown): GuardAnswer => {
           log("mcp: recording a tool result failed; the result is withheld", { error: String(e) });
           return { result: { isError: true, content: [{ type: "text", text: "Vigil could not record this call's result; it is withheld." }] } };
         })
