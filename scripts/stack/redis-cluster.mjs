@@ -66,6 +66,12 @@ export const redisCluster = {
       say(`redis-cluster: already running at ${clusterNodes}`);
       return;
     }
+    // A cluster of three masters already answering on these ports that this stack did not start
+    // (another checkout's): used as it is, like an external Kafka or Redis, and never stopped here.
+    if (nodePorts.every((p) => nodePid(p) === null) && probe()) {
+      say(`redis-cluster: already answering at ${clusterNodes} (not started by this stack; left alone)`);
+      return;
+    }
     if (!which("redis-server") || !which("redis-cli"))
       fail("the Redis Cluster needs redis-server and redis-cli. Fix: apt-get install -y redis-server redis-tools");
     const t0 = Date.now();

@@ -68,8 +68,8 @@ export type GuardAsk = ((message: string) => Promise<"accept" | "decline" | "can
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const MAX_CATALOG = 4096;
-/** Characters of a tool's definition that its digest covers (a longer one is cut: still compared, never kept). */
-const MAX_DEFINITION = 65_536;
+/** Characters of a tool's output read into its result event's text and digest (the event keeps at most 65,536 of them). */
+const MAX_RESULT_TEXT = 16 * 1024 * 1024;
 
 /** JSON with object keys sorted, so equal definitions read the same whatever the server's key order. */
 function canonicalJson(v: unknown, depth = 0): string {
@@ -83,7 +83,7 @@ function canonicalJson(v: unknown, depth = 0): string {
   return JSON.stringify(v) ?? "null";
 }
 
-/** What an agent reads of a tool, whose change after the session saw it matters. */
+/** What an agent reads of a tool, whose change after the session saw it matters: all of it (its digest is kept, not it). */
 const definitionOf = (t: Record<string, unknown>): string =>
   canonicalJson({
     name: t.name,
@@ -92,7 +92,7 @@ const definitionOf = (t: Record<string, unknown>): string =>
     inputSchema: t.inputSchema,
     outputSchema: t.outputSchema,
     annotations: t.annotations,
-  }).slice(0, MAX_DEFINITION);
+  });
 
 /** A tool error the client's model reads: what was held and why, nothing of Vigil's internals. */
 export const heldResult = (tool: string, reason: string): Record<string, unknown> => ({
@@ -137,12 +137,26 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
   let published = goal;
   const principal = options.principal.roles ? { id: options.principal.id, roles: [...options.principal.roles] } : { id: options.principal.id };
   const who = () => ({ sessionId: options.sessionId, agent: { id: options.agent.id }, principal });
-  const base = () => ({ ...who(), eventId: ports.newId(), time: ports.now() });
+  // Event times strictly increase within the session: the enforcer's `decided` waits for the
+  // processor to reach a time, so two calls in the same millisecond must not share one.
+  let lastTime = 0;
+  const time = (): string => {
+    const parsed = Date.parse(ports.now());
+    lastTime = Math.max(Number.isNaN(parsed) ? 0 : parsed, lastTime + 1);
+    return new Date(lastTime).toISOString();
+  };
+  const base = () => ({ ...who(), eventId: ports.newId(), time: time() });
 
   const start = (): Promise<void> =>
-    (started ??= ports.publish({ ...base(), type: "session.started", intent: { goal: goal ?? "" } } as AgentEvent).then(() => {
-      published = goal;
-    }));
+    (started ??= ports.publish({ ...base(), type: "session.started", intent: { goal: goal ?? "" } } as AgentEvent).then(
+      () => {
+        published = goal;
+      },
+      (e: unknown) => {
+        started = undefined; // the next call tries again
+        throw e;
+      },
+    ));
 
   async function intentFrom(meta: Readonly<Record<string, unknown>> | undefined): Promise<void> {
     const asked = meta?.[GOAL_META_KEY];
@@ -199,7 +213,7 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
         forward: true,
         answered: async (answer) => {
           const isError = "error" in answer || answer.result.isError === true;
-          const text = "error" in answer ? answer.error.message : resultText(answer.result, 1 << 16);
+          const text = "error" in answer ? answer.error.message : resultText(answer.result, MAX_RESULT_TEXT);
           await ports.publish({
             ...base(),
             type: "action.result",

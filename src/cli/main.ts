@@ -46,7 +46,7 @@ usage:
   vigil mcp --config <servers.json> [--listen <host:port>] [--mode enforce|monitor]
             [--principal <id>] [--agent <id>] [--goal <text>] [--hold-ms <ms>]
             [--fail closed|open] [--on-tool-change hold|report] [--jwks-url <url>]
-            [--allowed-origin <origin>]... [--session <id>]
+            [--allowed-origin <origin>]... [--allowed-host <host:port>]... [--session <id>]
                                 The verifying MCP gateway (docs/mcp.md): fronts the MCP server
                                 of an mcpServers file; every tools/call is held until Vigil
                                 has decided. Serves stdio (an MCP client spawns it) or, with
@@ -136,6 +136,7 @@ async function main(argv: string[]): Promise<number> {
           fail: { type: "string" },
           "jwks-url": { type: "string" },
           "allowed-origin": { type: "string", multiple: true },
+          "allowed-host": { type: "string", multiple: true },
           "on-tool-change": { type: "string" },
           session: { type: "string" },
         },
@@ -146,10 +147,11 @@ async function main(argv: string[]): Promise<number> {
       const fail = values.fail ?? "closed";
       if (fail !== "closed" && fail !== "open") return usage("--fail is closed or open");
       const holdMs = values["hold-ms"] === undefined ? 5000 : Number(values["hold-ms"]);
-      if (!(holdMs > 0)) return usage("--hold-ms takes a number of milliseconds");
+      if (!(holdMs > 0 && holdMs <= 600_000)) return usage("--hold-ms takes a number of milliseconds, at most 600000");
       const onToolChange = values["on-tool-change"] ?? "hold";
       if (onToolChange !== "hold" && onToolChange !== "report") return usage("--on-tool-change is hold or report");
-      if (values.session !== undefined && values.listen !== undefined) return usage("--session names the one session of a stdio gateway; over HTTP each MCP session is its own");
+      if (values.session !== undefined && values.listen !== undefined)
+        return usage("--session names the one session of a stdio gateway; over HTTP each MCP session is its own");
       return mcpCommand(process.env, {
         config: values.config,
         mode,
@@ -163,6 +165,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values.session !== undefined ? { session: values.session } : {}),
         ...(values["jwks-url"] !== undefined ? { jwksUrl: values["jwks-url"] } : {}),
         ...(values["allowed-origin"] !== undefined ? { allowedOrigins: values["allowed-origin"] } : {}),
+        ...(values["allowed-host"] !== undefined ? { allowedHosts: values["allowed-host"] } : {}),
       });
     }
     case "shadow": {

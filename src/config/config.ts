@@ -72,6 +72,9 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_PRODUCER_KEYS_FILE: z.string().optional(),
   VIGIL_REVIEW_TOKENS: tokenPairs("first").optional(),
   VIGIL_REVIEW_TOKENS_FILE: z.string().optional(),
+  /** `vigil mcp --listen`: bearer tokens of MCP clients, `<principal>/<agent>:<token>` (docs/mcp.md). */
+  VIGIL_MCP_TOKENS: tokenPairs("first").optional(),
+  VIGIL_MCP_TOKENS_FILE: z.string().optional(),
   VIGIL_HTTP_TLS_CERT_FILE: z.string().optional(),
   VIGIL_HTTP_TLS_KEY_FILE: z.string().optional(),
   VIGIL_HTTP_TLS_CLIENT_CA_FILE: z.string().optional(),
@@ -181,6 +184,7 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
     producerKeysFile: e.VIGIL_PRODUCER_KEYS_FILE,
     /** Reviewers of the HTTP review API: `name:token` pairs, inline (comma separated) and/or one per line in a file. */
     reviewTokens: { inline: e.VIGIL_REVIEW_TOKENS, file: e.VIGIL_REVIEW_TOKENS_FILE },
+    mcpTokens: { inline: e.VIGIL_MCP_TOKENS, file: e.VIGIL_MCP_TOKENS_FILE },
     /** Reviewers known by a client certificate (its subject CN) verified against VIGIL_HTTP_TLS_CLIENT_CA_FILE; the CN is the reviewer's name. */
     reviewMtlsSubjects: e.VIGIL_REVIEW_MTLS_SUBJECTS ?? [],
     /** The SSF transmitter (docs/ssf.md): on when receivers are configured. */
@@ -228,7 +232,14 @@ function readNamedFile(variable: string, path: string): string {
 }
 
 /** Values never echoed in an error: credentials. */
-const SECRET = new Set(["VIGIL_KAFKA_SASL_PASSWORD", "VIGIL_JUDGE_API_KEY", "VIGIL_SIGNING_KEY", "VIGIL_REVIEW_TOKENS", "VIGIL_SSF_RECEIVERS"]);
+const SECRET = new Set([
+  "VIGIL_KAFKA_SASL_PASSWORD",
+  "VIGIL_JUDGE_API_KEY",
+  "VIGIL_SIGNING_KEY",
+  "VIGIL_REVIEW_TOKENS",
+  "VIGIL_MCP_TOKENS",
+  "VIGIL_SSF_RECEIVERS",
+]);
 
 /** `KEY=VALUE` lines (comments with #, optional quotes); a malformed line is an error naming file and line. */
 export function readConfigFile(path: string): Record<string, string> {

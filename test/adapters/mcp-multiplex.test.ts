@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { MultiplexTransport } from "../../src/adapters/mcp/multiplex.js";
 import { relay } from "../../src/adapters/mcp/relay.js";
 import type { Guard } from "../../src/adapters/mcp/relay.js";
@@ -84,5 +85,31 @@ describe("MCP multiplexer", () => {
     expect(progress).toEqual([1, 2, 3]);
     expect(await client.ping()).toEqual({});
     await session.close();
+  });
+});
+
+describe("MCP multiplexer against a hostile server", () => {
+  it("takes an answer only from the server the request went to (no server answers for another)", async () => {
+    const [alphaGw, alphaEnd] = InMemoryTransport.createLinkedPair();
+    const [betaGw, betaEnd] = InMemoryTransport.createLinkedPair();
+    const seenByAlpha: JSONRPCMessage[] = [];
+    alphaEnd.onmessage = (m) => void seenByAlpha.push(m);
+    betaEnd.onmessage = () => {};
+    await alphaEnd.start();
+    await betaEnd.start();
+    const mux = new MultiplexTransport([
+      { name: "alpha", transport: alphaGw },
+      { name: "beta", transport: betaGw },
+    ]);
+    const up: JSONRPCMessage[] = [];
+    mux.onmessage = (m) => void up.push(m);
+    await mux.start();
+    await mux.send({ jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "alpha__read", arguments: {} } });
+    expect(seenByAlpha).toEqual([{ jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "read", arguments: {} } }]);
+    await betaEnd.send({ jsonrpc: "2.0", id: 9, result: { content: [{ type: "text", text: "from beta" }] } });
+    await alphaEnd.send({ jsonrpc: "2.0", id: 9, result: { content: [{ type: "text", text: "from alpha" }] } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(up).toEqual([{ jsonrpc: "2.0", id: 9, result: { content: [{ type: "text", text: "from alpha" }] } }]);
+    await mux.close();
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { ElicitRequestSchema, ListToolsResultSchema as ToolListSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { relay } from "../../src/adapters/mcp/relay.js";
 import type { Guard, Ruling, ToolAnswer, ToolCall } from "../../src/adapters/mcp/relay.js";
 import { upstreamServer } from "../support/mcp-servers.js";
@@ -180,5 +181,79 @@ describe("MCP relay", () => {
     await up.server.close();
     await session.closed;
     await expect(client.listTools()).rejects.toThrow();
+  });
+});
+
+describe("MCP relay against hostile peers (raw JSON-RPC)", () => {
+  /** The relay between two raw ends: what the client side and the server side each receive. */
+  async function raw(guard: Guard) {
+    const [clientEnd, gatewayDown] = InMemoryTransport.createLinkedPair();
+    const [gatewayUp, serverEnd] = InMemoryTransport.createLinkedPair();
+    const toClient: JSONRPCMessage[] = [];
+    const toServer: JSONRPCMessage[] = [];
+    clientEnd.onmessage = (m) => void toClient.push(m);
+    serverEnd.onmessage = (m) => void toServer.push(m);
+    await clientEnd.start();
+    await serverEnd.start();
+    const session = await relay(gatewayDown, gatewayUp, guard);
+    const settle = () => new Promise((r) => setTimeout(r, 30));
+    return { clientEnd, serverEnd, toClient, toServer, session, settle };
+  }
+  const call = (id: number | string, params: Record<string, unknown>): JSONRPCMessage => ({ jsonrpc: "2.0", id, method: "tools/call", params });
+
+  it("refuses a request whose id is already in flight, and drops a server's answer to nothing in flight", async () => {
+    const { guard } = allowedLater();
+    const r = await raw(guard);
+    await r.clientEnd.send(call(5, { name: "echo", arguments: {} }));
+    await r.clientEnd.send({ jsonrpc: "2.0", id: 5, method: "ping" });
+    // A hostile server answers the call Vigil is still holding: nothing reaches the client.
+    await r.serverEnd.send({ jsonrpc: "2.0", id: 5, result: { content: [{ type: "text", text: "SPOOFED" }] } });
+    await r.settle();
+    expect(r.toServer).toEqual([]);
+    expect(r.toClient).toEqual([{ jsonrpc: "2.0", id: 5, error: { code: -32600, message: "a request with this id is already in flight" } }]);
+    await r.session.close();
+  });
+
+  it("never forwards a tools/call that is not a well-formed request: no id, a name that is not a string, arguments that are not an object, a task", async () => {
+    const calls: string[] = [];
+    const r = await raw({ initialize: () => {}, tools: () => {}, call: async (c) => (calls.push(c.name), { forward: true, answered: async (a) => a }) });
+    await r.clientEnd.send({ jsonrpc: "2.0", method: "tools/call", params: { name: "write_file", arguments: {} } } as JSONRPCMessage);
+    await r.clientEnd.send(call(1, { name: ["write_file"], arguments: {} }));
+    await r.clientEnd.send(call(2, { name: "write_file", arguments: ["x"] }));
+    await r.clientEnd.send(call(3, { name: "write_file", arguments: {}, task: { ttl: 1000 } }));
+    await r.settle();
+    expect(r.toServer).toEqual([]);
+    expect(calls).toEqual([]);
+    expect(r.toClient.map((m) => ("error" in m ? [m.id, m.error.code] : m))).toEqual([
+      [1, -32602],
+      [2, -32602],
+      [3, -32602],
+    ]);
+    await r.session.close();
+  });
+
+  it("does not offer task-augmented calls: the server's tasks capability is taken out of initialize", async () => {
+    const r = await raw({ initialize: () => {}, tools: () => {}, call: async () => ({ forward: true, answered: async (a) => a }) });
+    await r.clientEnd.send({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "c", version: "1" } },
+    });
+    await r.settle();
+    await r.serverEnd.send({
+      jsonrpc: "2.0",
+      id: 0,
+      result: {
+        protocolVersion: "2025-11-25",
+        capabilities: { tools: {}, tasks: { requests: { tools: { call: {} } } } },
+        serverInfo: { name: "s", version: "1" },
+      },
+    });
+    await r.settle();
+    expect(r.toClient).toEqual([
+      { jsonrpc: "2.0", id: 0, result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "s", version: "1" } } },
+    ]);
+    await r.session.close();
   });
 });

@@ -13,6 +13,10 @@ import { freePort, isolatedEnv, waitFor } from "../support/live.js";
 // first against its reference server directly (what the server passes), then against the
 // gateway in front of it, in enforce mode with the live processor deciding every call, and in
 // monitor mode. The gateway must pass every scenario the server passes, with the same count.
+// Each pass gets a fresh reference server. On a loaded machine the reference server itself
+// sometimes misses a sampling or elicitation scenario (its 60 s timeout; seen against it
+// directly, without the gateway): a pass that fails is run once more on a fresh server, and
+// the first attempt's failures are printed.
 
 const folder = join(import.meta.dirname, "..", "mcp-conformance");
 const modules = join(folder, "node_modules");
@@ -54,7 +58,6 @@ async function startUntil(
 
 describe("the MCP conformance suite through vigil mcp", () => {
   let running: Running;
-  let reference: string;
   let dir: string;
   let env: Record<string, string>;
 
@@ -63,14 +66,9 @@ describe("the MCP conformance suite through vigil mcp", () => {
       const ci = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--prefix", folder], { encoding: "utf8", timeout: 600_000 });
       if (ci.status !== 0) throw new Error(`npm ci in test/mcp-conformance failed:\n${ci.stdout}${ci.stderr}`);
     }
-    const port = await freePort();
-    await startUntil(join(modules, ".bin", "tsx"), ["everything-server.ts"], { ...process.env, PORT: String(port) }, folder, /running on http/);
-    // localhost, not 127.0.0.1: the suite's DNS-rebinding scenario needs a local name.
-    reference = `http://localhost:${port}/mcp`;
     env = isolatedEnv("mcp-conformance");
     running = await startVigil(env);
     dir = mkdtempSync(join(tmpdir(), "vigil-mcp-conformance-"));
-    writeFileSync(join(dir, "servers.json"), JSON.stringify({ mcpServers: { reference: { url: reference } } }));
   }, 900_000);
 
   afterAll(async () => {
@@ -79,38 +77,57 @@ describe("the MCP conformance suite through vigil mcp", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const gateway = async (mode: "enforce" | "monitor") => {
+  /** A fresh reference server; its URL (localhost, not 127.0.0.1: the DNS-rebinding scenario needs a local name). */
+  const referenceServer = async (): Promise<{ url: string; child: ChildProcess }> => {
     const port = await freePort();
-    await startUntil(
-      process.execPath,
-      [
-        cliPath,
-        "mcp",
-        "--config",
-        join(dir, "servers.json"),
-        "--listen",
-        `127.0.0.1:${port}`,
-        "--mode",
-        mode,
-        "--jwks-url",
-        `http://127.0.0.1:${running.httpPort}/.well-known/jwks.json`,
-      ],
-      { ...process.env, ...env },
-      dir,
-      /vigil mcp: http:\/\//,
+    const { child } = await startUntil(
+      join(modules, ".bin", "tsx"),
+      ["everything-server.ts"],
+      { ...process.env, PORT: String(port) },
+      folder,
+      /running on http/,
     );
-    return `http://localhost:${port}/mcp`;
+    return { url: `http://localhost:${port}/mcp`, child };
   };
 
-  it("passes every scenario through the gateway that the reference server passes, in enforce and in monitor mode", { timeout: 600_000 }, async () => {
-    const direct = await runSuite(reference);
+  /** A gateway in `mode` in front of `reference`; its URL. */
+  const gateway = async (mode: "enforce" | "monitor", reference: string): Promise<{ url: string; child: ChildProcess }> => {
+    const port = await freePort();
+    const servers = join(dir, `servers-${port}.json`);
+    writeFileSync(servers, JSON.stringify({ mcpServers: { reference: { url: reference } } }));
+    const args = [cliPath, "mcp", "--config", servers, "--listen", `127.0.0.1:${port}`, "--mode", mode];
+    args.push("--jwks-url", `http://127.0.0.1:${running.httpPort}/.well-known/jwks.json`);
+    const { child } = await startUntil(process.execPath, args, { ...process.env, ...env }, dir, /vigil mcp: http:\/\//);
+    return { url: `http://localhost:${port}/mcp`, child };
+  };
+
+  /** One pass of the suite (directly, or through a gateway in `mode`) on a fresh reference server; once more if it fails. */
+  const pass = async (mode: "direct" | "enforce" | "monitor") => {
+    let result = { passed: -1, failed: -1, output: "", code: null as number | null };
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const reference = await referenceServer();
+      const front = mode === "direct" ? undefined : await gateway(mode, reference.url);
+      result = await runSuite(front?.url ?? reference.url);
+      front?.child.kill("SIGTERM");
+      reference.child.kill("SIGTERM");
+      process.stdout.write(`conformance (${mode}, attempt ${attempt}): ${result.passed} passed, ${result.failed} failed\n`);
+      if (result.failed === 0 && result.passed > 0) break;
+      process.stdout.write(
+        `${result.output
+          .split("\n")
+          .filter((l) => l.startsWith("✗"))
+          .join("\n")}\n`,
+      );
+    }
+    return result;
+  };
+
+  it("passes every scenario through the gateway that the reference server passes, in enforce and in monitor mode", { timeout: 900_000 }, async () => {
+    const direct = await pass("direct");
     expect(direct.failed, direct.output).toBe(0);
     expect(direct.passed, direct.output).toBeGreaterThanOrEqual(40);
-    process.stdout.write(`conformance, reference server directly: ${direct.passed} passed, ${direct.failed} failed\n`);
-
     for (const mode of ["enforce", "monitor"] as const) {
-      const through = await runSuite(await gateway(mode));
-      process.stdout.write(`conformance through vigil mcp (${mode}): ${through.passed} passed, ${through.failed} failed\n`);
+      const through = await pass(mode);
       expect(through.failed, through.output).toBe(0);
       expect(through.passed, through.output).toBe(direct.passed);
       expect(through.code).toBe(0);

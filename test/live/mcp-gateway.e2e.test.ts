@@ -187,6 +187,76 @@ describe("vigil mcp: the verifying MCP gateway", () => {
     expect(await new Promise((r) => gateway.once("exit", r))).toBe(0);
   });
 
+  it(
+    "with VIGIL_MCP_TOKENS, speaks for the token's holder: 401 without a token, 403 in another token's session, 413 for a chunked body over the cap",
+    { timeout: 120_000 },
+    async () => {
+      const port = await freePort();
+      const [alice, bob] = ["alice-token-0123456789abcdef", "bob-token-0123456789abcdefgh"];
+      const gateway = spawn(
+        process.execPath,
+        [cliPath, "mcp", "--config", servers, "--listen", `127.0.0.1:${port}`, "--jwks-url", `http://127.0.0.1:${running.httpPort}/.well-known/jwks.json`],
+        {
+          env: { ...process.env, ...env, VIGIL_MCP_TOKENS: `alice/desk-agent:${alice},bob:${bob}` },
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+      children.push(gateway);
+      let stderr = "";
+      gateway.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+      expect(await waitFor(() => stderr.includes("vigil mcp: http://"), 60_000), stderr).toBe(true);
+      const url = new URL(`http://127.0.0.1:${port}/mcp`);
+      const bearer = (token: string) => ({ requestInit: { headers: { authorization: `Bearer ${token}` } } });
+
+      await expect(new Client({ name: "anonymous", version: "1" }).connect(new StreamableHTTPClientTransport(url))).rejects.toThrow();
+      const client = new Client({ name: "alice-agent", version: "1" });
+      const transport = new StreamableHTTPClientTransport(url, bearer(alice));
+      await client.connect(transport);
+      const read = await client.callTool({ name: "read_text_file", arguments: { path: join(dir, "notes.txt") } });
+      expect(read.isError).toBeFalsy();
+      // Bob's token in Alice's session: refused.
+      const hijack = await fetch(url, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${bob}`,
+          "mcp-session-id": transport.sessionId as string,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 99, method: "tools/list" }),
+      });
+      expect(hijack.status).toBe(403);
+      const sessionId = `mcp-${transport.sessionId as string}`;
+      await client.close();
+      const started = (await eventsOf(sessionId, (es) => es.length > 0))[0];
+      expect(started?.principal.id).toBe("alice");
+      expect(started?.agent.id).toBe("desk-agent");
+
+      // A chunked body over the 4 MiB cap: a 413, not a reset connection.
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port,
+            path: "/mcp",
+            method: "POST",
+            headers: { authorization: `Bearer ${alice}`, "content-type": "application/json", "transfer-encoding": "chunked" },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", reject);
+        const chunk = "x".repeat(64 * 1024);
+        for (let i = 0; i < 70; i++) req.write(chunk);
+        req.end();
+      });
+      expect(status).toBe(413);
+      gateway.kill("SIGTERM");
+    },
+  );
+
   it("fronts several servers at once under namespaced tool names, each call reaching the server it names", { timeout: 120_000 }, async () => {
     const several = join(dir, "several.json");
     writeFileSync(

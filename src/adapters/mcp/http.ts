@@ -29,13 +29,20 @@ export interface McpHttpOptions {
   /** Events kept per session for resumption (default 1,000). */
   readonly replayEvents?: number;
   /**
+   * Who a request speaks for, from its bearer token: the name the token maps to, or undefined
+   * for none or an unknown one. When set, every request needs a known token (401 without),
+   * and every request of a session the token that opened it (403 otherwise).
+   */
+  readonly identify?: (req: IncomingMessage) => string | undefined;
+  /**
    * Opens a gateway session for a new MCP session: joins the server transport to an upstream
-   * and a guard. Resolves once ready; the returned close() ends it.
+   * and a guard. `who` is the identify() name of the request that opened it. Resolves once
+   * ready; the returned close() ends it.
    */
   readonly open: (
     transport: StreamableHTTPServerTransport,
     sessionId: string,
-    req: IncomingMessage,
+    who: string | undefined,
   ) => Promise<{ close(): Promise<void>; closed: Promise<void> }>;
   readonly log?: (message: string, fields: Readonly<Record<string, unknown>>) => void;
 }
@@ -46,16 +53,26 @@ export interface McpHttpServer {
   close(): Promise<void>;
 }
 
-/** A bounded in-memory event store: the last `max` messages of one session's streams. */
+/** A bounded in-memory event store: the last `max` messages of one session's streams, at most `maxBytes` of them. */
 export class BoundedEventStore implements EventStore {
-  private readonly events = new Map<string, { streamId: string; message: JSONRPCMessage }>();
+  private readonly events = new Map<string, { streamId: string; message: JSONRPCMessage; bytes: number }>();
   private next = 0;
-  constructor(private readonly max: number) {}
+  private bytes = 0;
+  constructor(
+    private readonly max: number,
+    private readonly maxBytes = 8 * 1024 * 1024,
+  ) {}
 
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
     const id = `${streamId}_${(this.next++).toString(36).padStart(8, "0")}`;
-    this.events.set(id, { streamId, message });
-    if (this.events.size > this.max) this.events.delete(this.events.keys().next().value as string);
+    const bytes = JSON.stringify(message).length;
+    this.events.set(id, { streamId, message, bytes });
+    this.bytes += bytes;
+    while (this.events.size > this.max || (this.bytes > this.maxBytes && this.events.size > 1)) {
+      const oldest = this.events.keys().next().value as string;
+      this.bytes -= this.events.get(oldest)?.bytes ?? 0;
+      this.events.delete(oldest);
+    }
     return id;
   }
 
@@ -97,8 +114,9 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > max) {
+        // Answered 413 (and the connection closed); the rest is read and dropped, within the request timeout.
+        chunks.length = 0;
         reject(new HttpFailure(413, `request body over ${max} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -120,8 +138,9 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const maxSessions = options.maxSessions ?? 1000;
   const idleMs = options.idleMs ?? 30 * 60_000;
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; close(): Promise<void>; lastSeen: number }>();
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; close(): Promise<void>; lastSeen: number; who: string | undefined }>();
   let port = options.port;
+  let opening = 0;
 
   const hostsAllowed = () => {
     const names = new Set([options.host, "localhost", "127.0.0.1", "[::1]"]);
@@ -137,6 +156,11 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
     const origin = req.headers.origin;
     if (origin !== undefined && !originsAllowed().has(origin)) return jsonRpcError(res, 403, -32000, `Origin ${JSON.stringify(origin)} is not allowed`);
 
+    const who = options.identify?.(req);
+    if (options.identify !== undefined && who === undefined)
+      return jsonRpcError(res, 401, -32000, "a bearer token of this gateway is required (Authorization: Bearer <token>)", {
+        "www-authenticate": 'Bearer realm="vigil-mcp"',
+      });
     const sid = req.headers["mcp-session-id"];
     const sessionId = Array.isArray(sid) ? sid[0] : sid;
     let body: unknown;
@@ -151,32 +175,48 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
     if (sessionId !== undefined) {
       const s = sessions.get(sessionId);
       if (s === undefined) return jsonRpcError(res, 404, -32001, "session not found (it ended or expired); initialize a new one");
+      if (s.who !== who) return jsonRpcError(res, 403, -32000, "this session was opened with another token");
       s.lastSeen = Date.now();
       await s.transport.handleRequest(req, res, body);
       return;
     }
     const initializing = req.method === "POST" && (Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body));
     if (!initializing) return jsonRpcError(res, 400, -32000, "no Mcp-Session-Id header: send initialize first");
-    if (sessions.size >= maxSessions) return jsonRpcError(res, 503, -32000, `the gateway holds ${maxSessions} sessions already`, { "retry-after": "5" });
+    // The slot is taken before anything is spawned, so parallel initializes cannot pass the cap together.
+    if (sessions.size + opening >= maxSessions)
+      return jsonRpcError(res, 503, -32000, `the gateway holds ${maxSessions} sessions already`, { "retry-after": "5" });
+    opening++;
     const id = randomUUID();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       eventStore: new BoundedEventStore(options.replayEvents ?? 1000),
     });
-    const opened = await options.open(transport, id, req);
-    sessions.set(id, { transport, close: opened.close, lastSeen: Date.now() });
+    let opened: { close(): Promise<void>; closed: Promise<void> };
+    try {
+      opened = await options.open(transport, id, who);
+    } finally {
+      opening--;
+    }
+    sessions.set(id, { transport, close: opened.close, lastSeen: Date.now(), who });
     void opened.closed.then(() => sessions.delete(id));
     await transport.handleRequest(req, res, body);
+    // An initialize the transport refused (a wrong Accept header, say) opened no session the client knows of.
+    if (transport.sessionId === undefined) {
+      sessions.delete(id);
+      await opened.close();
+    }
   }
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (e instanceof HttpFailure) return jsonRpcError(res, e.status, -32000, e.message);
+      if (e instanceof HttpFailure) return jsonRpcError(res, e.status, -32000, e.message, { connection: "close" });
       log("mcp http: request failed", { error: String(e) });
       jsonRpcError(res, 500, -32603, "internal error");
     });
   });
-  server.requestTimeout = 0; // SSE streams stay open; idle sessions are closed below
+  // A request must arrive whole within 30 s (a slow body holds no socket longer); the
+  // responses' SSE streams are not bounded by this, and idle sessions are closed below.
+  server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -78,9 +78,8 @@ export class MultiplexTransport implements Transport {
     this.onclose?.();
   }
 
-  setProtocolVersion(version: string): void {
-    for (const u of this.upstreams) u.transport.setProtocolVersion?.(version);
-  }
+  /** Each server keeps the version it chose itself in its own initialize answer (see merge). */
+  setProtocolVersion(_version: string): void {}
 
   async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     if (isJSONRPCRequest(message)) return this.request(message);
@@ -95,7 +94,11 @@ export class MultiplexTransport implements Transport {
       const id = message.params.requestId;
       if (typeof id === "string" || typeof id === "number") {
         const to = this.routed.get(key(id));
-        if (to) return to.transport.send(message);
+        if (to) {
+          this.routed.delete(key(id));
+          return to.transport.send(message);
+        }
+        this.fanOuts.delete(key(id));
       }
     }
     await Promise.all(this.upstreams.map((u) => u.transport.send(message)));
@@ -172,13 +175,15 @@ export class MultiplexTransport implements Transport {
   }
 
   private async route(req: JSONRPCRequest, upstream: Upstream, params: Json): Promise<void> {
-    if (this.routed.size < MAX_ROUTES) this.routed.set(key(req.id), upstream);
+    if (this.routed.size >= MAX_ROUTES) return this.fail(req.id, ErrorCode.InternalError, "too many requests in flight");
+    this.routed.set(key(req.id), upstream);
     await upstream.transport.send({ ...req, params });
   }
 
   private async fanOut(req: JSONRPCRequest, targets: readonly Upstream[], params: Json, cursors?: Json): Promise<void> {
     const f: FanOut = { id: req.id, method: req.method, answers: new Map(), expected: targets.map((t) => t.name) };
     if (targets.length === 0) return this.answer(req.id, { [LISTS[req.method]?.field ?? "items"]: [] });
+    if (this.fanOuts.size >= MAX_ROUTES) return this.fail(req.id, ErrorCode.InternalError, "too many requests in flight");
     this.fanOuts.set(key(req.id), f);
     await Promise.all(
       targets.map((u) => {
@@ -195,6 +200,8 @@ export class MultiplexTransport implements Transport {
       if (id === undefined) return;
       const f = this.fanOuts.get(key(id));
       if (f !== undefined) {
+        // Only a server that was asked, once: no server answers for another.
+        if (!f.expected.includes(u.name) || f.answers.has(u.name)) return;
         f.answers.set(u.name, message);
         if (f.expected.every((n) => f.answers.has(n))) {
           this.fanOuts.delete(key(id));
@@ -202,12 +209,22 @@ export class MultiplexTransport implements Transport {
         }
         return;
       }
-      // A routed answer (tools/call, prompts/get, resources/read, …) carries no names to rename.
+      // A routed answer (tools/call, prompts/get, resources/read, …) carries no names to rename;
+      // only the server the request went to may give it.
+      if (this.routed.get(key(id)) !== u) return;
       this.routed.delete(key(id));
       this.onmessage?.(message);
       return;
     }
     if (isJSONRPCRequest(message)) {
+      if (this.upward.size >= MAX_ROUTES) {
+        void u.transport.send({
+          jsonrpc: "2.0",
+          id: message.id,
+          error: { code: ErrorCode.InternalError, message: "too many requests to the client in flight" },
+        });
+        return;
+      }
       const id = `vigil-mux-${this.nextUpward++}`;
       this.upward.set(key(id), { upstream: u, id: message.id });
       this.onmessage?.({ ...message, id });
@@ -217,6 +234,7 @@ export class MultiplexTransport implements Transport {
       // A server withdrawing a request it made of the client: under the gateway's id.
       for (const [k, v] of this.upward)
         if (v.upstream === u && v.id === message.params.requestId) {
+          this.upward.delete(k);
           this.onmessage?.({ ...message, params: { ...message.params, requestId: k.slice(k.indexOf(":") + 1) } });
           return;
         }
@@ -236,7 +254,11 @@ export class MultiplexTransport implements Transport {
       );
       return;
     }
-    if (f.method === "initialize") return this.answer(f.id, this.mergeInitialize(oks));
+    if (f.method === "initialize") {
+      for (const [name, m] of oks)
+        if (typeof m.result.protocolVersion === "string") this.byName.get(name)?.transport.setProtocolVersion?.(m.result.protocolVersion);
+      return this.answer(f.id, this.mergeInitialize(oks));
+    }
     const list = LISTS[f.method];
     if (list === undefined) return this.answer(f.id, {});
     const items: unknown[] = [];
@@ -248,10 +270,12 @@ export class MultiplexTransport implements Transport {
         if (!isObject(item)) continue;
         if (list.named && typeof item.name === "string") items.push({ ...item, name: `${name}${NAMESPACE_SEPARATOR}${item.name}` });
         else items.push(item);
-        if (f.method === "resources/list" && typeof item.uri === "string" && this.resources.size < MAX_ROUTES) this.resources.set(item.uri, u);
+        // The first server to list a URI owns it; a template needs a scheme before its first variable.
+        if (f.method === "resources/list" && typeof item.uri === "string" && !this.resources.has(item.uri) && this.resources.size < MAX_ROUTES)
+          this.resources.set(item.uri, u);
         if (f.method === "resources/templates/list" && typeof item.uriTemplate === "string" && this.templates.length < MAX_ROUTES) {
           const prefix = item.uriTemplate.split("{")[0] ?? "";
-          if (!this.templates.some((t) => t.prefix === prefix && t.upstream === u)) this.templates.push({ prefix, upstream: u });
+          if (prefix.includes("://") && !this.templates.some((t) => t.prefix === prefix)) this.templates.push({ prefix, upstream: u });
         }
       }
       if (typeof m.result.nextCursor === "string") cursors[name] = m.result.nextCursor;
@@ -269,6 +293,7 @@ export class MultiplexTransport implements Transport {
     for (const [name, m] of oks) {
       const caps = isObject(m.result.capabilities) ? m.result.capabilities : {};
       for (const [k, v] of Object.entries(caps)) {
+        if (k === "tasks") continue; // task-augmented calls would return their output past the guard
         const had = capabilities[k];
         capabilities[k] = isObject(had) && isObject(v) ? { ...had, ...v } : v;
       }

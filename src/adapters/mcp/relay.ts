@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, isJSONRPCErrorResponse, isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResultResponse } from "@modelcontextprotocol/sdk/types.js";
 import type { JSONRPCMessage, JSONRPCRequest, RequestId } from "@modelcontextprotocol/sdk/types.js";
@@ -32,6 +33,8 @@ export interface RelayOptions {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const key = (id: RequestId) => `${typeof id}:${String(id)}`;
 const ELICIT_TIMEOUT_MS = 300_000;
+/** Requests of one session held or in flight at once. */
+const MAX_IN_FLIGHT = 1024;
 
 /**
  * Joins `client` (a server transport: the agent's side) to `upstream` (a client transport:
@@ -45,16 +48,15 @@ export async function relay(
   options: RelayOptions = {},
 ): Promise<{ closed: Promise<void>; close(): Promise<void> }> {
   const log = options.log ?? (() => {});
-  /** Client requests in flight upstream, by id: the method, and for tools/call the guard's hook. */
-  const inFlight = new Map<string, { id: RequestId; method: string; answered?: GuardRuling & { forward: true } }>();
+  /** Client requests in flight upstream, by id: the method, its progress token, and for tools/call the guard's hook. */
+  const inFlight = new Map<string, { id: RequestId; method: string; token?: string; answered?: GuardRuling & { forward: true } }>();
   /** Calls the guard is holding: their abort controllers (a cancellation or a close aborts them). */
   const held = new Map<string, AbortController>();
   /** Progress tokens of client requests → the request's id (so progress goes back on its stream). */
   const progress = new Map<string, RequestId>();
-  /** The gateway's own requests to the client (elicitation), by id. */
+  /** The gateway's own requests to the client (elicitation), by id: random, so no server can answer them for the person. */
   const own = new Map<string, (message: JSONRPCMessage) => void>();
   let clientCanElicit = false;
-  let nextOwn = 0;
   let closing = false;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -86,7 +88,7 @@ export async function relay(
     clientCanElicit
       ? (message) =>
           new Promise((resolve) => {
-            const id = `vigil-${nextOwn++}`;
+            const id = `vigil-${randomUUID()}`;
             const timer = setTimeout(() => {
               own.delete(key(id));
               resolve("cancel");
@@ -108,9 +110,24 @@ export async function relay(
           })
       : undefined;
 
-  async function holdCall(request: JSONRPCRequest): Promise<void> {
+  const refuse = (id: RequestId, code: number, message: string) => void toClient({ jsonrpc: "2.0", id, error: { code, message } }, id);
+  const forget = (k: string) => {
+    const r = inFlight.get(k);
+    if (r?.token !== undefined) progress.delete(r.token);
+    inFlight.delete(k);
+  };
+
+  async function holdCall(request: JSONRPCRequest, token: string | undefined): Promise<void> {
     const params = isObject(request.params) ? request.params : {};
-    const name = typeof params.name === "string" ? params.name : "";
+    // What the guard judges is exactly what would be forwarded: a call of another shape is refused, never sent on.
+    const refused = (message: string) => {
+      if (token !== undefined) progress.delete(token);
+      refuse(request.id, ErrorCode.InvalidParams, message);
+    };
+    if (typeof params.name !== "string" || (params.arguments !== undefined && !isObject(params.arguments)))
+      return refused("tools/call needs a string name and an object of arguments");
+    if (params.task !== undefined) return refused("task-augmented tool calls are not supported through the Vigil gateway");
+    const name = params.name;
     const call: GuardedCall = {
       name,
       arguments: isObject(params.arguments) ? params.arguments : {},
@@ -127,20 +144,29 @@ export async function relay(
     } finally {
       held.delete(key(request.id));
     }
-    if (controller.signal.aborted || closing) return; // cancelled by the client: nothing is sent either way
-    if (!ruling.forward) {
-      await toClient({ jsonrpc: "2.0", id: request.id, result: ruling.result as Record<string, unknown> }, request.id);
+    if (controller.signal.aborted || closing || !ruling.forward) {
+      if (token !== undefined) progress.delete(token);
+      // Cancelled by the client: nothing is sent either way.
+      if (!ruling.forward && !controller.signal.aborted && !closing)
+        await toClient({ jsonrpc: "2.0", id: request.id, result: ruling.result as Record<string, unknown> }, request.id);
       return;
     }
-    inFlight.set(key(request.id), { id: request.id, method: request.method, answered: ruling });
+    inFlight.set(key(request.id), { id: request.id, method: request.method, answered: ruling, ...(token !== undefined ? { token } : {}) });
     await toUpstream(request);
   }
 
   client.onmessage = (message) => {
     if (isJSONRPCRequest(message)) {
+      const k = key(message.id);
+      // An id already held or in flight: its answer could not be told from the other's (and a
+      // forwarded call's result could then reach the client unrecorded). Refused, nothing forwarded.
+      if (held.has(k) || inFlight.has(k)) return refuse(message.id, ErrorCode.InvalidRequest, "a request with this id is already in flight");
+      if (held.size + inFlight.size >= MAX_IN_FLIGHT)
+        return refuse(message.id, ErrorCode.InvalidRequest, `more than ${MAX_IN_FLIGHT} requests in flight in this session`);
       const params = isObject(message.params) ? message.params : undefined;
-      const token = isObject(params?._meta) ? params._meta.progressToken : undefined;
-      if (typeof token === "string" || typeof token === "number") progress.set(String(token), message.id);
+      const raw = isObject(params?._meta) ? params._meta.progressToken : undefined;
+      const token = typeof raw === "string" || typeof raw === "number" ? key(raw) : undefined;
+      if (token !== undefined) progress.set(token, message.id);
       if (message.method === "initialize") {
         clientCanElicit = isObject(params?.capabilities) && params.capabilities.elicitation !== undefined;
         try {
@@ -150,10 +176,10 @@ export async function relay(
         }
       }
       if (message.method === "tools/call") {
-        void holdCall(message);
+        void holdCall(message, token);
         return;
       }
-      inFlight.set(key(message.id), { id: message.id, method: message.method });
+      inFlight.set(k, { id: message.id, method: message.method, ...(token !== undefined ? { token } : {}) });
       void toUpstream(message);
       return;
     }
@@ -167,7 +193,14 @@ export async function relay(
       void toUpstream(message);
       return;
     }
-    if (isJSONRPCNotification(message) && message.method === "notifications/cancelled") {
+    if (!isJSONRPCNotification(message) || !message.method.startsWith("notifications/")) {
+      // Not a request, an answer or a notification (a tools/call without an id, say): never sent on.
+      log("mcp: a client message that is not a request, a response or a notification was dropped", {
+        method: isObject(message) && typeof (message as Record<string, unknown>).method === "string" ? (message as Record<string, unknown>).method : undefined,
+      });
+      return;
+    }
+    if (message.method === "notifications/cancelled") {
       const id = isObject(message.params) ? message.params.requestId : undefined;
       if (typeof id === "string" || typeof id === "number") {
         const h = held.get(key(id));
@@ -175,6 +208,8 @@ export async function relay(
           h.abort();
           return; // never forwarded: nothing upstream to cancel
         }
+        // Forwarded: the server is told; the client expects no answer, and a late one is dropped.
+        forget(key(id));
       }
     }
     void toUpstream(message);
@@ -185,13 +220,21 @@ export async function relay(
       const id = message.id;
       const request = id === undefined ? undefined : inFlight.get(key(id));
       if (id === undefined || request === undefined) {
-        void toClient(message);
+        // An answer to nothing in flight (a call still held, one cancelled, an id never sent):
+        // dropped, so no result reaches the client unrecorded.
+        log("mcp: an answer from the server to no request in flight was dropped", { id });
         return;
       }
-      inFlight.delete(key(id));
-      for (const [t, rid] of progress) if (rid === id) progress.delete(t);
-      if (request.method === "initialize" && isJSONRPCResultResponse(message) && typeof message.result.protocolVersion === "string")
-        upstream.setProtocolVersion?.(message.result.protocolVersion);
+      forget(key(id));
+      if (request.method === "initialize" && isJSONRPCResultResponse(message)) {
+        if (typeof message.result.protocolVersion === "string") upstream.setProtocolVersion?.(message.result.protocolVersion);
+        // Task-augmented calls return their output later through tasks/result, past the guard: not offered.
+        if (isObject(message.result.capabilities) && "tasks" in message.result.capabilities) {
+          const { tasks: _tasks, ...capabilities } = message.result.capabilities;
+          void toClient({ ...message, result: { ...message.result, capabilities } }, id);
+          return;
+        }
+      }
       if (request.method === "tools/list" && isJSONRPCResultResponse(message) && Array.isArray(message.result.tools)) {
         try {
           guard.tools(message.result.tools);
@@ -218,7 +261,7 @@ export async function relay(
     }
     if (isJSONRPCNotification(message) && message.method === "notifications/progress") {
       const token = isObject(message.params) ? message.params.progressToken : undefined;
-      const related = token === undefined ? undefined : progress.get(String(token));
+      const related = typeof token === "string" || typeof token === "number" ? progress.get(key(token)) : undefined;
       void toClient(message, related ?? soleRequest());
       return;
     }

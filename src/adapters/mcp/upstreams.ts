@@ -69,7 +69,8 @@ export function parseUpstreams(text: string, file: string): UpstreamSpec[] {
     const isHttp = typeof value === "object" && value !== null && "url" in value;
     const parsed = (isHttp ? HttpServer : StdioServer).safeParse(value);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
+      // A misspelt key ("comand") says more than the missing field it leaves.
+      const issue = parsed.error.issues.find((i) => i.code === "unrecognized_keys") ?? parsed.error.issues[0];
       const field = ["mcpServers", name, ...(issue?.path ?? [])].join(".");
       throw new UpstreamConfigError(`${file}: ${field}: ${issue?.message ?? "invalid"} (a server is {"command", "args", "env", "cwd"} or {"url", "headers"})`);
     }

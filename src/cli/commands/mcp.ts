@@ -10,6 +10,8 @@ import { startMcpHttp } from "../../adapters/mcp/http.js";
 import { loadUpstreams, upstreamsTransport } from "../../adapters/mcp/upstreams.js";
 import { NAMESPACE_SEPARATOR } from "../../adapters/mcp/multiplex.js";
 import { loadPolicy } from "../../adapters/policy-file.js";
+import { bearerName, loadBearerTokens } from "../../adapters/http-auth.js";
+import type { IncomingMessage } from "node:http";
 import { createMcpGuard } from "../../app/mcp-guard.js";
 import type { McpGuardOptions, McpGuardPorts } from "../../app/mcp-guard.js";
 import { createPublisher, toolOutput } from "../../sdk/publisher.js";
@@ -39,6 +41,7 @@ export interface McpOptions {
   readonly failMode: "closed" | "open";
   readonly jwksUrl?: string;
   readonly allowedOrigins?: readonly string[];
+  readonly allowedHosts?: readonly string[];
   readonly onToolChange?: "hold" | "report";
   /** stdio: the Vigil session id of the one MCP session (default `mcp-<uuid>`). */
   readonly session?: string;
@@ -89,7 +92,13 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
       await publisher.publish(event);
     },
     decided: (sessionId, time, timeoutMs) => (decider ? decider.decided(sessionId, time, timeoutMs) : Promise.resolve(true)),
-    check: (sessionId, capability) => (decider ? decider.check(sessionId, capability) : { outcome: "allow" }),
+    check: (sessionId, capability) => {
+      if (decider === undefined) return { outcome: "allow" };
+      const verdict = decider.check(sessionId, capability);
+      // An MCP call names no resource of Vigil's: a capability denied on any resource is denied here (fail closed).
+      const on = verdict.outcome === "allow" ? decider.session(sessionId)?.enforcement.deniedOn.find((d) => d.capability === capability) : undefined;
+      return on ? { outcome: "deny", reason: `capability ${capability} denied on ${on.resourceId}` } : verdict;
+    },
     now: () => new Date().toISOString(),
     newId: randomUUID,
     output: (text) => toolOutput(text, { digest: `sha-256:${createHash("sha256").update(text).digest("hex")}` }),
@@ -97,13 +106,13 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
     classify,
     log: (message, fields) => log.warn(message, fields),
   };
-  const guardOptions = (sessionId: string): McpGuardOptions => ({
+  const guardOptions = (sessionId: string, who?: { principal: string; agent: string }): McpGuardOptions => ({
     mode: options.mode,
     holdMs: options.holdMs,
     failMode: options.failMode,
     sessionId,
-    agent: { id: options.agent },
-    principal: { id: options.principal },
+    agent: { id: who?.agent ?? options.agent },
+    principal: { id: who?.principal ?? options.principal },
     ...(options.goal !== undefined ? { goal: options.goal } : {}),
     server,
     ...(options.onToolChange ? { onToolChange: options.onToolChange } : {}),
@@ -130,12 +139,29 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
   const host = at > 0 ? options.listen.slice(0, at).replace(/^\[(.*)\]$/, "$1") : "127.0.0.1";
   const port = Number(options.listen.slice(at + 1));
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new McpUsageError(`--listen ${options.listen}: expected host:port, e.g. 127.0.0.1:8765`);
+  // Bearer tokens name `<principal>/<agent>` (the agent part optional): each MCP session speaks for the token's holder.
+  const tokens = loadBearerTokens({
+    inline: config.mcpTokens.inline,
+    file: config.mcpTokens.file,
+    inlineVariable: "VIGIL_MCP_TOKENS",
+    fileVariable: "VIGIL_MCP_TOKENS_FILE",
+    split: "first",
+  });
+  const identityOf = (name: string | undefined) => {
+    if (name === undefined) return undefined;
+    const at = name.indexOf("/");
+    return at < 0 ? { principal: name, agent: options.agent } : { principal: name.slice(0, at), agent: name.slice(at + 1) || options.agent };
+  };
   const listener = await startMcpHttp({
     host,
     port,
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
-    open: (transport, sessionId) =>
-      relay(transport, upstreamsTransport(upstreams), createMcpGuard(guardOptions(`mcp-${sessionId}`), ports), { log: (m, f) => log.warn(m, f) }),
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+    ...(tokens.size > 0 ? { identify: (req: IncomingMessage) => bearerName(req, tokens) } : {}),
+    open: (transport, sessionId, who) =>
+      relay(transport, upstreamsTransport(upstreams), createMcpGuard(guardOptions(`mcp-${sessionId}`, identityOf(who)), ports), {
+        log: (m, f) => log.warn(m, f),
+      }),
     log: (m, f) => log.warn(m, f),
   });
   process.stderr.write(`vigil mcp: ${listener.url} → ${server} (${options.mode})\n`);
