@@ -28,6 +28,12 @@ describe.runIf(haveData)("npm run bench --quick", () => {
       latencyMs: Record<string, number>;
       latencyProbes: { sent: number; answered: number };
       livePhaseSeconds: Record<string, number>;
+      mcpGatewayLatencyMs: {
+        calls: number;
+        direct: { p50: number; p99: number };
+        gateway: { p50: number; p99: number };
+        added: { p50: number };
+      };
     };
     for (const k of [
       "coreReplayEventsPerSec",
@@ -49,5 +55,12 @@ describe.runIf(haveData)("npm run bench --quick", () => {
     // Where the live run's time went: every phase measured, and deciding takes some of it.
     expect(Object.keys(r.livePhaseSeconds).sort()).toEqual(["commit", "decide", "decode", "persist", "publish"]);
     expect(r.livePhaseSeconds.decide).toBeGreaterThan(0);
+    // The MCP gateway: both paths measured (every call answered, none refused), and what the gateway adds.
+    const mcp = r.mcpGatewayLatencyMs;
+    expect(mcp.calls).toBeGreaterThan(0);
+    for (const path of [mcp.direct, mcp.gateway]) expect(path.p99).toBeGreaterThanOrEqual(path.p50);
+    expect(mcp.gateway.p50).toBeGreaterThan(0);
+    expect(mcp.added.p50).toBe(Math.round((mcp.gateway.p50 - mcp.direct.p50) * 100) / 100);
+    expect(stderr).toContain("added by the gateway");
   });
 });

@@ -101,27 +101,23 @@ class HttpFailure extends Error {
   }
 }
 
+/**
+ * The body, at most `max` bytes. A larger one is read to its end and dropped (bounded by the
+ * server's request timeout), then refused with a 413 the client can read: answering while it
+ * still uploads would reset its connection instead.
+ */
 function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > max) {
-      reject(new HttpFailure(413, `request body over ${max} bytes`));
-      req.resume();
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = Number(req.headers["content-length"] ?? 0) > max;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > max) {
-        // Answered 413 (and the connection closed); the rest is read and dropped, within the request timeout.
-        chunks.length = 0;
-        reject(new HttpFailure(413, `request body over ${max} bytes`));
-        return;
-      }
-      chunks.push(c);
+      if (size > max) over = true;
+      if (over) chunks.length = 0;
+      else chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => (over ? reject(new HttpFailure(413, `request body over ${max} bytes`)) : resolve(Buffer.concat(chunks).toString("utf8"))));
     req.on("error", reject);
   });
 }
@@ -209,7 +205,7 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (e instanceof HttpFailure) return jsonRpcError(res, e.status, -32000, e.message, { connection: "close" });
+      if (e instanceof HttpFailure) return jsonRpcError(res, e.status, -32000, e.message);
       log("mcp http: request failed", { error: String(e) });
       jsonRpcError(res, 500, -32603, "internal error");
     });
