@@ -169,6 +169,22 @@ describe("MCP relay", () => {
     expect(up.ran).toEqual([]);
   });
 
+  it("answers a question still open to the person with cancel when the session closes, so nothing waits for its timeout", async () => {
+    const answers: string[] = [];
+    const { guard } = scriptedGuard(async (_c, ask) => {
+      answers.push(ask ? await ask("Confirm?") : "no ask");
+      return { forward: false, result: { isError: true, content: [] } };
+    });
+    const { client, up, session } = await joined(guard, { elicitation: {} });
+    client.setRequestHandler(ElicitRequestSchema, () => new Promise(() => {})); // the person never answers
+    void client.callTool({ name: "echo", arguments: {} }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 30));
+    await session.close();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(answers).toEqual(["cancel"]);
+    expect(up.ran).toEqual([]);
+  });
+
   it("does not forward a call whose guard failed, and answers every request in flight when the server goes away", async () => {
     const { guard } = scriptedGuard(async () => {
       throw new Error("kafka down");

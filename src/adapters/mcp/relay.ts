@@ -274,6 +274,10 @@ export async function relay(
     if (closing) return;
     closing = true;
     for (const c of held.values()) c.abort();
+    // A question to the person still open is answered "cancel" (and its timer cleared): nothing keeps the process up.
+    for (const answer of [...own.values()])
+      answer({ jsonrpc: "2.0", id: "closed", error: { code: ErrorCode.ConnectionClosed, message: "the session closed" } });
+    own.clear();
     for (const r of inFlight.values())
       await client
         .send(
