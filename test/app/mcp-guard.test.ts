@@ -138,24 +138,31 @@ describe("MCP guard", () => {
 });
 
 describe("event times", () => {
-  it("strictly increase within a session, so the decision on one call never stands for another made in the same millisecond", async () => {
-    const published: AgentEvent[] = [];
-    const g = createMcpGuard(
+  /** A monitor-mode guard whose clock stands still, publishing through `publish`. */
+  const frozenClockGuard = (publish: (e: AgentEvent) => Promise<void>) => {
+    let n = 0;
+    return createMcpGuard(
       { mode: "monitor", holdMs: 100, failMode: "closed", sessionId: "s", agent: { id: "a" }, principal: { id: "p" }, server: "x" },
       {
-        publish: async (e) => void published.push(e),
+        publish,
         decided: async () => true,
         check: () => ({ outcome: "allow" }),
         now: () => "2026-12-06T12:00:00.000Z",
-        newId: () => String(published.length),
+        newId: () => String(n++),
         output: (text) => ({ text }),
         digest: (t) => t,
         classify: () => ({}),
         log: () => {},
       },
     );
+  };
+
+  it("strictly increase within a session, so the decision on one call never stands for another made in the same millisecond", async () => {
+    const published: AgentEvent[] = [];
+    const g = frozenClockGuard(async (e) => void published.push(e));
     await Promise.all([g.call(call("a"), undefined, never), g.call(call("b"), undefined, never)]);
     const times = published.map((e) => e.time);
+    expect(times).toHaveLength(3);
     expect(times).toEqual([...times].sort());
     expect(new Set(times).size).toBe(times.length);
   });
@@ -163,23 +170,10 @@ describe("event times", () => {
   it("tries the session's start again after a failed publish instead of refusing every later call", async () => {
     let fail = true;
     const published: string[] = [];
-    const g = createMcpGuard(
-      { mode: "monitor", holdMs: 100, failMode: "closed", sessionId: "s", agent: { id: "a" }, principal: { id: "p" }, server: "x" },
-      {
-        publish: async (e) => {
-          if (fail) throw new Error("broker down");
-          published.push(e.type);
-        },
-        decided: async () => true,
-        check: () => ({ outcome: "allow" }),
-        now: () => "2026-12-06T12:00:00.000Z",
-        newId: () => String(published.length),
-        output: (text) => ({ text }),
-        digest: (t) => t,
-        classify: () => ({}),
-        log: () => {},
-      },
-    );
+    const g = frozenClockGuard(async (e) => {
+      if (fail) throw new Error("broker down");
+      published.push(e.type);
+    });
     await expect(g.call(call("a"), undefined, never)).rejects.toThrow(/broker down/);
     fail = false;
     await g.call(call("a"), undefined, never);
