@@ -27,7 +27,7 @@ function realLines(): string[] {
     readFileSync(file, "utf8")
       .split("\n")
       .filter((l) => l.trim() !== "");
-  const bench = benchData("test/fuzz/hostile-volume.ts");
+  const bench = benchData("test/fuzz/hostile-volume.ts", "the in-repo scenarios are mutated instead");
   if (bench !== undefined) return [...lines(join(bench, "agentdojo-gpt-4o-v2.jsonl")), ...lines(join(bench, "injecagent.jsonl"))];
   // The scenarios are a few dozen events: copied 200 times under fresh event and session ids,
   // so that mutations of them are mostly new events, as those of the benchmark files are.

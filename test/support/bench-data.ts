@@ -7,14 +7,15 @@ import { benchDir } from "../../bench/split.mjs";
 
 /**
  * The benchmark folder, or undefined outside CI when it is missing (after a warning naming
- * `who`, the test file). Under CI=true a missing folder throws.
+ * `who`, the test file, and what it does instead: by default, skip its benchmark specs).
+ * Under CI=true a missing folder throws.
  */
-export function benchData(who: string): string | undefined {
+export function benchData(who: string, instead = "its benchmark specs are skipped"): string | undefined {
   try {
     return benchDir() as string;
   } catch (e) {
     if (process.env.CI === "true") throw e;
-    console.warn(`${who}: benchmark data not found, its benchmark specs are skipped (${(e as Error).message})`);
+    console.warn(`${who}: benchmark data not found, ${instead} (${(e as Error).message})`);
     return undefined;
   }
 }
