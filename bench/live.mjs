@@ -188,7 +188,7 @@ async function batchMetrics(port) {
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);

@@ -173,13 +173,7 @@ if (!coreOnly) {
   say(`latency floor: warm-up ${floor.warmSeconds.toFixed(1)} s; the MCP gateway, ${sizes.mcpCalls} calls at 100/s, direct and through vigil mcp`);
   const { mcpGatewayLatency } = await import("./mcp/latency.mjs");
   const mcpEnv = live.runEnv("mcp", policyFile, 1);
-  result.mcpGatewayLatencyMs = await mcpGatewayLatency(mcpEnv, {
-    calls: sizes.mcpCalls,
-    rate: 100,
-    warmup: 100,
-    startProcessor: live.startProcessor,
-    stopProcessor: live.stopProcessor,
-  });
+  result.mcpGatewayLatencyMs = await mcpGatewayLatency(mcpEnv, { calls: sizes.mcpCalls, rate: 100, warmup: 100 });
   say("mcp gateway measured; cleaning up");
   await live.cleanup([env, lat.env, floor.env, mcpEnv]);
   say("done");

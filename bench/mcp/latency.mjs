@@ -5,26 +5,16 @@
 // not slow the schedule; each latency is from the call's start to its answer. Reported as
 // p50 / p95 / p99 in milliseconds for both paths, and the difference of each percentile.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { freePort, startProcessor, stopProcessor } from "../live.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const cli = join(root, "dist", "cli", "main.js");
 const echo = join(import.meta.dirname, "echo-server.mjs");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 const percentiles = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,11 +49,8 @@ async function run(client, calls, rate) {
   return latencies;
 }
 
-/**
- * Measures both paths. `env` is an isolated processor environment (bench/live.mjs runEnv);
- * `startProcessor` / `stopProcessor` are bench/live.mjs's.
- */
-export async function mcpGatewayLatency(env, { calls, rate, warmup, startProcessor, stopProcessor }) {
+/** Measures both paths. `env` is an isolated processor environment (bench/live.mjs runEnv). */
+export async function mcpGatewayLatency(env, { calls, rate, warmup }) {
   const dir = mkdtempSync(join(tmpdir(), "vigil-bench-mcp-"));
   const port = await freePort();
   const runEnv = { ...env, VIGIL_HTTP_PORT: String(port), VIGIL_HTTP_HOST: "127.0.0.1", VIGIL_SIGNING_KEY_FILE: join(dir, "key.jwk") };

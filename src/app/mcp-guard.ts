@@ -18,8 +18,8 @@ export interface McpGuardPorts {
   /** Resolves true once Vigil's state for the session reflects an event at or after `time`. */
   decided(sessionId: string, time: string, timeoutMs: number): Promise<boolean>;
   check(sessionId: string, capability: string): Verdict;
-  /** The wall clock, as an ISO timestamp. */
-  now(): string;
+  /** The wall clock, milliseconds since the epoch. */
+  now(): number;
   newId(): string;
   /** The `output` of an `action.result` for a tool's text (capped, with its size and digest). */
   output(text: string): ToolOutput;
@@ -141,8 +141,7 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
   // processor to reach a time, so two calls in the same millisecond must not share one.
   let lastTime = 0;
   const time = (): string => {
-    const parsed = Date.parse(ports.now());
-    lastTime = Math.max(Number.isNaN(parsed) ? 0 : parsed, lastTime + 1);
+    lastTime = Math.max(ports.now(), lastTime + 1);
     return new Date(lastTime).toISOString();
   };
   const base = () => ({ ...who(), eventId: ports.newId(), time: time() });

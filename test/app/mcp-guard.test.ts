@@ -24,7 +24,7 @@ function harness(verdict: Verdict = { outcome: "allow" }, decided = true, option
       return decided;
     },
     check: () => verdict,
-    now: () => new Date(Date.UTC(2026, 11, 6, 12, 0, n)).toISOString(),
+    now: () => Date.UTC(2026, 11, 6, 12, 0, n),
     newId: () => `e${n++}`,
     output: (text) => ({ text, bytes: text.length, digest: "sha-256:x" }),
     digest: (text) => text,
@@ -147,7 +147,7 @@ describe("event times", () => {
         publish,
         decided: async () => true,
         check: () => ({ outcome: "allow" }),
-        now: () => "2026-12-06T12:00:00.000Z",
+        now: () => Date.parse("2026-12-06T12:00:00.000Z"),
         newId: () => String(n++),
         output: (text) => ({ text }),
         digest: (t) => t,

@@ -138,19 +138,17 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
   let port = options.port;
   let opening = 0;
 
-  const hostsAllowed = () => {
-    const names = new Set([options.host, "localhost", "127.0.0.1", "[::1]"]);
-    return new Set([...[...names].map((h) => `${h}:${port}`), ...(options.allowedHosts ?? [])]);
-  };
-  const originsAllowed = () => new Set(options.allowedOrigins ?? [...hostsAllowed()].map((h) => `http://${h}`));
+  // Set once the listener has its port (below): the Host values and Origins it accepts.
+  let hostsAllowed: ReadonlySet<string> = new Set();
+  let originsAllowed: ReadonlySet<string> = new Set();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://gateway");
     if (url.pathname !== "/mcp") return jsonRpcError(res, 404, -32601, `no such endpoint ${url.pathname}; MCP is served at /mcp`);
     const host = req.headers.host ?? "";
-    if (!hostsAllowed().has(host)) return jsonRpcError(res, 403, -32000, `Host ${JSON.stringify(host)} is not this gateway's (DNS rebinding protection)`);
+    if (!hostsAllowed.has(host)) return jsonRpcError(res, 403, -32000, `Host ${JSON.stringify(host)} is not this gateway's (DNS rebinding protection)`);
     const origin = req.headers.origin;
-    if (origin !== undefined && !originsAllowed().has(origin)) return jsonRpcError(res, 403, -32000, `Origin ${JSON.stringify(origin)} is not allowed`);
+    if (origin !== undefined && !originsAllowed.has(origin)) return jsonRpcError(res, 403, -32000, `Origin ${JSON.stringify(origin)} is not allowed`);
 
     const who = options.identify?.(req);
     if (options.identify !== undefined && who === undefined)
@@ -223,6 +221,9 @@ export async function startMcpHttp(options: McpHttpOptions): Promise<McpHttpServ
   });
   const address = server.address();
   if (address !== null && typeof address === "object") port = address.port;
+  const names = new Set([options.host, "localhost", "127.0.0.1", "[::1]"]);
+  hostsAllowed = new Set([...[...names].map((h) => `${h}:${port}`), ...(options.allowedHosts ?? [])]);
+  originsAllowed = new Set(options.allowedOrigins ?? [...hostsAllowed].map((h) => `http://${h}`));
   const sweep = setInterval(
     () => {
       const now = Date.now();

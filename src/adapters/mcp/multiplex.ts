@@ -49,6 +49,8 @@ export class MultiplexTransport implements Transport {
   private readonly fanOuts = new Map<string, FanOut>();
   /** Server-to-client request ids: the gateway's id → the server and its own id. */
   private readonly upward = new Map<string, { upstream: Upstream; id: RequestId }>();
+  /** The same, the other way: `<server>\u0000<its id key>` → the gateway's id (a server withdrawing its request). */
+  private readonly upwardOf = new Map<string, string>();
   /** Which server a resource URI (or a template's fixed prefix) belongs to. */
   private readonly resources = new Map<string, Upstream>();
   private readonly templates: { prefix: string; upstream: Upstream }[] = [];
@@ -87,6 +89,7 @@ export class MultiplexTransport implements Transport {
       const up = message.id === undefined ? undefined : this.upward.get(key(message.id));
       if (up === undefined) return;
       this.upward.delete(key(message.id as RequestId));
+      this.upwardOf.delete(`${up.upstream.name}\u0000${key(up.id)}`);
       await up.upstream.transport.send({ ...message, id: up.id } as JSONRPCMessage);
       return;
     }
@@ -227,17 +230,19 @@ export class MultiplexTransport implements Transport {
       }
       const id = `vigil-mux-${this.nextUpward++}`;
       this.upward.set(key(id), { upstream: u, id: message.id });
+      this.upwardOf.set(`${u.name}\u0000${key(message.id)}`, id);
       this.onmessage?.({ ...message, id });
       return;
     }
     if (isJSONRPCNotification(message) && message.method === "notifications/cancelled" && isObject(message.params)) {
       // A server withdrawing a request it made of the client: under the gateway's id.
-      for (const [k, v] of this.upward)
-        if (v.upstream === u && v.id === message.params.requestId) {
-          this.upward.delete(k);
-          this.onmessage?.({ ...message, params: { ...message.params, requestId: k.slice(k.indexOf(":") + 1) } });
-          return;
-        }
+      const withdrawn = message.params.requestId;
+      const mine = typeof withdrawn === "string" || typeof withdrawn === "number" ? `${u.name}\u0000${key(withdrawn)}` : undefined;
+      const id = mine === undefined ? undefined : this.upwardOf.get(mine);
+      if (mine === undefined || id === undefined) return;
+      this.upwardOf.delete(mine);
+      this.upward.delete(key(id));
+      this.onmessage?.({ ...message, params: { ...message.params, requestId: id } });
       return;
     }
     this.onmessage?.(message);

@@ -99,7 +99,7 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
       const on = verdict.outcome === "allow" ? decider.session(sessionId)?.enforcement.deniedOn.find((d) => d.capability === capability) : undefined;
       return on ? { outcome: "deny", reason: `capability ${capability} denied on ${on.resourceId}` } : verdict;
     },
-    now: () => new Date().toISOString(),
+    now: () => Date.now(),
     newId: randomUUID,
     output: (text) => toolOutput(text, { digest: `sha-256:${createHash("sha256").update(text).digest("hex")}` }),
     digest: (text) => createHash("sha256").update(text).digest("hex"),
