@@ -2,8 +2,9 @@
 // picture). Arrows point inward:
 //
 //   protocol ← core ← app ← tooling
-//                       ↖   config ← adapters ← main.ts ← cli
+//                       ↖   config ← adapters ← main.ts ← cli     (main.ts also uses sdk's enforcer for the AuthZEN door's hold)
 //   sdk → protocol, and adapters/avro-codec.ts and adapters/record-jws.ts only (pure codecs: no I/O, no driver)
+//   hono (the HTTP layer, adapters/http-app.ts) is imported by adapters only
 //
 // Type-only imports count: a cycle of types is still a cycle.
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -35,7 +36,12 @@ module.exports = {
       "^src/(adapters|config|app|core|protocol)/",
       "adapters implement ports; they never reach the composition root, the CLI or the SDKs.",
     ),
-    layer("main-composes", "^src/main\\.ts$", "^src/(adapters|config|app|core|protocol)/", "the composition root wires adapters; it is not wired by them."),
+    layer(
+      "main-composes",
+      "^src/main\\.ts$",
+      "^src/(adapters|config|app|core|protocol|sdk)/",
+      "the composition root wires adapters; it is not wired by them (its AuthZEN door holds with the enforcer SDK, as any gateway does).",
+    ),
     layer(
       "sdk-on-protocol",
       "^src/sdk/",
@@ -48,6 +54,14 @@ module.exports = {
       severity: "error",
       from: { pathNot: "^src/cli/" },
       to: { path: "^src/cli/" },
+    },
+    {
+      name: "http-framework-in-adapters",
+      comment:
+        "The HTTP layer is adapters/http-app.ts (hono on @hono/node-server): only adapters import hono; main.ts mounts the doors adapters build, and core, app and the SDKs never see HTTP.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/adapters/" },
+      to: { path: "(^|node_modules/)(hono|@hono/[^/]+)(/|$)" },
     },
     {
       name: "sdk-codec-has-no-io",

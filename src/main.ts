@@ -5,7 +5,8 @@ import kafkajs from "kafkajs";
 import { Registry } from "prom-client";
 import { loadConfig } from "./config/config.js";
 import { registerSchemas, schemaRegistry } from "./adapters/schema-registry.js";
-import { startHttp } from "./adapters/http-server.js";
+import { healthDoor, startHttp } from "./adapters/http-server.js";
+import { httpApp } from "./adapters/http-app.js";
 import { createKafka } from "./adapters/kafka/client.js";
 import { avroOutput, jsonOutput } from "./adapters/kafka/output.js";
 import { createProcessor } from "./adapters/kafka/processor.js";
@@ -16,21 +17,31 @@ import { jsonLogger } from "./adapters/logger.js";
 import { watchPolicy } from "./adapters/policy-watcher.js";
 import { promMetrics } from "./adapters/prom-metrics.js";
 import { redisState } from "./adapters/redis/redis-state.js";
-import { readJwksFile, recordSigner } from "./adapters/signing.js";
+import { readJwksFile, recordSigner, setSigner, withSetKey } from "./adapters/signing.js";
 import type { Jwks } from "./adapters/signing.js";
 import { recordVerifier } from "./adapters/record-jws.js";
 import { SET_TYPE } from "./protocol/ssf.js";
 import { randomUUID } from "node:crypto";
-import { loadReviewers, reviewRoutes } from "./adapters/review-http.js";
+import { loadReviewers, reviewDoor } from "./adapters/review-http.js";
 import { runVerdictBridge, verdictPublisher } from "./adapters/kafka/verdicts.js";
 import { reviewService } from "./app/review-service.js";
 import { ssfTransmitter } from "./app/ssf.js";
 import type { SsfTransmitter } from "./app/ssf.js";
 import { redisSsfStore } from "./adapters/redis/ssf-store.js";
-import { loadReceivers, ssfRoutes } from "./adapters/ssf-http.js";
+import { loadReceivers, ssfDoor } from "./adapters/ssf-http.js";
 import { httpPush } from "./adapters/ssf-push.js";
 import { runSsfFeed } from "./adapters/kafka/ssf-feed.js";
 import { promSsfMetrics } from "./adapters/prom-metrics.js";
+import { doorsDoor } from "./adapters/doors-http.js";
+import { DOOR_CAPS } from "./adapters/doors-http.js";
+import { traceReceiver } from "./adapters/otel/trace-receiver.js";
+import { loadBearerTokens } from "./adapters/http-auth.js";
+import { createAuthzen } from "./app/authzen.js";
+import { createIntake } from "./app/intake.js";
+import { unauthenticated } from "./app/authenticity.js";
+import { createEnforcer } from "./sdk/enforcer.js";
+import type { Command } from "./protocol/index.js";
+import type { CompiledPolicy } from "./core/index.js";
 
 /** How often the SSF transmitter looks for SETs to push. */
 const PUSH_TICK_MS = 250;
@@ -38,7 +49,7 @@ const PUSH_TICK_MS = 250;
 export interface Running {
   stop(): Promise<void>;
   readonly httpPort: number;
-  /** The public keys that verify this processor's commands and statuses (as /.well-known/jwks.json serves them). */
+  /** The public keys /.well-known/jwks.json serves: those that verify this processor's commands and statuses, then its SSF key when it has one of its own. */
   readonly jwks: Jwks;
   /** Settles with the error when the processor can no longer decide (its consumer crashed and will not restart); stop and exit non-zero then. */
   readonly failed: Promise<Error>;
@@ -94,6 +105,17 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       log.warn("no signing key configured: generated a new Ed25519 key; enforcers must trust its public key (GET /.well-known/jwks.json)", { path }),
     );
     log.info("signing commands and statuses", { kid: signer.kid, alg: signer.alg });
+    const setKey = config.ssf
+      ? await setSigner(config.ssf.signing, signer, (path) =>
+          log.warn("no SSF signing key configured: generated a new one for Security Event Tokens; receivers find it in GET /.well-known/jwks.json", {
+            path,
+            alg: config.ssf?.signing.alg,
+          }),
+        )
+      : undefined;
+    if (setKey) log.info("signing Security Event Tokens", { kid: setKey.kid, alg: setKey.alg, key: setKey.source });
+    // Published: the record keys, then the SET key (receivers select it by kid; enforcers never see a record signed with it).
+    const published = withSetKey(signer.jwks, setKey);
     const reviewers = loadReviewers(config.reviewTokens);
     if (reviewers.size > 0 || config.reviewMtlsSubjects.length > 0)
       log.info("review API enabled", { reviewers: [...reviewers.keys()], certificateSubjects: config.reviewMtlsSubjects });
@@ -215,17 +237,18 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       now: () => Date.now(),
       newId: () => randomUUID(),
     });
-    // The SSF transmitter: its streams and outboxes in the same Redis, SETs signed with the processor's key.
+    // The SSF transmitter: its streams and outboxes in the same Redis, SETs signed with its key (VIGIL_SSF_SIGNING_ALG).
     let ssf: SsfTransmitter | undefined;
     let refusedCommand: (reason: string) => void = () => {};
-    if (config.ssf) {
+    if (config.ssf && setKey) {
+      const sets = setKey;
       const ssfConfig = config.ssf;
       // The outbox gauge reads the transmitter made just below.
       const ssfMetrics = promSsfMetrics(registry, () => ssf?.queued() ?? Promise.resolve(0));
       refusedCommand = ssfMetrics.commandRefused;
       ssf = ssfTransmitter({
         store: redisSsfStore(redis, config.redis.prefix),
-        sign: (claims) => signer.signJwt({ ...claims }, SET_TYPE),
+        sign: (claims) => sets.sign({ ...claims }, SET_TYPE),
         push: httpPush(ssfConfig.pushTimeoutMs),
         issuer: ssfConfig.issuer,
         principalIssuer: ssfConfig.principalIssuer,
@@ -238,28 +261,36 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
         warn: (msg, fields) => log.warn(msg, fields),
       });
     }
-    const review = reviewRoutes(reviews, reviewers, new Set(config.reviewMtlsSubjects));
-    const ssfHttp = ssf ? ssfRoutes(ssf, receivers) : undefined;
-    const server = await startHttp(config.http.host, config.http.port, {
-      registry,
-      tls: config.http.tls,
-      jwks: signer.jwks,
-      routes: (req, res, path) => review(req, res, path) || (ssfHttp?.(req, res, path) ?? false),
-      ready: async () => {
-        const h = processor.health();
-        const redisOk = await state.ping();
-        return {
-          ready: h.joined && h.fetching && redisOk && h.lastBatchError === undefined,
-          checks: {
-            consumerGroup: h.joined ? "joined" : "not joined",
-            broker: h.fetching ? "fetching" : "no fetch answered lately",
-            redis: redisOk ? "ok" : "unreachable",
-            batches: h.batches,
-            ...(h.lastBatchError ? { lastBatchError: h.lastBatchError } : {}),
-          },
-        };
-      },
-    });
+    // One HTTP app on the port, a door per concern mounted on it (adapters/http-app.ts).
+    const http = httpApp({ unexpected: (e, method, path) => log.warn("HTTP request failed", { method, path, error: e.message }) });
+    http.route(
+      "/",
+      healthDoor({
+        registry,
+        jwks: published,
+        ready: async () => {
+          const h = processor.health();
+          const redisOk = await state.ping();
+          return {
+            ready: h.joined && h.fetching && redisOk && h.lastBatchError === undefined,
+            checks: {
+              consumerGroup: h.joined ? "joined" : "not joined",
+              broker: h.fetching ? "fetching" : "no fetch answered lately",
+              redis: redisOk ? "ok" : "unreachable",
+              batches: h.batches,
+              ...(h.lastBatchError ? { lastBatchError: h.lastBatchError } : {}),
+            },
+          };
+        },
+      }),
+    );
+    http.route("/", reviewDoor(reviews, reviewers, new Set(config.reviewMtlsSubjects)));
+    if (ssf) http.route("/", ssfDoor(ssf, receivers));
+    // The doors for enforcement points and other languages (docs/doors.md): AuthZEN, the event intake, OTLP traces.
+    const doors = await openDoors(config, kafka, signer.jwks, schemaClient, () => policy.current(), log);
+    teardown.push({ name: "doors", close: doors.close });
+    http.route("/", doors.door);
+    const server = await startHttp(config.http.host, config.http.port, http, config.http.tls);
     teardown.push({ name: "http server", close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     const address = server.address();
     const httpPort = typeof address === "object" && address ? address.port : config.http.port;
@@ -325,7 +356,7 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     });
     return {
       httpPort,
-      jwks: signer.jwks,
+      jwks: published,
       failed,
       async stop() {
         log.info("stopping: finishing the batch in flight, committing, leaving the group");
@@ -334,4 +365,79 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       },
     };
   }
+}
+
+/** Restricting commands whose reasons an AuthZEN answer cites, per session (oldest forgotten first). */
+const MAX_CITED = 100_000;
+
+/**
+ * The doors' parts: their own producer (the processor's is busy with batches), an enforcer on
+ * the processor's signed records (the AuthZEN hold: the same `decided` and `check` as any
+ * enforcement point, so it stays right with many processors), and the HTTP door.
+ */
+async function openDoors(
+  config: ReturnType<typeof loadConfig>,
+  kafka: kafkajs.Kafka,
+  jwks: Jwks,
+  registry: ReturnType<typeof schemaRegistry> | undefined,
+  policy: () => CompiledPolicy,
+  log: Logger,
+) {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  const enforcer = await createEnforcer({
+    kafka,
+    topicPrefix: config.topics.prefix,
+    enforcerId: "vigil-authzen",
+    verify: { jwks },
+    acks: false,
+    log: (message, fields) => log.warn(message, fields),
+    ...(registry ? { registry } : {}),
+  });
+  const cited = new Map<string, Command>();
+  enforcer.on("change", (sessionId, _view, cause) => {
+    if (!("commandId" in cause) || !["revoke", "downgrade", "step_up"].includes(cause.type)) return;
+    cited.delete(sessionId);
+    cited.set(sessionId, cause);
+    if (cited.size > MAX_CITED) cited.delete(cited.keys().next().value as string);
+  });
+  await enforcer.start();
+  const send = async (records: readonly { key: string; value: string; headers: Readonly<Record<string, string>> }[]) => {
+    await producer.send({ topic: config.topics.events, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers } })) });
+  };
+  const authzen = createAuthzen(
+    { holdMs: config.peps.holdMs, failMode: config.peps.failMode },
+    {
+      publish: (event, caller) => send([{ key: event.sessionId, value: JSON.stringify(event), headers: { "vigil-producer": caller } }]),
+      unauthenticated: (event, caller) => unauthenticated(policy(), event, { claimed: caller }),
+      decided: (sessionId, time, timeoutMs) => enforcer.decided(sessionId, time, timeoutMs),
+      check: (sessionId, capability, resourceId) => enforcer.check(sessionId, capability, resourceId),
+      lastCommand: (sessionId) => cited.get(sessionId),
+      known: (sessionId) => enforcer.session(sessionId) !== undefined,
+      now: () => Date.now(),
+      newId: () => randomUUID(),
+    },
+  );
+  const intake = createIntake({ send, policy });
+  // OTLP traces in: watch mode (spans arrive after the call ran). Spans that name no principal speak for "otel-unknown".
+  const traces = traceReceiver({
+    send,
+    refused: (event, caller) => unauthenticated(policy(), event, { claimed: caller }),
+    defaultPrincipal: "otel-unknown",
+    maxInflated: 4 * DOOR_CAPS.traces,
+  });
+  const door = doorsDoor({
+    authzen,
+    intake,
+    traces,
+    tokens: loadBearerTokens({ ...config.peps.tokens, inlineVariable: "VIGIL_PEP_TOKENS", fileVariable: "VIGIL_PEP_TOKENS_FILE", split: "first" }),
+    certificateSubjects: new Set(config.peps.mtlsSubjects),
+    perSecond: config.peps.perSecond,
+  });
+  return {
+    door,
+    close: async () => {
+      await Promise.allSettled([enforcer.stop(), producer.disconnect()]);
+    },
+  };
 }

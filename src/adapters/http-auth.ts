@@ -1,9 +1,15 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
+import type { TLSSocket } from "node:tls";
+import type { Context, MiddlewareHandler } from "hono";
+import { HttpError } from "./http-app.js";
+import type { Caller, DoorEnv } from "./http-app.js";
 
-// What the review API and the SSF endpoints share: named bearer tokens from configuration
-// (compared as SHA-256 digests in constant time) and a capped JSON body reader.
+// Who an HTTP request speaks for: named bearer tokens from configuration (compared as SHA-256
+// digests in constant time) and, over HTTPS with a client CA, verified client certificates
+// whose subject CN is listed. requireAuth is the one middleware every door that needs a caller
+// puts in front of its paths (the review API, SSF, and the doors to come).
 
 export class TokenConfigError extends Error {}
 
@@ -48,9 +54,9 @@ export function loadBearerTokens(s: TokenSettings): Map<string, Buffer> {
   return out;
 }
 
-/** The name a request's bearer token belongs to, if any (every name compared, in constant time). */
-export function bearerName(req: IncomingMessage, tokens: ReadonlyMap<string, Buffer>): string | undefined {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
+/** The name a bearer `Authorization` header's token belongs to, if any (every name compared, in constant time). */
+export function tokenName(authorization: string | undefined, tokens: ReadonlyMap<string, Buffer>): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
   if (!m) return undefined;
   const given = digest(m[1] as string);
   let found: string | undefined;
@@ -58,40 +64,56 @@ export function bearerName(req: IncomingMessage, tokens: ReadonlyMap<string, Buf
   return found;
 }
 
-export class HttpInputError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** The name a request's bearer token belongs to, if any. */
+export const bearerName = (req: IncomingMessage, tokens: ReadonlyMap<string, Buffer>): string | undefined => tokenName(req.headers.authorization, tokens);
+
+/** The subject CN of the request's client certificate when it verified against the client CA and is listed in `subjects`. */
+export function certificateName(req: IncomingMessage | undefined, subjects: ReadonlySet<string>): string | undefined {
+  const socket = req?.socket as TLSSocket | undefined;
+  if (subjects.size === 0 || !socket?.encrypted || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  const name = Array.isArray(cn) ? undefined : cn;
+  return name !== undefined && subjects.has(name) ? name : undefined;
 }
 
-/** The request's JSON object body (`{}` when empty); 400 for anything else, 413 past `maxBytes`. */
-export async function jsonBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpInputError(413, `request body over ${maxBytes} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new HttpInputError(400, "body: not JSON");
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new HttpInputError(400, "body: expected a JSON object");
-  return parsed as Record<string, unknown>;
+export interface AuthOptions {
+  /** Names and their tokens' digests (loadBearerTokens). */
+  readonly tokens: ReadonlyMap<string, Buffer>;
+  /** Client-certificate subject CNs that are callers too (HTTPS with VIGIL_HTTP_TLS_CLIENT_CA_FILE); given, even empty, the 401 says a certificate would do. */
+  readonly certificateSubjects?: ReadonlySet<string> | undefined;
+  /** The WWW-Authenticate realm of the 401, e.g. "vigil-review". */
+  readonly realm: string;
+  /** Who the door expects, for the 401: "a reviewer" → "a reviewer's bearer token is required". */
+  readonly who: string;
+  /** The 401 when no caller is configured at all, naming the variables that would configure one. */
+  readonly unconfigured: string;
+  /** Whether a known caller may make this request (403 when not); every known caller may when absent. */
+  readonly allow?: (caller: Caller, c: Context<DoorEnv>) => boolean;
 }
 
-/** A path segment, percent-decoded; 400 for a malformed escape (decodeURIComponent would throw). */
-export function pathSegment(raw: string, name: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new HttpInputError(400, `${name}: malformed percent-encoding in the path`);
-  }
+/**
+ * Lets through only requests from a known caller, which it sets as `c.get("caller")`: a
+ * listed bearer token, else a listed client certificate. 401 with WWW-Authenticate for
+ * anyone else; 403 for a caller that `allow` refuses.
+ */
+export function requireAuth(o: AuthOptions): MiddlewareHandler<DoorEnv> {
+  const subjects = o.certificateSubjects ?? new Set<string>();
+  const unauthorized = () =>
+    new HttpError(
+      401,
+      o.tokens.size === 0 && subjects.size === 0
+        ? o.unconfigured
+        : `${o.who}'s bearer token${o.certificateSubjects ? " or client certificate" : ""} is required`,
+      { headers: { "www-authenticate": `Bearer realm="${o.realm}"` } },
+    );
+  return async (c, next) => {
+    const token = tokenName(c.req.header("authorization"), o.tokens);
+    const certificate = token === undefined ? certificateName(c.env?.incoming, subjects) : undefined;
+    const caller: Caller | undefined =
+      token !== undefined ? { name: token, via: "token" } : certificate !== undefined ? { name: certificate, via: "certificate" } : undefined;
+    if (caller === undefined) throw unauthorized();
+    if (o.allow && !o.allow(caller, c)) throw new HttpError(403, `${caller.name} may not ${c.req.method} ${c.req.path}`);
+    c.set("caller", caller);
+    await next();
+  };
 }

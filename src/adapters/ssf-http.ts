@@ -1,10 +1,12 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context } from "hono";
 import type { z } from "zod";
 import { SsfError } from "../app/ssf.js";
 import type { SsfTransmitter } from "../app/ssf.js";
 import { formatIssues } from "../protocol/validate.js";
 import { PollRequest, StatusRequest, StreamRequest, VerificationRequest } from "../protocol/ssf.js";
-import { HttpInputError, bearerName, jsonBody, loadBearerTokens, pathSegment } from "./http-auth.js";
+import { HttpError, bodyCap, door, jsonBody, noStoreJson, pathParam, queryParam, resource } from "./http-app.js";
+import type { Door, DoorEnv } from "./http-app.js";
+import { loadBearerTokens, requireAuth } from "./http-auth.js";
 
 // The SSF transmitter's HTTP endpoints on the processor's port (docs/ssf.md):
 //   GET    /.well-known/ssf-configuration          transmitter metadata (no credentials)
@@ -24,104 +26,59 @@ export const loadReceivers = (settings: { inline?: string | undefined; file?: st
 
 const MAX_BODY = 64 * 1024;
 
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const r = schema.safeParse(body);
+/** The request body, checked against `schema`; 400 naming the field. */
+function parse<T extends z.ZodType>(schema: T, c: Context<DoorEnv>): z.infer<T> {
+  const r = schema.safeParse(jsonBody(c));
   if (!r.success) {
     const { field, message } = formatIssues(r.error);
-    throw new HttpInputError(400, field === "" ? message.replace(/^event: /, "body: ") : message);
+    throw new HttpError(400, field === "" ? message.replace(/^event: /, "body: ") : message);
   }
   return r.data;
 }
 
-export function ssfRoutes(ssf: SsfTransmitter, receivers: ReadonlyMap<string, Buffer>) {
-  return (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
-    if (path !== "/.well-known/ssf-configuration" && path !== "/ssf" && !path.startsWith("/ssf/")) return false;
-    const json = (status: number, value: unknown, extra: Record<string, string> = {}): true => {
-      if (status === 204) {
-        res.writeHead(204, { "cache-control": "no-store", ...extra });
-        res.end();
-        return true;
-      }
-      res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...extra });
-      res.end(JSON.stringify(value));
-      return true;
-    };
-    const method = req.method ?? "GET";
-    if (path === "/.well-known/ssf-configuration") {
-      if (method !== "GET") return json(405, { error: "method not allowed" }, { allow: "GET" });
-      return json(200, ssf.configuration());
-    }
-    const receiver = bearerName(req, receivers);
-    if (receiver === undefined)
-      return json(
-        401,
-        { error: receivers.size === 0 ? "no receivers configured (VIGIL_SSF_RECEIVERS)" : "a receiver's bearer token is required" },
-        { "www-authenticate": 'Bearer realm="vigil-ssf"' },
-      );
-    const fail = (e: unknown) => {
-      if (e instanceof SsfError)
-        return json(e.status, { error: e.message }, e.retryAfterSeconds !== undefined ? { "retry-after": String(e.retryAfterSeconds) } : {});
-      if (e instanceof HttpInputError) return json(e.status, { error: e.message });
-      return json(500, { error: e instanceof Error ? e.message : String(e) });
-    };
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const streamId = url.searchParams.get("stream_id") ?? undefined;
-    const withBody = <T>(then: (body: Record<string, unknown>) => Promise<T>, answer: (v: T) => unknown) => {
-      jsonBody(req, MAX_BODY).then(then).then(answer, fail);
-      return true;
-    };
-    const notAllowed = (allow: string) => json(405, { error: "method not allowed" }, { allow });
+const fromSsfError = (e: unknown): HttpError | undefined =>
+  e instanceof SsfError
+    ? new HttpError(e.status, e.message, e.retryAfterSeconds !== undefined ? { headers: { "retry-after": String(e.retryAfterSeconds) } } : {})
+    : undefined;
 
-    if (path === "/ssf/stream") {
-      switch (method) {
-        case "POST":
-          return withBody(
-            (b) => ssf.createStream(receiver, parse(StreamRequest, b)),
-            (c) => json(201, c),
-          );
-        case "GET":
-          ssf.readStreams(receiver, streamId).then((c) => json(200, c), fail);
-          return true;
-        case "PATCH":
-        case "PUT":
-          return withBody(
-            (b) => ssf.updateStream(receiver, parse(StreamRequest, b), method === "PUT" ? "put" : "patch"),
-            (c) => json(200, c),
-          );
-        case "DELETE":
-          ssf.deleteStream(receiver, streamId).then(() => json(204, null), fail);
-          return true;
-        default:
-          return notAllowed("GET, POST, PATCH, PUT, DELETE");
-      }
-    }
-    if (path === "/ssf/status") {
-      if (method === "GET") {
-        ssf.status(receiver, streamId).then((s) => json(200, s), fail);
-        return true;
-      }
-      if (method === "POST")
-        return withBody(
-          (b) => ssf.setStatus(receiver, parse(StatusRequest, b)),
-          (s) => json(200, s),
-        );
-      return notAllowed("GET, POST");
-    }
-    if (path === "/ssf/verify") {
-      if (method !== "POST") return notAllowed("POST");
-      return withBody(
-        (b) => ssf.verify(receiver, parse(VerificationRequest, b)),
-        () => json(204, null),
-      );
-    }
-    const poll = /^\/ssf\/poll\/([^/]+)$/.exec(path);
-    if (poll) {
-      if (method !== "POST") return notAllowed("POST");
-      return withBody(
-        (b) => ssf.poll(receiver, pathSegment(poll[1] as string, "stream_id"), parse(PollRequest, b)),
-        (r) => json(200, r),
-      );
-    }
-    return json(404, { error: "not found" });
-  };
+/** The SSF metadata and stream management, to mount on the HTTP app. */
+export function ssfDoor(ssf: SsfTransmitter, receivers: ReadonlyMap<string, Buffer>): Door {
+  const app = door(fromSsfError);
+  resource(app, "/.well-known/ssf-configuration", { GET: (c) => noStoreJson(c, ssf.configuration()) });
+
+  const auth = requireAuth({ tokens: receivers, realm: "vigil-ssf", who: "a receiver", unconfigured: "no receivers configured (VIGIL_SSF_RECEIVERS)" });
+  app.use("/ssf", auth);
+  app.use("/ssf/*", auth);
+  const withBody = bodyCap({ maxBytes: MAX_BODY });
+  const receiver = (c: Context<DoorEnv>) => c.get("caller").name;
+  const streamId = (c: Context<DoorEnv>) => queryParam(c, "stream_id");
+  const noContent = (c: Context<DoorEnv>) => c.body(null, 204, { "cache-control": "no-store" });
+
+  resource(app, "/ssf/stream", {
+    GET: async (c) => noStoreJson(c, await ssf.readStreams(receiver(c), streamId(c))),
+    POST: [withBody, async (c) => noStoreJson(c, await ssf.createStream(receiver(c), parse(StreamRequest, c)), 201)],
+    PATCH: [withBody, async (c) => noStoreJson(c, await ssf.updateStream(receiver(c), parse(StreamRequest, c), "patch"))],
+    PUT: [withBody, async (c) => noStoreJson(c, await ssf.updateStream(receiver(c), parse(StreamRequest, c), "put"))],
+    DELETE: async (c) => {
+      await ssf.deleteStream(receiver(c), streamId(c));
+      return noContent(c);
+    },
+  });
+  resource(app, "/ssf/status", {
+    GET: async (c) => noStoreJson(c, await ssf.status(receiver(c), streamId(c))),
+    POST: [withBody, async (c) => noStoreJson(c, await ssf.setStatus(receiver(c), parse(StatusRequest, c)))],
+  });
+  resource(app, "/ssf/verify", {
+    POST: [
+      withBody,
+      async (c) => {
+        await ssf.verify(receiver(c), parse(VerificationRequest, c));
+        return noContent(c);
+      },
+    ],
+  });
+  resource(app, "/ssf/poll/:stream_id", {
+    POST: [withBody, async (c) => noStoreJson(c, await ssf.poll(receiver(c), pathParam(c, "stream_id"), parse(PollRequest, c)))],
+  });
+  return app;
 }

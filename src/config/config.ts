@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 
 // Configuration is one zod schema (STYLE.md, rule 10): loose environment strings →
@@ -23,6 +24,13 @@ const tokenPairs = (split: "first" | "last") =>
         ctx.addIssue({ code: "custom", message: `entry ${i + 1}: expected name:token with a token of at least ${MIN_TOKEN} characters` });
     });
   });
+/**
+ * What the SSF transmitter signs Security Event Tokens with (VIGIL_SSF_SIGNING_ALG). ES256 first:
+ * Nimbus JOSE+JWT, the JOSE library of most Java receivers, selects no Ed25519 key from a JWKS,
+ * so an EdDSA SET fails there (docs/ssf.md).
+ */
+export const SSF_SIGNING_ALGS = ["ES256", "RS256", "EdDSA"] as const;
+export type SsfSigningAlg = (typeof SSF_SIGNING_ALGS)[number];
 const list = z.string().transform((s) =>
   s
     .split(",")
@@ -75,6 +83,15 @@ export const ENV_SCHEMA = z.strictObject({
   /** `vigil mcp --listen`: bearer tokens of MCP clients, `<principal>/<agent>:<token>` (docs/mcp.md). */
   VIGIL_MCP_TOKENS: tokenPairs("first").optional(),
   VIGIL_MCP_TOKENS_FILE: z.string().optional(),
+  /** The doors for enforcement points (AuthZEN, the event intake, OTLP traces; docs/doors.md): `name:token` pairs. */
+  VIGIL_PEP_TOKENS: tokenPairs("first").optional(),
+  VIGIL_PEP_TOKENS_FILE: z.string().optional(),
+  VIGIL_PEP_MTLS_SUBJECTS: list.optional(),
+  /** Requests per second per enforcement point on the doors (a burst of twice that), then 429. */
+  VIGIL_PEP_RATE: int(1, 1_000_000).default(200),
+  /** How long an AuthZEN evaluation waits for Vigil's decision, and what it answers without one. */
+  VIGIL_PEP_HOLD_MS: int(10, 600_000).default(3000),
+  VIGIL_PEP_FAIL: z.enum(["closed", "open"]).default("closed"),
   VIGIL_HTTP_TLS_CERT_FILE: z.string().optional(),
   VIGIL_HTTP_TLS_KEY_FILE: z.string().optional(),
   VIGIL_HTTP_TLS_CLIENT_CA_FILE: z.string().optional(),
@@ -94,6 +111,9 @@ export const ENV_SCHEMA = z.strictObject({
   VIGIL_SSF_PUSH_TIMEOUT_MS: int(100, 120_000).default(10_000),
   VIGIL_SSF_MIN_VERIFICATION_INTERVAL_SECONDS: int(0, 86_400).default(30),
   VIGIL_SSF_LONG_POLL_MS: int(0, 60_000).default(10_000),
+  VIGIL_SSF_SIGNING_ALG: z.enum(SSF_SIGNING_ALGS, { error: "ES256, RS256 or EdDSA" }).default("ES256"),
+  VIGIL_SSF_SIGNING_KEY: z.string().optional(),
+  VIGIL_SSF_SIGNING_KEY_FILE: z.string().min(1).optional(),
 });
 
 /** The optional judge's settings (off without VIGIL_JUDGE_URL); also read by `vigil replay` and `vigil eval`. */
@@ -185,6 +205,14 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
     /** Reviewers of the HTTP review API: `name:token` pairs, inline (comma separated) and/or one per line in a file. */
     reviewTokens: { inline: e.VIGIL_REVIEW_TOKENS, file: e.VIGIL_REVIEW_TOKENS_FILE },
     mcpTokens: { inline: e.VIGIL_MCP_TOKENS, file: e.VIGIL_MCP_TOKENS_FILE },
+    /** Enforcement points of the HTTP doors (AuthZEN, /v1/events, /v1/traces): tokens, certificate subjects, rate, hold. */
+    peps: {
+      tokens: { inline: e.VIGIL_PEP_TOKENS, file: e.VIGIL_PEP_TOKENS_FILE },
+      mtlsSubjects: e.VIGIL_PEP_MTLS_SUBJECTS ?? [],
+      perSecond: e.VIGIL_PEP_RATE,
+      holdMs: e.VIGIL_PEP_HOLD_MS,
+      failMode: e.VIGIL_PEP_FAIL,
+    },
     /** Reviewers known by a client certificate (its subject CN) verified against VIGIL_HTTP_TLS_CLIENT_CA_FILE; the CN is the reviewer's name. */
     reviewMtlsSubjects: e.VIGIL_REVIEW_MTLS_SUBJECTS ?? [],
     /** The SSF transmitter (docs/ssf.md): on when receivers are configured. */
@@ -195,6 +223,17 @@ function compile(e: z.infer<typeof ENV_SCHEMA>) {
             receivers: { inline: e.VIGIL_SSF_RECEIVERS, file: e.VIGIL_SSF_RECEIVERS_FILE },
             principalIssuer: e.VIGIL_SSF_PRINCIPAL_ISSUER,
             pushTimeoutMs: e.VIGIL_SSF_PUSH_TIMEOUT_MS,
+            /**
+             * The SETs' key: VIGIL_SSF_SIGNING_KEY[_FILE] when given, else the record key when it signs
+             * with this algorithm, else a key of its own in `defaultKeyFile`, beside the record key's file
+             * (adapters/signing.ts).
+             */
+            signing: {
+              alg: e.VIGIL_SSF_SIGNING_ALG,
+              key: e.VIGIL_SSF_SIGNING_KEY,
+              keyFile: e.VIGIL_SSF_SIGNING_KEY_FILE,
+              defaultKeyFile: join(dirname(e.VIGIL_SIGNING_KEY_FILE), `ssf-signing-key-${e.VIGIL_SSF_SIGNING_ALG.toLowerCase()}.jwk`),
+            },
             limits: {
               maxStreamsPerReceiver: e.VIGIL_SSF_MAX_STREAMS_PER_RECEIVER,
               maxQueuedPerStream: e.VIGIL_SSF_MAX_QUEUED,
@@ -238,7 +277,9 @@ const SECRET = new Set([
   "VIGIL_SIGNING_KEY",
   "VIGIL_REVIEW_TOKENS",
   "VIGIL_MCP_TOKENS",
+  "VIGIL_PEP_TOKENS",
   "VIGIL_SSF_RECEIVERS",
+  "VIGIL_SSF_SIGNING_KEY",
 ]);
 
 /** `KEY=VALUE` lines (comments with #, optional quotes); a malformed line is an error naming file and line. */
@@ -289,6 +330,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>) {
   }
   if (d.VIGIL_REVIEW_MTLS_SUBJECTS && d.VIGIL_REVIEW_MTLS_SUBJECTS.length > 0 && !d.VIGIL_HTTP_TLS_CLIENT_CA_FILE) {
     throw invalid(["VIGIL_REVIEW_MTLS_SUBJECTS: needs VIGIL_HTTP_TLS_CLIENT_CA_FILE (the CA that issues reviewers' client certificates)"]);
+  }
+  if (d.VIGIL_PEP_MTLS_SUBJECTS && d.VIGIL_PEP_MTLS_SUBJECTS.length > 0 && !d.VIGIL_HTTP_TLS_CLIENT_CA_FILE) {
+    throw invalid(["VIGIL_PEP_MTLS_SUBJECTS: needs VIGIL_HTTP_TLS_CLIENT_CA_FILE (the CA that issues enforcement points' client certificates)"]);
   }
   if ((parsed.data.VIGIL_SSF_RECEIVERS || parsed.data.VIGIL_SSF_RECEIVERS_FILE) && !parsed.data.VIGIL_SSF_ISSUER) {
     throw invalid(["VIGIL_SSF_ISSUER: required with VIGIL_SSF_RECEIVERS (the URL receivers reach this processor at; the SETs' iss)"]);

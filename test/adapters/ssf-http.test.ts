@@ -1,9 +1,9 @@
 import type { Server } from "node:http";
-import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpApp } from "../../src/adapters/http-app.js";
 import { startHttp } from "../../src/adapters/http-server.js";
 import { generateSigningJwk, recordSigner } from "../../src/adapters/signing.js";
-import { loadReceivers, ssfRoutes } from "../../src/adapters/ssf-http.js";
+import { loadReceivers, ssfDoor } from "../../src/adapters/ssf-http.js";
 import { inMemorySsfStore } from "../../src/app/in-memory-ssf-store.js";
 import { ssfTransmitter } from "../../src/app/ssf.js";
 import { DELIVERY_POLL, SET_TYPE } from "../../src/protocol/ssf.js";
@@ -41,7 +41,7 @@ beforeAll(async () => {
     warn: () => {},
   });
   const receivers = loadReceivers({ inline: `https://idp.example:${IDP}, other:${OTHER}` });
-  server = await startHttp("127.0.0.1", 0, { registry: new Registry(), routes: ssfRoutes(ssf, receivers), ready: async () => ({ ready: true, checks: {} }) });
+  server = await startHttp("127.0.0.1", 0, httpApp().route("/", ssfDoor(ssf, receivers)));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));

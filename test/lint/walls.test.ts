@@ -42,6 +42,7 @@ describe("layer walls (dependency-cruiser)", () => {
       "src/core/engine.ts": 'import { value } from "../protocol/event.js";\nexport const engine = value;\n',
       "src/app/pipeline.ts": 'import { engine } from "../core/engine.js";\nexport const pipeline = engine;\n',
       "src/adapters/kafka.ts": 'import { pipeline } from "../app/pipeline.js";\nexport const kafka = pipeline;\n',
+      "src/adapters/http.ts": 'import { Hono } from "hono";\nexport const http = new Hono();\n',
       "src/sdk/publisher.ts":
         'import { value } from "../protocol/event.js";\nimport { codec } from "../adapters/avro-codec.js";\nexport const publisher = value + codec;\n',
       "src/adapters/avro-codec.ts": 'import { value } from "../protocol/event.js";\nexport const codec = value;\n',
@@ -71,6 +72,8 @@ describe("layer walls (dependency-cruiser)", () => {
       { "src/sdk/enforcer.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },
     ],
     ["sdk-codec-has-no-io", { "src/sdk/publisher.ts": 'import { readFileSync } from "node:fs";\nexport const y = readFileSync;\n' }],
+    ["http-framework-in-adapters", { "src/app/review.ts": 'import { Hono } from "hono";\nexport const y = Hono;\n' }],
+    ["http-framework-in-adapters", { "src/main.ts": 'import { serve } from "@hono/node-server";\nexport const y = serve;\n' }],
     [
       "tooling-on-app",
       { "src/tooling/evaluate.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },

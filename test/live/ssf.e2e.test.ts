@@ -169,10 +169,12 @@ describe("SSF transmitter (live)", () => {
         const claims = JSON.parse(Buffer.from(body as string, "base64url").toString("utf8")) as Record<string, unknown>;
         const altered = Buffer.from(JSON.stringify({ ...claims, aud: RECEIVER, txn: "someone-else" })).toString("base64url");
         await expect(verify(`${h}.${altered}.${sig}`)).rejects.toThrow(/signature/);
-        const stranger = await generateSigningJwk();
-        const forgedToken = await new jose.SignJWT(claims)
-          .setProtectedHeader({ alg: "EdDSA", typ: SET_TYPE, kid: jose.decodeProtectedHeader(rx.received[1]?.token as string).kid as string })
-          .sign(await jose.importJWK(stranger, "EdDSA"));
+        // SETs are ES256 by default (VIGIL_SSF_SIGNING_ALG), with a key of their own next to the Ed25519 record key.
+        const { alg, kid } = jose.decodeProtectedHeader(rx.received[1]?.token as string) as { alg: string; kid: string };
+        expect(alg).toBe("ES256");
+        expect(running.jwks.keys.map((k) => k.alg)).toEqual(["EdDSA", "ES256"]);
+        const stranger = await jose.generateKeyPair(alg);
+        const forgedToken = await new jose.SignJWT(claims).setProtectedHeader({ alg, typ: SET_TYPE, kid }).sign(stranger.privateKey);
         await expect(verify(forgedToken)).rejects.toThrow(/signature/);
 
         // Poll: the same commands, kept until acknowledged.

@@ -5,7 +5,8 @@ import { generateSigningJwk, publicJwk, publicJwks } from "../../adapters/signin
 // `vigil keys generate [--out <file>]`: a new Ed25519 signing key (the private JWK to the
 // file, mode 0600, never overwritten; its public JWKS on stdout). `vigil keys jwks`: the
 // public JWKS enforcers should trust for the configured key (VIGIL_SIGNING_KEY[_FILE] and
-// VIGIL_SIGNING_PUBLIC_KEYS_FILE), as /.well-known/jwks.json serves it.
+// VIGIL_SIGNING_PUBLIC_KEYS_FILE), as /.well-known/jwks.json serves it: with the SSF
+// transmitter on, its SET key follows when it is a key of its own (VIGIL_SSF_SIGNING_ALG).
 
 export async function keysGenerateCommand(out: string | undefined): Promise<number> {
   const jwk = await generateSigningJwk();
@@ -30,7 +31,7 @@ export async function keysGenerateCommand(out: string | undefined): Promise<numb
 
 export async function keysJwksCommand(env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const config = loadConfig(env);
-  const jwks = await publicJwks(config.signing, (path) => process.stderr.write(`no signing key configured: generated one at ${path}\n`));
+  const jwks = await publicJwks(config.signing, (path) => process.stderr.write(`no signing key configured: generated one at ${path}\n`), config.ssf?.signing);
   process.stdout.write(`${JSON.stringify(jwks, null, 2)}\n`);
   return 0;
 }

@@ -8,6 +8,8 @@ import { schemaRegistry } from "../../adapters/schema-registry.js";
 import { relay } from "../../adapters/mcp/relay.js";
 import { startMcpHttp } from "../../adapters/mcp/http.js";
 import { loadUpstreams, upstreamsTransport } from "../../adapters/mcp/upstreams.js";
+import type { UpstreamSpec } from "../../adapters/mcp/upstreams.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { NAMESPACE_SEPARATOR } from "../../adapters/mcp/multiplex.js";
 import { loadPolicy } from "../../adapters/policy-file.js";
 import { bearerName, loadBearerTokens } from "../../adapters/http-auth.js";
@@ -64,8 +66,26 @@ const classifier =
     return { ...(entry.kind ? { kind: entry.kind } : {}), ...(entry.outputTrust ? { trust: entry.outputTrust } : {}) };
   };
 
-/** Runs the gateway until the stdio client goes away, or (HTTP) until SIGTERM / SIGINT. */
-export async function mcpCommand(env: Env, options: McpOptions): Promise<number> {
+/** The gateway's parts shared by every MCP session: the upstreams, the publisher and (enforce) the enforcer on Vigil's topics. */
+export interface McpGateway {
+  readonly upstreams: readonly UpstreamSpec[];
+  /** The joined names of the upstream servers (the results' `source.origin`). */
+  readonly server: string;
+  /** Serves one MCP session: `client` (a server transport, the agent's side) joined to new transports to the upstreams, with its own guard. */
+  serve(client: Transport, sessionId: string, who?: { principal: string; agent: string }): ReturnType<typeof relay>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the gateway's shared parts. `decorate` may wrap the guard's ports: the composition's
+ * one seam, for a test that drives the gateway's clock and ids from recorded traces
+ * (test/live/mcp-replay.e2e.test.ts); the command never passes it.
+ */
+export async function openMcpGateway(
+  env: Env,
+  options: Omit<McpOptions, "listen" | "session" | "allowedOrigins" | "allowedHosts">,
+  decorate: (ports: McpGuardPorts) => McpGuardPorts = (p) => p,
+): Promise<McpGateway> {
   const upstreams = loadUpstreams(options.config);
   const server = upstreams.map((u) => u.name).join("+");
   const config = loadConfig(env);
@@ -87,7 +107,7 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
     await enforcer.start();
   }
   const decider = enforcer;
-  const ports: McpGuardPorts = {
+  const ports: McpGuardPorts = decorate({
     publish: async (event) => {
       await publisher.publish(event);
     },
@@ -105,7 +125,7 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
     digest: (text) => createHash("sha256").update(text).digest("hex"),
     classify,
     log: (message, fields) => log.warn(message, fields),
-  };
+  });
   const guardOptions = (sessionId: string, who?: { principal: string; agent: string }): McpGuardOptions => ({
     mode: options.mode,
     holdMs: options.holdMs,
@@ -117,15 +137,28 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
     server,
     ...(options.onToolChange ? { onToolChange: options.onToolChange } : {}),
   });
-  const shutDown = async () => {
-    await Promise.allSettled([publisher.close(), enforcer?.stop()]);
+  return {
+    upstreams,
+    server,
+    serve: (client, sessionId, who) =>
+      relay(client, upstreamsTransport(upstreams), createMcpGuard(guardOptions(sessionId, who), ports), { log: (m, f) => log.warn(m, f) }),
+    close: async () => {
+      await Promise.allSettled([publisher.close(), enforcer?.stop()]);
+    },
   };
+}
+
+/** Runs the gateway until the stdio client goes away, or (HTTP) until SIGTERM / SIGINT. */
+export async function mcpCommand(env: Env, options: McpOptions): Promise<number> {
+  const config = loadConfig(env);
+  const log = jsonLogger(config.logLevel);
+  const gateway = await openMcpGateway(env, options);
+  const { server } = gateway;
+  const shutDown = () => gateway.close();
 
   if (options.listen === undefined) {
     const session = options.session ?? `mcp-${randomUUID()}`;
-    const joined = await relay(new StdioServerTransport(), upstreamsTransport(upstreams), createMcpGuard(guardOptions(session), ports), {
-      log: (m, f) => log.warn(m, f),
-    });
+    const joined = await gateway.serve(new StdioServerTransport(), session);
     log.info("vigil mcp: serving on stdio", { upstream: server, mode: options.mode, session });
     const stop = () => void joined.close();
     process.once("SIGTERM", stop);
@@ -158,10 +191,7 @@ export async function mcpCommand(env: Env, options: McpOptions): Promise<number>
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
     ...(tokens.size > 0 ? { identify: (req: IncomingMessage) => bearerName(req, tokens) } : {}),
-    open: (transport, sessionId, who) =>
-      relay(transport, upstreamsTransport(upstreams), createMcpGuard(guardOptions(`mcp-${sessionId}`, identityOf(who)), ports), {
-        log: (m, f) => log.warn(m, f),
-      }),
+    open: (transport, sessionId, who) => gateway.serve(transport, `mcp-${sessionId}`, identityOf(who)),
     log: (m, f) => log.warn(m, f),
   });
   process.stderr.write(`vigil mcp: ${listener.url} → ${server} (${options.mode})\n`);

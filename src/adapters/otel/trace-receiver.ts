@@ -1,0 +1,74 @@
+import { gunzipSync } from "node:zlib";
+import { mapSpans } from "../../app/otel-spans.js";
+import type { KnownSession } from "../../app/otel-spans.js";
+import type { AgentEvent } from "../../protocol/index.js";
+import { HttpError } from "../http-app.js";
+import type { TraceReceiver } from "../doors-http.js";
+import { decodeOtlpTraces } from "./otlp-decode.js";
+
+// `POST /v1/traces` (docs/otel.md): OTLP/HTTP bodies, protobuf or JSON, gzip or not, decoded
+// (otlp-decode.ts), mapped to events (app/otel-spans.ts) and published, in order, keyed by
+// session. What one request learnt of its sessions and traces is remembered for the next
+// (bounded: the oldest forgotten first), so a trace exported in several requests stays one
+// session. Spans arrive after the call ran: this door decides and alerts, it cannot hold.
+
+/** Sessions and traces remembered across requests. */
+const MAX_REMEMBERED = 100_000;
+
+function bounded<V>(max: number) {
+  const m = new Map<string, V>();
+  return {
+    get: (k: string) => m.get(k),
+    set(k: string, v: V) {
+      m.delete(k);
+      m.set(k, v);
+      if (m.size > max) m.delete(m.keys().next().value as string);
+    },
+  };
+}
+
+export interface TraceReceiverOptions {
+  /** Writes events to the events topic, in order, with the caller as producer; resolves once Kafka has them. */
+  send(records: readonly { key: string; value: string; headers: Readonly<Record<string, string>> }[]): Promise<void>;
+  /** Why the policy's authenticity rule refuses `caller` as this event's producer, or undefined. */
+  refused(event: AgentEvent, caller: string): string | undefined;
+  /** The principal of spans that name none. */
+  readonly defaultPrincipal: string;
+  /** Most bytes a gzip body may inflate to. */
+  readonly maxInflated: number;
+}
+
+export function traceReceiver(o: TraceReceiverOptions): TraceReceiver & { inflate(body: Uint8Array, encoding: string | undefined): Uint8Array } {
+  const sessions = bounded<KnownSession>(MAX_REMEMBERED);
+  const traces = bounded<string>(MAX_REMEMBERED);
+  return {
+    inflate(body, encoding) {
+      const e = (encoding ?? "identity").trim().toLowerCase();
+      if (e === "identity" || e === "") return body;
+      if (e !== "gzip") throw new HttpError(415, `content-encoding: ${e} is not supported (gzip or none)`, { code: "unsupported_media_type" });
+      try {
+        return gunzipSync(body, { maxOutputLength: o.maxInflated });
+      } catch (err) {
+        if (err instanceof RangeError) throw new HttpError(413, `request body inflates past the cap of ${o.maxInflated} bytes`);
+        throw new HttpError(400, `body: not gzip (${err instanceof Error ? err.message : String(err)})`);
+      }
+    },
+    async accept(body, contentType, caller) {
+      const decoded = decodeOtlpTraces(body, contentType);
+      if (!decoded.ok) throw new HttpError(400, decoded.error);
+      const r = mapSpans(decoded.spans, { defaultPrincipal: o.defaultPrincipal, known: sessions.get, sessionOfTrace: traces.get });
+      for (const e of r.events) {
+        const why = o.refused(e, caller);
+        if (why !== undefined) throw new HttpError(403, why, { code: "unauthenticated" });
+      }
+      await o.send(r.events.map((e) => ({ key: e.sessionId, value: JSON.stringify(e), headers: { "vigil-producer": caller } })));
+      for (const [id, s] of r.sessions) sessions.set(id, s);
+      for (const [trace, session] of r.traces) traces.set(trace, session);
+      return {
+        accepted: r.events.length,
+        ignored: r.ignored + r.errors.length,
+        ...(r.errors.length > 0 ? { rejected: r.errors.slice(0, 5).map((x) => `span ${x.spanId}: ${x.error}`).join("; ") } : {}),
+      };
+    },
+  };
+}

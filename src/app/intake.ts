@@ -1,0 +1,64 @@
+import type { AgentEvent } from "../protocol/index.js";
+import { validateEvent } from "../protocol/index.js";
+import type { CompiledPolicy } from "../core/index.js";
+import { unauthenticated } from "./authenticity.js";
+
+// The HTTP event intake (`POST /v1/events`, docs/doors.md): one event or a JSON array of
+// them, in the contract's JSON, checked exactly as the events topic checks them (the zod
+// schema, then the policy's authenticity rule with the caller's authenticated name as the
+// producer) and published to the events topic only when every one of them passed: a
+// request is taken whole or not at all. The HTTP side (auth, body cap, rate limit) is
+// adapters/intake-http.ts.
+
+/** Events one request may carry. */
+export const MAX_INTAKE_EVENTS = 1000;
+
+export interface IntakeRecord {
+  readonly key: string;
+  readonly value: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface IntakePorts {
+  /** Writes the records to the events topic; resolves once Kafka has all of them. */
+  send(records: readonly IntakeRecord[]): Promise<void>;
+  policy(): CompiledPolicy;
+}
+
+/** A request the intake refuses: 400 (invalid, naming index and field), 403 (authenticity), 413 (too many events). */
+export class IntakeError extends Error {
+  constructor(
+    readonly status: 400 | 403 | 413,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createIntake(ports: IntakePorts) {
+  return {
+    /** Checks and publishes the events of `body` for `producer` (the caller's authenticated name); returns how many. */
+    async accept(body: unknown, producer: string): Promise<{ accepted: number; eventIds: string[] }> {
+      const many = Array.isArray(body);
+      const raw: unknown[] = many ? body : [body];
+      if (raw.length === 0) throw new IntakeError(400, "invalid_event", "body: an empty array (send one event or a non-empty array)");
+      if (raw.length > MAX_INTAKE_EVENTS) throw new IntakeError(413, "too_many_events", `body: ${raw.length} events, over the limit of ${MAX_INTAKE_EVENTS} per request`);
+      const policy = ports.policy();
+      const events: { event: AgentEvent; raw: unknown }[] = [];
+      for (const [i, r] of raw.entries()) {
+        const at = many ? `[${i}].` : "";
+        const v = validateEvent(r);
+        if (!v.ok) throw new IntakeError(400, v.reason, `${at}${v.error}`);
+        const why = unauthenticated(policy, v.value, { claimed: producer });
+        if (why !== undefined) throw new IntakeError(403, "unauthenticated", `${at.replace(/\.$/, ": ")}${why}`);
+        events.push({ event: v.value, raw: r });
+      }
+      // The topic gets what the caller sent (fields the schema does not know included), as a Kafka producer would have written it.
+      await ports.send(events.map(({ event, raw: r }) => ({ key: event.sessionId, value: JSON.stringify(r), headers: { "vigil-producer": producer } })));
+      return { accepted: events.length, eventIds: events.map(({ event }) => event.eventId) };
+    },
+  };
+}
+
+export type Intake = ReturnType<typeof createIntake>;
