@@ -20,7 +20,11 @@ import { rateLimit } from "./http-rate-limit.js";
 export interface TraceReceiver {
   /** The body as sent, inflated per its Content-Encoding (415 for one not supported, 413 past the cap). */
   inflate(body: Uint8Array, encoding: string | undefined): Uint8Array;
-  accept(body: Uint8Array, contentType: "protobuf" | "json", caller: string): Promise<{ readonly accepted: number; readonly ignored: number; readonly rejected?: string }>;
+  accept(
+    body: Uint8Array,
+    contentType: "protobuf" | "json",
+    caller: string,
+  ): Promise<{ readonly accepted: number; readonly ignored: number; readonly rejected?: string }>;
 }
 
 export interface DoorsOptions {
@@ -70,7 +74,8 @@ export function jsonDepth(bytes: Uint8Array, max: number): number {
 /** The JSON value of a capped body: 415 for another content type, 400 for malformed or too deep. */
 function jsonOf(c: Context<DoorEnv>): unknown {
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/json") throw new HttpError(415, `content-type: expected application/json, got ${type || "none"}`, { code: "unsupported_media_type" });
+  if (type !== "application/json")
+    throw new HttpError(415, `content-type: expected application/json, got ${type || "none"}`, { code: "unsupported_media_type" });
   const body = c.get("body");
   if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpError(400, `body: JSON nested deeper than ${MAX_DEPTH} levels`);
   try {
@@ -117,7 +122,9 @@ export function doorsDoor(o: DoorsOptions): Door {
           const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
           const as = type === "application/x-protobuf" ? "protobuf" : type === "application/json" ? "json" : undefined;
           if (as === undefined)
-            throw new HttpError(415, `content-type: expected application/x-protobuf or application/json, got ${type || "none"}`, { code: "unsupported_media_type" });
+            throw new HttpError(415, `content-type: expected application/x-protobuf or application/json, got ${type || "none"}`, {
+              code: "unsupported_media_type",
+            });
           const body = traces.inflate(c.get("body"), c.req.header("content-encoding"));
           if (as === "json" && jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpError(400, `body: JSON nested deeper than ${MAX_DEPTH} levels`);
           const r = await traces.accept(body, as, c.get("caller").name);

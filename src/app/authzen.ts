@@ -115,11 +115,16 @@ function who(subject: EvaluationRequest["subject"], at: string): { agent: string
 function whose(subject: EvaluationRequest["subject"], at: string): { agent: string; principal: string } {
   if (subject.type === "agent") {
     const principal = str(subject.properties?.principal);
-    if (!principal) throw new AuthzenInputError(`${at}subject.properties.principal: required when subject.type is "agent"`, `${at}subject.properties.principal`);
+    if (!principal)
+      throw new AuthzenInputError(`${at}subject.properties.principal: required when subject.type is "agent"`, `${at}subject.properties.principal`);
     return { agent: subject.id, principal };
   }
   const agent = str(subject.properties?.agent);
-  if (!agent) throw new AuthzenInputError(`${at}subject.properties.agent: required when subject.type is "${subject.type}" (the subject is the principal)`, `${at}subject.properties.agent`);
+  if (!agent)
+    throw new AuthzenInputError(
+      `${at}subject.properties.agent: required when subject.type is "${subject.type}" (the subject is the principal)`,
+      `${at}subject.properties.agent`,
+    );
   return { agent, principal: subject.id };
 }
 
@@ -166,7 +171,10 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
     // Checked before anything is published: a bad kind or resource is the caller's 400, never half a session.
     const checked = validateEvent({ ...action, time: new Date(0).toISOString() });
     if (!checked.ok) {
-      const field = checked.field.replace(/^action\.kind$/, "action.properties.kind").replace(/^args/, "action.properties.args").replace(/^resource\./, "resource.properties.");
+      const field = checked.field
+        .replace(/^action\.kind$/, "action.properties.kind")
+        .replace(/^args/, "action.properties.args")
+        .replace(/^resource\./, "resource.properties.");
       throw new AuthzenInputError(`${at}${field}: ${checked.error.slice(checked.error.indexOf(": ") + 2)}`, `${at}${field}`);
     }
     const events: AgentEvent[] = [];
@@ -202,7 +210,10 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
         ...(command ? { reason_codes: command.reasons.map((r) => r.code), command: command.type } : {}),
         reason_admin: { en: command ? `${verdict.reason}: ${command.reasons.map((r) => r.message).join("; ")}` : verdict.reason },
         reason_user: {
-          en: verdict.outcome === "step_up" ? "This action needs the person's confirmation first." : "Vigil held this action: it does not fit what the session was asked to do.",
+          en:
+            verdict.outcome === "step_up"
+              ? "This action needs the person's confirmation first."
+              : "Vigil held this action: it does not fit what the session was asked to do.",
         },
       },
     };

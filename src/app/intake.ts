@@ -43,7 +43,8 @@ export function createIntake(ports: IntakePorts) {
       const many = Array.isArray(body);
       const raw: unknown[] = many ? body : [body];
       if (raw.length === 0) throw new IntakeError(400, "invalid_event", "body: an empty array (send one event or a non-empty array)");
-      if (raw.length > MAX_INTAKE_EVENTS) throw new IntakeError(413, "too_many_events", `body: ${raw.length} events, over the limit of ${MAX_INTAKE_EVENTS} per request`);
+      if (raw.length > MAX_INTAKE_EVENTS)
+        throw new IntakeError(413, "too_many_events", `body: ${raw.length} events, over the limit of ${MAX_INTAKE_EVENTS} per request`);
       const policy = ports.policy();
       const events: { event: AgentEvent; raw: unknown }[] = [];
       for (const [i, r] of raw.entries()) {

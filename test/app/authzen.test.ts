@@ -55,8 +55,17 @@ describe("AuthZEN evaluation", () => {
     const d = await door.evaluation(request({ action: { name: "bills.read" } }), "pep");
     expect(d).toEqual({ decision: true, context: { id: "ev-1", outcome: "allow" } });
     expect(published.map((e) => e.type)).toEqual(["session.started", "action"]);
-    expect(published[0]).toMatchObject({ sessionId: "s1", agent: { id: "assistant-7" }, principal: { id: "alice" }, intent: { goal: "Pay the December bill" } });
-    expect(published[1]).toMatchObject({ eventId: "ev-1", action: { capability: "bills.read", tool: "bills.read" }, resource: { type: "account", id: "acct-1", classification: "confidential" } });
+    expect(published[0]).toMatchObject({
+      sessionId: "s1",
+      agent: { id: "assistant-7" },
+      principal: { id: "alice" },
+      intent: { goal: "Pay the December bill" },
+    });
+    expect(published[1]).toMatchObject({
+      eventId: "ev-1",
+      action: { capability: "bills.read", tool: "bills.read" },
+      resource: { type: "account", id: "acct-1", classification: "confidential" },
+    });
     // A frozen clock still gives strictly increasing times within the session.
     expect(Date.parse(published[1]?.time ?? "")).toBeGreaterThan(Date.parse(published[0]?.time ?? ""));
   });
@@ -72,7 +81,11 @@ describe("AuthZEN evaluation", () => {
       reason_admin: { en: expect.stringContaining("the recipient appears nowhere in the goal") },
       reason_user: { en: expect.any(String) },
     });
-    expect(published.at(-1)).toMatchObject({ type: "action", action: { capability: "payments.send", tool: "pay", kind: "write" }, args: { to: "US13", amount: 10 } });
+    expect(published.at(-1)).toMatchObject({
+      type: "action",
+      action: { capability: "payments.send", tool: "pay", kind: "write" },
+      args: { to: "US13", amount: 10 },
+    });
   });
 
   it("answers step_up as not permitted, naming the step-up", async () => {
@@ -93,7 +106,10 @@ describe("AuthZEN evaluation", () => {
       now: () => 0,
       newId: () => "x",
     };
-    expect(await createAuthzen({ holdMs: 5, failMode: "open" }, ports).evaluation(request(), "pep")).toMatchObject({ decision: true, context: { outcome: "undecided" } });
+    expect(await createAuthzen({ holdMs: 5, failMode: "open" }, ports).evaluation(request(), "pep")).toMatchObject({
+      decision: true,
+      context: { outcome: "undecided" },
+    });
   });
 
   it("does not start a session Vigil knows; a new goal is an intent.updated", async () => {

@@ -55,12 +55,17 @@ describe("HTTP event intake", () => {
 
   it("refuses more events than the cap with 413", async () => {
     const { intake } = harness();
-    const e = await refusal(intake.accept(Array.from({ length: MAX_INTAKE_EVENTS + 1 }, (_, i) => event(i)), "py-tools"));
+    const e = await refusal(
+      intake.accept(
+        Array.from({ length: MAX_INTAKE_EVENTS + 1 }, (_, i) => event(i)),
+        "py-tools",
+      ),
+    );
     expect([e.status, e.code]).toEqual([413, "too_many_events"]);
   });
 
   it("applies the policy's authenticity rule to the caller's name", async () => {
-    const policy = "version: 1\nauthenticity:\n  require: producer\n  producers: [\"py-*\"]\n  types: [action, action.result]\n";
+    const policy = 'version: 1\nauthenticity:\n  require: producer\n  producers: ["py-*"]\n  types: [action, action.result]\n';
     const { intake, sent } = harness(policy);
     await intake.accept(event(1), "py-tools");
     const e = await refusal(intake.accept([event(1), event(2)], "mallory"));

@@ -57,7 +57,10 @@ describe("the HTTP doors: AuthZEN, the event intake", () => {
       encoding: "utf8",
       timeout: 60_000,
     });
-    const lines = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = run.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => [l.capability, l.decision])).toEqual([
       ["expense.submit", true],
       ["expense.approve", false],
@@ -96,7 +99,15 @@ describe("the HTTP doors: AuthZEN, the event intake", () => {
 
   it("answers hostile requests with a clear error and publishes nothing of them", { timeout: 120_000 }, async () => {
     const before = (await topicEvents()).length;
-    const event = { type: "action", eventId: "h-1", sessionId: "hostile", time: "2026-12-06T10:00:00Z", agent: { id: "a" }, principal: { id: "p" }, action: { capability: "x" } };
+    const event = {
+      type: "action",
+      eventId: "h-1",
+      sessionId: "hostile",
+      time: "2026-12-06T10:00:00Z",
+      agent: { id: "a" },
+      principal: { id: "p" },
+      action: { capability: "x" },
+    };
     const cases: [string, Promise<Response>, number, RegExp][] = [
       ["no token", fetch(`${base}/v1/events`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } }), 401, /enforcement point/],
       ["wrong token", post("/v1/events", "{}", { authorization: "Bearer nope" }), 401, /bearer token/],
@@ -104,10 +115,28 @@ describe("the HTTP doors: AuthZEN, the event intake", () => {
       ["malformed JSON", post("/v1/events", '{"type": "action",'), 400, /^body: not JSON/],
       ["deep nesting", post("/v1/events", "[".repeat(100_000) + "]".repeat(100_000)), 400, /nested deeper than 64/],
       ["oversize", post("/access/v1/evaluation", JSON.stringify({ pad: "x".repeat(70 * 1024) })), 413, /over the cap of 65536 bytes/],
-      ["one bad event of two", post("/v1/events", JSON.stringify([event, { ...event, eventId: "h-2", action: { capability: 7 } }])), 400, /^\[1\]\.action\.capability: /],
+      [
+        "one bad event of two",
+        post("/v1/events", JSON.stringify([event, { ...event, eventId: "h-2", action: { capability: 7 } }])),
+        400,
+        /^\[1\]\.action\.capability: /,
+      ],
       ["unknown event type", post("/v1/events", JSON.stringify({ ...event, type: "nope" })), 400, /unknown event type "nope"/],
-      ["AuthZEN without a session", post("/access/v1/evaluation", JSON.stringify({ subject: { type: "agent", id: "a", properties: { principal: "p" } }, action: { name: "x" }, resource: { type: "t", id: "r" } })), 400, /^context\.session_id: required/],
-      ["AuthZEN without a subject", post("/access/v1/evaluation", JSON.stringify({ action: { name: "x" }, resource: { type: "t", id: "r" }, context: { session_id: "s" } })), 400, /^subject: /],
+      [
+        "AuthZEN without a session",
+        post(
+          "/access/v1/evaluation",
+          JSON.stringify({ subject: { type: "agent", id: "a", properties: { principal: "p" } }, action: { name: "x" }, resource: { type: "t", id: "r" } }),
+        ),
+        400,
+        /^context\.session_id: required/,
+      ],
+      [
+        "AuthZEN without a subject",
+        post("/access/v1/evaluation", JSON.stringify({ action: { name: "x" }, resource: { type: "t", id: "r" }, context: { session_id: "s" } })),
+        400,
+        /^subject: /,
+      ],
     ];
     for (const [name, response, status, message] of cases) {
       const r = await response;
@@ -118,7 +147,9 @@ describe("the HTTP doors: AuthZEN, the event intake", () => {
     }
     // A flood from one enforcement point: 429 with Retry-After once its burst is spent; the others are not slowed.
     const flood = await Promise.all(
-      Array.from({ length: 60 }, () => fetch(`${base}/v1/events`, { method: "POST", body: "[]", headers: { "content-type": "application/json", authorization: `Bearer ${FLOODER}` } })),
+      Array.from({ length: 60 }, () =>
+        fetch(`${base}/v1/events`, { method: "POST", body: "[]", headers: { "content-type": "application/json", authorization: `Bearer ${FLOODER}` } }),
+      ),
     );
     const limited = flood.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThan(0);
@@ -141,7 +172,11 @@ describe("the HTTP doors: AuthZEN, the event intake", () => {
         subject: { type: "agent", id: "assistant-7", properties: { principal: "alice", roles: ["manager"] } },
         resource: { type: "expense_report", id: `ER-${session}` },
         context: { session_id: session, goal: "File my trip report and get it approved" },
-        evaluations: [{ action: { name: "expense.submit", properties: { kind: "write" } } }, { action: { name: "expense.approve", properties: { kind: "write" } } }, { action: { name: "expense.read", properties: { kind: "read" } } }],
+        evaluations: [
+          { action: { name: "expense.submit", properties: { kind: "write" } } },
+          { action: { name: "expense.approve", properties: { kind: "write" } } },
+          { action: { name: "expense.read", properties: { kind: "read" } } },
+        ],
         options: { evaluations_semantic: "deny_on_first_deny" },
       }),
       { "x-request-id": "req-42" },

@@ -48,7 +48,10 @@ describe.runIf(dir !== undefined)("recorded AgentDojo sessions through the MCP g
     const held = runs.flatMap((r) => r.calls.filter((c) => c.fate === "held"));
     // The subset holds hijacked sessions: some calls must be held, or this proves nothing.
     expect(held.length).toBeGreaterThan(5);
-    expect(held.filter((c) => driver.ran(c.eventId)).map((c) => c.eventId), "held calls that reached the server").toEqual([]);
+    expect(
+      held.filter((c) => driver.ran(c.eventId)).map((c) => c.eventId),
+      "held calls that reached the server",
+    ).toEqual([]);
     console.log(JSON.stringify({ mcpReplay: { sessions: runs.length, callsCompared: got.length, held: held.length, commands: want.length } }));
   });
 });

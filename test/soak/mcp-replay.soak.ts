@@ -42,6 +42,8 @@ describe.runIf(dir !== undefined)("the AgentDojo v2 file through the MCP gateway
     const held = runs.flatMap((r) => r.calls.filter((c) => c.fate === "held"));
     expect(held.filter((c) => driver.ran(c.eventId))).toEqual([]);
     const calls = runs.reduce((n, r) => n + r.calls.length, 0);
-    console.log(JSON.stringify({ mcpReplay: { mode: "enforce", sessions: runs.length, callsCompared: calls, held: held.length, seconds: (Date.now() - t0) / 1000 } }));
+    console.log(
+      JSON.stringify({ mcpReplay: { mode: "enforce", sessions: runs.length, callsCompared: calls, held: held.length, seconds: (Date.now() - t0) / 1000 } }),
+    );
   });
 });

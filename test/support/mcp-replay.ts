@@ -93,7 +93,9 @@ export const listedTool = (t: RecordedTool) => ({
   ...(t.description ? { description: t.description } : {}),
   inputSchema: {
     type: "object" as const,
-    properties: Object.fromEntries((t.parameters ?? []).map((p) => [p.name, { type: p.type ?? "string", ...(p.description ? { description: p.description } : {}) }])),
+    properties: Object.fromEntries(
+      (t.parameters ?? []).map((p) => [p.name, { type: p.type ?? "string", ...(p.description ? { description: p.description } : {}) }]),
+    ),
     required: (t.parameters ?? []).filter((p) => p.required).map((p) => p.name),
   },
 });
@@ -267,7 +269,12 @@ export class McpRecordingDriver {
             name: tool,
             args: canonical(args),
             ...(result ? { answer: { text: (result.output as { text?: string }).text ?? "", isError: result.outcome !== "success" } } : {}),
-            gate: () => this.until(() => groupIds.every((id) => this.published.has(id) || settled.has(id)) && before.every((id) => this.published.has(id) || settled.has(this.actionOf(id, results)))),
+            gate: () =>
+              this.until(
+                () =>
+                  groupIds.every((id) => this.published.has(id) || settled.has(id)) &&
+                  before.every((id) => this.published.has(id) || settled.has(this.actionOf(id, results))),
+              ),
             taken: false,
           });
           const abort = new AbortController();
@@ -304,7 +311,11 @@ export class McpRecordingDriver {
       await client.close();
       await joined.close();
     }
-    return { sessionId: session.sessionId, calls: stopped ? calls.slice(0, calls.findIndex((c) => c.fate === "held") + 1) : calls, mismatches: this.mismatches };
+    return {
+      sessionId: session.sessionId,
+      calls: stopped ? calls.slice(0, calls.findIndex((c) => c.fate === "held") + 1) : calls,
+      mismatches: this.mismatches,
+    };
   }
 
   private actionOf(resultId: string, results: Map<string, Recorded>): string {
@@ -412,7 +423,6 @@ export function expectedFates(sessions: readonly RecordedSession[], commands: re
   }
   return fates;
 }
-
 
 /** A command with its times written the one way the gateway's clock writes them (ISO 8601 with milliseconds): the recording writes `…:00Z`, the same instant. */
 export const sameInstants = (c: Command): Command => ({

@@ -67,7 +67,14 @@ export function traceReceiver(o: TraceReceiverOptions): TraceReceiver & { inflat
       return {
         accepted: r.events.length,
         ignored: r.ignored + r.errors.length,
-        ...(r.errors.length > 0 ? { rejected: r.errors.slice(0, 5).map((x) => `span ${x.spanId}: ${x.error}`).join("; ") } : {}),
+        ...(r.errors.length > 0
+          ? {
+              rejected: r.errors
+                .slice(0, 5)
+                .map((x) => `span ${x.spanId}: ${x.error}`)
+                .join("; "),
+            }
+          : {}),
       };
     },
   };
