@@ -287,9 +287,13 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     http.route("/", reviewDoor(reviews, reviewers, new Set(config.reviewMtlsSubjects)));
     if (ssf) http.route("/", ssfDoor(ssf, receivers));
     // The doors for enforcement points and other languages (docs/doors.md): AuthZEN, the event intake, OTLP traces.
-    const doors = await openDoors(config, kafka, signer.jwks, schemaClient, () => policy.current(), log);
-    teardown.push({ name: "doors", close: doors.close });
-    http.route("/", doors.door);
+    // Only with enforcement points configured: their producer and enforcer cost a connection and a consumer (and ACLs, docs/security.md).
+    const pepTokens = loadBearerTokens({ ...config.peps.tokens, inlineVariable: "VIGIL_PEP_TOKENS", fileVariable: "VIGIL_PEP_TOKENS_FILE", split: "first" });
+    if (pepTokens.size > 0 || config.peps.mtlsSubjects.length > 0) {
+      const doors = await openDoors(config, pepTokens, kafka, signer.jwks, schemaClient, () => policy.current(), log);
+      teardown.push({ name: "doors", close: doors.close });
+      http.route("/", doors.door);
+    } else http.route("/", doorsDoor({ tokens: pepTokens, perSecond: config.peps.perSecond }));
     const server = await startHttp(config.http.host, config.http.port, http, config.http.tls);
     teardown.push({ name: "http server", close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
     const address = server.address();
@@ -377,6 +381,7 @@ const MAX_CITED = 100_000;
  */
 async function openDoors(
   config: ReturnType<typeof loadConfig>,
+  tokens: ReadonlyMap<string, Buffer>,
   kafka: kafkajs.Kafka,
   jwks: Jwks,
   registry: ReturnType<typeof schemaRegistry> | undefined,
@@ -430,7 +435,7 @@ async function openDoors(
     authzen,
     intake,
     traces,
-    tokens: loadBearerTokens({ ...config.peps.tokens, inlineVariable: "VIGIL_PEP_TOKENS", fileVariable: "VIGIL_PEP_TOKENS_FILE", split: "first" }),
+    tokens,
     certificateSubjects: new Set(config.peps.mtlsSubjects),
     perSecond: config.peps.perSecond,
   });

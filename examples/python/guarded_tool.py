@@ -39,7 +39,7 @@ def post(path, body):
         headers={"content-type": "application/json", "authorization": f"Bearer {TOKEN}"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=90) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")

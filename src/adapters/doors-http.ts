@@ -28,8 +28,9 @@ export interface TraceReceiver {
 }
 
 export interface DoorsOptions {
-  readonly authzen: Authzen;
-  readonly intake: Intake;
+  /** Absent when no enforcement point is configured: every door but the metadata then answers 401 naming the settings. */
+  readonly authzen?: Authzen;
+  readonly intake?: Intake;
   readonly traces?: TraceReceiver;
   readonly tokens: ReadonlyMap<string, Buffer>;
   readonly certificateSubjects?: ReadonlySet<string>;
@@ -93,6 +94,11 @@ const requestId = (c: Context<DoorEnv>): Record<string, string> => {
 
 export function doorsDoor(o: DoorsOptions): Door {
   const app = door(fromDomain);
+  const closed = (): never => {
+    throw new HttpError(503, "this door is not open: no enforcement points are configured", { code: "unavailable" });
+  };
+  const authzen = o.authzen ?? { evaluation: closed, evaluations: closed, configuration: (base: string) => ({ policy_decision_point: base }) };
+  const intake = o.intake ?? { accept: closed };
   const auth = requireAuth({
     tokens: o.tokens,
     ...(o.certificateSubjects ? { certificateSubjects: o.certificateSubjects } : {}),
@@ -103,15 +109,15 @@ export function doorsDoor(o: DoorsOptions): Door {
   const limit = rateLimit({ perSecond: o.perSecond, burst: 2 * o.perSecond });
   const guarded = (cap: number) => [auth, limit, bodyCap({ maxBytes: cap })] as const;
 
-  resource(app, "/.well-known/authzen-configuration", { GET: (c) => noStoreJson(c, o.authzen.configuration(new URL(c.req.url).origin)) });
+  resource(app, "/.well-known/authzen-configuration", { GET: (c) => noStoreJson(c, authzen.configuration(new URL(c.req.url).origin)) });
   resource(app, "/access/v1/evaluation", {
-    POST: [...guarded(DOOR_CAPS.evaluation), async (c) => noStoreJson(c, await o.authzen.evaluation(jsonOf(c), c.get("caller").name), 200, requestId(c))],
+    POST: [...guarded(DOOR_CAPS.evaluation), async (c) => noStoreJson(c, await authzen.evaluation(jsonOf(c), c.get("caller").name), 200, requestId(c))],
   });
   resource(app, "/access/v1/evaluations", {
-    POST: [...guarded(DOOR_CAPS.evaluations), async (c) => noStoreJson(c, await o.authzen.evaluations(jsonOf(c), c.get("caller").name), 200, requestId(c))],
+    POST: [...guarded(DOOR_CAPS.evaluations), async (c) => noStoreJson(c, await authzen.evaluations(jsonOf(c), c.get("caller").name), 200, requestId(c))],
   });
   resource(app, "/v1/events", {
-    POST: [...guarded(DOOR_CAPS.events), async (c) => noStoreJson(c, await o.intake.accept(jsonOf(c), c.get("caller").name), 202)],
+    POST: [...guarded(DOOR_CAPS.events), async (c) => noStoreJson(c, await intake.accept(jsonOf(c), c.get("caller").name), 202)],
   });
   if (o.traces) {
     const traces = o.traces;

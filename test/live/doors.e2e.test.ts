@@ -41,7 +41,8 @@ async function liveCommands(sessionId: string): Promise<Command[]> {
 
 describe("the HTTP doors: AuthZEN, the event intake", () => {
   beforeAll(async () => {
-    env = isolatedEnv("doors", { VIGIL_PEP_TOKENS: `${PEP}:${TOKEN},flooder:${FLOODER}`, VIGIL_PEP_RATE: "20" });
+    // A long hold: on a busy machine a decision may take seconds; the test waits on it, never on a quiet CPU.
+    env = isolatedEnv("doors", { VIGIL_PEP_TOKENS: `${PEP}:${TOKEN},flooder:${FLOODER}`, VIGIL_PEP_RATE: "20", VIGIL_PEP_HOLD_MS: "60000" });
     running = await startVigil(env);
     base = `http://127.0.0.1:${running.httpPort}`;
   }, 120_000);
