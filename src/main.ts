@@ -373,6 +373,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
 
 /** Restricting commands whose reasons an AuthZEN answer cites, per session (oldest forgotten first). */
 const MAX_CITED = 100_000;
+/** How long an AuthZEN refusal waits for the command its session's status names (it travels on the commands topic). */
+const CITE_WAIT_MS = 2000;
 
 /**
  * The doors' parts: their own producer (the processor's is busy with batches), an enforcer on
@@ -399,13 +401,42 @@ async function openDoors(
     log: (message, fields) => log.warn(message, fields),
     ...(registry ? { registry } : {}),
   });
-  const cited = new Map<string, Command>();
+  // The command each session's status names last, and the restricting commands by id (both bounded): a status
+  // and its command travel on two topics, so an answer may wait briefly for the command it cites.
+  const lastIdOf = new Map<string, string>();
+  const commands = new Map<string, Command>();
+  const bounded = <V>(m: Map<string, V>, k: string, v: V) => {
+    m.delete(k);
+    m.set(k, v);
+    if (m.size > MAX_CITED) m.delete(m.keys().next().value as string);
+  };
+  const waiting = new Set<() => void>();
   enforcer.on("change", (sessionId, _view, cause) => {
-    if (!("commandId" in cause) || !["revoke", "downgrade", "step_up"].includes(cause.type)) return;
-    cited.delete(sessionId);
-    cited.set(sessionId, cause);
-    if (cited.size > MAX_CITED) cited.delete(cited.keys().next().value as string);
+    if ("commandId" in cause) bounded(commands, cause.commandId, cause);
+    else if (cause.lastCommandId !== undefined) bounded(lastIdOf, sessionId, cause.lastCommandId);
+    for (const w of [...waiting]) w();
   });
+  const lastCommand = (sessionId: string): Promise<Command | undefined> => {
+    const known = () => {
+      const id = lastIdOf.get(sessionId);
+      return id === undefined ? undefined : commands.get(id);
+    };
+    const now = known();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = (c: Command | undefined) => {
+        waiting.delete(check);
+        clearTimeout(timer);
+        resolve(c);
+      };
+      const check = () => {
+        const c = known();
+        if (c !== undefined) done(c);
+      };
+      const timer = setTimeout(() => done(undefined), CITE_WAIT_MS);
+      waiting.add(check);
+    });
+  };
   await enforcer.start();
   const send = async (records: readonly { key: string; value: string; headers: Readonly<Record<string, string>> }[]) => {
     await producer.send({ topic: config.topics.events, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers } })) });
@@ -417,7 +448,7 @@ async function openDoors(
       unauthenticated: (event, caller) => unauthenticated(policy(), event, { claimed: caller }),
       decided: (sessionId, time, timeoutMs) => enforcer.decided(sessionId, time, timeoutMs),
       check: (sessionId, capability, resourceId) => enforcer.check(sessionId, capability, resourceId),
-      lastCommand: (sessionId) => cited.get(sessionId),
+      lastCommand,
       known: (sessionId) => enforcer.session(sessionId) !== undefined,
       now: () => Date.now(),
       newId: () => randomUUID(),

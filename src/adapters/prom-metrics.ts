@@ -165,7 +165,14 @@ export function promMetrics(registry: client.Registry, sources: ScrapeSources = 
     help: "Tool results whose text the sender cut (output.truncated)",
     registers: r,
   });
+  const toolFindings = new client.Counter({
+    name: "vigil_mcp_tool_findings_total",
+    help: "Findings on sessions' MCP tool definitions (poisoning, changed, shadowing), by reason code and the policy's action (hold, hide, report)",
+    labelNames: ["code", "action"],
+    registers: r,
+  });
   return {
+    mcpToolFinding: (code, action) => toolFindings.inc({ code, action }),
     actionResult: (x) => {
       results.inc({ outcome: x.outcome, trust: x.trust });
       outputBytes.observe(x.bytes);

@@ -67,8 +67,8 @@ export interface AuthzenPorts {
   /** Resolves true once Vigil's state for the session reflects an event at or after `time`. */
   decided(sessionId: string, time: string, timeoutMs: number): Promise<boolean>;
   check(sessionId: string, capability: string, resourceId: string | undefined): Verdict;
-  /** The newest restricting command applied to the session (for its reasons), if any. */
-  lastCommand(sessionId: string): Command | undefined;
+  /** The restricting command the session's state names last (for its reasons), once known; undefined if none comes soon. */
+  lastCommand(sessionId: string): Promise<Command | undefined>;
   /** Whether Vigil already knows the session (an enforcement view of it exists). */
   known(sessionId: string): boolean;
   now(): number;
@@ -201,7 +201,7 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
     }
     const verdict = ports.check(sessionId, request.action.name, request.resource.id);
     if (verdict.outcome === "allow") return { decision: true, context: { id, outcome: "allow" } };
-    const command = ports.lastCommand(sessionId);
+    const command = await ports.lastCommand(sessionId);
     return {
       decision: false,
       context: {

@@ -1,6 +1,6 @@
 import type { ActionResultEvent, AgentEvent, Command } from "../protocol/index.js";
 import type { CompiledPolicy, DecisionRecord } from "../core/index.js";
-import { eventKey, matchSod } from "../core/index.js";
+import { TOOL_FINDING_CODES, eventKey, matchSod } from "../core/index.js";
 import { BatchStore } from "./batch-store.js";
 import type { Changes, DurableState, SessionSnapshot } from "./durable-state.js";
 import type { CaseChange } from "./cases.js";
@@ -53,11 +53,33 @@ export interface BatchOptions extends Pick<PipelineOptions, "judge"> {
   readonly replay?: boolean;
 }
 
-/** A decided event, for the metrics: its type and wire format, and for a tool result its summary. */
+/** A decided event, for the metrics: its type and wire format, for a tool result its summary, for a tool listing its findings. */
 export interface Processed {
   readonly type: string;
   readonly format: string;
   readonly result?: ResultSummary;
+  readonly toolFindings?: readonly ToolFindingSummary[];
+}
+
+/** A finding on an MCP tool definition, for the metrics and the log: its code, the policy's action, the finding's message (it names the tool). */
+export interface ToolFindingSummary {
+  readonly code: string;
+  readonly action: string;
+  readonly message: string;
+}
+
+const KIND_OF_CODE: ReadonlyMap<string, keyof typeof TOOL_FINDING_CODES> = new Map(
+  (Object.entries(TOOL_FINDING_CODES) as [keyof typeof TOOL_FINDING_CODES, string][]).map(([kind, code]) => [code, kind]),
+);
+
+/** The MCP tool findings of a `tools.listed` decision, each with what the policy made of it. */
+export function toolFindingsOf(policy: CompiledPolicy, decision: DecisionRecord | undefined): ToolFindingSummary[] {
+  const out: ToolFindingSummary[] = [];
+  for (const s of decision?.signals ?? []) {
+    const kind = KIND_OF_CODE.get(s.code);
+    if (kind !== undefined) out.push({ code: s.code, action: policy.mcp[kind], message: s.message });
+  }
+  return out;
 }
 
 /** The metrics' view of an `action.result`: `bytes` is the sender's full size, else the text's UTF-8 size (one native pass over at most MAX_OUTPUT_TEXT characters). */
@@ -154,7 +176,12 @@ export async function processBatch(
       duplicates++;
       continue;
     }
-    processed.push({ type: input.event.type, format: input.format, ...(input.event.type === "action.result" ? { result: resultSummary(input.event) } : {}) });
+    processed.push({
+      type: input.event.type,
+      format: input.format,
+      ...(input.event.type === "action.result" ? { result: resultSummary(input.event) } : {}),
+      ...(input.event.type === "tools.listed" ? { toolFindings: toolFindingsOf(policy, out.decision) } : {}),
+    });
     commands.push(...out.commands);
     const after = store.session(input.event.sessionId);
     if (after && (after.openCase || before?.openCase)) cases.push(...caseChanges(before, after, input.event, out.decision, out.commands));

@@ -1,4 +1,8 @@
-import type { ActionKind, AgentEvent, OutputTrust, ToolOutput, Verdict } from "../protocol/index.js";
+import type { ActionKind, AgentEvent, ListedTool, OutputTrust, ToolOutput, Verdict } from "../protocol/index.js";
+import { CapabilityName, MAX_LISTED_TOOLS, MAX_TOOL_DESCRIPTION, MAX_TOOL_PARAMETERS, MAX_TOOL_TEXT } from "../protocol/event.js";
+import type { CompiledPolicy } from "../core/index.js";
+import { readListing } from "../core/mcp-tools.js";
+import type { KnownTool } from "../core/facts.js";
 
 // What the MCP gateway (`vigil mcp`, docs/mcp.md) does with one MCP session's tool calls,
 // over small ports: each `tools/call` becomes an `action` event (capability = the tool's
@@ -7,7 +11,10 @@ import type { ActionKind, AgentEvent, OutputTrust, ToolOutput, Verdict } from ".
 // server and their results become `action.result` events, published before the client sees
 // them; denied calls never reach the server. `step_up` asks the person (MCP elicitation)
 // when the client can be asked. In `monitor` mode everything is published and nothing held.
-// The transport side (which bytes go where) is adapters/mcp/relay.ts; this is the decision.
+// Every `tools/list` result becomes `tools.listed` events (the tools' texts and digests, for
+// Vigil's findings on poisoned, changed and shadowing tools); when the policy `hide`s a
+// finding, the listing the client gets in `enforce` mode leaves out the tools Vigil removed
+// for it. The transport side (which bytes go where) is adapters/mcp/relay.ts; this is the decision.
 
 /** The `_meta` key of `initialize` and `tools/call` requests that carries the user's goal. */
 export const GOAL_META_KEY = "vigil/goal";
@@ -48,6 +55,14 @@ export interface McpGuardOptions {
    * calls (default), or only `report` it in the log.
    */
   readonly onToolChange?: "hold" | "report";
+  /** The server that listed a tool (several servers behind one gateway: its name's prefix); default `server`. */
+  readonly serverOf?: (tool: string) => string;
+  /**
+   * The policy the processor decides with (the same file): when its `mcp` section `hide`s a
+   * finding, the listings relayed in `enforce` mode leave out the tools Vigil removed for it,
+   * found by reading each listing as the processor does. Absent: nothing is hidden.
+   */
+  readonly policy?: CompiledPolicy;
 }
 
 /** A call the guard holds: the tool's name and arguments, and the request's `_meta`. */
@@ -94,6 +109,90 @@ const definitionOf = (t: Record<string, unknown>): string =>
     annotations: t.annotations,
   });
 
+/** Characters of the tools' texts one `tools.listed` event carries at most: with names and digests, well inside the 1 MiB message a processor accepts by default. */
+const MAX_LISTING_CHARS = 128 * 1024;
+/** How deep a tool's input schema is read for parameter descriptions. */
+const MAX_SCHEMA_DEPTH = 6;
+
+/** `text` cut to `max` characters, never inside a surrogate pair. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
+/** The parameter descriptions of an input schema, by path (`entities[].name`), depth first, at most `max`. */
+function parameterTexts(schema: unknown, max: number): { name: string; description: string }[] {
+  const out: { name: string; description: string }[] = [];
+  const walk = (node: unknown, path: string, depth: number) => {
+    if (!isObject(node) || depth > MAX_SCHEMA_DEPTH || out.length > max) return;
+    if (path !== "" && typeof node.description === "string" && node.description !== "") out.push({ name: path, description: node.description });
+    if (isObject(node.properties)) for (const [k, v] of Object.entries(node.properties)) walk(v, path === "" ? k : `${path}.${k}`, depth + 1);
+    if (node.items !== undefined) walk(node.items, `${path}[]`, depth + 1);
+    for (const k of ["anyOf", "oneOf", "allOf"]) if (Array.isArray(node[k])) for (const v of node[k] as unknown[]) walk(v, path, depth + 1);
+  };
+  walk(schema, "", 0);
+  return out;
+}
+
+/**
+ * A listed tool as the `tools.listed` event carries it (contract v1.3): name, server, the
+ * digest of the whole definition, and the texts an agent reads, each cut to its cap
+ * (`truncated` then). Undefined for a tool whose name is no capability name (its calls
+ * could not be published either).
+ */
+export function listedTool(t: Readonly<Record<string, unknown>>, server: string, digest: string): ListedTool | undefined {
+  if (!CapabilityName.safeParse(t.name).success) return undefined;
+  let truncated = false;
+  const text = (v: unknown, max: number): string | undefined => {
+    if (typeof v !== "string" || v === "") return undefined;
+    if (v.length > max) truncated = true;
+    return cut(v, max);
+  };
+  const title = text(t.title, MAX_TOOL_TEXT);
+  const description = text(t.description, MAX_TOOL_DESCRIPTION);
+  const annotationTitle = isObject(t.annotations) ? text(t.annotations.title, MAX_TOOL_TEXT) : undefined;
+  const found = parameterTexts(t.inputSchema, MAX_TOOL_PARAMETERS);
+  if (found.length > MAX_TOOL_PARAMETERS) truncated = true;
+  const parameters = found.slice(0, MAX_TOOL_PARAMETERS).map((p) => ({ name: cut(p.name, 256), description: text(p.description, MAX_TOOL_TEXT) ?? "" }));
+  if (found.some((p) => p.name.length > 256)) truncated = true;
+  return {
+    name: t.name as string,
+    server: cut(server, 256),
+    digest: cut(digest, 1024),
+    ...(title !== undefined ? { title } : {}),
+    ...(description !== undefined ? { description } : {}),
+    ...(annotationTitle !== undefined ? { annotations: { title: annotationTitle } } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(truncated ? { truncated: true } : {}),
+  };
+}
+
+const textSize = (t: ListedTool): number =>
+  (t.title?.length ?? 0) +
+  (t.description?.length ?? 0) +
+  (t.annotations?.title?.length ?? 0) +
+  (t.parameters ?? []).reduce((n, p) => n + p.name.length + p.description.length, 0);
+
+/** A listing cut into the tools of one event each: at most MAX_LISTED_TOOLS and MAX_LISTING_CHARS of text (a single tool always fits: its caps add up to less). */
+export function packListing(tools: readonly ListedTool[]): ListedTool[][] {
+  const out: ListedTool[][] = [];
+  let current: ListedTool[] = [];
+  let size = 0;
+  for (const t of tools) {
+    const n = textSize(t);
+    if (current.length > 0 && (current.length >= MAX_LISTED_TOOLS || size + n > MAX_LISTING_CHARS)) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(t);
+    size += n;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 /** A tool error the client's model reads: what was held and why, nothing of Vigil's internals. */
 export const heldResult = (tool: string, reason: string): Record<string, unknown> => ({
   isError: true,
@@ -132,6 +231,12 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
   /** The digest of each tool's definition as the session first listed it, and the tools whose definition changed since. */
   const definitions = new Map<string, string>();
   const changed = new Set<string>();
+  const serverOf = options.serverOf ?? (() => options.server);
+  /** With a policy that hides a finding: the session's tools as the processor keeps them, and the tools whose findings it hides. */
+  const policy = options.policy;
+  const hiding = options.mode === "enforce" && policy !== undefined && Object.values(policy.mcp).includes("hide");
+  let known: readonly KnownTool[] = [];
+  const hideable = new Set<string>();
   let goal: string | undefined = options.goal;
   let started: Promise<void> | undefined;
   let published = goal;
@@ -174,7 +279,14 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
       if (options.goal === undefined && typeof asked === "string" && asked.trim() !== "") goal = asked;
     },
 
-    tools(tools: readonly unknown[]): void {
+    /**
+     * A `tools/list` result, before the client sees it: the catalog and the local rug-pull
+     * check, then the listing published as `tools.listed`; returns the tools to relay when
+     * some are left out (a `hide` finding Vigil acted on), else undefined.
+     */
+    async tools(tools: readonly unknown[]): Promise<readonly unknown[] | undefined> {
+      const listed: ListedTool[] = [];
+      let unnamed = 0;
       for (const t of tools) {
         if (!isObject(t) || typeof t.name !== "string") continue;
         if (catalog.size >= MAX_CATALOG && !catalog.has(t.name)) break;
@@ -190,7 +302,53 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
             action: options.mode === "enforce" && options.onToolChange !== "report" ? "its calls are held" : "reported only",
           });
         }
+        const entry = listedTool(t, serverOf(t.name), digest);
+        if (entry === undefined) unnamed++;
+        else listed.push(entry);
       }
+      if (unnamed > 0)
+        ports.log("mcp: tools whose name is no capability name are not published (their calls cannot be either)", {
+          sessionId: options.sessionId,
+          count: unnamed,
+        });
+      if (listed.length === 0) return undefined;
+      // Read as the processor reads it: which tools a `hide` finding concerns (the processor's decision says whether they were removed).
+      let fresh = false;
+      if (hiding) {
+        const read = readListing(policy, known, listed);
+        known = read.known;
+        for (const f of read.findings)
+          if (policy.mcp[f.kind] === "hide" && !hideable.has(f.tool)) {
+            hideable.add(f.tool);
+            fresh = true;
+          }
+      }
+      let last: string | undefined;
+      try {
+        for (const part of packListing(listed)) {
+          const event = { ...base(), type: "tools.listed", tools: part } as AgentEvent;
+          last = event.time;
+          await ports.publish(event);
+        }
+      } catch (e) {
+        ports.log("mcp: a tool listing could not be published", { sessionId: options.sessionId, error: String(e) });
+        last = undefined;
+      }
+      if (!hiding || hideable.size === 0) return undefined;
+      // Only a listing with a new `hide` finding waits for Vigil: for the others, its decision is known already.
+      const decided = fresh ? last !== undefined && (await ports.decided(options.sessionId, last, options.holdMs)) : true;
+      if (!decided) {
+        ports.log("mcp: no decision on a tool listing within the hold time", {
+          sessionId: options.sessionId,
+          holdMs: options.holdMs,
+          failMode: options.failMode,
+        });
+        if (options.failMode === "open") return undefined;
+      }
+      const hidden = (t: unknown) =>
+        isObject(t) && typeof t.name === "string" && hideable.has(t.name) && (!decided || ports.check(options.sessionId, t.name).outcome === "deny");
+      const kept = tools.filter((t) => !hidden(t));
+      return kept.length === tools.length ? undefined : kept;
     },
 
     /** Whether the session has a declared goal (the session status says so in docs/mcp.md). */

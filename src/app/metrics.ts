@@ -28,6 +28,8 @@ export interface Metrics {
   judged(outcome: string, seconds: number): void;
   /** One `action.result` decided: its outcome, its trust label (`none` without one), the output's full size in bytes, whether the sender cut the text. */
   actionResult(result: ResultSummary): void;
+  /** One finding on a session's MCP tool definitions: its reason code and what the policy's `mcp` section made of it (`hold`, `hide`, `report`). */
+  mcpToolFinding(code: string, action: string): void;
 }
 
 /** What the metrics record of an `action.result`: bounded values only, never its text. */
@@ -63,4 +65,5 @@ export const noopMetrics: Metrics = {
   timeToEnforce: () => {},
   judged: () => {},
   actionResult: () => {},
+  mcpToolFinding: () => {},
 };

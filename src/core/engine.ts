@@ -19,12 +19,14 @@ import { sequenceScorer } from "./scorers/sequence.js";
 import type { ScoreInput, Signal } from "./scorers/signal.js";
 import { sodScorer } from "./scorers/sod.js";
 import { injectionScorer } from "./scorers/injection.js";
-import type { ResultFacts } from "./facts.js";
+import { toolScorer } from "./scorers/tools.js";
+import type { ListingFacts, ResultFacts } from "./facts.js";
+import { readListing } from "./mcp-tools.js";
 import { resultFacts } from "./result-facts.js";
 import { argumentValues } from "./values.js";
 import { goalMentions } from "./destinations.js";
 import type { ActionFacts, CaseReason, SessionState } from "./session-state.js";
-import { callKey, addCounts, evolve, initialSession, isDuplicate, rememberRun } from "./session-state.js";
+import { NONE, callKey, addCounts, evolve, firstEvent, initialSession, isDuplicate, rememberRun } from "./session-state.js";
 import type { SodRecord, SodView } from "./sod-ledger.js";
 import { matchSod } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
@@ -81,7 +83,7 @@ export interface StepOutput {
 /** Distinct findings a session remembers for discounting repeats (bounded). */
 const MAX_FINDINGS = 64;
 
-const SCORERS = [intentScorer, injectionScorer, sensitivityScorer, sequenceScorer, contextScorer, baselineScorer, sodScorer] as const;
+const SCORERS = [intentScorer, injectionScorer, sensitivityScorer, sequenceScorer, contextScorer, baselineScorer, sodScorer, toolScorer] as const;
 
 /**
  * Repeated evidence is correlated evidence: the third message to a name read from the same
@@ -142,6 +144,7 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
   const before = sessionBefore(input, event);
   let facts: ActionFacts | undefined;
   let result: ResultFacts | undefined;
+  let listing: ListingFacts | undefined;
   let destinations: string[] = [];
   let named: string[] = [];
   if (event.type === "action") {
@@ -157,8 +160,10 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
     facts = { ...actionFacts(policy, event), values, namesGoalValue };
   } else if (event.type === "action.result") {
     result = resultFacts(policy, before, event);
+  } else if (event.type === "tools.listed") {
+    listing = readListing(policy, before.mcpTools ?? NONE, event.tools);
   }
-  const folded = evolve(before, event, facts, result);
+  const folded = evolve(before, event, facts, result, listing);
   const scoreInput: ScoreInput = {
     policy,
     before,
@@ -166,6 +171,7 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
     event,
     ...(facts ? { facts } : {}),
     ...(result ? { result } : {}),
+    ...(listing ? { listing } : {}),
     destinations,
     namedDestinations: named,
     agentBaseline: input.agentBaseline,
@@ -253,7 +259,8 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   let agentBaseline = input.agentBaseline;
   let principalBaseline = input.principalBaseline;
   const sodAppends: { key: string; record: SodRecord }[] = [];
-  const newSession = event.type === "session.started" || input.session === undefined;
+  // A session begins with its start or its first event; a gateway's tool listings that come before either begin nothing.
+  const newSession = event.type === "session.started" || (event.type !== "tools.listed" && firstEvent(input.session));
   let ran = false;
   let vouched: string[] = [];
   if (event.type === "action") {

@@ -34,3 +34,29 @@ export interface ResultFacts {
   /** For a delegated source: the object stems of its orders, which extend the goal. */
   readonly delegatedTerms?: readonly string[];
 }
+
+/** A tool the session saw listed (`tools.listed`), as the session keeps it: name, server and first digest only. */
+export interface KnownTool {
+  readonly name: string;
+  readonly server: string;
+  /** The digest of its definition when the session first saw it listed (capped like any kept value). */
+  readonly digest: string;
+  /** Findings already raised on it (bits of TOOL_FINDING_KINDS' order): each is raised once per tool. */
+  readonly flags?: number;
+}
+
+export type ToolFindingKind = "poisoning" | "changed" | "shadowing";
+
+/** A finding on one listed tool (mcp-tools.ts). */
+export interface ToolFinding {
+  readonly kind: ToolFindingKind;
+  readonly tool: string;
+  readonly server: string;
+  readonly message: string;
+}
+
+/** What a `tools.listed` tells the session: the tools it knows from now on, and the findings on this listing. */
+export interface ListingFacts {
+  readonly known: readonly KnownTool[];
+  readonly findings: readonly ToolFinding[];
+}

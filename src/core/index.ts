@@ -17,5 +17,5 @@ export type { Signal } from "./scorers/signal.js";
 export { matchSod } from "./sod-ledger.js";
 export { remainingOf } from "./decide.js";
 export type { Lexicon } from "./lexicon.js";
-export { WEIGHTED_CODES } from "./reason-codes.js";
+export { TOOL_FINDING_CODES, WEIGHTED_CODES } from "./reason-codes.js";
 export { words } from "./text.js";

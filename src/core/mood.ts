@@ -46,6 +46,12 @@ export interface Grammar {
   readonly modals: WordSet;
 }
 
+/** Whether a lower-case word is most likely a noun ("input" in "user input": the word before it names no one). */
+export const isNoun = (word: string): boolean => {
+  const t = firstTag(word);
+  return t === "NN" || t === "NNS" || t === "NNP" || t === "NNPS";
+};
+
 /** Tags that open an object after an imperative verb: a determiner, a pronoun, a number, "to". */
 const OBJECT_OPENERS = new Set(["DT", "PDT", "PRP", "PRP$", "CD", "TO"]);
 /** Tags of words that want what follows: a preposition, "to", a determiner, a possessive. */

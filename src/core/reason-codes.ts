@@ -29,3 +29,14 @@ export const WEIGHTED_CODES = [
   "context.unusual_hour",
 ] as const;
 export type SignalCode = (typeof WEIGHTED_CODES)[number];
+
+/**
+ * The reason codes of findings on a session's MCP tool definitions (mcp-tools.ts): not
+ * weighted, the policy's `mcp` section decides what follows each (a downgrade of the tool's
+ * capability, or a report).
+ */
+export const TOOL_FINDING_CODES = {
+  poisoning: "context.tool_poisoning",
+  changed: "context.tool_changed",
+  shadowing: "context.tool_shadowing",
+} as const;

@@ -4,7 +4,7 @@ import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
-import type { Instruction, ResultFacts } from "./facts.js";
+import type { Instruction, KnownTool, ListingFacts, ResultFacts } from "./facts.js";
 import { MAX_VALUE_CHARS } from "./values.js";
 import { intern, memoise } from "./text.js";
 
@@ -128,7 +128,14 @@ export interface SessionState {
   readonly delegatedTerms?: readonly string[];
   /** The review case holding this session for a person, until a verdict closes it (review.ts). Optional like the above. */
   readonly openCase?: OpenCase;
+  /** MCP tools the session saw listed (`tools.listed`): name, server, first digest, findings raised; bounded (mcp-tools.ts). Optional like the above. */
+  readonly mcpTools?: readonly KnownTool[];
+  /** `tools.listed` events folded: they are not what starts a session (see firstEvent). Optional like the above. */
+  readonly toolListings?: number;
 }
+
+/** Whether a session has seen no event yet but tool listings (a gateway lists tools before the session's first call). */
+export const firstEvent = (s: SessionState | undefined): boolean => s === undefined || s.counters.events === (s.toolListings ?? 0);
 
 // What every new session starts with, shared by all of them: the fold never changes a
 // state in place (every change is a new object), and these are frozen so that nothing can.
@@ -358,8 +365,8 @@ function recordResult(state: SessionState, r: ResultFacts): Partial<SessionState
   };
 }
 
-/** Folds one event's facts into the session. Pure; `facts` is only read for actions, `result` for action results. */
-export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFacts, result?: ResultFacts): SessionState {
+/** Folds one event's facts into the session. Pure; `facts` is only read for actions, `result` for action results, `listing` for tool listings. */
+export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFacts, result?: ResultFacts, listing?: ListingFacts): SessionState {
   const outOfOrder = state.lastEventTime !== undefined && toMillis(event.time) < toMillis(state.lastEventTime);
   const base: SessionState = {
     ...state,
@@ -394,6 +401,10 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
       return Object.assign(base, { ended: true });
     case "review.decided":
       return base;
+    case "tools.listed": {
+      const known = listing?.known ?? state.mcpTools;
+      return Object.assign(base, { ...(known !== undefined && known.length > 0 ? { mcpTools: known } : {}), toolListings: (state.toolListings ?? 0) + 1 });
+    }
     default: {
       const _exhaustive: never = event;
       return _exhaustive;

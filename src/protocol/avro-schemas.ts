@@ -6,7 +6,7 @@ export const AVRO_EVENT_SCHEMA = {
   type: "record",
   name: "AgentEvent",
   namespace: "io.vigil.v1",
-  doc: "Vigil agent event, CONTRACT.md section 1, v1.2 (topic vigil.events, key = sessionId). One record for all eight event types: `type` selects which per-type fields are set; the others are null. Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change; `source.trust` (v1.1) is an enum whose default `unknown` is what an older reader makes of a newer symbol. See schemas/README.md.",
+  doc: "Vigil agent event, CONTRACT.md section 1, v1.3 (topic vigil.events, key = sessionId). One record for all nine event types: `type` selects which per-type fields are set; the others are null. Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change; `source.trust` (v1.1) is an enum whose default `unknown` is what an older reader makes of a newer symbol. See schemas/README.md.",
   fields: [
     {
       name: "eventId",
@@ -16,7 +16,7 @@ export const AVRO_EVENT_SCHEMA = {
     {
       name: "type",
       type: "string",
-      doc: "session.started | action | action.result | intent.updated | context.changed | grant.requested | session.ended | review.decided",
+      doc: "session.started | action | action.result | intent.updated | context.changed | grant.requested | session.ended | review.decided | tools.listed",
     },
     {
       name: "sessionId",
@@ -428,6 +428,53 @@ export const AVRO_EVENT_SCHEMA = {
             { name: "reviewer", type: "string", doc: "Who decided (the identity the review API or CLI authenticated)." },
             { name: "note", type: ["null", "string"], default: null },
           ],
+        },
+      ],
+    },
+    {
+      name: "tools",
+      doc: "tools.listed only (required there, v1.3): the tools a gateway saw listed, at most 128 per event. Their texts are attacker-controlled.",
+      default: null,
+      type: [
+        "null",
+        {
+          type: "array",
+          items: {
+            type: "record",
+            name: "ListedTool",
+            fields: [
+              { name: "name", type: "string", doc: "The tool's name as the agent calls it: the capability of its calls." },
+              { name: "server", type: "string", doc: "The MCP server that listed it." },
+              { name: "digest", type: "string", doc: "A digest of the whole definition, such as sha-256:<hex>." },
+              { name: "title", type: ["null", "string"], default: null, doc: "At most 1,024 characters." },
+              { name: "description", type: ["null", "string"], default: null, doc: "At most 8,192 characters." },
+              {
+                name: "annotations",
+                default: null,
+                type: ["null", { type: "record", name: "ListedToolAnnotations", fields: [{ name: "title", type: ["null", "string"], default: null }] }],
+              },
+              {
+                name: "parameters",
+                default: null,
+                doc: "At most 64: each parameter's path in the input schema and its description (at most 1,024 characters).",
+                type: [
+                  "null",
+                  {
+                    type: "array",
+                    items: {
+                      type: "record",
+                      name: "ListedToolParameter",
+                      fields: [
+                        { name: "name", type: "string" },
+                        { name: "description", type: "string" },
+                      ],
+                    },
+                  },
+                ],
+              },
+              { name: "truncated", type: ["null", "boolean"], default: null, doc: "true when a text was cut to its cap." },
+            ],
+          },
         },
       ],
     },

@@ -146,6 +146,48 @@ export const ActionResult = z.object({
     .optional(),
 });
 
+/** Tools one `tools.listed` event carries at most; a gateway splits a longer listing into several events. */
+export const MAX_LISTED_TOOLS = 128;
+/** Characters of a tool's description at most; gateways cut longer ones (and set `truncated`). */
+export const MAX_TOOL_DESCRIPTION = 8_192;
+/** Characters of each other text of a tool (a title, a parameter's description) at most. */
+export const MAX_TOOL_TEXT = 1_024;
+/** Parameter descriptions one tool carries at most. */
+export const MAX_TOOL_PARAMETERS = 64;
+
+/**
+ * One tool as a gateway saw it listed (contract v1.3): its name (the capability its calls
+ * use), the server it came from, a digest of its whole definition (to notice a change), and
+ * the texts an agent reads of it, each capped. The texts are attacker-controlled.
+ */
+export const ListedTool = z.object({
+  name: CapabilityName,
+  server: z.string().min(1).max(256),
+  digest: z.string().min(1).max(1024),
+  title: z.string().max(MAX_TOOL_TEXT).optional(),
+  description: z.string().max(MAX_TOOL_DESCRIPTION).optional(),
+  annotations: z.object({ title: z.string().max(MAX_TOOL_TEXT).optional() }).optional(),
+  /** Parameter descriptions, named by their path in the input schema (`entities[].name`). */
+  parameters: z
+    .array(z.object({ name: z.string().min(1).max(256), description: z.string().max(MAX_TOOL_TEXT) }))
+    .max(MAX_TOOL_PARAMETERS)
+    .optional(),
+  /** Some text of the tool was cut to the caps above (the digest still covers all of it). */
+  truncated: z.boolean().optional(),
+});
+export type ListedTool = z.infer<typeof ListedTool>;
+
+/**
+ * A session's tool definitions as a gateway saw them listed (contract v1.3): sent for every
+ * listing it relays, before the agent reads it. Vigil reads the texts for orders given to
+ * the agent, and compares each tool with what the session was listed before.
+ */
+export const ToolsListed = z.object({
+  ...common,
+  type: z.literal("tools.listed"),
+  tools: z.array(ListedTool).max(MAX_LISTED_TOOLS),
+});
+
 export const AgentEvent = z.discriminatedUnion("type", [
   SessionStarted,
   ActionEvent,
@@ -155,6 +197,7 @@ export const AgentEvent = z.discriminatedUnion("type", [
   GrantRequested,
   SessionEnded,
   ReviewDecided,
+  ToolsListed,
 ]);
 
 export type AgentEvent = z.infer<typeof AgentEvent>;
@@ -163,5 +206,6 @@ export type ActionEventT = z.infer<typeof ActionEvent>;
 export type ActionResultEvent = z.infer<typeof ActionResult>;
 export type GrantRequestedEvent = z.infer<typeof GrantRequested>;
 export type ReviewDecidedEvent = z.infer<typeof ReviewDecided>;
+export type ToolsListedEvent = z.infer<typeof ToolsListed>;
 export type EventType = AgentEvent["type"];
 export const EVENT_TYPES: readonly EventType[] = AgentEvent.options.map((o) => o.shape.type.value);

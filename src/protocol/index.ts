@@ -14,12 +14,18 @@ export {
   SessionEnded,
   ReviewDecided,
   ReviewVerdict,
+  ToolsListed,
+  ListedTool,
+  MAX_LISTED_TOOLS,
+  MAX_TOOL_DESCRIPTION,
+  MAX_TOOL_TEXT,
+  MAX_TOOL_PARAMETERS,
   Intent,
   Resource,
   EventContext,
   EVENT_TYPES,
 } from "./event.js";
-export type { SessionStartedEvent, ActionEventT, ActionResultEvent, GrantRequestedEvent, ReviewDecidedEvent, EventType } from "./event.js";
+export type { SessionStartedEvent, ActionEventT, ActionResultEvent, GrantRequestedEvent, ReviewDecidedEvent, ToolsListedEvent, EventType } from "./event.js";
 export { Command, CommandType, COMMAND_TYPES, Reason, ReasonCode, REASON_FAMILIES, CaepEvent } from "./command.js";
 export type { ReasonFamily } from "./command.js";
 export { toCaep, CAEP_EVENT_TYPES } from "./caep.js";
@@ -35,6 +41,8 @@ export {
   CompleteScoring,
   Decision,
   ToolRisk,
+  McpAction,
+  McpPolicy,
 } from "./policy.js";
 export { TOPICS } from "./topics.js";
 export { validateEvent, formatIssues } from "./validate.js";

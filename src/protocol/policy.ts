@@ -309,6 +309,24 @@ export const GrantsPolicy = z.strictObject({
 });
 export type GrantsPolicy = z.infer<typeof GrantsPolicy>;
 
+/**
+ * What follows an MCP tool finding (docs/mcp.md): `hold` removes the tool's capability
+ * (its calls are held, pending a person's review), `hide` does that and the gateway also
+ * leaves the tool out of the listings it relays, `report` only counts and logs it.
+ */
+export const McpAction = z.enum(["hold", "hide", "report"]);
+export type McpAction = z.infer<typeof McpAction>;
+/** The `mcp` section: one action per finding on a session's tool definitions; each defaults to `hold`. */
+export const McpPolicy = z.strictObject({
+  /** A description, parameter description or title gives the agent orders. */
+  poisoning: McpAction.default("hold"),
+  /** A tool's definition changed after the session first saw it listed (a rug pull). */
+  changed: McpAction.default("hold"),
+  /** A tool claims another server's tool (names it and says what to do with it, or takes its name). */
+  shadowing: McpAction.default("hold"),
+});
+export type McpPolicy = z.infer<typeof McpPolicy>;
+
 export const PolicyFile = z.strictObject({
   version: z.literal(1),
   extends: z.enum(["default", "none"]).default("default"),
@@ -320,5 +338,6 @@ export const PolicyFile = z.strictObject({
   scoring: Scoring.optional(),
   authenticity: Authenticity.optional(),
   grants: GrantsPolicy.optional(),
+  mcp: McpPolicy.optional(),
 });
 export type PolicyFile = z.infer<typeof PolicyFile>;

@@ -272,4 +272,67 @@ describe("MCP relay against hostile peers (raw JSON-RPC)", () => {
     ]);
     await r.session.close();
   });
+
+  it("a tools/list result waits for the guard, which may leave tools out: the cursor and every other field go through unchanged", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const r = await raw({
+      initialize: () => {},
+      tools: async (tools) => {
+        await released;
+        return tools.filter((t) => (t as { name: string }).name !== "poisoned");
+      },
+      call: async () => ({ forward: true, answered: async (a) => a }),
+    });
+    await r.clientEnd.send({ jsonrpc: "2.0", id: 7, method: "tools/list", params: { cursor: "page-2" } });
+    await r.settle();
+    expect(r.toServer).toEqual([{ jsonrpc: "2.0", id: 7, method: "tools/list", params: { cursor: "page-2" } }]);
+    const result = {
+      tools: [
+        { name: "honest", inputSchema: { type: "object" } },
+        { name: "poisoned", inputSchema: { type: "object" } },
+      ],
+      nextCursor: "page-3",
+      _meta: { k: 1 },
+    };
+    await r.serverEnd.send({ jsonrpc: "2.0", id: 7, result });
+    await r.settle();
+    expect(r.toClient).toEqual([]);
+    release();
+    await r.settle();
+    expect(r.toClient).toEqual([{ jsonrpc: "2.0", id: 7, result: { tools: [result.tools[0]], nextCursor: "page-3", _meta: { k: 1 } } }]);
+    await r.session.close();
+  });
+
+  it("a tools/list result the guard keeps whole, or fails on, is relayed exactly as the server sent it", async () => {
+    const guards: [Guard["tools"], boolean][] = [
+      [async () => undefined, false],
+      [() => {}, false],
+      [async (): Promise<undefined> => Promise.reject(new Error("boom")), true],
+    ];
+    for (const [tools, fails] of guards) {
+      const logged: string[] = [];
+      const [clientEnd, gatewayDown] = InMemoryTransport.createLinkedPair();
+      const [gatewayUp, serverEnd] = InMemoryTransport.createLinkedPair();
+      const toClient: JSONRPCMessage[] = [];
+      clientEnd.onmessage = (m) => void toClient.push(m);
+      serverEnd.onmessage = () => {};
+      await clientEnd.start();
+      await serverEnd.start();
+      const session = await relay(
+        gatewayDown,
+        gatewayUp,
+        { initialize: () => {}, tools, call: async () => ({ forward: true, answered: async (a) => a }) },
+        { log: (m) => void logged.push(m) },
+      );
+      await clientEnd.send({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+      const result = { tools: [{ name: "a", inputSchema: { type: "object" } }], nextCursor: "n" };
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await serverEnd.send({ jsonrpc: "2.0", id: 1, result });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(toClient).toEqual([{ jsonrpc: "2.0", id: 1, result }]);
+      expect(logged.some((m) => m.includes("the guard failed on a tool list"))).toBe(fails);
+      await session.close();
+    }
+  });
 });

@@ -28,6 +28,7 @@ const METHODS = [
   "timeToEnforce",
   "judged",
   "actionResult",
+  "mcpToolFinding",
 ] as const;
 type Unlisted = Exclude<keyof Metrics, (typeof METHODS)[number]>;
 const everyMethodListed: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -58,6 +59,7 @@ function calls(m: Metrics, n: number): (() => unknown)[] {
     () => m.timeToEnforce(number(n)),
     () => m.judged(label(n), number(n)),
     () => m.actionResult({ outcome: label(n), trust: label(n + 1), bytes: Math.floor(number(n)), truncated: n % 2 === 0 }),
+    () => m.mcpToolFinding(label(n), label(n + 1)),
   ];
 }
 

@@ -9,7 +9,18 @@ import { RuleBaseline, RuleSession } from "../../src/protocol/policy.js";
 import type { AgentEvent } from "../../src/protocol/index.js";
 import { validateEvent } from "../../src/protocol/index.js";
 import { policyFromCatalog } from "../../src/tooling/policy-from-catalog.js";
-import { World, action, actionResult, at, contextChanged, grantRequested, intentUpdated, sessionEnded, sessionStarted } from "../support/given-when-then.js";
+import {
+  World,
+  action,
+  actionResult,
+  at,
+  contextChanged,
+  grantRequested,
+  intentUpdated,
+  sessionEnded,
+  sessionStarted,
+  toolsListed,
+} from "../support/given-when-then.js";
 
 // A typo in a policy must not switch a control off (issue 29): a CEL condition reading a
 // field the rule variables do not declare, a value no event can carry, or a weight for a
@@ -296,6 +307,18 @@ describe("the declarations match what rules see", () => {
         review: { caseId: "case-1", verdict: "overturned", reviewer: "rita", note: "fine" },
       },
       sessionEnded(17, { reason: "done" }),
+      toolsListed(18, [
+        {
+          name: "files__read_file",
+          server: "files",
+          digest: "sha-256:00",
+          title: "Read File",
+          description: "Read a file.",
+          annotations: { title: "Read File" },
+          parameters: [{ name: "path", description: "The file" }],
+          truncated: true,
+        },
+      ]),
     ];
     const world = new World(policy);
     for (const raw of events) {

@@ -1,13 +1,16 @@
 // `vigil schemas register` against the stack's real Apicurio Registry: the v1.1 event schema
 // (action.result) registers as a new version of a subject that holds the v1 schema under
 // BACKWARD compatibility (the Confluent default, and the level the registry client expects),
-// and the registry does refuse a change that is not an extension. That old readers read new
-// data (forward) is checked with avsc's resolver in test/protocol/avro-codec.test.ts.
+// and the registry does refuse a change that is not an extension; so does the v1.3 schema
+// (tools.listed) after v1.2. That old readers read new data (forward) is checked with avsc's
+// resolver in test/protocol/avro-codec.test.ts.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { readAvroSchema } from "../../src/adapters/avro-codec.js";
+import { registerSchemas } from "../../src/adapters/schema-registry.js";
+import { loadConfig } from "../../src/config/config.js";
 import { registryUrl, repoRoot, uniqueName } from "../support/stack-env.js";
 
 const cli = join(repoRoot, "dist", "cli", "main.js");
@@ -18,6 +21,10 @@ const V11_FIELDS = ["actionEventId", "output", "source"];
 const current = readAvroSchema("vigil-event") as unknown as RecordSchema;
 /** The event schema as registered before v1.1: the same record without the fields v1.1 added. */
 const v1: RecordSchema = { ...current, fields: current.fields.filter((f) => !V11_FIELDS.includes(f.name)) };
+
+const V13_FIELDS = ["tools"];
+/** The event schema as registered before v1.3: the same record without `tools`. */
+const v12: RecordSchema = { ...current, fields: current.fields.filter((f) => !V13_FIELDS.includes(f.name)) };
 
 const api = (path: string, init?: RequestInit) =>
   fetch(`${registryUrl}${path}`, { ...init, headers: { "Content-Type": "application/vnd.schemaregistry.v1+json" } });
@@ -73,6 +80,26 @@ describe("vigil schemas register (Apicurio)", () => {
         body: JSON.stringify({ schema: JSON.stringify(retyped) }),
       });
       expect(refused.status).toBe(409);
+    } finally {
+      for (const s of subjects) await deleteSubject(s);
+    }
+  });
+
+  // The schemas as this checkout has them (registerSchemas, what `vigil schemas register` runs), not the built CLI's.
+  it("registers the v1.3 event schema (tools.listed) as a BACKWARD-compatible new version after v1.2", async () => {
+    const prefix = `${uniqueName("schemas13")}.`;
+    const events = `${prefix}vigil.events-value`;
+    const subjects = [events, `${prefix}vigil.commands-value`, `${prefix}vigil.session-status-value`];
+    const registry = new SchemaRegistry({ host: registryUrl });
+    try {
+      expect((await api(`/config/${encodeURIComponent(events)}`, { method: "PUT", body: JSON.stringify({ compatibility: "BACKWARD" }) })).status).toBe(200);
+      const { id: v12Id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v12) }, { subject: events });
+      const ids = await registerSchemas(registry, loadConfig({ VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix }));
+      expect(ids.events).not.toBe(v12Id);
+      expect(await (await api(`/subjects/${encodeURIComponent(events)}/versions`)).json()).toEqual([1, 2]);
+      const latest = (await (await api(`/subjects/${encodeURIComponent(events)}/versions/latest`)).json()) as { id: number; schema: string };
+      expect(latest.id).toBe(ids.events);
+      expect((JSON.parse(latest.schema) as RecordSchema).fields.map((f) => f.name)).toEqual(expect.arrayContaining(V13_FIELDS));
     } finally {
       for (const s of subjects) await deleteSubject(s);
     }

@@ -21,8 +21,9 @@ import { freePort, isolatedEnv, jsonValues, readAll, waitFor } from "../support/
 // (the built CLI), the real @modelcontextprotocol/server-filesystem behind it, the live
 // processor on the real broker and Redis deciding. An honest session works as it would
 // without Vigil; a call that only an order inside a file explains is denied before it reaches
-// the server (the file is never written); every call and result is on the events topic, and
-// the commands the processor published equal an offline replay of those events.
+// the server (the file is never written); every listing, call and result is on the events
+// topic (the filesystem server's honest tools raise no finding), and the commands the
+// processor published equal an offline replay of those events.
 
 const filesystemServer = join(import.meta.dirname, "..", "..", "node_modules", "@modelcontextprotocol", "server-filesystem", "dist", "index.js");
 const memoryServer = join(import.meta.dirname, "..", "..", "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js");
@@ -106,7 +107,11 @@ describe("vigil mcp: the verifying MCP gateway", () => {
 
     const events = await eventsOf("mcp-", (es) => es.filter((e) => e.type === "action").length >= 3);
     const types = events.map((e) => e.type);
-    expect(types[0]).toBe("session.started");
+    // The client listed the tools first: the listing is published (tools.listed, contract v1.3), then the session starts with its first call.
+    expect(types.slice(0, 2)).toEqual(["tools.listed", "session.started"]);
+    const listing = events[0] as Extract<AgentEvent, { type: "tools.listed" }>;
+    expect(listing.tools.map((t) => t.name)).toEqual(expect.arrayContaining(["read_text_file", "write_file"]));
+    expect(listing.tools.every((t) => t.server === "files" && /^sha-256:[0-9a-f]{64}$/.test(t.digest))).toBe(true);
     expect(types.filter((t) => t === "action")).toHaveLength(3);
     // Two calls ran, so two results; the denied one never ran.
     const results = events.filter((e): e is Extract<AgentEvent, { type: "action.result" }> => e.type === "action.result");
@@ -120,7 +125,7 @@ describe("vigil mcp: the verifying MCP gateway", () => {
       ["write_file", "write"],
       ["write_file", "write"],
     ]);
-    const started = events[0] as Extract<AgentEvent, { type: "session.started" }>;
+    const started = events[1] as Extract<AgentEvent, { type: "session.started" }>;
     expect(started.intent.goal).toBe("Summarise the meeting notes in notes.txt into summary.txt");
     expect(started.principal.id).toBe("alice");
 
@@ -129,6 +134,7 @@ describe("vigil mcp: the verifying MCP gateway", () => {
     const session = started.sessionId;
     const live = jsonValues<Command>(await readAll(config.topics.commands)).filter((c) => c.sessionId === session);
     expect(live.length).toBeGreaterThan(0);
+    expect(live.flatMap((c) => c.reasons.map((r) => r.code)).filter((code) => code.startsWith("context.tool_"))).toEqual([]);
     expectSameCommands(live, await replayLineCommands(events.filter((e) => e.sessionId === session).map((e) => JSON.stringify(e))), 1);
   });
 

@@ -233,6 +233,27 @@ describe("unknown fields (ignored, never rejected)", () => {
     expect(eventType.fromBuffer(v1Buf, eventType.createResolver(v1))).toMatchObject({ actionEventId: null, output: null, source: null });
   });
 
+  it("a reader of the v1.2 schema decodes a v1.3 tools.listed's common fields, and v1.3 reads v1.2 data with no tools", () => {
+    const current = readAvroSchema("vigil-event") as { fields: { name: string }[] };
+    const v12 = avro.Type.forSchema({ ...current, fields: current.fields.filter((f) => f.name !== "tools") } as AvroSchema);
+    const listing = AgentEvent.parse(fixture("events/tools-listed.json"));
+    const buf = eventType.toBuffer(eventToAvro(listing));
+    const old = v12.fromBuffer(buf, v12.createResolver(eventType)) as Node;
+    expect(old).toMatchObject({ eventId: "evt-0009", type: "tools.listed", sessionId: "sess-42" });
+    expect(old).not.toHaveProperty("tools");
+    const v12Buf = v12.toBuffer(eventToAvro(AgentEvent.parse(fixture("events/action.full.json"))));
+    expect(eventType.fromBuffer(v12Buf, eventType.createResolver(v12))).toMatchObject({ type: "action", tools: null });
+  });
+
+  it("tools.listed: tools are typed records, absent texts null, and round-trip", () => {
+    const record = eventToAvro(AgentEvent.parse(fixture("events/tools-listed.json")));
+    const tools = record.tools as Node[];
+    expect(tools[0]).toMatchObject({ name: "files__read_text_file", server: "files", annotations: { title: "Read Text File" }, truncated: null });
+    expect(tools[1]).toMatchObject({ name: "memory__read_graph", description: null, parameters: null, annotations: null, truncated: true });
+    expect(record.intent).toBeNull();
+    expect(eventRoundTrip(fixture("events/tools-listed.json"))).toEqual(AgentEvent.parse(fixture("events/tools-listed.json")));
+  });
+
   it("a trust symbol newer than the reader's schema reads as unknown (the enum's default)", () => {
     const current = readAvroSchema("vigil-event");
     const newer = avro.Type.forSchema(

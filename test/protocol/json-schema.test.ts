@@ -2,7 +2,16 @@ import { readFileSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { commandJsonSchema, eventJsonSchema, generatedSchemaFiles } from "../../src/adapters/json-schema.js";
-import { AgentEvent, Command, MAX_OUTPUT_TEXT } from "../../src/protocol/index.js";
+import {
+  AgentEvent,
+  Command,
+  MAX_LISTED_TOOLS,
+  MAX_OUTPUT_TEXT,
+  MAX_TOOL_DESCRIPTION,
+  MAX_TOOL_PARAMETERS,
+  MAX_TOOL_TEXT,
+  validateEvent as validate,
+} from "../../src/protocol/index.js";
 import { commandFixtures, eventFixtures, extraCommand, extraEvent, fixture, without } from "./fixtures.js";
 
 // `format: date-time` is not checked by Ajv without ajv-formats; the generated `pattern` (zod's
@@ -91,6 +100,35 @@ describe("JSON Schema validation (Ajv, draft 2020-12)", () => {
     const ok = { ...result, ...patch };
     expect(validateEvent(ok), ajv.errorsText(validateEvent.errors)).toBe(true);
     expect(AgentEvent.safeParse(ok).success).toBe(true);
+  });
+
+  const listing = fixture("events/tools-listed.json");
+  const firstTool = (listing.tools as Record<string, unknown>[])[0] as Record<string, unknown>;
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ["no tools", { tools: undefined }, "tools: expected array, received undefined"],
+    ["more than MAX_LISTED_TOOLS tools", { tools: Array.from({ length: MAX_LISTED_TOOLS + 1 }, () => firstTool) }, "tools: Too big"],
+    ["a tool name that is no capability name", { tools: [{ ...firstTool, name: "read file" }] }, "tools.0.name: a capability name"],
+    ["a tool without a server", { tools: [{ ...firstTool, server: undefined }] }, "tools.0.server: expected string"],
+    ["a tool without a digest", { tools: [{ ...firstTool, digest: undefined }] }, "tools.0.digest: expected string"],
+    [
+      "a description over MAX_TOOL_DESCRIPTION",
+      { tools: [{ ...firstTool, description: "x".repeat(MAX_TOOL_DESCRIPTION + 1) }] },
+      "tools.0.description: Too big",
+    ],
+    ["a title over MAX_TOOL_TEXT", { tools: [{ ...firstTool, annotations: { title: "x".repeat(MAX_TOOL_TEXT + 1) } }] }, "tools.0.annotations.title: Too big"],
+    [
+      "more than MAX_TOOL_PARAMETERS parameters",
+      { tools: [{ ...firstTool, parameters: Array.from({ length: MAX_TOOL_PARAMETERS + 1 }, () => ({ name: "p", description: "d" })) }] },
+      "tools.0.parameters: Too big",
+    ],
+    ["a parameter without a description", { tools: [{ ...firstTool, parameters: [{ name: "p" }] }] }, "tools.0.parameters.0.description: expected string"],
+  ])("tools.listed with %s is rejected, as by zod, naming the field", (_label, patch, message) => {
+    const bad = { ...listing, ...patch };
+    expect(validateEvent(bad)).toBe(false);
+    const v = validate(bad);
+    expect(v.ok).toBe(false);
+    if (!v.ok) expect(v.error.startsWith(message), v.error).toBe(true);
   });
 
   it.each<[string, Record<string, unknown>]>([

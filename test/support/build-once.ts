@@ -19,8 +19,9 @@ function newest(dir: string): number {
 }
 
 export default function setup(): void {
-  // VIGIL_TEST_NO_BUILD=1: run tests that need no CLI while the tree does not build (work in progress elsewhere).
-  if (process.env.VIGIL_TEST_NO_BUILD === "1") return;
+  // NO_TEST_BUILD=1: run tests that need no CLI while the tree does not build (work in progress elsewhere).
+  // Not a VIGIL_ variable: spawned CLIs would refuse it as unknown configuration.
+  if (process.env.NO_TEST_BUILD === "1") return;
   const built = join(root, "dist", "cli", "main.js");
   const stale = !existsSync(built) || Math.max(newest(join(root, "src")), statSync(join(root, "package.json")).mtimeMs) > statSync(built).mtimeMs;
   if (!stale) return;

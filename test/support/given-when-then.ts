@@ -2,7 +2,7 @@
 // prior events run through the pure `step()` in an in-memory world, then one event is decided
 // and the expectation sees its commands, decision record and resulting session state.
 import { expect } from "vitest";
-import type { AgentEvent, Command, EventContext, Intent, Resource } from "../../src/protocol/index.js";
+import type { AgentEvent, Command, EventContext, Intent, ListedTool, Resource } from "../../src/protocol/index.js";
 import type { Baseline, CompiledPolicy, DecisionRecord, SessionState, SodRecord, StepOutput } from "../../src/core/index.js";
 import { compilePolicy, emptyBaseline, step } from "../../src/core/index.js";
 
@@ -93,6 +93,13 @@ export const sessionEnded = (t: number, opts: Who & { reason?: string } = {}): A
   ...common(t, opts, "ended"),
   type: "session.ended",
   ...(opts.reason ? { reason: opts.reason } : {}),
+});
+
+/** A `tools.listed` (contract v1.3): the tools a gateway saw listed. */
+export const toolsListed = (t: number, tools: ListedTool[], opts: Who = {}): AgentEvent => ({
+  ...common(t, opts, "tools"),
+  type: "tools.listed",
+  tools,
 });
 
 /** Sessions, agent/principal baselines and the SoD ledger, kept in maps; handle() stores what step() returns. */

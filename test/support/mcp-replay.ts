@@ -203,6 +203,7 @@ export class McpRecordingDriver {
     if (!s) return { isError: true, content: [{ type: "text", text: `no recorded call ${name} ${key}` }] };
     s.taken = true;
     this.ranIds.add(s.eventId);
+    this.notify();
     if (!s.answer) {
       // Recorded without a result: never answered (the client gives up on it).
       await new Promise<void>((resolve) => {
@@ -245,7 +246,8 @@ export class McpRecordingDriver {
     const settled = new Set<string>();
     let stopped = false;
     try {
-      await client.listTools();
+      // No tools/list: the recording carries no listing of the tools (the catalog is the policy's),
+      // and a listing would add an event (`tools.listed`) that `vigil replay` of the file never sees.
       let i = 1;
       while (i < events.length && !stopped) {
         // A parallel group: consecutive actions, then their results.
@@ -300,6 +302,11 @@ export class McpRecordingDriver {
               }),
           );
           await this.until(() => this.published.has(action.eventId));
+          // Enforce: the next call of a parallel group goes once this one is ruled (forwarded or held).
+          // Sent at once, both would be checked against the state after both were decided, and a
+          // command the later one caused could hold the earlier one: stricter than the replay's fold
+          // (docs/mcp.md), never looser, but not call for call.
+          if (mode === "enforce") await this.until(() => this.ranIds.has(action.eventId) || settled.has(action.eventId));
         }
         // Calls recorded without a result are cancelled once every other call of the group has settled.
         const hanging = group.filter((a) => !results.has(a.eventId)).map((a) => a.eventId);

@@ -311,6 +311,11 @@ export function createProcessor(d: ProcessorDeps): Processor {
     for (const p of result.processed) {
       d.metrics.eventProcessed(p.type, p.format);
       if (p.result) d.metrics.actionResult(p.result);
+      for (const f of p.toolFindings ?? []) {
+        d.metrics.mcpToolFinding(f.code, f.action);
+        // A held or hidden tool has its command; a reported one has only this line and the audit record.
+        d.log.warn("mcp tool finding", { code: f.code, action: f.action, finding: f.message });
+      }
     }
     for (const r of rejected) d.metrics.eventRejected(r.reason);
     for (const c of result.commands) {

@@ -10,8 +10,10 @@ import type { GuardAnswer, GuardAsk, GuardedCall, GuardRuling } from "../../app/
 // elicitation, roots) — except `tools/call`, which the guard holds until Vigil has decided:
 // forwarded when allowed (its result goes through the guard before the client sees it),
 // answered with a tool error when not, never sent upstream undecided. `tools/list` results
-// are shown to the guard (the catalog). The relay keeps no copy of the traffic: per session
-// it keeps the ids of requests in flight, bounded by what the client has outstanding.
+// go through the guard before the client sees them (the catalog, and the listing Vigil
+// reads): it may leave tools out, and nothing else of the result changes. The relay keeps
+// no copy of the traffic: per session it keeps the ids of requests in flight, bounded by
+// what the client has outstanding.
 
 /** The guard's types are the app layer's (app/mcp-guard.ts); a transport-side name for each. */
 export type { GuardedCall as ToolCall, GuardAnswer as ToolAnswer, GuardRuling as Ruling, GuardAsk as Ask } from "../../app/mcp-guard.js";
@@ -19,8 +21,11 @@ export type { GuardedCall as ToolCall, GuardAnswer as ToolAnswer, GuardRuling as
 export interface Guard {
   /** The client's `initialize` parameters (capabilities, clientInfo, `_meta`), before they go upstream. */
   initialize(params: Readonly<Record<string, unknown>>): void;
-  /** Every `tools/list` result the upstream returns. */
-  tools(tools: readonly unknown[]): void;
+  /**
+   * Every `tools/list` result the upstream returns, before the client sees it: the tools to
+   * relay instead (some left out), or undefined (or nothing) to relay the result as it is.
+   */
+  tools(tools: readonly unknown[]): Promise<readonly unknown[] | undefined> | void;
   /** Rules on a call; `signal` aborts when the client cancels it or goes away. */
   call(call: GuardedCall, ask: GuardAsk, signal: AbortSignal): Promise<GuardRuling>;
 }
@@ -236,11 +241,19 @@ export async function relay(
         }
       }
       if (request.method === "tools/list" && isJSONRPCResultResponse(message) && Array.isArray(message.result.tools)) {
-        try {
-          guard.tools(message.result.tools);
-        } catch (e) {
-          log("mcp: the guard failed on a tool list", { error: String(e) });
-        }
+        const listed: readonly unknown[] = message.result.tools;
+        // The listing waits for the guard (which may wait for Vigil); only `tools` may change, cursors and the rest never do.
+        void Promise.resolve()
+          .then(async (): Promise<readonly unknown[] | undefined> => (await guard.tools(listed)) ?? undefined)
+          .then(
+            (kept) => (kept === undefined || kept === listed ? message : { ...message, result: { ...message.result, tools: [...kept] } }),
+            (e: unknown) => {
+              log("mcp: the guard failed on a tool list; it is relayed as it is", { error: String(e) });
+              return message;
+            },
+          )
+          .then((out) => toClient(out, id));
+        return;
       }
       const hook = request.answered;
       if (hook === undefined) {

@@ -60,6 +60,8 @@ const describe = (e: AgentEvent): string => {
       return "ends";
     case "review.decided":
       return `${e.review.reviewer} ${e.review.verdict === "overturned" ? "overturns" : "confirms"} the hold${e.review.revoke ? " and revokes" : ""}`;
+    case "tools.listed":
+      return `is listed ${e.tools.length} tool${e.tools.length === 1 ? "" : "s"}`;
     default: {
       const _exhaustive: never = e;
       return _exhaustive;

@@ -90,7 +90,14 @@ export async function openMcpGateway(
   const server = upstreams.map((u) => u.name).join("+");
   const config = loadConfig(env);
   const log = jsonLogger(config.logLevel);
-  const classify = classifier(new Set(loadPolicy(config.policyFile).tools.keys()), upstreams.length > 1);
+  // The processor's policy: its catalog (tools it lists are not inferred) and its `mcp` section (which findings hide a tool).
+  const policy = loadPolicy(config.policyFile);
+  const classify = classifier(new Set(policy.tools.keys()), upstreams.length > 1);
+  // Several servers: a tool's server is its name's prefix (multiplex.ts).
+  const serverOf = (tool: string): string => {
+    const at = upstreams.length > 1 ? tool.indexOf(NAMESPACE_SEPARATOR) : -1;
+    return at > 0 ? tool.slice(0, at) : server;
+  };
   const kafka = createKafka(config, log, "-mcp");
   const publisher: Publisher = await createPublisher({ kafka, topic: config.topics.events, clientId: `${config.kafka.clientId}-mcp`, lingerMs: 1 });
   let enforcer: Enforcer | undefined;
@@ -122,7 +129,7 @@ export async function openMcpGateway(
     now: () => Date.now(),
     newId: randomUUID,
     output: (text) => toolOutput(text, { digest: `sha-256:${createHash("sha256").update(text).digest("hex")}` }),
-    digest: (text) => createHash("sha256").update(text).digest("hex"),
+    digest: (text) => `sha-256:${createHash("sha256").update(text).digest("hex")}`,
     classify,
     log: (message, fields) => log.warn(message, fields),
   });
@@ -136,6 +143,8 @@ export async function openMcpGateway(
     ...(options.goal !== undefined ? { goal: options.goal } : {}),
     server,
     ...(options.onToolChange ? { onToolChange: options.onToolChange } : {}),
+    serverOf,
+    policy,
   });
   return {
     upstreams,

@@ -1,5 +1,5 @@
 import type { ActionMatcher, PolicyFile, RuleEntry, Scoring, SequenceEntry, SodEntry, Thresholds, ToolEntry } from "../../protocol/index.js";
-import { CompleteScoring } from "../../protocol/index.js";
+import { CompleteScoring, McpPolicy } from "../../protocol/index.js";
 import type { BaselineKnobs } from "../baseline.js";
 import { deriveId } from "../ids.js";
 import { goalText, looksLikeDestination } from "../destinations.js";
@@ -84,7 +84,12 @@ export interface CompiledPolicy {
     readonly review: readonly string[];
     readonly maxTtlSeconds: readonly (readonly [string, number])[];
   };
+  /** What follows each finding on a session's MCP tool definitions (the `mcp` section; `hold` for each when absent). */
+  readonly mcp: McpPolicy;
 }
+
+/** Every MCP finding held when a policy has no `mcp` section. */
+const MCP_DEFAULTS: McpPolicy = Object.freeze(McpPolicy.parse({}));
 
 /** Merges plain objects key by key at every depth; lists and scalars of `over` replace. */
 function deepMerge<T>(base: T, over: unknown): T {
@@ -108,7 +113,7 @@ const byId = <T extends { id: string }>(base: readonly T[] = [], over: readonly 
 function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
   const scoring = deepMerge<Scoring>(base.scoring ?? {}, file.scoring);
   if (file.extends === "none")
-    return { ...file, thresholds: file.thresholds ?? base.thresholds, scoring, ...authenticityOf(base, file), ...grantsOf(base, file) };
+    return { ...file, thresholds: file.thresholds ?? base.thresholds, scoring, ...authenticityOf(base, file), ...grantsOf(base, file), ...mcpOf(base, file) };
   const tools = new Map((base.tools ?? []).map((t) => [t.capability, t]));
   for (const t of file.tools ?? []) tools.set(t.capability, t);
   return {
@@ -122,8 +127,15 @@ function merge(base: PolicyFile, file: PolicyFile): PolicyFile {
     scoring,
     ...authenticityOf(base, file),
     ...grantsOf(base, file),
+    ...mcpOf(base, file),
   };
 }
+
+/** `mcp` replaces as a whole (keys it leaves out are `hold`); absent, the key stays absent (the policy version is unchanged). */
+const mcpOf = (base: PolicyFile, file: PolicyFile) => {
+  const m = file.mcp ?? base.mcp;
+  return m ? { mcp: m } : {};
+};
 
 /** `grants` replaces as a whole; absent, the key stays absent (the policy version is unchanged). */
 const grantsOf = (base: PolicyFile, file: PolicyFile) => {
@@ -219,5 +231,6 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     ...(effective.grants
       ? { grantRules: { never: effective.grants.never, review: effective.grants.review, maxTtlSeconds: Object.entries(effective.grants.maxTtlSeconds) } }
       : {}),
+    mcp: effective.mcp ?? MCP_DEFAULTS,
   };
 }

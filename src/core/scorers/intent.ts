@@ -7,6 +7,7 @@ import { overlap } from "../text.js";
 import { goalRelation } from "../scope.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { repeatKeyed, weightOf } from "./signal.js";
+import { firstEvent } from "../session-state.js";
 
 // Intent drift (OWASP LLM08 "excessive agency"; the seed's confused-deputy story): the
 // agent does something its principal did not ask for. Declared scope (capabilities and
@@ -35,7 +36,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
   if (event.type !== "action" && event.type !== "grant.requested") return [];
   const capability = event.type === "action" ? event.action.capability : event.capability;
   const signals: Signal[] = [];
-  if (!before.started && before.counters.events === 0) {
+  if (!before.started && firstEvent(before)) {
     signals.push({ code: "intent.unknown", message: "session was never started: no declared intent", weight: weightOf(input, "intent.unknown") });
   }
   const intent = before.intent;

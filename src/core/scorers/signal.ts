@@ -3,7 +3,7 @@ import type { Baseline } from "../baseline.js";
 import type { CompiledPolicy } from "../policy/compiled-policy.js";
 import type { ActionFacts, SessionState } from "../session-state.js";
 import type { SodView } from "../sod-ledger.js";
-import type { ResultFacts } from "../facts.js";
+import type { ListingFacts, ResultFacts } from "../facts.js";
 import type { SignalCode } from "../reason-codes.js";
 
 /** One scorer's finding: a weighted reason, optionally with a hard decision (rules, SoD, sequences). */
@@ -35,6 +35,8 @@ export interface ScoreInput {
   readonly facts?: ActionFacts;
   /** For an action.result: what its output carries. */
   readonly result?: ResultFacts;
+  /** For a tools.listed: the findings on the tools it lists. */
+  readonly listing?: ListingFacts;
   /** Every destination of the call: named ones (by argument, or a whole value shaped like one) first, then those mentioned in free text. */
   readonly destinations: readonly string[];
   /** The destinations the call names (not those merely mentioned in its free text). */
