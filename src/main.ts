@@ -375,6 +375,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
 const MAX_CITED = 100_000;
 /** How long an AuthZEN refusal waits for the command its session's status names (it travels on the commands topic). */
 const CITE_WAIT_MS = 2000;
+/** Bytes of records one write of the doors carries at most (well under the broker's default message.max.bytes). */
+const SEND_CHUNK_BYTES = 512 * 1024;
 
 /**
  * The doors' parts: their own producer (the processor's is busy with batches), an enforcer on
@@ -392,6 +394,24 @@ async function openDoors(
 ) {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
+  try {
+    return await openDoorsWith(config, tokens, kafka, jwks, registry, policy, log, producer);
+  } catch (e) {
+    await producer.disconnect().catch(() => {});
+    throw e;
+  }
+}
+
+async function openDoorsWith(
+  config: ReturnType<typeof loadConfig>,
+  tokens: ReadonlyMap<string, Buffer>,
+  kafka: kafkajs.Kafka,
+  jwks: Jwks,
+  registry: ReturnType<typeof schemaRegistry> | undefined,
+  policy: () => CompiledPolicy,
+  log: Logger,
+  producer: kafkajs.Producer,
+) {
   const enforcer = await createEnforcer({
     kafka,
     topicPrefix: config.topics.prefix,
@@ -410,11 +430,12 @@ async function openDoors(
     m.set(k, v);
     if (m.size > MAX_CITED) m.delete(m.keys().next().value as string);
   };
-  const waiting = new Set<() => void>();
+  /** AuthZEN refusals waiting for their session's command, by session: a change wakes only its own session's. */
+  const waiting = new Map<string, Set<() => void>>();
   enforcer.on("change", (sessionId, _view, cause) => {
     if ("commandId" in cause) bounded(commands, cause.commandId, cause);
     else if (cause.lastCommandId !== undefined) bounded(lastIdOf, sessionId, cause.lastCommandId);
-    for (const w of [...waiting]) w();
+    for (const w of [...(waiting.get(sessionId) ?? [])]) w();
   });
   const lastCommand = (sessionId: string): Promise<Command | undefined> => {
     const known = () => {
@@ -424,8 +445,11 @@ async function openDoors(
     const now = known();
     if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve) => {
+      const mine = waiting.get(sessionId) ?? new Set<() => void>();
+      waiting.set(sessionId, mine);
       const done = (c: Command | undefined) => {
-        waiting.delete(check);
+        mine.delete(check);
+        if (mine.size === 0) waiting.delete(sessionId);
         clearTimeout(timer);
         resolve(c);
       };
@@ -434,17 +458,38 @@ async function openDoors(
         if (c !== undefined) done(c);
       };
       const timer = setTimeout(() => done(undefined), CITE_WAIT_MS);
-      waiting.add(check);
+      mine.add(check);
     });
   };
-  await enforcer.start();
+  try {
+    await enforcer.start();
+  } catch (e) {
+    await enforcer.stop().catch(() => {});
+    throw e;
+  }
+  // In writes of at most SEND_CHUNK_BYTES: kafkajs sends a partition's records as one batch, which the broker refuses
+  // whole past its message.max.bytes (1 MiB by default). A request is checked whole before its first write; a broker
+  // failure between two writes leaves the first on the topic (the caller gets a 5xx; retrying is safe: event ids dedupe).
   const send = async (records: readonly { key: string; value: string; headers: Readonly<Record<string, string>> }[]) => {
-    await producer.send({ topic: config.topics.events, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers } })) });
+    let chunk: kafkajs.Message[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (chunk.length > 0) await producer.send({ topic: config.topics.events, acks: -1, messages: chunk });
+      chunk = [];
+      bytes = 0;
+    };
+    for (const r of records) {
+      const size = Buffer.byteLength(r.value) + Buffer.byteLength(r.key) + 64;
+      if (bytes + size > SEND_CHUNK_BYTES) await flush();
+      chunk.push({ key: r.key, value: r.value, headers: { ...r.headers } });
+      bytes += size;
+    }
+    await flush();
   };
   const authzen = createAuthzen(
     { holdMs: config.peps.holdMs, failMode: config.peps.failMode },
     {
-      publish: (event, caller) => send([{ key: event.sessionId, value: JSON.stringify(event), headers: { "vigil-producer": caller } }]),
+      publish: (events, caller) => send(events.map((e) => ({ key: e.sessionId, value: JSON.stringify(e), headers: { "vigil-producer": caller } }))),
       unauthenticated: (event, caller) => unauthenticated(policy(), event, { claimed: caller }),
       decided: (sessionId, time, timeoutMs) => enforcer.decided(sessionId, time, timeoutMs),
       check: (sessionId, capability, resourceId) => enforcer.check(sessionId, capability, resourceId),
@@ -460,7 +505,7 @@ async function openDoors(
     send,
     refused: (event, caller) => unauthenticated(policy(), event, { claimed: caller }),
     defaultPrincipal: "otel-unknown",
-    maxInflated: 4 * DOOR_CAPS.traces,
+    maxInflated: DOOR_CAPS.traces,
   });
   const door = doorsDoor({
     authzen,

@@ -7,6 +7,7 @@ import { HttpError, bodyCap, door, noStoreJson, resource } from "./http-app.js";
 import type { Door, DoorEnv } from "./http-app.js";
 import { requireAuth } from "./http-auth.js";
 import { rateLimit } from "./http-rate-limit.js";
+import { ExportTraceServiceResponse } from "./otel/otlp-schema.js";
 
 // The doors for enforcement points and agents in any language (docs/doors.md), on the
 // processor's HTTP port: AuthZEN 1.0 (`POST /access/v1/evaluation(s)`, and its metadata at
@@ -24,7 +25,7 @@ export interface TraceReceiver {
     body: Uint8Array,
     contentType: "protobuf" | "json",
     caller: string,
-  ): Promise<{ readonly accepted: number; readonly ignored: number; readonly rejected?: string }>;
+  ): Promise<{ readonly accepted: number; readonly rejected: number; readonly error?: string }>;
 }
 
 export interface DoorsOptions {
@@ -40,7 +41,7 @@ export interface DoorsOptions {
 
 /** Deepest JSON nesting a door reads (the contract's deepest event is far shallower). */
 const MAX_DEPTH = 64;
-export const DOOR_CAPS = { evaluation: 64 * 1024, evaluations: 1024 * 1024, events: 4 * 1024 * 1024, traces: 8 * 1024 * 1024 } as const;
+export const DOOR_CAPS = { evaluation: 64 * 1024, evaluations: 1024 * 1024, events: 4 * 1024 * 1024, traces: 4 * 1024 * 1024 } as const;
 
 const fromDomain = (e: unknown): HttpError | undefined => {
   if (e instanceof AuthzenInputError) return new HttpError(e.status, e.message, { code: e.status === 403 ? "unauthenticated" : "invalid_request" });
@@ -134,8 +135,11 @@ export function doorsDoor(o: DoorsOptions): Door {
           const body = traces.inflate(c.get("body"), c.req.header("content-encoding"));
           if (as === "json" && jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpError(400, `body: JSON nested deeper than ${MAX_DEPTH} levels`);
           const r = await traces.accept(body, as, c.get("caller").name);
-          // OTLP/HTTP: 200 with an ExportTraceServiceResponse; spans refused are counted in partialSuccess.
-          return noStoreJson(c, { partialSuccess: r.rejected ? { rejectedSpans: String(r.ignored), errorMessage: r.rejected } : {} });
+          // OTLP/HTTP: 200 with an ExportTraceServiceResponse in the request's encoding; tool spans refused are counted in partialSuccess.
+          const partial = r.rejected > 0 ? { rejectedSpans: r.rejected, errorMessage: r.error ?? "" } : undefined;
+          if (as === "json") return noStoreJson(c, { partialSuccess: partial ? { ...partial, rejectedSpans: String(partial.rejectedSpans) } : {} });
+          const bytes = ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create(partial ? { partialSuccess: partial } : {})).finish();
+          return c.body(Buffer.from(bytes), 200, { "content-type": "application/x-protobuf", "cache-control": "no-store" });
         },
       ],
     });

@@ -108,7 +108,9 @@ export function httpApp(options: { readonly unexpected?: (error: HttpError, meth
   app.onError((e, c) => {
     const error = asHttpError(e);
     if (error.status >= 500) options.unexpected?.(error, c.req.method, c.req.path);
-    return errorResponse(error);
+    // An error no door meant for the caller (a driver's, a broker's) is logged whole, answered without its text.
+    const meant = e instanceof HttpError || e instanceof HTTPException;
+    return errorResponse(meant || error.status < 500 ? error : new HttpError(error.status, "internal error: see the processor's log"));
   });
   app.notFound(() => errorResponse(new HttpError(404, "not found")));
   return app;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AgentEvent, Command, Verdict } from "../protocol/index.js";
 import { formatIssues, validateEvent } from "../protocol/index.js";
+import { deriveId } from "../core/ids.js";
 
 // The AuthZEN 1.0 Access Evaluation API (OpenID, January 2026) over Vigil (docs/doors.md):
 // a policy enforcement point asks "may this agent do this now?" and the answer is Vigil's.
@@ -13,7 +14,7 @@ import { formatIssues, validateEvent } from "../protocol/index.js";
 //   action   {name: <capability>, properties: {tool, kind, args}}
 //   resource {type, id, properties: {sensitivity, classification, owner, destination}}
 //   context  {session_id, goal}
-// The HTTP side (routes, auth, caps) is adapters/authzen-http.ts; this is the decision.
+// The HTTP side (routes, auth, caps) is adapters/doors-http.ts; this is the decision.
 
 const MAX_EVALUATIONS = 64;
 /** Sessions whose start and goal this door remembers (oldest forgotten first). */
@@ -30,7 +31,7 @@ const Action = z.object({
     .optional(),
 });
 const ResourceRef = z.object({ type: Text, id: Text, properties: Properties.optional() });
-const Context = z.object({ session_id: Text.optional(), goal: z.string().max(65_536).optional() }).catchall(z.unknown());
+const Context = z.object({ session_id: Text.optional(), goal: z.string().max(16_384).optional() }).catchall(z.unknown());
 
 export const EvaluationRequest = z.object({ subject: Subject, action: Action, resource: ResourceRef, context: Context.optional() });
 export type EvaluationRequest = z.infer<typeof EvaluationRequest>;
@@ -60,8 +61,8 @@ export interface Decision {
 }
 
 export interface AuthzenPorts {
-  /** Publishes an event for `caller` (the enforcement point's authenticated name, its producer); resolves once Kafka has it. */
-  publish(event: AgentEvent, caller: string): Promise<void>;
+  /** Publishes an evaluation's events in one write for `caller` (the enforcement point's authenticated name, their producer); resolves once Kafka has them. */
+  publish(events: readonly AgentEvent[], caller: string): Promise<void>;
   /** Why the policy's authenticity rule refuses `caller` as this event's producer, or undefined. */
   unauthenticated(event: AgentEvent, caller: string): string | undefined;
   /** Resolves true once Vigil's state for the session reflects an event at or after `time`. */
@@ -137,13 +138,23 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
     if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value as string);
   };
 
-  async function evaluate(request: EvaluationRequest, caller: string, at = ""): Promise<Decision> {
+  /** What one evaluation will publish, every event checked: built without touching the door's memory (`view` overlays it within a batch). */
+  interface Prepared {
+    readonly sessionId: string;
+    readonly events: AgentEvent[];
+    readonly attempted: AgentEvent;
+    readonly remembered: { time: number; goal: string | undefined };
+    readonly capability: string;
+    readonly resourceId: string;
+  }
+
+  function prepare(request: EvaluationRequest, caller: string, at: string, view: Map<string, { time: number; goal: string | undefined }>): Prepared {
     const { agent, principal, roles } = who(request.subject, at);
     const sessionId = str(request.context?.session_id);
     if (!sessionId) throw new AuthzenInputError(`${at}context.session_id: required (the Vigil session the call belongs to)`, `${at}context.session_id`);
     const goal = str(request.context?.goal);
     const common = { sessionId, agent: { id: agent }, principal: { id: principal, ...(roles ? { roles } : {}) } };
-    const seen = sessions.get(sessionId);
+    const seen = view.get(sessionId) ?? sessions.get(sessionId);
     let last = seen?.time ?? 0;
     const next = () => {
       last = Math.max(ports.now(), last + 1);
@@ -159,49 +170,64 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
       ...(str(rp.owner) ? { owner: rp.owner } : {}),
       ...(str(rp.destination) ? { destination: rp.destination } : {}),
     };
-    const action = {
+    const events: Record<string, unknown>[] = [];
+    // The start's id is the session's: a second start (another replica, a retry) is a duplicate the processor drops.
+    if (seen === undefined && !ports.known(sessionId))
+      events.push({ ...common, type: "session.started", eventId: deriveId("authzen-start", [sessionId]), time: next(), intent: { goal: goal ?? "" } });
+    else if (goal !== undefined && goal !== seen?.goal)
+      events.push({ ...common, type: "intent.updated", eventId: ports.newId(), time: next(), intent: { goal } });
+    events.push({
       ...common,
       type: "action",
       eventId: ports.newId(),
-      time: "",
+      time: next(),
       action: { capability: request.action.name, tool: props.tool ?? request.action.name, ...(props.kind !== undefined ? { kind: props.kind } : {}) },
       resource,
       ...(props.args ? { args: props.args } : {}),
-    };
-    // Checked before anything is published: a bad kind or resource is the caller's 400, never half a session.
-    const checked = validateEvent({ ...action, time: new Date(0).toISOString() });
-    if (!checked.ok) {
-      const field = checked.field
-        .replace(/^action\.kind$/, "action.properties.kind")
-        .replace(/^args/, "action.properties.args")
-        .replace(/^resource\./, "resource.properties.");
-      throw new AuthzenInputError(`${at}${field}: ${checked.error.slice(checked.error.indexOf(": ") + 2)}`, `${at}${field}`);
-    }
-    const events: AgentEvent[] = [];
-    if (seen === undefined && !ports.known(sessionId))
-      events.push({ ...common, type: "session.started", eventId: ports.newId(), time: next(), intent: { goal: goal ?? "" } } as AgentEvent);
-    else if (goal !== undefined && goal !== seen?.goal)
-      events.push({ ...common, type: "intent.updated", eventId: ports.newId(), time: next(), intent: { goal } } as AgentEvent);
-    const attempted = { ...action, time: next() } as AgentEvent;
-    events.push(attempted);
+    });
+    // Every event checked before anything is published: a bad kind, resource or goal is the caller's 400, never half a session.
+    const checked: AgentEvent[] = [];
     for (const e of events) {
-      const why = ports.unauthenticated(e, caller);
+      const v = validateEvent(e);
+      if (!v.ok) {
+        const field = v.field
+          .replace(/^action\.kind$/, "action.properties.kind")
+          .replace(/^args/, "action.properties.args")
+          .replace(/^resource\./, "resource.properties.")
+          .replace(/^intent\.goal$/, "context.goal");
+        throw new AuthzenInputError(`${at}${field}: ${v.error.slice(v.error.indexOf(": ") + 2)}`, `${at}${field}`);
+      }
+      const why = ports.unauthenticated(v.value, caller);
       if (why !== undefined) throw new AuthzenInputError(why, "subject", 403);
+      checked.push(v.value);
     }
-    remember(sessionId, { time: last, goal: goal ?? seen?.goal });
-    for (const e of events) await ports.publish(e, caller);
+    const remembered = { time: last, goal: goal ?? seen?.goal };
+    view.set(sessionId, remembered);
+    return {
+      sessionId,
+      events: checked,
+      attempted: checked[checked.length - 1] as AgentEvent,
+      remembered,
+      capability: request.action.name,
+      resourceId: request.resource.id,
+    };
+  }
 
-    const id = attempted.eventId;
-    if (!(await ports.decided(sessionId, attempted.time, options.holdMs))) {
+  /** Publishes a prepared evaluation (its events in one write: a session's start never lands after its action) and answers it once decided. */
+  async function execute(p: Prepared, caller: string): Promise<Decision> {
+    await ports.publish(p.events, caller);
+    remember(p.sessionId, p.remembered);
+    const id = p.attempted.eventId;
+    if (!(await ports.decided(p.sessionId, p.attempted.time, options.holdMs))) {
       const allowed = options.failMode === "open";
       return {
         decision: allowed,
         context: { id, outcome: "undecided", reason_admin: { en: `Vigil did not decide within ${options.holdMs} ms (fail ${options.failMode})` } },
       };
     }
-    const verdict = ports.check(sessionId, request.action.name, request.resource.id);
+    const verdict = ports.check(p.sessionId, p.capability, p.resourceId);
     if (verdict.outcome === "allow") return { decision: true, context: { id, outcome: "allow" } };
-    const command = await ports.lastCommand(sessionId);
+    const command = await ports.lastCommand(p.sessionId);
     return {
       decision: false,
       context: {
@@ -221,7 +247,7 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
 
   return {
     /** `POST /access/v1/evaluation`. */
-    evaluation: (body: unknown, caller: string): Promise<Decision> => evaluate(parse(EvaluationRequest, body), caller),
+    evaluation: async (body: unknown, caller: string): Promise<Decision> => execute(prepare(parse(EvaluationRequest, body), caller, "", new Map()), caller),
 
     /**
      * `POST /access/v1/evaluations`: each entry of `evaluations` takes the top-level subject,
@@ -232,17 +258,16 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
     async evaluations(body: unknown, caller: string): Promise<{ evaluations: Decision[] } | Decision> {
       const request = parse(EvaluationsRequest, body);
       const { evaluations, options: o, ...defaults } = request;
-      if (evaluations === undefined || evaluations.length === 0) return evaluate(parse(EvaluationRequest, defaults), caller);
-      // All entries are checked before the first is evaluated: a bad entry publishes nothing.
-      const requests = evaluations.map((e, i) => parse(EvaluationRequest, { ...defaults, ...e }, `evaluations[${i}]`));
-      requests.forEach((r, i) => {
-        who(r.subject, `evaluations[${i}].`);
-        if (!str(r.context?.session_id)) throw new AuthzenInputError(`evaluations[${i}].context.session_id: required`, `evaluations[${i}].context.session_id`);
-      });
+      if (evaluations === undefined || evaluations.length === 0) return execute(prepare(parse(EvaluationRequest, defaults), caller, "", new Map()), caller);
+      // Every entry is built and checked before the first is published: a bad entry publishes nothing.
+      const view = new Map<string, { time: number; goal: string | undefined }>();
+      const prepared = evaluations.map((e, i) =>
+        prepare(parse(EvaluationRequest, { ...defaults, ...e }, `evaluations[${i}]`), caller, `evaluations[${i}].`, view),
+      );
       const semantic = o?.evaluations_semantic ?? "execute_all";
       const out: Decision[] = [];
-      for (const [i, r] of requests.entries()) {
-        const d = await evaluate(r, caller, `evaluations[${i}].`);
+      for (const p of prepared) {
+        const d = await execute(p, caller);
         out.push(d);
         if ((semantic === "deny_on_first_deny" && !d.decision) || (semantic === "permit_on_first_permit" && d.decision)) break;
       }

@@ -8,7 +8,7 @@ import { unauthenticated } from "./authenticity.js";
 // schema, then the policy's authenticity rule with the caller's authenticated name as the
 // producer) and published to the events topic only when every one of them passed: a
 // request is taken whole or not at all. The HTTP side (auth, body cap, rate limit) is
-// adapters/intake-http.ts.
+// adapters/doors-http.ts.
 
 /** Events one request may carry. */
 export const MAX_INTAKE_EVENTS = 1000;
@@ -51,6 +51,9 @@ export function createIntake(ports: IntakePorts) {
         const at = many ? `[${i}].` : "";
         const v = validateEvent(r);
         if (!v.ok) throw new IntakeError(400, v.reason, `${at}${v.error}`);
+        // A verdict counts only signed by a reviewer, on the reviews topic (docs/review.md): here it would be dead-lettered.
+        if (v.value.type === "review.decided")
+          throw new IntakeError(400, "invalid_event", `${at}type: review.decided events come from the review API (POST /api/review/…), not the intake`);
         const why = unauthenticated(policy, v.value, { claimed: producer });
         if (why !== undefined) throw new IntakeError(403, "unauthenticated", `${at.replace(/\.$/, ": ")}${why}`);
         events.push({ event: v.value, raw: r });

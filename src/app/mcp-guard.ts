@@ -343,10 +343,12 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
           holdMs: options.holdMs,
           failMode: options.failMode,
         });
-        if (options.failMode === "open") return undefined;
       }
+      // Closed without a decision: every tool a `hide` finding concerns is left out. Open: only those Vigil has removed
+      // already (earlier listings' findings stay hidden; the new ones are listed until decided).
+      const byState = decided || options.failMode === "open";
       const hidden = (t: unknown) =>
-        isObject(t) && typeof t.name === "string" && hideable.has(t.name) && (!decided || ports.check(options.sessionId, t.name).outcome === "deny");
+        isObject(t) && typeof t.name === "string" && hideable.has(t.name) && (!byState || ports.check(options.sessionId, t.name).outcome === "deny");
       const kept = tools.filter((t) => !hidden(t));
       return kept.length === tools.length ? undefined : kept;
     },

@@ -207,10 +207,31 @@ function firstUserMessage(messages: OtelValue): string | undefined {
   return undefined;
 }
 
-/** JSON text parsed, or undefined when it is not JSON (never throws). Only texts that look like JSON are tried. */
+/** Deepest nesting of JSON arguments read (deeper is kept as text: its events could not be serialised again). */
+const MAX_JSON_DEPTH = 64;
+
+/** Whether a JSON text nests deeper than `max`, in one pass (strings skipped, escapes honoured). */
+function tooDeep(s: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** JSON text parsed, or undefined when it is not JSON or nests too deep (never throws). Only texts that look like JSON are tried. */
 function parseJson(s: string): OtelValue | undefined {
   const t = s.trimStart();
   if (t[0] !== "{" && t[0] !== "[") return undefined;
+  if (tooDeep(t, MAX_JSON_DEPTH)) return undefined;
   try {
     return JSON.parse(s) as OtelValue;
   } catch {
@@ -343,10 +364,16 @@ export function mapSpans(input: readonly OtelSpan[], options: OtelMapOptions): O
     const id = text(s.attributes, OTEL_KEYS.session) ?? text(s.resource, OTEL_KEYS.session);
     if (id !== undefined && !traceSession.has(s.traceId)) traceSession.set(s.traceId, id);
   }
+  // A long session id is hashed once per distinct string, not once per span: a megabyte id on the
+  // resource shared by ten thousand spans would otherwise cost ten thousand hashes of it.
+  const hashed = new Map<string, string>();
   const sessionOf = (s: OtelSpan): string => {
     const named = sessionAttr(s) ?? text(s.resource, OTEL_KEYS.session) ?? traceSession.get(s.traceId) ?? options.sessionOfTrace?.(s.traceId);
     if (named === undefined) return `otel-trace-${s.traceId}`;
-    return named.length <= MAX_ID ? named : deriveId("otel-session", [named]);
+    if (named.length <= MAX_ID) return named;
+    let id = hashed.get(named);
+    if (id === undefined) hashed.set(named, (id = deriveId("otel-session", [named])));
+    return id;
   };
   const resourceAgent = (r: OtelRecord): Who["agent"] | undefined => {
     const id = text(r, OTEL_KEYS.agentId);

@@ -26,8 +26,8 @@ function harness(over: Partial<AuthzenPorts> = {}, verdicts: Record<string, Verd
   const published: AgentEvent[] = [];
   let id = 0;
   const ports: AuthzenPorts = {
-    publish: async (e) => {
-      published.push(e);
+    publish: async (events) => {
+      published.push(...events);
     },
     unauthenticated: () => undefined,
     decided: async () => true,
@@ -177,6 +177,25 @@ describe("AuthZEN evaluations (batch)", () => {
     const { door, published } = harness({ unauthenticated: (e, caller) => (e.type === "action" ? `${caller} may not speak for ${e.sessionId}` : undefined) });
     await expect(door.evaluation(request(), "mallory")).rejects.toMatchObject({ status: 403, message: "mallory may not speak for s1" });
     expect(published).toEqual([]);
+  });
+
+  it("checks every entry before publishing any: a bad kind in the last entry publishes nothing", async () => {
+    const { door, published } = harness();
+    const body = { ...batch(), evaluations: [{ action: { name: "bills.read" } }, { action: { name: "payments.send", properties: { kind: "explode" } } }] };
+    await expect(door.evaluations(body, "pep")).rejects.toThrow(/^evaluations\[1\]\.action\.properties\.kind: /);
+    expect(published).toEqual([]);
+  });
+
+  it("starts a session under an id derived from it (a repeated start is a duplicate), and refuses a goal the contract cannot carry", async () => {
+    const a = harness();
+    const b = harness();
+    await a.door.evaluation(request(), "pep");
+    await b.door.evaluation(request(), "pep");
+    expect(a.published[0]?.type).toBe("session.started");
+    expect(a.published[0]?.eventId).toBe(b.published[0]?.eventId);
+    const c = harness();
+    await expect(c.door.evaluation(request({ context: { session_id: "s9", goal: "x".repeat(20_000) } }), "pep")).rejects.toThrow(/^context\.goal: /);
+    expect(c.published).toEqual([]);
   });
 
   it("publishes the PDP metadata for its base URL", () => {

@@ -98,6 +98,25 @@ describe("the HTTP doors: AuthZEN, the event intake", () => {
     expectSameCommands(live, await replayLineCommands(sent.map((e) => JSON.stringify(e))), 1);
   });
 
+  it("writes a request larger than the broker takes in one batch (2.4 MB for one session), every event of it", { timeout: 120_000 }, async () => {
+    const session = `big-${Date.now()}`;
+    const note = "n".repeat(3000);
+    const sent = Array.from({ length: 800 }, (_, i) => ({
+      type: "action",
+      eventId: `${session}#${i}`,
+      sessionId: session,
+      time: new Date(Date.parse("2026-12-06T10:00:00Z") + i * 1000).toISOString(),
+      agent: { id: "bulk-agent" },
+      principal: { id: "bulk" },
+      action: { capability: "notes.read", kind: "read" },
+      args: { note },
+    }));
+    const r = await post("/v1/events", JSON.stringify(sent));
+    expect(r.status, await r.clone().text()).toBe(202);
+    expect(((await r.json()) as { accepted: number }).accepted).toBe(800);
+    expect((await topicEvents()).filter((e) => e.sessionId === session).map((e) => e.eventId)).toEqual(sent.map((e) => e.eventId));
+  });
+
   it("answers hostile requests with a clear error and publishes nothing of them", { timeout: 120_000 }, async () => {
     const before = (await topicEvents()).length;
     const event = {

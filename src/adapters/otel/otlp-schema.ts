@@ -72,14 +72,19 @@ const SERVICE = `
 syntax = "proto3";
 package opentelemetry.proto.collector.trace.v1;
 message ExportTraceServiceRequest { repeated opentelemetry.proto.trace.v1.ResourceSpans resource_spans = 1; }
+message ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }
+message ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }
 `;
 
-function load(): protobuf.Type {
+function load(): protobuf.Root {
   const root = new protobuf.Root();
   for (const source of [COMMON, RESOURCE, TRACE, SERVICE]) protobuf.parse(source, root, { keepCase: false });
   root.resolveAll();
-  return root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest");
+  return root;
 }
+const root = load();
 
 /** The body of an OTLP/HTTP `POST /v1/traces` (and of gRPC `TraceService/Export`). Field names are lowerCamelCase, as in the JSON encoding. */
-export const ExportTraceServiceRequest: protobuf.Type = load();
+export const ExportTraceServiceRequest: protobuf.Type = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest");
+/** Its answer: a protobuf request is answered in protobuf (OTLP/HTTP). */
+export const ExportTraceServiceResponse: protobuf.Type = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse");

@@ -14,6 +14,12 @@ import { decodeOtlpTraces } from "./otlp-decode.js";
 
 /** Sessions and traces remembered across requests. */
 const MAX_REMEMBERED = 100_000;
+/**
+ * Requests decoded at once: a decoded body's object tree is many times its bytes (a 4 MiB body
+ * of empty attributes is millions of objects), so memory is bounded by this many bodies; one
+ * more is answered 503 with Retry-After (OTLP exporters retry it).
+ */
+const MAX_DECODING = 2;
 
 function bounded<V>(max: number) {
   const m = new Map<string, V>();
@@ -41,6 +47,7 @@ export interface TraceReceiverOptions {
 export function traceReceiver(o: TraceReceiverOptions): TraceReceiver & { inflate(body: Uint8Array, encoding: string | undefined): Uint8Array } {
   const sessions = bounded<KnownSession>(MAX_REMEMBERED);
   const traces = bounded<string>(MAX_REMEMBERED);
+  let decoding = 0;
   return {
     inflate(body, encoding) {
       const e = (encoding ?? "identity").trim().toLowerCase();
@@ -49,33 +56,41 @@ export function traceReceiver(o: TraceReceiverOptions): TraceReceiver & { inflat
       try {
         return gunzipSync(body, { maxOutputLength: o.maxInflated });
       } catch (err) {
-        if (err instanceof RangeError) throw new HttpError(413, `request body inflates past the cap of ${o.maxInflated} bytes`);
+        if (err instanceof RangeError)
+          throw new HttpError(413, `request body inflates past the cap of ${o.maxInflated} bytes`, { headers: { connection: "close" } });
         throw new HttpError(400, `body: not gzip (${err instanceof Error ? err.message : String(err)})`);
       }
     },
     async accept(body, contentType, caller) {
-      const decoded = decodeOtlpTraces(body, contentType);
-      if (!decoded.ok) throw new HttpError(400, decoded.error);
-      const r = mapSpans(decoded.spans, { defaultPrincipal: o.defaultPrincipal, known: sessions.get, sessionOfTrace: traces.get });
-      for (const e of r.events) {
-        const why = o.refused(e, caller);
-        if (why !== undefined) throw new HttpError(403, why, { code: "unauthenticated" });
+      if (decoding >= MAX_DECODING) throw new HttpError(503, "busy decoding other trace requests; retry", { headers: { "retry-after": "1" } });
+      decoding++;
+      try {
+        const decoded = decodeOtlpTraces(body, contentType);
+        if (!decoded.ok) throw new HttpError(400, decoded.error);
+        const r = mapSpans(decoded.spans, { defaultPrincipal: o.defaultPrincipal, known: sessions.get, sessionOfTrace: traces.get });
+        for (const e of r.events) {
+          const why = o.refused(e, caller);
+          if (why !== undefined) throw new HttpError(403, why, { code: "unauthenticated" });
+        }
+        await o.send(r.events.map((e) => ({ key: e.sessionId, value: JSON.stringify(e), headers: { "vigil-producer": caller } })));
+        for (const [id, s] of r.sessions) sessions.set(id, s);
+        for (const [trace, session] of r.traces) traces.set(trace, session);
+        return {
+          accepted: r.events.length,
+          // OTLP's rejected spans: tool spans that could not become events (spans that are no tool call are not rejected, only not read).
+          rejected: r.errors.length,
+          ...(r.errors.length > 0
+            ? {
+                error: r.errors
+                  .slice(0, 5)
+                  .map((x) => `span ${x.spanId}: ${x.error}`)
+                  .join("; "),
+              }
+            : {}),
+        };
+      } finally {
+        decoding--;
       }
-      await o.send(r.events.map((e) => ({ key: e.sessionId, value: JSON.stringify(e), headers: { "vigil-producer": caller } })));
-      for (const [id, s] of r.sessions) sessions.set(id, s);
-      for (const [trace, session] of r.traces) traces.set(trace, session);
-      return {
-        accepted: r.events.length,
-        ignored: r.ignored + r.errors.length,
-        ...(r.errors.length > 0
-          ? {
-              rejected: r.errors
-                .slice(0, 5)
-                .map((x) => `span ${x.spanId}: ${x.error}`)
-                .join("; "),
-            }
-          : {}),
-      };
     },
   };
 }
