@@ -394,24 +394,7 @@ async function openDoors(
 ) {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
-  try {
-    return await openDoorsWith(config, tokens, kafka, jwks, registry, policy, log, producer);
-  } catch (e) {
-    await producer.disconnect().catch(() => {});
-    throw e;
-  }
-}
-
-async function openDoorsWith(
-  config: ReturnType<typeof loadConfig>,
-  tokens: ReadonlyMap<string, Buffer>,
-  kafka: kafkajs.Kafka,
-  jwks: Jwks,
-  registry: ReturnType<typeof schemaRegistry> | undefined,
-  policy: () => CompiledPolicy,
-  log: Logger,
-  producer: kafkajs.Producer,
-) {
+  // What fails from here closes what is open: the caller's teardown does not know of it yet.
   const enforcer = await createEnforcer({
     kafka,
     topicPrefix: config.topics.prefix,
@@ -420,6 +403,9 @@ async function openDoorsWith(
     acks: false,
     log: (message, fields) => log.warn(message, fields),
     ...(registry ? { registry } : {}),
+  }).catch(async (e: unknown) => {
+    await producer.disconnect().catch(() => {});
+    throw e;
   });
   // The command each session's status names last, and the restricting commands by id (both bounded): a status
   // and its command travel on two topics, so an answer may wait briefly for the command it cites.
@@ -464,7 +450,7 @@ async function openDoorsWith(
   try {
     await enforcer.start();
   } catch (e) {
-    await enforcer.stop().catch(() => {});
+    await Promise.allSettled([enforcer.stop(), producer.disconnect()]);
     throw e;
   }
   // In writes of at most SEND_CHUNK_BYTES: kafkajs sends a partition's records as one batch, which the broker refuses

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { nestsDeeperThan } from "../protocol/index.js";
 import { AuthzenInputError } from "../app/authzen.js";
 import type { Authzen } from "../app/authzen.js";
 import { IntakeError } from "../app/intake.js";
@@ -22,7 +23,7 @@ export interface TraceReceiver {
   /** The body as sent, inflated per its Content-Encoding (415 for one not supported, 413 past the cap). */
   inflate(body: Uint8Array, encoding: string | undefined): Uint8Array;
   accept(
-    body: Uint8Array,
+    body: Uint8Array | string,
     contentType: "protobuf" | "json",
     caller: string,
   ): Promise<{ readonly accepted: number; readonly rejected: number; readonly error?: string }>;
@@ -49,39 +50,16 @@ const fromDomain = (e: unknown): HttpError | undefined => {
   return undefined;
 };
 
-/**
- * The depth of the deepest nesting in a JSON text, in one pass over its bytes (strings
- * skipped, escapes honoured); stops counting past `max`. Checked before JSON.parse, so a
- * body of a million `[` is a 400, not a parser's stack overflow.
- */
-export function jsonDepth(bytes: Uint8Array, max: number): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (inString) {
-      if (b === 0x5c) i++;
-      else if (b === 0x22) inString = false;
-    } else if (b === 0x22) inString = true;
-    else if (b === 0x5b || b === 0x7b) {
-      depth++;
-      if (depth > deepest) deepest = depth;
-      if (deepest > max) return deepest;
-    } else if (b === 0x5d || b === 0x7d) depth--;
-  }
-  return deepest;
-}
-
 /** The JSON value of a capped body: 415 for another content type, 400 for malformed or too deep. */
 function jsonOf(c: Context<DoorEnv>): unknown {
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/json")
     throw new HttpError(415, `content-type: expected application/json, got ${type || "none"}`, { code: "unsupported_media_type" });
   const body = c.get("body");
-  if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpError(400, `body: JSON nested deeper than ${MAX_DEPTH} levels`);
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  if (nestsDeeperThan(text, MAX_DEPTH)) throw new HttpError(400, `body: JSON nested deeper than ${MAX_DEPTH} levels`);
   try {
-    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8"));
+    return JSON.parse(text);
   } catch (e) {
     throw new HttpError(400, `body: not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
@@ -133,8 +111,9 @@ export function doorsDoor(o: DoorsOptions): Door {
               code: "unsupported_media_type",
             });
           const body = traces.inflate(c.get("body"), c.req.header("content-encoding"));
-          if (as === "json" && jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) throw new HttpError(400, `body: JSON nested deeper than ${MAX_DEPTH} levels`);
-          const r = await traces.accept(body, as, c.get("caller").name);
+          const json = as === "json" ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8") : undefined;
+          if (json !== undefined && nestsDeeperThan(json, MAX_DEPTH)) throw new HttpError(400, `body: JSON nested deeper than ${MAX_DEPTH} levels`);
+          const r = await traces.accept(json ?? body, as, c.get("caller").name);
           // OTLP/HTTP: 200 with an ExportTraceServiceResponse in the request's encoding; tool spans refused are counted in partialSuccess.
           const partial = r.rejected > 0 ? { rejectedSpans: r.rejected, errorMessage: r.error ?? "" } : undefined;
           if (as === "json") return noStoreJson(c, { partialSuccess: partial ? { ...partial, rejectedSpans: String(partial.rejectedSpans) } : {} });

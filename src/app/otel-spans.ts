@@ -1,8 +1,6 @@
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { deriveId } from "../core/ids.js";
+import { deriveId, textDigest } from "../core/ids.js";
 import type { AgentEvent, ToolOutput } from "../protocol/index.js";
-import { MAX_OUTPUT_TEXT, validateEvent } from "../protocol/index.js";
+import { MAX_OUTPUT_TEXT, nestsDeeperThan, validateEvent } from "../protocol/index.js";
 
 // OpenTelemetry traces of agents' tool calls as Vigil events (docs/otel.md). Pure: the
 // decoder (adapters/otel/otlp-decode.ts) turns an OTLP request into OtelSpans, this turns
@@ -164,7 +162,7 @@ export function spanOutput(full: string, max: number, cutBefore: boolean, mediaT
     text: kept,
     bytes: utf8Length(full),
     truncated: cutBefore || kept.length < full.length,
-    digest: `sha-256:${bytesToHex(sha256(utf8ToBytes(full)))}`,
+    digest: textDigest(full),
     ...(mediaType !== undefined && mediaType.length <= 256 ? { mediaType } : {}),
   };
 }
@@ -210,28 +208,11 @@ function firstUserMessage(messages: OtelValue): string | undefined {
 /** Deepest nesting of JSON arguments read (deeper is kept as text: its events could not be serialised again). */
 const MAX_JSON_DEPTH = 64;
 
-/** Whether a JSON text nests deeper than `max`, in one pass (strings skipped, escapes honoured). */
-function tooDeep(s: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return false;
-}
-
 /** JSON text parsed, or undefined when it is not JSON or nests too deep (never throws). Only texts that look like JSON are tried. */
 function parseJson(s: string): OtelValue | undefined {
   const t = s.trimStart();
   if (t[0] !== "{" && t[0] !== "[") return undefined;
-  if (tooDeep(t, MAX_JSON_DEPTH)) return undefined;
+  if (nestsDeeperThan(t, MAX_JSON_DEPTH)) return undefined;
   try {
     return JSON.parse(s) as OtelValue;
   } catch {

@@ -46,6 +46,7 @@ export {
 } from "./policy.js";
 export { TOPICS } from "./topics.js";
 export { validateEvent, formatIssues } from "./validate.js";
+export { nestsDeeperThan } from "./json-depth.js";
 export type { Validated, ValidatedEvent, EventRejection } from "./validate.js";
 export { check, initialEnforcement, isRestricted } from "./enforcement.js";
 export type { Enforcement, Verdict } from "./enforcement.js";

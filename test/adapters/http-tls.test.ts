@@ -1,67 +1,28 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { request } from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpApp } from "../../src/adapters/http-app.js";
 import { HttpTlsError, healthDoor, startHttp } from "../../src/adapters/http-server.js";
 import { loadReviewers, reviewDoor } from "../../src/adapters/review-http.js";
 import type { ReviewService } from "../../src/app/review-service.js";
 import { Registry } from "prom-client";
+import { reviewersPki } from "../support/pki.js";
 
 // HTTPS through @hono/node-server as VIGIL_HTTP_TLS_* configures it: client certificates are
 // asked for and never required; requireAuth knows a reviewer by a certificate that verified
 // against the client CA and whose CN is listed, read from the Node socket (c.env.incoming).
-// The certificates are made with openssl, as in test/live/review-mtls.e2e.test.ts.
+// The certificates: test/support/pki.ts, as in test/live/review-mtls.e2e.test.ts.
 
 const TOKEN = "bob-review-token-0123456789";
-const dir = mkdtempSync(join(tmpdir(), "vigil-http-tls-"));
-const file = (f: string) => join(dir, f);
-const read = (f: string) => readFileSync(file(f));
+let dir = "";
+let file: (f: string) => string;
+let read: (f: string) => Buffer;
 let server: Server;
 let port: number;
 
-function pki() {
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  const key = (name: string) => ssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
-  const ca = (name: string) => {
-    key(name);
-    ssl("req", "-x509", "-new", "-key", `${name}.key`, "-subj", `/CN=${name}`, "-days", "2", "-out", `${name}.crt`);
-  };
-  const issue = (name: string, cn: string, by: string, ext: string) => {
-    key(name);
-    ssl("req", "-new", "-key", `${name}.key`, "-subj", `/CN=${cn}`, "-out", `${name}.csr`);
-    writeFileSync(file(`${name}.ext`), ext);
-    ssl(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      `${by}.crt`,
-      "-CAkey",
-      `${by}.key`,
-      "-CAcreateserial",
-      "-days",
-      "2",
-      "-out",
-      `${name}.crt`,
-      "-extfile",
-      `${name}.ext`,
-    );
-  };
-  ca("reviewers-ca");
-  ca("rogue-ca");
-  issue("server", "localhost", "reviewers-ca", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  issue("alice", "alice", "reviewers-ca", "extendedKeyUsage=clientAuth\n");
-  issue("carol", "carol", "reviewers-ca", "extendedKeyUsage=clientAuth\n");
-  issue("mallory", "alice", "rogue-ca", "extendedKeyUsage=clientAuth\n");
-}
-
 beforeAll(async () => {
-  pki();
+  ({ dir, file, read } = reviewersPki("vigil-http-tls-"));
   const service = { list: async () => [{ caseId: "c-1" }] } as unknown as ReviewService;
   const app = httpApp();
   app.route("/", healthDoor({ registry: new Registry(), ready: async () => ({ ready: true, checks: {} }) }));

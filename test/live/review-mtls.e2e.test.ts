@@ -1,14 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { chromium } from "playwright-core";
 import type { Browser } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import type { CaseSummary, ReviewCase } from "../../src/app/cases.js";
 import { heldExpenseStory } from "../support/review.js";
 import { waitFor } from "../support/live.js";
+import { reviewersPki } from "../support/pki.js";
 
 // Reviewers known by a client certificate: the processor serves HTTPS, asks for client
 // certificates and verifies them against the configured CA; a certificate whose subject CN
@@ -17,44 +14,7 @@ import { waitFor } from "../support/live.js";
 
 const TOKEN = "bob-review-token-0123456789";
 
-function pki() {
-  const dir = mkdtempSync(join(tmpdir(), "vigil-mtls-"));
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  const key = (name: string) => ssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);
-  const ca = (name: string) => {
-    key(name);
-    ssl("req", "-x509", "-new", "-key", `${name}.key`, "-subj", `/CN=${name}`, "-days", "2", "-out", `${name}.crt`);
-  };
-  const issue = (name: string, cn: string, by: string, ext?: string) => {
-    key(name);
-    ssl("req", "-new", "-key", `${name}.key`, "-subj", `/CN=${cn}`, "-out", `${name}.csr`);
-    if (ext) writeFileSync(join(dir, `${name}.ext`), ext);
-    ssl(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      `${by}.crt`,
-      "-CAkey",
-      `${by}.key`,
-      "-CAcreateserial",
-      "-days",
-      "2",
-      "-out",
-      `${name}.crt`,
-      ...(ext ? ["-extfile", `${name}.ext`] : []),
-    );
-  };
-  ca("reviewers-ca");
-  ca("rogue-ca");
-  issue("server", "localhost", "reviewers-ca", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  issue("alice", "alice", "reviewers-ca", "extendedKeyUsage=clientAuth\n");
-  issue("carol", "carol", "reviewers-ca", "extendedKeyUsage=clientAuth\n");
-  issue("mallory", "alice", "rogue-ca", "extendedKeyUsage=clientAuth\n");
-  const file = (f: string) => join(dir, f);
-  return { file, read: (f: string) => readFileSync(file(f)) };
-}
+const pki = () => reviewersPki("vigil-mtls-");
 
 function call<T>(
   port: number,

@@ -10,12 +10,10 @@
 // the gateway has published the previous call's action; the upstream answers a call once
 // every call of its parallel group has been published and every result recorded before its
 // own is out. A recorded call without a result is never answered (the client cancels it).
-import { createServer } from "node:http";
-import type { Server as HttpServer } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { overHttp } from "./mcp-servers.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { AgentEvent } from "../../src/protocol/index.js";
 import type { McpGuardPorts } from "../../src/app/mcp-guard.js";
@@ -115,7 +113,7 @@ interface Staged {
  * decorator for `openMcpGateway`, and `run` to drive one recorded session through the gateway.
  */
 export class McpRecordingDriver {
-  private http: HttpServer | undefined;
+  private upstream: { url: string; close(): Promise<void> } | undefined;
   private staged: Staged[] = [];
   private readonly ranIds = new Set<string>();
   /** Ids and times of the current session's recorded events, in the order the gateway is to publish them. */
@@ -127,33 +125,22 @@ export class McpRecordingDriver {
 
   constructor(private readonly tools: readonly RecordedTool[]) {}
 
-  /** Starts the upstream; returns its URL. */
+  /** Starts the upstream (a server per request, as `overHttp` serves any); returns its URL. */
   async start(): Promise<string> {
     const seen = new Set<string>();
     const listed = this.tools.filter((t) => !seen.has(t.tool) && seen.add(t.tool)).map(listedTool);
-    this.http = createServer((req, res) => {
+    this.upstream = await overHttp(() => {
       const server = new Server({ name: "recorded-tools", version: "1.0.0" }, { capabilities: { tools: {} } });
       server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => this.answer(request.params.name, request.params.arguments ?? {}, extra.signal));
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      res.on("close", () => {
-        void transport.close();
-        void server.close();
-      });
-      server.connect(transport).then(
-        () => transport.handleRequest(req, res),
-        () => res.destroy(),
-      );
+      return server;
     });
-    await new Promise<void>((resolve) => this.http?.listen(0, "127.0.0.1", resolve));
-    const address = this.http.address();
-    return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/mcp`;
+    return this.upstream.url;
   }
 
   async stop(): Promise<void> {
     this.hang.abort();
-    this.http?.closeAllConnections();
-    await new Promise<void>((resolve) => this.http?.close(() => resolve()) ?? resolve());
+    await this.upstream?.close();
   }
 
   /** Wraps the gateway's ports: ids and times from the recording, and a record of what was published. */

@@ -128,8 +128,8 @@ export async function openMcpGateway(
     },
     now: () => Date.now(),
     newId: randomUUID,
-    output: (text) => toolOutput(text, { digest: `sha-256:${createHash("sha256").update(text).digest("hex")}` }),
-    digest: (text) => `sha-256:${createHash("sha256").update(text).digest("hex")}`,
+    output: (text) => toolOutput(text, { digest: sha256Digest(text) }),
+    digest: sha256Digest,
     classify,
     log: (message, fields) => log.warn(message, fields),
   });
@@ -156,6 +156,9 @@ export async function openMcpGateway(
     },
   };
 }
+
+/** `sha-256:<hex>`, as core's textDigest writes it, with Node's native hash: it runs on every call's result, on the client's path. */
+const sha256Digest = (text: string): string => `sha-256:${createHash("sha256").update(text).digest("hex")}`;
 
 /** Runs the gateway until the stdio client goes away, or (HTTP) until SIGTERM / SIGINT. */
 export async function mcpCommand(env: Env, options: McpOptions): Promise<number> {
