@@ -367,7 +367,10 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
         action: { capability: call.name, tool: call.name, ...(entry?.kind ? { kind: entry.kind } : {}) },
         args: { ...call.arguments },
       } as AgentEvent;
-      await ports.publish(action);
+      // In enforce mode the wait for Vigil's decision starts with the publication: the
+      // processor can read the action as soon as the broker has appended it, before the
+      // broker's acknowledgement is back here. A failed publication still fails the call.
+      const published = ports.publish(action);
       const forward: GuardRuling = {
         forward: true,
         answered: async (answer) => {
@@ -384,10 +387,15 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
           return answer;
         },
       };
-      if (options.mode === "monitor") return forward;
-      if (changed.has(call.name) && options.onToolChange !== "report")
+      if (options.mode === "monitor") {
+        await published;
+        return forward;
+      }
+      if (changed.has(call.name) && options.onToolChange !== "report") {
+        await published;
         return { forward: false, result: heldResult(call.name, "its definition changed after this session listed it") };
-      const decided = await ports.decided(options.sessionId, action.time, options.holdMs);
+      }
+      const [decided] = await Promise.all([ports.decided(options.sessionId, action.time, options.holdMs), published]);
       if (signal.aborted) return { forward: false, result: heldResult(call.name, "the call was cancelled") };
       if (!decided) {
         ports.log("mcp: no decision within the hold time", {

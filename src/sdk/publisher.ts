@@ -40,7 +40,10 @@ export interface PublisherOptions {
   readonly clientId?: string;
   readonly topic?: string;
   readonly encoder?: EventEncoder;
-  /** Flush when this many events are waiting (default 200) or after lingerMs (default 5). */
+  /**
+   * Flush when this many events are waiting (default 200) or after lingerMs (default 5). With
+   * lingerMs 0 an event is sent at once, or with the next request when one is in flight.
+   */
   readonly batchSize?: number;
   readonly lingerMs?: number;
   /** Events accepted but not yet acknowledged before `publish` waits (default 10,000). */
@@ -167,13 +170,17 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
   let closed = false;
   const roomWaiters: (() => void)[] = [];
 
+  // One request in flight (the idempotent producer keeps order only so); what is queued
+  // meanwhile goes in the next one, which takes the queue when it starts, not when asked for.
+  let next: Promise<void> | undefined;
   const send = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    const batch = queue;
-    queue = [];
-    if (batch.length === 0) return sending;
-    sending = sending.then(async () => {
+    if (queue.length === 0) return sending;
+    next ??= sending = sending.then(async () => {
+      next = undefined;
+      const batch = queue.splice(0, batchSize);
+      if (batch.length === 0) return;
       try {
         await producer.send({ topic, acks: -1, messages: batch.map((q) => ({ key: q.key, value: q.value, headers: q.headers })) });
         for (const q of batch) q.resolve(q.event);
@@ -183,8 +190,16 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
         pending -= batch.length;
         while (pending < maxPending && roomWaiters.length > 0) roomWaiters.shift()?.();
       }
+      // More than one request's worth was waiting: the rest goes next.
+      if (queue.length > 0) void send();
     });
     return sending;
+  };
+
+  /** Sends everything queued now and waits until the broker has it all. */
+  const flush = async (): Promise<void> => {
+    while (queue.length > 0) await send();
+    await sending;
   };
 
   const publish = async (input: EventInput): Promise<AgentEvent> => {
@@ -198,7 +213,7 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
     pending++;
     return new Promise<AgentEvent>((resolve, reject) => {
       queue.push({ key: event.sessionId, value, headers, event, resolve, reject });
-      if (queue.length >= batchSize) void send();
+      if (queue.length >= batchSize || lingerMs <= 0) void send();
       else timer ??= setTimeout(() => void send(), lingerMs);
     });
   };
@@ -212,10 +227,10 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
     grantRequested: (e) => publish({ ...e, type: "grant.requested" }),
     sessionEnded: (e) => publish({ ...e, type: "session.ended" }),
     actionResult: (e) => publish({ ...e, type: "action.result" }),
-    flush: () => send(),
+    flush,
     async close() {
       closed = true;
-      await send();
+      await flush();
       await producer.disconnect();
     },
     get pending() {

@@ -19,7 +19,8 @@ import { PRODUCER_HEADER } from "../../protocol/signature.js";
 import { publishBatch } from "./output.js";
 
 // The live processor: a consumer group on vigil.events, one batch at a time per partition.
-// Order per batch: decode → decide → publish (acks=all) → persist state (MULTI) → commit.
+// Order per batch: decode → decide → publish (acks=all) → persist state (MULTI) → commit
+// (sent, not waited for: the next batch starts while it is in flight).
 // A crash anywhere re-delivers from the last commit; deterministic command ids and
 // per-session snapshot offsets make the re-run publish the same command ids and apply
 // nothing twice. A failing batch (Redis or broker down) throws: kafkajs backs off and
@@ -114,6 +115,28 @@ export function createProcessor(d: ProcessorDeps): Processor {
   // Bumped whenever the hot cache is dropped, so a batch still in flight across a
   // rebalance does not put its (possibly stale) sessions back.
   let generation = 0;
+  // Offset commits, one request at a time: the latest offset per partition waits while one is in flight.
+  const toCommit = new Map<string, { topic: string; partition: number; offset: string }>();
+  let committing: Promise<void> | undefined;
+  let stopping = false;
+  const commit = (offset: { topic: string; partition: number; offset: string }): Promise<void> => {
+    toCommit.set(`${offset.partition}\u0000${offset.topic}`, offset);
+    committing ??= (async () => {
+      while (toCommit.size > 0) {
+        const offsets = [...toCommit.values()];
+        toCommit.clear();
+        try {
+          await d.consumer.commitOffsets(offsets);
+        } catch (e) {
+          // Safe to lose: the state is persisted, so what a later commit does not cover is
+          // re-delivered after a restart or rebalance and recognised as already applied.
+          d.log.warn("offset commit failed; a later commit covers it", { error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+      committing = undefined;
+    })();
+    return committing;
+  };
   const dropHot = () => {
     generation++;
     hot.clear();
@@ -304,8 +327,11 @@ export function createProcessor(d: ProcessorDeps): Processor {
     remember(cache, result.changes.sessions, wall);
     keep();
     lap("persist");
-    await d.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
     resolveOffset(last.offset);
+    // The commit does not hold up the next batch (it is not needed for it: the state is
+    // persisted); commits go out one at a time, in order, and a stop waits for them.
+    const committed = commit({ topic, partition, offset: (BigInt(last.offset) + 1n).toString() });
+    if (stopping) await committed;
     lap("commit");
 
     for (const p of result.processed) {
@@ -381,7 +407,9 @@ export function createProcessor(d: ProcessorDeps): Processor {
     },
     async stop() {
       clearInterval(sweeper);
-      // kafkajs finishes the batch in flight (which commits after persisting) before disconnecting.
+      // kafkajs finishes the batch in flight (which, stopping, waits for its commit) before disconnecting.
+      stopping = true;
+      await committing;
       await d.consumer.disconnect();
       await d.producer.disconnect();
       joined = false;

@@ -99,7 +99,7 @@ export async function openMcpGateway(
     return at > 0 ? tool.slice(0, at) : server;
   };
   const kafka = createKafka(config, log, "-mcp");
-  const publisher: Publisher = await createPublisher({ kafka, topic: config.topics.events, clientId: `${config.kafka.clientId}-mcp`, lingerMs: 1 });
+  const publisher: Publisher = await createPublisher({ kafka, topic: config.topics.events, clientId: `${config.kafka.clientId}-mcp`, lingerMs: 0 });
   let enforcer: Enforcer | undefined;
   if (options.mode === "enforce") {
     const jwksUrl = options.jwksUrl ?? `http://${config.http.host}:${config.http.port}/.well-known/jwks.json`;
