@@ -189,7 +189,9 @@ export async function processBatch(
     if (lastCommand || input.event.type === "session.started" || input.event.type === "session.ended" || !touched.has(input.event.sessionId)) {
       touched.set(input.event.sessionId, lastCommand ?? touched.get(input.event.sessionId));
     }
-    if (out.decision && (out.decision.signals.length > 0 || out.commands.length > 0 || input.event.type === "review.decided")) {
+    // A person's verdict or answer is always on the audit trail, whatever it changed.
+    const personal = input.event.type === "review.decided" || input.event.type === "step_up.answered";
+    if (out.decision && (out.decision.signals.length > 0 || out.commands.length > 0 || personal)) {
       audits.push(auditRecord(out.decision, policy.source, partition, input.offset));
     }
   }

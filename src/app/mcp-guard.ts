@@ -411,6 +411,9 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
       if (verdict.outcome === "allow") return forward;
       if (verdict.outcome === "step_up" && ask !== undefined) {
         const answer = await ask(`Vigil asks you to confirm before the agent calls ${call.name} (${verdict.reason}). Accept to let it run.`);
+        // The answer is on the session's record before the call runs or is refused (contract
+        // v1.4); a confirmation that could not be recorded does not run the call.
+        await ports.publish({ ...base(), type: "step_up.answered", actionEventId: action.eventId, answer, channel: "mcp-elicitation" } as AgentEvent);
         if (answer === "accept" && !signal.aborted) return forward;
         return { forward: false, result: heldResult(call.name, `${verdict.reason}; the person asked did not confirm`) };
       }

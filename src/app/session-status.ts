@@ -24,5 +24,6 @@ export function sessionStatus(s: SessionState, policyVersion: string, lastComman
     time: s.lastEventTime ?? s.startedAt ?? "",
     ...(lastCommandId ? { lastCommandId } : {}),
     policyVersion,
+    goal: s.intent !== undefined && s.intent.goal.trim() !== "" ? "declared" : "none",
   };
 }

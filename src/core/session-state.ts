@@ -132,6 +132,8 @@ export interface SessionState {
   readonly mcpTools?: readonly KnownTool[];
   /** `tools.listed` events folded: they are not what starts a session (see firstEvent). Optional like the above. */
   readonly toolListings?: number;
+  /** What people answered when a gateway asked them to confirm a held call (`step_up.answered`; `cancel` counts as declined). Optional like the above. */
+  readonly stepUps?: { readonly accepted: number; readonly declined: number };
 }
 
 /** Whether a session has seen no event yet but tool listings (a gateway lists tools before the session's first call). */
@@ -424,6 +426,11 @@ export function evolve(state: SessionState, event: AgentEvent, facts?: ActionFac
     case "tools.listed": {
       const known = listing?.known ?? state.mcpTools;
       return Object.assign(base, { ...(known !== undefined && known.length > 0 ? { mcpTools: known } : {}), toolListings: (state.toolListings ?? 0) + 1 });
+    }
+    case "step_up.answered": {
+      const accepted = event.answer === "accept" ? 1 : 0;
+      const { accepted: before = 0, declined = 0 } = state.stepUps ?? {};
+      return Object.assign(base, { stepUps: { accepted: before + accepted, declined: declined + 1 - accepted } });
     }
     default: {
       const _exhaustive: never = event;

@@ -16,7 +16,7 @@ export const AVRO_EVENT_SCHEMA = {
     {
       name: "type",
       type: "string",
-      doc: "session.started | action | action.result | intent.updated | context.changed | grant.requested | session.ended | review.decided | tools.listed",
+      doc: "session.started | action | action.result | intent.updated | context.changed | grant.requested | session.ended | review.decided | tools.listed | step_up.answered",
     },
     {
       name: "sessionId",
@@ -333,7 +333,7 @@ export const AVRO_EVENT_SCHEMA = {
       name: "actionEventId",
       type: ["null", "string"],
       default: null,
-      doc: "action.result only (required there): the eventId of the action it answers.",
+      doc: "action.result and step_up.answered only (required there): the eventId of the action it answers.",
     },
     {
       name: "output",
@@ -477,6 +477,18 @@ export const AVRO_EVENT_SCHEMA = {
           },
         },
       ],
+    },
+    {
+      name: "answer",
+      type: ["null", "string"],
+      default: null,
+      doc: "step_up.answered only (required there, v1.4): accept | decline | cancel, the person's answer when asked to confirm a held call.",
+    },
+    {
+      name: "channel",
+      type: ["null", "string"],
+      default: null,
+      doc: "step_up.answered only: how the person was asked (mcp-elicitation).",
     },
   ],
 } as const;
@@ -800,6 +812,12 @@ export const AVRO_SESSION_STATUS_SCHEMA = {
     {
       name: "policyVersion",
       type: "string",
+    },
+    {
+      name: "goal",
+      type: ["null", "string"],
+      default: null,
+      doc: "declared | none (v1.4): none means the session declared no goal, and Vigil decides on baselines, policy and provenance alone.",
     },
   ],
 } as const;

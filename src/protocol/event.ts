@@ -188,6 +188,23 @@ export const ToolsListed = z.object({
   tools: z.array(ListedTool).max(MAX_LISTED_TOOLS),
 });
 
+/** What the person answered (contract v1.4), in MCP elicitation's words: `cancel` is a dismissal, no confirmation. */
+export const StepUpAnswer = z.enum(["accept", "decline", "cancel"]);
+
+/**
+ * A person's answer when a gateway asked them to confirm a call Vigil held for step-up
+ * (contract v1.4): `actionEventId` names the held `action`. Sent by the gateway after the
+ * person answered, before the call runs (accepted) or is refused.
+ */
+export const StepUpAnswered = z.object({
+  ...common,
+  type: z.literal("step_up.answered"),
+  actionEventId: Id,
+  answer: StepUpAnswer,
+  /** How the person was asked (`vigil mcp` sends `mcp-elicitation`). */
+  channel: Short.optional(),
+});
+
 export const AgentEvent = z.discriminatedUnion("type", [
   SessionStarted,
   ActionEvent,
@@ -198,6 +215,7 @@ export const AgentEvent = z.discriminatedUnion("type", [
   SessionEnded,
   ReviewDecided,
   ToolsListed,
+  StepUpAnswered,
 ]);
 
 export type AgentEvent = z.infer<typeof AgentEvent>;
@@ -207,5 +225,6 @@ export type ActionResultEvent = z.infer<typeof ActionResult>;
 export type GrantRequestedEvent = z.infer<typeof GrantRequested>;
 export type ReviewDecidedEvent = z.infer<typeof ReviewDecided>;
 export type ToolsListedEvent = z.infer<typeof ToolsListed>;
+export type StepUpAnsweredEvent = z.infer<typeof StepUpAnswered>;
 export type EventType = AgentEvent["type"];
 export const EVENT_TYPES: readonly EventType[] = AgentEvent.options.map((o) => o.shape.type.value);

@@ -20,12 +20,23 @@ export {
   MAX_TOOL_DESCRIPTION,
   MAX_TOOL_TEXT,
   MAX_TOOL_PARAMETERS,
+  StepUpAnswered,
+  StepUpAnswer,
   Intent,
   Resource,
   EventContext,
   EVENT_TYPES,
 } from "./event.js";
-export type { SessionStartedEvent, ActionEventT, ActionResultEvent, GrantRequestedEvent, ReviewDecidedEvent, ToolsListedEvent, EventType } from "./event.js";
+export type {
+  SessionStartedEvent,
+  ActionEventT,
+  ActionResultEvent,
+  GrantRequestedEvent,
+  ReviewDecidedEvent,
+  ToolsListedEvent,
+  StepUpAnsweredEvent,
+  EventType,
+} from "./event.js";
 export { Command, CommandType, COMMAND_TYPES, Reason, ReasonCode, REASON_FAMILIES, CaepEvent } from "./command.js";
 export type { ReasonFamily } from "./command.js";
 export { toCaep, CAEP_EVENT_TYPES } from "./caep.js";

@@ -19,5 +19,11 @@ export const SessionStatus = z.object({
   time: Timestamp,
   lastCommandId: z.string().optional(),
   policyVersion: z.string(),
+  /**
+   * Whether the session declared a goal (v1.4): `none` means Vigil decides on baselines,
+   * policy and provenance alone (a gateway that was given no goal). Absent in records
+   * written before v1.4.
+   */
+  goal: z.enum(["declared", "none"]).optional(),
 });
 export type SessionStatus = z.infer<typeof SessionStatus>;

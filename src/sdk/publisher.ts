@@ -163,7 +163,7 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
   const producerId = options.producerId ?? options.clientId ?? "vigil-publisher";
   const key: RecordKey | undefined = options.signingKey ? await recordKey(options.signingKey, "signingKey") : undefined;
 
-  let queue: Queued[] = [];
+  const queue: Queued[] = [];
   let pending = 0;
   let timer: NodeJS.Timeout | undefined;
   let sending: Promise<void> = Promise.resolve();

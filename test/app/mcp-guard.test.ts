@@ -115,13 +115,36 @@ describe("MCP guard", () => {
   it("asks the person on step_up when it can: accept runs the call, decline or no way to ask holds it", async () => {
     const stepUp: Verdict = { outcome: "step_up", reason: "step-up authentication required" };
     const questions: string[] = [];
-    const accept = await harness(stepUp).guard.call(call("send"), async (q) => (questions.push(q), "accept"), never);
+    const accepting = harness(stepUp);
+    const accept = await accepting.guard.call(call("send"), async (q) => (questions.push(q), "accept"), never);
     expect(accept.forward).toBe(true);
     expect(questions[0]).toMatch(/confirm before the agent calls send/);
-    const decline = await harness(stepUp).guard.call(call("send"), async () => "decline", never);
+    // The person's answer is recorded (contract v1.4) after the call and before it runs, naming the held call.
+    expect(accepting.published.map((e) => e.type)).toEqual(["session.started", "action", "step_up.answered"]);
+    const confirmed = accepting.published[2] as Extract<AgentEvent, { type: "step_up.answered" }>;
+    expect(confirmed).toMatchObject({ actionEventId: accepting.published[1]?.eventId, answer: "accept", channel: "mcp-elicitation", sessionId: "mcp-s1" });
+    const declining = harness(stepUp);
+    const decline = await declining.guard.call(call("send"), async () => "decline", never);
     expect(decline.forward).toBe(false);
-    const cannot = await harness(stepUp).guard.call(call("send"), undefined, never);
-    expect(cannot.forward).toBe(false);
+    expect(declining.published.map((e) => (e.type === "step_up.answered" ? e.answer : e.type))).toEqual(["session.started", "action", "decline"]);
+    const cannot = harness(stepUp);
+    expect((await cannot.guard.call(call("send"), undefined, never)).forward).toBe(false);
+    expect(cannot.published.map((e) => e.type)).toEqual(["session.started", "action"]);
+  });
+
+  it("does not run a confirmed call whose confirmation could not be recorded", async () => {
+    // The answer's publication fails: the guard throws (the relay then refuses the call), nothing is forwarded.
+    const failing = harness({ outcome: "step_up", reason: "step-up authentication required" });
+    let calls = 0;
+    const ask = async () => "accept" as const;
+    const original = failing.published.push.bind(failing.published);
+    failing.published.push = (...items: AgentEvent[]) => {
+      if (items.some((e) => e.type === "step_up.answered")) throw new Error("broker down");
+      calls++;
+      return original(...items);
+    };
+    await expect(failing.guard.call(call("send"), ask, never)).rejects.toThrow(/broker down/);
+    expect(calls).toBe(2);
   });
 
   it("takes the goal from --goal, else from the client's _meta, and publishes a changed goal as intent.updated", async () => {

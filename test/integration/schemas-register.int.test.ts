@@ -2,8 +2,9 @@
 // (action.result) registers as a new version of a subject that holds the v1 schema under
 // BACKWARD compatibility (the Confluent default, and the level the registry client expects),
 // and the registry does refuse a change that is not an extension; so does the v1.3 schema
-// (tools.listed) after v1.2. That old readers read new data (forward) is checked with avsc's
-// resolver in test/protocol/avro-codec.test.ts.
+// (tools.listed) after v1.2, and so do the v1.4 event and status schemas after v1.3. That
+// old readers read new data (forward) is checked with avsc's resolver in
+// test/protocol/avro-codec.test.ts.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,6 +26,12 @@ const v1: RecordSchema = { ...current, fields: current.fields.filter((f) => !V11
 const V13_FIELDS = ["tools"];
 /** The event schema as registered before v1.3: the same record without `tools`. */
 const v12: RecordSchema = { ...current, fields: current.fields.filter((f) => !V13_FIELDS.includes(f.name)) };
+
+const V14_FIELDS = ["answer", "channel"];
+/** The event and status schemas as registered before v1.4: without step_up.answered's fields and the status's `goal`. */
+const v13: RecordSchema = { ...current, fields: current.fields.filter((f) => !V14_FIELDS.includes(f.name)) };
+const currentStatus = readAvroSchema("vigil-session-status") as unknown as RecordSchema;
+const v13Status: RecordSchema = { ...currentStatus, fields: currentStatus.fields.filter((f) => f.name !== "goal") };
 
 const api = (path: string, init?: RequestInit) =>
   fetch(`${registryUrl}${path}`, { ...init, headers: { "Content-Type": "application/vnd.schemaregistry.v1+json" } });
@@ -100,6 +107,35 @@ describe("vigil schemas register (Apicurio)", () => {
       const latest = (await (await api(`/subjects/${encodeURIComponent(events)}/versions/latest`)).json()) as { id: number; schema: string };
       expect(latest.id).toBe(ids.events);
       expect((JSON.parse(latest.schema) as RecordSchema).fields.map((f) => f.name)).toEqual(expect.arrayContaining(V13_FIELDS));
+    } finally {
+      for (const s of subjects) await deleteSubject(s);
+    }
+  });
+
+  it("registers the v1.4 event and status schemas (step_up.answered, the status's goal) as BACKWARD-compatible new versions after v1.3", async () => {
+    const prefix = `${uniqueName("schemas14")}.`;
+    const events = `${prefix}vigil.events-value`;
+    const status = `${prefix}vigil.session-status-value`;
+    const subjects = [events, `${prefix}vigil.commands-value`, status];
+    const registry = new SchemaRegistry({ host: registryUrl });
+    try {
+      for (const [subject, schema] of [
+        [events, v13],
+        [status, v13Status],
+      ] as const) {
+        expect((await api(`/config/${encodeURIComponent(subject)}`, { method: "PUT", body: JSON.stringify({ compatibility: "BACKWARD" }) })).status).toBe(200);
+        await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
+      }
+      const ids = await registerSchemas(registry, loadConfig({ VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix }));
+      for (const [subject, id, fields] of [
+        [events, ids.events, V14_FIELDS],
+        [status, ids.status, ["goal"]],
+      ] as const) {
+        expect(await (await api(`/subjects/${encodeURIComponent(subject)}/versions`)).json()).toEqual([1, 2]);
+        const latest = (await (await api(`/subjects/${encodeURIComponent(subject)}/versions/latest`)).json()) as { id: number; schema: string };
+        expect(latest.id).toBe(id);
+        expect((JSON.parse(latest.schema) as RecordSchema).fields.map((f) => f.name)).toEqual(expect.arrayContaining([...fields]));
+      }
     } finally {
       for (const s of subjects) await deleteSubject(s);
     }

@@ -102,6 +102,15 @@ export const toolsListed = (t: number, tools: ListedTool[], opts: Who = {}): Age
   tools,
 });
 
+/** A `step_up.answered` (contract v1.4): what the person answered when asked to confirm `call`. */
+export const stepUpAnswered = (t: number, call: AgentEvent | string, answer: "accept" | "decline" | "cancel", opts: Who = {}): AgentEvent => ({
+  ...common(t, opts, `answer-${answer}`),
+  type: "step_up.answered",
+  actionEventId: typeof call === "string" ? call : call.eventId,
+  answer,
+  channel: "mcp-elicitation",
+});
+
 /** Sessions, agent/principal baselines and the SoD ledger, kept in maps; handle() stores what step() returns. */
 export class World {
   readonly sessions = new Map<string, SessionState>();

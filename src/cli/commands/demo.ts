@@ -62,6 +62,8 @@ const describe = (e: AgentEvent): string => {
       return `${e.review.reviewer} ${e.review.verdict === "overturned" ? "overturns" : "confirms"} the hold${e.review.revoke ? " and revokes" : ""}`;
     case "tools.listed":
       return `is listed ${e.tools.length} tool${e.tools.length === 1 ? "" : "s"}`;
+    case "step_up.answered":
+      return `${e.answer === "accept" ? "confirms" : "does not confirm"} the held call ${e.actionEventId}`;
     default: {
       const _exhaustive: never = e;
       return _exhaustive;
