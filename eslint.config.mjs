@@ -1,6 +1,6 @@
 // Lint rules. The important ones are the purity rules: src/core and src/protocol are
 // pure, synchronous code, so importing a driver, a Node built-in, reading the clock,
-// randomness or the environment there fails the build (STYLE.md, rule 3).
+// randomness or the environment there fails the build (docs/style.md, rule 3).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";

@@ -59,6 +59,16 @@ const figures = (r) => ({
   driftSessionsCaughtPct: r.sessionsWithDrift.caughtPct,
   blockedBeforeFirstDriftPct: r.sessionsWithDrift.blockedBeforeFirstDriftPct,
   sessionsWithoutDriftBlockedPct: r.sessionsWithoutDrift.blockedPct,
+  // What honest work pays, as a user feels it: the strongest response a session without drift got, and its calls blocked.
+  honestSessions: {
+    total: r.sessionsWithoutDrift.total,
+    asked: r.sessionsWithoutDrift.asked,
+    downgraded: r.sessionsWithoutDrift.downgraded,
+    revoked: r.sessionsWithoutDrift.revoked,
+    revokedPct: r.sessionsWithoutDrift.revokedPct,
+    callsBlocked: r.sessionsWithoutDrift.callsBlocked,
+  },
+  ...(r.honestSlices ? { honestSlices: r.honestSlices } : {}),
   ...(r.attack ? { asrWithoutVigilPct: r.attack.asrWithoutVigilPct, residualAsrPct: r.attack.residualAsrPct } : {}),
 });
 

@@ -19,7 +19,7 @@ export function eventJsonSchema(): JsonSchema {
   return generate(
     AgentEvent,
     "AgentEvent",
-    "Vigil agent event, CONTRACT.md section 1 (topic vigil.events, key = sessionId). Generated from src/protocol/event.ts.",
+    "Vigil agent event, docs/contract.md, events (topic vigil.events, key = sessionId). Generated from src/protocol/event.ts.",
   );
 }
 
@@ -27,7 +27,7 @@ export function commandJsonSchema(): JsonSchema {
   return generate(
     Command,
     "Command",
-    "Vigil enforcement command, CONTRACT.md section 2 (topic vigil.commands, key = sessionId). Generated from src/protocol/command.ts.",
+    "Vigil enforcement command, docs/contract.md, commands (topic vigil.commands, key = sessionId). Generated from src/protocol/command.ts.",
   );
 }
 

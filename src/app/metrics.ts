@@ -1,4 +1,4 @@
-// The metrics the processor reports, as a narrow port (STYLE.md rules 4 and 5): the
+// The metrics the processor reports, as a narrow port (docs/style.md, rules 4 and 5): the
 // prom-client adapter implements it; noopMetrics lets call sites never test `if (metrics)`.
 
 export interface Metrics {

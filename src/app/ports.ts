@@ -1,6 +1,6 @@
 import type { Baseline, SessionState, SodRecord } from "../core/index.js";
 
-// The ports the pipeline needs, and nothing more (STYLE.md, rule 4). State access is
+// The ports the pipeline needs, and nothing more (docs/style.md, rule 4). State access is
 // synchronous: hot state lives in process; the live adapter loads it from Redis before a
 // batch and writes what changed after it (docs/operations.md).
 

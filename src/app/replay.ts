@@ -4,7 +4,7 @@ import type { Pipeline } from "./pipeline.js";
 import type { SourceLine } from "./line-decoder.js";
 import { decodeLine } from "./line-decoder.js";
 
-// Offline replay (CONTRACT.md section 3): the live decision pipeline over JSONL files with
+// Offline replay (docs/contract.md, offline replay): the live decision pipeline over JSONL files with
 // in-memory state. Bad lines are reported with file, line and the reason code the live
 // processor would dead-letter them with, counted and skipped.
 

@@ -36,7 +36,7 @@ usage:
                                 variables, docs/operations.md); stops gracefully on SIGTERM.
   vigil demo [--for <seconds>] [--pace <ms>] [--isolated]
                                 Runs the processor on the local stack and plays the golden
-                                scenarios (the seed's expense story first), printing events
+                                scenarios (the expense self-approval first), printing events
                                 and commands as they happen, and overturns one hold through
                                 the review API; Ctrl-C stops it. Standard topics and Redis
                                 prefix (watch with kcat, vigil review); each run's ids carry

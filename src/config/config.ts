@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 
-// Configuration is one zod schema (STYLE.md, rule 10): loose environment strings →
+// Configuration is one zod schema (docs/style.md, rule 10): loose environment strings →
 // defaults → the compiled form. loadConfig takes the environment as a parameter; only the
 // composition roots pass process.env. Every variable is listed in docs/operations.md.
 

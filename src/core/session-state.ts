@@ -8,7 +8,7 @@ import type { Instruction, KnownTool, ListingFacts, ResultFacts } from "./facts.
 import { MAX_VALUE_CHARS } from "./values.js";
 import { intern, memoise } from "./text.js";
 
-// The session fold (STYLE.md, rule 1): initialSession() + evolve(state, event). evolve
+// The session fold (docs/style.md, rule 1): initialSession() + evolve(state, event). evolve
 // records facts only; decisions live in decide.ts and are applied by the engine.
 
 export const RECENT_ACTIONS = 32;

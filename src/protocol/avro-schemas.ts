@@ -6,7 +6,7 @@ export const AVRO_EVENT_SCHEMA = {
   type: "record",
   name: "AgentEvent",
   namespace: "io.vigil.v1",
-  doc: "Vigil agent event, CONTRACT.md section 1, v1.3 (topic vigil.events, key = sessionId). One record for all nine event types: `type` selects which per-type fields are set; the others are null. Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change; `source.trust` (v1.1) is an enum whose default `unknown` is what an older reader makes of a newer symbol. See schemas/README.md.",
+  doc: "Vigil agent event, docs/contract.md, events, v1.4 (topic vigil.events, key = sessionId). One record for all nine event types: `type` selects which per-type fields are set; the others are null. Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change; `source.trust` (v1.1) is an enum whose default `unknown` is what an older reader makes of a newer symbol. See schemas/README.md.",
   fields: [
     {
       name: "eventId",
@@ -497,7 +497,7 @@ export const AVRO_COMMAND_SCHEMA = {
   type: "record",
   name: "Command",
   namespace: "io.vigil.v1",
-  doc: "Vigil enforcement command, CONTRACT.md section 2 (topic vigil.commands, key = sessionId). Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change. See schemas/README.md.",
+  doc: "Vigil enforcement command, docs/contract.md, commands (topic vigil.commands, key = sessionId). Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change. See schemas/README.md.",
   fields: [
     {
       name: "commandId",

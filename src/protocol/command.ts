@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Timestamp } from "./primitives.js";
 
-// The command contract (CONTRACT.md section 2): one command per enforcement decision.
+// The command contract (docs/contract.md, commands): one command per enforcement decision.
 
 export const COMMAND_TYPES = ["revoke", "downgrade", "step_up", "restore", "grant", "deny_grant"] as const;
 export const CommandType = z.enum(COMMAND_TYPES);

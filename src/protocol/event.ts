@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ActionKind, OutputTrust, Sensitivity, Timestamp } from "./primitives.js";
 
-// The agent event contract (CONTRACT.md section 1). Unknown fields are stripped, never
+// The agent event contract (docs/contract.md, events). Unknown fields are stripped, never
 // rejected; every field the contract names is typed here and nowhere else.
 
 // Bounds keep one event from costing unbounded work or producing outputs larger than a

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ActionKind, OutputTrust, Sensitivity } from "./primitives.js";
 import { EVENT_TYPES, OutputSource } from "./event.js";
 
-// The policy file (CONTRACT.md section 4), extended with optional sections documented in
+// The policy file (docs/contract.md, policy file), extended with optional sections documented in
 // docs/policy.md. Every section is optional; `extends: default` (the default) merges the
 // file over the shipped policy, `extends: none` replaces it.
 

@@ -1,4 +1,4 @@
-// Signed output (CONTRACT.md, "Signed records"): every record the processor writes to
+// Signed output (docs/contract.md, "Signed records"): every record the processor writes to
 // vigil.commands and vigil.session-status carries a detached JWS (RFC 7515 appendix F) of
 // its exact value bytes in the record header `vigil-jws`. The value stays the plain
 // contract record; a reader that does not verify ignores the header.

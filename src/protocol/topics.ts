@@ -1,4 +1,4 @@
-/** Topic names of the wire contract (ARCHITECTURE.md). */
+/** Topic names of the wire contract (docs/architecture.md). */
 export const TOPICS = {
   events: "vigil.events",
   commands: "vigil.commands",

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { AgentEvent, MAX_OUTPUT_TEXT } from "./event.js";
 
-// Validation returns data; only the edge throws (STYLE.md, rule 9).
+// Validation returns data; only the edge throws (docs/style.md, rule 9).
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; error: string; field: string };
 

@@ -3,7 +3,7 @@ import type { DurableState } from "../../src/app/durable-state.js";
 import { initialSession } from "../../src/core/index.js";
 import { learnedBaseline, sodRecord } from "./fixtures.js";
 
-// One contract for every DurableState adapter (STYLE.md rule 6): the in-memory twin runs
+// One contract for every DurableState adapter (docs/style.md, rule 6): the in-memory twin runs
 // it as a unit test, Redis as an integration test.
 
 const session = (id: string) => ({ ...initialSession({ sessionId: id, agent: { id: "a" }, principal: { id: "p" } }), started: true });

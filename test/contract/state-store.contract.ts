@@ -3,7 +3,7 @@ import type { StateStore } from "../../src/app/ports.js";
 import { emptyBaseline, initialSession } from "../../src/core/index.js";
 import { learnedBaseline, sodRecord } from "./fixtures.js";
 
-// One contract for every StateStore (STYLE.md rule 6): the pipeline's synchronous view of
+// One contract for every StateStore (docs/style.md, rule 6): the pipeline's synchronous view of
 // state. Replay runs on the in-memory store, the live processor on a batch's overlay; both
 // must answer the same way or replay would not equal live.
 

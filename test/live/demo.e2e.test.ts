@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import kafkajs from "kafkajs";
 import { brokers, redisUrl, uniqueName } from "../support/stack-env.js";
 
-// The README's main command, headless and time-limited: the seed's story must end with the
+// The README's main command, headless and time-limited: the expense story must end with the
 // self-approval downgraded and the session held for review, and the demo must exit cleanly.
 // Each run stands alone: on shared topics and keys its evidence is its own and it leaves no
 // review case behind; --isolated leaves no topic and no Redis key; a busy port is one line.

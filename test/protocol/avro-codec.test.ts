@@ -62,7 +62,7 @@ describe("Avro schemas", () => {
     expect(commandType.name).toBe("io.vigil.v1.Command");
   });
 
-  // "Every field name is the same in the JSON form and in the Avro / JSON-Schema form" (CONTRACT.md).
+  // "Every field name is the same in the JSON form and in the Avro / JSON-Schema form" (docs/contract.md).
   it("event: the same field names as the JSON form, at every level", () => {
     expect(fieldNameDiffs(readAvroSchema("vigil-event") as Node, eventJsonSchema(), new Set(["args"]))).toEqual([]);
   });

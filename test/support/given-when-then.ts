@@ -1,4 +1,4 @@
-// Decisions read as given / when / then (STYLE.md rule 7, after emmett's deciderSpecification):
+// Decisions read as given / when / then (docs/style.md, rule 7, after emmett's deciderSpecification):
 // prior events run through the pure `step()` in an in-memory world, then one event is decided
 // and the expectation sees its commands, decision record and resulting session state.
 import { expect } from "vitest";

@@ -6,7 +6,7 @@ import { decodeLine } from "../../app/line-decoder.js";
 // Decodes one Kafka message value into a validated event. Each message is detected on its
 // own: Confluent wire format (magic byte 0, 4-byte schema id, Avro body) or plain JSON.
 // Failures carry a stable reason code (a DLQ header and a metric label) and a retry
-// verdict: a bad message goes to the DLQ, an unreachable registry is retried (STYLE.md 8).
+// verdict: a bad message goes to the DLQ, an unreachable registry is retried (docs/style.md, rule 8).
 
 export type DlqReason = "empty" | "oversized" | "unparseable_json" | "invalid_event" | "output_too_large" | "unknown_schema" | "undecodable_avro";
 

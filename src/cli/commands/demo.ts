@@ -23,7 +23,7 @@ import type { Publisher } from "../../sdk/publisher.js";
 // `vigil demo`: the whole loop on the local stack. The processor runs; agents publish
 // through the publisher SDK; a small service gateway is guarded by the enforcement SDK
 // (it holds each attempted call until Vigil has decided on it, then asks check()). The
-// seed's story plays first — a manager's agent files a trip report and tries to approve
+// expense story plays first — a manager's agent files a trip report and tries to approve
 // it — then the other golden scenarios, alongside benign background traffic from a few
 // agents. After the story, a reviewer overturns one hold through the review API and the
 // gateway allows the capability again. Runs until Ctrl-C or --for seconds.

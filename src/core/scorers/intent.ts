@@ -9,7 +9,7 @@ import type { ScoreInput, Signal } from "./signal.js";
 import { repeatKeyed, weightOf } from "./signal.js";
 import { firstEvent } from "../session-state.js";
 
-// Intent drift (OWASP LLM08 "excessive agency"; the seed's confused-deputy story): the
+// Intent drift (OWASP LLM08 "excessive agency"; the confused deputy of the README's expense story): the
 // agent does something its principal did not ask for. Declared scope (capabilities and
 // resource globs) is checked exactly; without it, scope is inferred from the goal text
 // against the tool catalog: a capability whose name and description share no object word
