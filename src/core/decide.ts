@@ -26,14 +26,33 @@ export function combine(decayed: number, signals: readonly Signal[]): number {
   return Math.round((1 - keep) * 1e6) / 1e6;
 }
 
-function target(policy: CompiledPolicy, score: number, signals: readonly Signal[]): Decision {
+function target(policy: CompiledPolicy, session: SessionState, score: number, signals: readonly Signal[]): Decision {
   let level: Decision = "alert";
   const t = policy.thresholds;
   if (score >= t.revoke) level = "revoke";
   else if (score >= t.downgrade) level = "downgrade";
   else if (score >= t.step_up) level = "step_up";
-  for (const s of signals) if (s.decision && LEVEL[s.decision] > LEVEL[level]) level = s.decision;
-  return level;
+  let imposed: Decision = "alert";
+  for (const s of signals) if (s.decision && LEVEL[s.decision] > LEVEL[imposed]) imposed = s.decision;
+  if (LEVEL[level] > LEVEL[imposed] && LEVEL[level] > LEVEL.step_up && policy.ladder.enabled && !strongEvidence(policy, session, signals)) {
+    // The ladder: a false block should be a question, not a revocation. Without strong
+    // evidence the first response asks, and later ones stop short of revoking.
+    const e = session.enforcement;
+    const asked = e.stepUpRequired || e.removed.length > 0 || e.deniedOn.length > 0;
+    level = asked ? "downgrade" : "step_up";
+  }
+  return LEVEL[imposed] > LEVEL[level] ? imposed : level;
+}
+
+/**
+ * Evidence that may revoke (scoring.ladder): a finding of a strong code at its full base
+ * weight (a value only an order named, used where it leaves: not a read, not a mention),
+ * a step-up the person declined, or a hold a reviewer confirmed. Findings with a decision
+ * of their own (rules, separation of duties, sequences, bursts) impose it anyway.
+ */
+function strongEvidence(policy: CompiledPolicy, session: SessionState, signals: readonly Signal[]): boolean {
+  if ((session.stepUps?.declined ?? 0) > 0 || session.enforcement.review?.status === "confirmed") return true;
+  return signals.some((s) => policy.ladder.strong.has(s.code) && s.weight >= (policy.weights[s.code] ?? Infinity));
 }
 
 export function reasonsOf(signals: readonly Signal[], fallback: string): Reason[] {
@@ -94,7 +113,7 @@ export const remainingOf = (session: SessionState, removed: readonly string[]): 
 /** The next enforcement state for a scored event, and the command that announces it (if it changed). */
 export function transition(policy: CompiledPolicy, session: SessionState, event: AgentEvent, score: number, signals: readonly Signal[]): Transition {
   const e = session.enforcement;
-  const level = target(policy, score, signals);
+  const level = target(policy, session, score, signals);
   const reasons = reasonsOf(signals, `cumulative risk ${score} crossed a threshold`);
   const causedBy = [...new Set([...signals.flatMap((s) => s.evidence ?? []), event.eventId])];
   const wantsReview = (lvl: Decision) => signals.some((s) => s.review === true && s.decision === lvl) || signals.every((s) => s.decision === undefined);

@@ -206,6 +206,14 @@ export const CompleteScoring = z.strictObject({
    * `intent.judge_drift` (weight × its confidence). The judge can only add risk.
    */
   judge: z.strictObject({ askFrom: z.number().min(0).max(1) }),
+  /**
+   * The ladder of responses (docs/detection.md): without strong evidence a session's first
+   * score-driven response asks (step-up), and a score-driven revoke stops at a downgrade.
+   * Strong evidence: a finding that carries its own decision (rules, separation of duties,
+   * sequences, bursts), a finding of a code in `strong` at its full base weight (not
+   * weakened by a factor), a step-up the person declined, or a hold a reviewer confirmed.
+   */
+  ladder: z.strictObject({ enabled: z.boolean(), strong: z.array(z.string().min(1).max(128)).max(64) }),
   /** How tool outputs (`action.result`) are read. */
   outputs: z.strictObject({
     /** Characters of each output read at most. */

@@ -159,6 +159,21 @@ rules:
   });
 });
 
+describe("scoring.ladder.strong holds reason codes", () => {
+  it("a misspelt strong code is an error on its line (it would keep that finding from ever revoking)", () => {
+    const text = `version: 1
+scoring:
+  ladder:
+    strong: [intent.instructed_value, intent.out_of_scop]
+`;
+    const [p, ...rest] = problemsOf(text);
+    expect(rest).toEqual([]);
+    expect(p).toMatchObject({ line: 4, field: "scoring.ladder.strong.1" });
+    expect(p?.message).toBe('unknown reason code "intent.out_of_scop"; did you mean "intent.out_of_scope"?');
+    expect(() => compilePolicy(text, "l.yaml")).toThrow(PolicyError);
+  });
+});
+
 describe("scoring.weights keys are reason codes", () => {
   it("an unknown code is an error on its line, with a suggestion", () => {
     const text = `version: 1

@@ -74,6 +74,8 @@ export interface CompiledPolicy {
   readonly outputs: CompleteScoring["outputs"];
   readonly factors: CompleteScoring["factors"];
   readonly burst: CompleteScoring["burst"];
+  /** The ladder of responses (scoring.ladder): the codes that are strong evidence at full weight. */
+  readonly ladder: { readonly enabled: boolean; readonly strong: ReadonlySet<string> };
   /** The words of `scoring.words`, with the memoised text functions built on them. */
   readonly lexicon: Lexicon;
   /** Who may publish which events (absent: anyone who can write to the topic). */
@@ -224,6 +226,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     outputs: scoring.outputs,
     factors: scoring.factors,
     burst: scoring.burst,
+    ladder: { enabled: scoring.ladder.enabled, strong: new Set(scoring.ladder.strong) },
     lexicon,
     ...(effective.authenticity
       ? { authenticity: { require: effective.authenticity.require, producers: effective.authenticity.producers, types: new Set(effective.authenticity.types) } }

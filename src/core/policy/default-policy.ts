@@ -94,6 +94,11 @@ scoring:
   review:
     feedback: { step: 0.5, floor: 0.25, halfLifeSeconds: 2592000 }
   judge: { askFrom: 0.15 }
+  # Without strong evidence, the first response asks and a revoke stops at a downgrade.
+  # Strong: a value only an order named, and a boundary the caller declared (scope, resources, ceiling, expiry).
+  ladder:
+    enabled: true
+    strong: [intent.instructed_value, intent.out_of_scope, intent.resource_out_of_scope, sensitivity.above_ceiling, intent.expired]
   outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40 }
   words:
     verbs:

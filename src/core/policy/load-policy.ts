@@ -71,6 +71,12 @@ export function parsePolicyText(text: string): Validated<PolicyFile> & { problem
       const near = closest(code, WEIGHTED_CODES);
       at(["scoring", "weights", code], `unknown reason code "${code}"${near ? `; did you mean "${near}"?` : ""}`, code);
     }
+    // A misspelt strong code would quietly keep that finding from ever revoking.
+    for (const [i, code] of (parsed.data.scoring?.ladder?.strong ?? []).entries()) {
+      if (known.has(code)) continue;
+      const near = closest(code, WEIGHTED_CODES);
+      at(["scoring", "ladder", "strong", i], `unknown reason code "${code}"${near ? `; did you mean "${near}"?` : ""}`, code);
+    }
   }
   if (parsed.success && problems.length === 0) return { ok: true, value: parsed.data };
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
