@@ -159,6 +159,8 @@ export const CompleteScoring = z.strictObject({
     instructedMention: Factor,
     /** intent.third_party_destination when the text that named the value also gave foreign orders. */
     suspectText: Factor,
+    /** intent.instructed_call when the goal's verbs ask for the call's action and every value of the call is explained. */
+    goalAction: Factor,
     /** sensitivity.above_ceiling for restricted data. */
     restrictedCeiling: Factor,
     /** sensitivity.unexpected_tag for a tag not in words.highSensitivity. */

@@ -85,6 +85,7 @@ scoring:
     instructedRead: 0.75
     instructedMention: 0.75
     suspectText: 1.5
+    goalAction: 0
     restrictedCeiling: 1.25
     lowSensitivityTag: 0.5
   baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
