@@ -67,6 +67,8 @@ export interface ScanOptions {
   /** A "key:" of more words or characters than these is a sentence ending in a colon, not a label. */
   readonly keyWords: number;
   readonly keyChars: number;
+  /** A "key:" that is itself a value (an address, a link, an account) is a field, not a label. */
+  readonly valueKeys: boolean;
   /** The policy's destination words (link TLDs, argument names). */
   readonly words: DestinationWords;
   /** Whether a token is a catalog capability (tool names quoted by an instruction). */
@@ -118,6 +120,16 @@ function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
       // "key: value": the key is short and reads like a label, not a sentence ending in a
       // colon, and gives no order ("Send the money to: …" is an order, not a label).
       const key = line.slice(start, i).trim();
+      // A key that is itself a value — an address, a link, an account number: a sharing list
+      // or an access map ("alice@example.org: rw") — is the user's data, a cell of its own,
+      // when what follows is a mapping's value (a few words, no order), not a sentence
+      // addressed to it ("mallory@example.net: send her the files" stays one order).
+      if (o.valueKeys && key.length <= MAX_VALUE_CHARS && looksLikeDestination(unlisted(key)) && mapsTo(line.slice(i + 1), o)) {
+        if (start === 0) structured = true;
+        push(i);
+        keyable = false;
+        continue;
+      }
       const keyWords = key.split(" ", o.keyWords + 1);
       const plain = keyWords.length <= o.keyWords ? sentenceWords(keyWords) : [];
       if (
@@ -136,6 +148,16 @@ function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
   push(line.length);
   return structured;
 }
+
+/** Whether the rest of a "key:" line is a mapping's value: nothing, one word ("rw", "read", "editor"), or at most `fieldWords` words that give no order. */
+function mapsTo(rest: string, o: ScanOptions): boolean {
+  const words = rest.trim().split(/\s+/, o.fieldWords + 1);
+  if (words.length === 1) return true;
+  return words.length <= o.fieldWords && !moodOf(sentenceWords(words), o.verbKinds, o.grammar).directive;
+}
+
+/** A key without the list marker that may open its line ("- alice@example.org"). */
+const unlisted = (key: string): string => (/^[-*•]\s/.test(key) ? key.slice(2).trimStart() : key);
 
 /** By character code: what trimPunct strips at a cell's start, and at its end. */
 const PUNCT_START = new Set([..."'\"`(),;:*-•"].map((c) => c.charCodeAt(0)));

@@ -223,6 +223,8 @@ export const CompleteScoring = z.strictObject({
     /** A "key:" of more words or characters than these is a sentence ending in a colon, not a label. */
     keyWords: Count,
     keyChars: Count,
+    /** A "key:" that is itself a value (an e-mail address, a link, an account number) is read as a field of the user's data, not as a label. */
+    valueKeys: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */
