@@ -45,6 +45,7 @@ export function scanOptions(policy: CompiledPolicy): ScanOptions {
     keyWords: policy.outputs.keyWords,
     keyChars: policy.outputs.keyChars,
     valueKeys: policy.outputs.valueKeys,
+    inlinePassage: policy.outputs.inlinePassage,
     verbKinds: lex.kindOfWord,
     grammar: lex.grammar,
     notValues: lex.notValues,

@@ -225,6 +225,8 @@ export const CompleteScoring = z.strictObject({
     keyChars: Count,
     /** A "key:" that is itself a value (an e-mail address, a link, an account number) is read as a field of the user's data, not as a label. */
     valueKeys: z.boolean(),
+    /** The passage of an order written on a nested record's "key:" line is that field's value (its line and deeper lines), not the whole record. */
+    inlinePassage: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */

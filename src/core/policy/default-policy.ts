@@ -95,7 +95,7 @@ scoring:
   review:
     feedback: { step: 0.5, floor: 0.25, halfLifeSeconds: 2592000 }
   judge: { askFrom: 0.15 }
-  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true }
+  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true }
   words:
     verbs:
       egress: [send, post, share, upload, transfer, email, mail, publish, forward, invite, pay, refund, reimburse, wire, export, notify, message, tweet, reply, sms]
