@@ -18,7 +18,9 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"],
+          // node_modules: the conformance test installs the MCP conformance suite under test/
+          // (its dependencies ship their own *.test.ts); a second run must not collect them.
+          exclude: ["**/node_modules/**", "test/**/*.int.test.ts", "test/**/*.e2e.test.ts"],
           globalSetup: ["test/support/build-once.ts"],
           // Some unit tests spawn the CLI (a Node process loading the whole build): on a loaded
           // 2-core machine one such test can take far longer than vitest's 5 s default. Pure
@@ -26,8 +28,8 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
-      { test: { name: "integration", include: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"], exclude: ["test/stack/**"], ...live } },
-      { test: { name: "stack", include: ["test/stack/**/*.test.ts"], ...live } },
+      { test: { name: "integration", include: ["test/**/*.int.test.ts", "test/**/*.e2e.test.ts"], exclude: ["**/node_modules/**", "test/stack/**"], ...live } },
+      { test: { name: "stack", include: ["test/stack/**/*.test.ts"], exclude: ["**/node_modules/**"], ...live } },
     ],
   },
 });

@@ -37,6 +37,8 @@ export interface Lexicon {
   objectTerms(text: string): ReadonlySet<string>;
   /** Its nouns: object terms without any verb of the table. */
   nounTerms(text: string): ReadonlySet<string>;
+  /** Whether a stem is a verb of the table (not one of its nouns, "message") or a word that says how. */
+  isVerbStem(term: string): boolean;
   /** A goal's object terms with its addresses left out (an address is one value, matched whole). Memoised. */
   goalTerms(goal: string): ReadonlySet<string>;
   /** The verbs of change of a goal. Memoised. */
@@ -107,6 +109,7 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
     goalText: memoise(goalText, GOAL_MEMO),
     objectTerms,
     nounTerms: (text) => without(text, verbStems),
+    isVerbStem: (term) => verbStems.has(term),
     goalTerms: memoise(
       (goal) =>
         objectTerms(

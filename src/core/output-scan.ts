@@ -21,7 +21,8 @@ export interface Directive {
   /**
    * The lines (first, last) of the passage the order stands in: the lines around it indented
    * at least as deep, blank ones included. A whole document for plain text; the body of one
-   * field for a record whose field holds the text.
+   * field for a record whose field holds the text; the value of the field (its line and the
+   * lines indented deeper) for an order written on a nested record's "key:" line.
    */
   readonly block: readonly [number, number];
   /** Values of the structure the sentence introduces with a colon (also among the fields). */
@@ -67,6 +68,10 @@ export interface ScanOptions {
   /** A "key:" of more words or characters than these is a sentence ending in a colon, not a label. */
   readonly keyWords: number;
   readonly keyChars: number;
+  /** A "key:" that is itself a value (an address, a link, an account) is a field, not a label. */
+  readonly valueKeys: boolean;
+  /** The passage of an order written on a nested record's "key:" line is that field's value, not the record. */
+  readonly inlinePassage: boolean;
   /** The policy's destination words (link TLDs, argument names). */
   readonly words: DestinationWords;
   /** Whether a token is a catalog capability (tool names quoted by an instruction). */
@@ -89,8 +94,9 @@ const CELL_MARK: readonly boolean[] = Array.from({ length: 128 }, (_, code) => "
  * structure (a list marker, a bracket, a quote, a key), i.e. is not the continuation of a
  * sentence wrapped from the line before.
  */
-function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
+function cellsOf(line: string, out: string[], o: ScanOptions, shape: { keyAt: number }): boolean {
   let start = 0;
+  shape.keyAt = -1;
   let structured = /^\s*([-*•{[('"`]|\d{1,3}[.)]\s)/.test(line);
   let keyable = true;
   const push = (end: number) => {
@@ -118,6 +124,16 @@ function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
       // "key: value": the key is short and reads like a label, not a sentence ending in a
       // colon, and gives no order ("Send the money to: …" is an order, not a label).
       const key = line.slice(start, i).trim();
+      // A key that is itself a value — an address, a link, an account number: a sharing list
+      // or an access map ("alice@example.org: rw") — is the user's data, a cell of its own,
+      // when what follows is a mapping's value (a few words, no order), not a sentence
+      // addressed to it ("mallory@example.net: send her the files" stays one order).
+      if (o.valueKeys && key.length <= MAX_VALUE_CHARS && looksLikeDestination(unlisted(key)) && mapsTo(line.slice(i + 1), o)) {
+        if (start === 0) structured = true;
+        push(i);
+        keyable = false;
+        continue;
+      }
       const keyWords = key.split(" ", o.keyWords + 1);
       const plain = keyWords.length <= o.keyWords ? sentenceWords(keyWords) : [];
       if (
@@ -127,7 +143,10 @@ function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
         !/[.!?]/.test(key) &&
         !(plain.length > 1 && moodOf(plain, o.verbKinds, o.grammar).directive)
       ) {
-        if (start === 0) structured = true;
+        if (start === 0) {
+          structured = true;
+          shape.keyAt = keyColumn(line);
+        }
         start = i + 1;
       }
       keyable = false;
@@ -136,6 +155,27 @@ function cellsOf(line: string, out: string[], o: ScanOptions): boolean {
   push(line.length);
   return structured;
 }
+
+/** Whether the rest of a "key:" line is a mapping's value: nothing, one word ("rw", "read", "editor"), or at most `fieldWords` words that give no order. */
+function mapsTo(rest: string, o: ScanOptions): boolean {
+  const words = rest.trim().split(/\s+/, o.fieldWords + 1);
+  if (words.length === 1) return true;
+  return words.length <= o.fieldWords && !moodOf(sentenceWords(words), o.verbKinds, o.grammar).directive;
+}
+
+/** The column a line's key starts at: after its indentation and a list marker ("  - title:" → 4). */
+function keyColumn(line: string): number {
+  let c = 0;
+  while (c < line.length && (line[c] === " " || line[c] === "\t")) c++;
+  if ((line[c] === "-" || line[c] === "*" || line[c] === "•") && line[c + 1] === " ") {
+    c += 1;
+    while (c < line.length && line[c] === " ") c++;
+  }
+  return c;
+}
+
+/** A key without the list marker that may open its line ("- alice@example.org"). */
+const unlisted = (key: string): string => (/^[-*•]\s/.test(key) ? key.slice(2).trimStart() : key);
 
 /** By character code: what trimPunct strips at a cell's start, and at its end. */
 const PUNCT_START = new Set([..."'\"`(),;:*-•"].map((c) => c.charCodeAt(0)));
@@ -307,6 +347,9 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
   const lines = body.split("\n");
   /** Indentation of each line; -1 for a blank one. */
   const indents: number[] = new Array<number>(lines.length);
+  /** The column of the label key each line opens with; -1 for none. */
+  const keyAt: number[] = new Array<number>(lines.length);
+  const shape = { keyAt: -1 };
   const cells: string[] = [];
   // The sentence still open at the end of the previous line: text wrapped at a fixed width
   // (YAML, mail) continues it on the next line unless a blank line or structure intervenes.
@@ -321,12 +364,14 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
     const trimmed = line.trim();
     if (trimmed === "") {
       indents[l] = -1;
+      keyAt[l] = -1;
       open = introduced = undefined;
       continue;
     }
     indents[l] = line.length - line.trimStart().length;
     cells.length = 0;
-    const structured = cellsOf(line, cells, o);
+    const structured = cellsOf(line, cells, o, shape);
+    keyAt[l] = shape.keyAt;
     if (colon && typeof open === "object") introduced = open;
     else if (!structured) introduced = undefined;
     // A wrapped sentence goes on in lower case, or after a word that wants what follows
@@ -370,13 +415,33 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
     blocks.push([a, b, k]);
     return [a, b];
   };
+  // An order that starts on a nested record's "key:" line ("  description: … do X …") stands
+  // in that field's value: the line and the lines indented deeper than its key, not the
+  // record around it (its participants, its sender). Top-level labels ("Note: …") keep the
+  // document's passage.
+  const inline = new Map<number, [number, number]>();
+  const inlineFor = (line: number): [number, number] => {
+    const known = inline.get(line);
+    if (known) return known;
+    const k = keyAt[line] as number;
+    let b = line;
+    for (let j = line + 1; j < lines.length; j++) {
+      const d = indents[j] as number;
+      if (d < 0) continue;
+      if (d <= k) break;
+      b = j;
+    }
+    inline.set(line, [line, b]);
+    return [line, b];
+  };
+  const passageOf = (line: number): [number, number] => (o.inlinePassage && (keyAt[line] as number) > 0 ? inlineFor(line) : blockFor(line));
   return {
     fields: scan.fields,
     prose: [...scan.prose],
     directives: scan.directives.map((d) => ({
       values: d.values,
       overflow: d.overflow,
-      block: blockFor(d.line),
+      block: passageOf(d.line),
       attached: [...new Set(d.attached)],
       words: d.words,
       kinds: d.kinds,

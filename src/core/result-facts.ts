@@ -44,6 +44,8 @@ export function scanOptions(policy: CompiledPolicy): ScanOptions {
     orderValues: policy.outputs.orderValues,
     keyWords: policy.outputs.keyWords,
     keyChars: policy.outputs.keyChars,
+    valueKeys: policy.outputs.valueKeys,
+    inlinePassage: policy.outputs.inlinePassage,
     verbKinds: lex.kindOfWord,
     grammar: lex.grammar,
     notValues: lex.notValues,

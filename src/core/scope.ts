@@ -34,14 +34,37 @@ export type GoalRelation = "objects" | "verb" | "kind";
 export function goalRelation(policy: CompiledPolicy, session: Scope, capability: string, kind: string | undefined): GoalRelation | undefined {
   const lex = policy.lexicon;
   const tool = policy.tools.get(capability);
-  const verbs = lex.goalVerbs(session.intent?.goal ?? "");
-  const byVerb = (): GoalRelation | undefined => {
-    for (const v of lex.toolVerbs(capability)) if (verbs.stems.has(v)) return "verb";
-    return verbs.kinds.has(kind as ActionKind) ? "kind" : undefined;
-  };
   if (overlap(scopeTerms(policy, session), tool?.terms ?? lex.objectTerms(capability)).length > 0) {
-    return (kind === "delete" || kind === "admin" || kind === "execute") && (session.delegatedTerms?.length ?? 0) === 0 ? byVerb() : "objects";
+    return (kind === "delete" || kind === "admin" || kind === "execute") && (session.delegatedTerms?.length ?? 0) === 0
+      ? goalAsksTo(policy, session, capability, kind)
+      : "objects";
   }
+  return goalAsksTo(policy, session, capability, kind);
+}
+
+/**
+ * What the goal asks to *do* that this tool does, whatever objects the two share: the tool's
+ * own verb ("verb") or a verb of the same kind of change ("kind"). Undefined for reads (every
+ * tool reads something) and when the goal asks for no such change. goalRelation reports
+ * "objects" first when the goal also shares object words with the tool; this does not.
+ */
+export function goalAsksTo(policy: CompiledPolicy, session: Scope, capability: string, kind: string | undefined): "verb" | "kind" | undefined {
   if (kind === undefined || kind === "read") return undefined;
-  return byVerb();
+  const lex = policy.lexicon;
+  const verbs = lex.goalVerbs(session.intent?.goal ?? "");
+  for (const v of lex.toolVerbs(capability)) if (verbs.stems.has(v)) return "verb";
+  return verbs.kinds.has(kind as ActionKind) ? "kind" : undefined;
+}
+
+/**
+ * Whether the goal asks for this very action: it asks to do what the tool does (goalAsksTo)
+ * to something the tool is about — an object word the two share that is no verb ("send them
+ * the difference for the payment" and a tool that sends transactions; not "book a flight"
+ * and a tool that books hotels, which share only the verb).
+ */
+export function goalAsksForAction(policy: CompiledPolicy, session: Scope, capability: string, kind: string | undefined): boolean {
+  if (goalAsksTo(policy, session, capability, kind) === undefined) return false;
+  const lex = policy.lexicon;
+  const tool = policy.tools.get(capability);
+  return overlap(scopeTerms(policy, session), tool?.terms ?? lex.objectTerms(capability)).some((t) => !lex.isVerbStem(t));
 }

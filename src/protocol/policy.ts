@@ -159,6 +159,8 @@ export const CompleteScoring = z.strictObject({
     instructedMention: Factor,
     /** intent.third_party_destination when the text that named the value also gave foreign orders. */
     suspectText: Factor,
+    /** intent.instructed_call when the goal's verbs ask for the call's action and every value of the call is explained. */
+    goalAction: Factor,
     /** sensitivity.above_ceiling for restricted data. */
     restrictedCeiling: Factor,
     /** sensitivity.unexpected_tag for a tag not in words.highSensitivity. */
@@ -229,6 +231,10 @@ export const CompleteScoring = z.strictObject({
     /** A "key:" of more words or characters than these is a sentence ending in a colon, not a label. */
     keyWords: Count,
     keyChars: Count,
+    /** A "key:" that is itself a value (an e-mail address, a link, an account number) is read as a field of the user's data, not as a label. */
+    valueKeys: z.boolean(),
+    /** The passage of an order written on a nested record's "key:" line is that field's value (its line and deeper lines), not the whole record. */
+    inlinePassage: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */

@@ -85,6 +85,7 @@ scoring:
     instructedRead: 0.75
     instructedMention: 0.75
     suspectText: 1.5
+    goalAction: 0
     restrictedCeiling: 1.25
     lowSensitivityTag: 0.5
   baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
@@ -99,7 +100,7 @@ scoring:
   ladder:
     enabled: true
     strong: [intent.instructed_value, intent.out_of_scope, intent.resource_out_of_scope, sensitivity.above_ceiling, intent.expired]
-  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40 }
+  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true }
   words:
     verbs:
       egress: [send, post, share, upload, transfer, email, mail, publish, forward, invite, pay, refund, reimburse, wire, export, notify, message, tweet, reply, sms]

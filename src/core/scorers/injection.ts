@@ -1,7 +1,7 @@
 import { isAddress, unexplainedWeight } from "../destinations.js";
 import type { Provenance } from "../provenance.js";
-import { provenanceOf } from "../provenance.js";
-import { goalRelation, scopeTerms } from "../scope.js";
+import { explains, provenanceOf } from "../provenance.js";
+import { goalAsksForAction, goalRelation, scopeTerms } from "../scope.js";
 import { overlap, stem } from "../text.js";
 import type { Exposure } from "../session-state.js";
 import { callKey } from "../session-state.js";
@@ -124,12 +124,22 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     // Reading again what the session already read before the order came is no new step.
     const again = read && (before.ranCalls ?? []).includes(callKey(capability, input.facts.values));
     if (asked !== undefined && !explained && !again) {
-      signals.push({
-        code: "intent.instructed_call",
-        message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks`,
-        weight: weightOf(input, "intent.instructed_call"),
-        capability,
-      });
+      // The goal's own action: the goal asks to do what this tool does (its verbs) to what
+      // the tool is about (a shared object word), however many more words the order shares
+      // with the tool's catalog text, and every value of the call is explained — no ordered
+      // or third-party value, every destination from the goal, the user's data or the
+      // session. The order shares the words; the goal asked for the action.
+      const ownAction =
+        goalAsksForAction(policy, before, capability, kind) && [...origin].every(([v, p]) => (p === undefined ? !input.destinations.includes(v) : explains(p)));
+      const w = weightOf(input, "intent.instructed_call") * (ownAction ? policy.factors.goalAction : 1);
+      if (w > 0) {
+        signals.push({
+          code: "intent.instructed_call",
+          message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks${ownAction ? " (though the goal asks for this action)" : ""}`,
+          weight: Math.min(1, w),
+          capability,
+        });
+      }
     }
   }
   return signals;
