@@ -1,4 +1,4 @@
-import type { ActionResultEvent, AgentEvent, Command } from "../protocol/index.js";
+import type { ActionResultEvent, AgentEvent, Command, DlqReason } from "../protocol/index.js";
 import type { CompiledPolicy, DecisionRecord } from "../core/index.js";
 import { TOOL_FINDING_CODES, eventKey, matchSod } from "../core/index.js";
 import { BatchStore } from "./batch-store.js";
@@ -16,7 +16,7 @@ import { sessionStatus } from "./session-status.js";
 // persist. The caller publishes, then persists, then commits the offset (docs/operations.md).
 
 export type BatchInput =
-  { offset: string; ok: true; event: AgentEvent; format: "json" | "avro" } | { offset: string; ok: false; reason: string; error: string };
+  { offset: string; ok: true; event: AgentEvent; format: "json" | "avro" } | { offset: string; ok: false; reason: DlqReason; error: string };
 
 export interface AuditRecord extends DecisionRecord {
   readonly policySource: string;

@@ -1,9 +1,11 @@
+import type { DlqReason } from "../protocol/index.js";
+
 // The metrics the processor reports, as a narrow port (docs/style.md, rules 4 and 5): the
 // prom-client adapter implements it; noopMetrics lets call sites never test `if (metrics)`.
 
 export interface Metrics {
   eventProcessed(type: string, format: string): void;
-  eventRejected(reason: string): void;
+  eventRejected(reason: DlqReason): void;
   commandIssued(type: string, reasonCode: string): void;
   decision(level: string): void;
   riskScore(score: number): void;

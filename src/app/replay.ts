@@ -1,4 +1,4 @@
-import type { Command } from "../protocol/index.js";
+import type { Command, DlqReason } from "../protocol/index.js";
 import type { DecisionRecord } from "../core/index.js";
 import type { Pipeline } from "./pipeline.js";
 import type { SourceLine } from "./line-decoder.js";
@@ -12,7 +12,7 @@ import { decodeLine } from "./line-decoder.js";
 export interface Rejection {
   readonly file: string;
   readonly line: number;
-  readonly reason: string;
+  readonly reason: DlqReason;
   readonly error: string;
 }
 

@@ -37,6 +37,8 @@ export type {
   StepUpAnsweredEvent,
   EventType,
 } from "./event.js";
+export { DLQ_REASONS } from "./dlq.js";
+export type { DlqReason } from "./dlq.js";
 export { Command, CommandType, COMMAND_TYPES, Reason, ReasonCode, REASON_FAMILIES, CaepEvent } from "./command.js";
 export type { ReasonFamily } from "./command.js";
 export { toCaep, CAEP_EVENT_TYPES } from "./caep.js";

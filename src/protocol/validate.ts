@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { AgentEvent, MAX_OUTPUT_TEXT } from "./event.js";
+import type { DlqReason } from "./dlq.js";
 
 // Validation returns data; only the edge throws (docs/style.md, rule 9).
 
@@ -10,7 +11,7 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; error: string; 
  * `output_too_large` for an `action.result` whose `output.text` is over MAX_OUTPUT_TEXT,
  * `invalid_event` for anything else the contract does not accept.
  */
-export type EventRejection = "invalid_event" | "output_too_large";
+export type EventRejection = Extract<DlqReason, "invalid_event" | "output_too_large">;
 
 export type ValidatedEvent = { ok: true; value: AgentEvent } | { ok: false; error: string; field: string; reason: EventRejection };
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { BatchPhase, Metrics } from "../../src/app/metrics.js";
 import { BATCH_PHASES } from "../../src/app/metrics.js";
+import { DLQ_REASONS } from "../../src/protocol/index.js";
+import type { DlqReason } from "../../src/protocol/index.js";
 
 // One contract for every Metrics implementation: the processor calls these on the hot path
 // with whatever an event carried (within the contract's bounds), so each must exist, return
@@ -40,7 +42,7 @@ const number = (n: number) => [0, 1, 0.5, 1e9, Number.MAX_SAFE_INTEGER, 1e-9][n 
 function calls(m: Metrics, n: number): (() => unknown)[] {
   return [
     () => m.eventProcessed(label(n), label(n + 1)),
-    () => m.eventRejected(label(n)),
+    () => m.eventRejected(DLQ_REASONS[n % DLQ_REASONS.length] as DlqReason),
     () => m.commandIssued(label(n), label(n + 2)),
     () => m.decision(label(n)),
     () => m.riskScore(number(n) > 1 ? 1 : number(n)),

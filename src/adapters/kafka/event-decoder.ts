@@ -1,4 +1,4 @@
-import type { AgentEvent } from "../../protocol/index.js";
+import type { AgentEvent, DlqReason } from "../../protocol/index.js";
 import { validateEvent } from "../../protocol/index.js";
 import { eventFromAvro, isWireFormat } from "../avro-codec.js";
 import { decodeLine } from "../../app/line-decoder.js";
@@ -8,9 +8,8 @@ import { decodeLine } from "../../app/line-decoder.js";
 // Failures carry a stable reason code (a DLQ header and a metric label) and a retry
 // verdict: a bad message goes to the DLQ, an unreachable registry is retried (docs/style.md, rule 8).
 
-export type DlqReason = "empty" | "oversized" | "unparseable_json" | "invalid_event" | "output_too_large" | "unknown_schema" | "undecodable_avro";
-
-export type Decoded = { ok: true; event: AgentEvent; format: "json" | "avro" } | { ok: false; reason: DlqReason; error: string };
+export type Decoded =
+  { ok: true; event: AgentEvent; format: "json" | "avro" } | { ok: false; reason: Exclude<DlqReason, "processing_error" | "unauthenticated">; error: string };
 
 export class RetriableDecodeError extends Error {
   readonly code = "REGISTRY_UNAVAILABLE";

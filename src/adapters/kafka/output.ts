@@ -1,5 +1,5 @@
 import type { Message, Producer, TopicMessages } from "kafkajs";
-import type { Command, SessionStatus } from "../../protocol/index.js";
+import type { Command, DlqReason, SessionStatus } from "../../protocol/index.js";
 import type { BatchResult } from "../../app/batch-processor.js";
 import type { Config } from "../../config/config.js";
 import { commandToAvro, statusToAvro } from "../avro-codec.js";
@@ -33,7 +33,7 @@ export interface RejectedMessage {
   readonly headers?: Message["headers"];
   readonly partition: number;
   readonly offset: string;
-  readonly reason: string;
+  readonly reason: DlqReason;
   readonly error: string;
 }
 
