@@ -2,7 +2,7 @@
 // picture). Arrows point inward:
 //
 //   protocol ← core ← app ← tooling
-//                       ↖   config ← adapters ← main.ts ← cli     (main.ts also uses sdk's enforcer for the AuthZEN door's hold)
+//                       ↖   config ← adapters ← main.ts ← cli     (main.ts and compose/ also use sdk's enforcer for the AuthZEN door's hold)
 //   sdk → protocol, and adapters/avro-codec.ts and adapters/record-jws.ts only (pure codecs: no I/O, no driver)
 //   hono (the HTTP layer, adapters/http-app.ts) is imported by adapters only
 //
@@ -38,9 +38,9 @@ module.exports = {
     ),
     layer(
       "main-composes",
-      "^src/main\\.ts$",
-      "^src/(adapters|config|app|core|protocol|sdk)/",
-      "the composition root wires adapters; it is not wired by them (its AuthZEN door holds with the enforcer SDK, as any gateway does).",
+      "^src/(main\\.ts$|compose/)",
+      "^src/(adapters|config|app|core|protocol|sdk|compose)/",
+      "the composition root (main.ts and its parts in compose/) wires adapters; it is not wired by them (the AuthZEN door holds with the enforcer SDK, as any gateway does).",
     ),
     layer(
       "sdk-on-protocol",

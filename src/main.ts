@@ -1,6 +1,5 @@
 // The live processor's composition root: reads the environment once, wires Kafka, Redis,
 // the schema registry, metrics and HTTP, and returns a handle to stop it gracefully.
-import { Cluster, Redis } from "ioredis";
 import kafkajs from "kafkajs";
 import { Registry } from "prom-client";
 import { loadConfig } from "./config/config.js";
@@ -17,6 +16,7 @@ import { jsonLogger } from "./adapters/logger.js";
 import { watchPolicy } from "./adapters/policy-watcher.js";
 import { promMetrics } from "./adapters/prom-metrics.js";
 import { redisState } from "./adapters/redis/redis-state.js";
+import { redisClient } from "./adapters/redis/client.js";
 import { readJwksFile, recordSigner, setSigner, withSetKey } from "./adapters/signing.js";
 import type { Jwks } from "./adapters/signing.js";
 import { recordVerifier } from "./adapters/record-jws.js";
@@ -33,15 +33,8 @@ import { httpPush } from "./adapters/ssf-push.js";
 import { runSsfFeed } from "./adapters/kafka/ssf-feed.js";
 import { promSsfMetrics } from "./adapters/prom-metrics.js";
 import { doorsDoor } from "./adapters/doors-http.js";
-import { DOOR_CAPS } from "./adapters/doors-http.js";
-import { traceReceiver } from "./adapters/otel/trace-receiver.js";
+import { openDoors } from "./compose/doors.js";
 import { loadBearerTokens } from "./adapters/http-auth.js";
-import { createAuthzen } from "./app/authzen.js";
-import { createIntake } from "./app/intake.js";
-import { unauthenticated } from "./app/authenticity.js";
-import { createEnforcer } from "./sdk/enforcer.js";
-import type { Command } from "./protocol/index.js";
-import type { CompiledPolicy } from "./core/index.js";
 
 /** How often the SSF transmitter looks for SETs to push. */
 const PUSH_TICK_MS = 250;
@@ -53,27 +46,6 @@ export interface Running {
   readonly jwks: Jwks;
   /** Settles with the error when the processor can no longer decide (its consumer crashed and will not restart); stop and exit non-zero then. */
   readonly failed: Promise<Error>;
-}
-
-/** One Redis, or a Redis Cluster (VIGIL_REDIS_CLUSTER) with VIGIL_REDIS_URL's credentials and TLS. */
-export function redisClient(c: { url: string; cluster?: readonly string[] | undefined }): Redis | Cluster {
-  const retryStrategy = (n: number) => Math.min(n * 200, 5000);
-  if (!c.cluster) return new Redis(c.url, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy });
-  const url = new URL(c.url);
-  const nodes = c.cluster.map((n) => {
-    const i = n.lastIndexOf(":");
-    return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
-  });
-  return new Cluster(nodes, {
-    lazyConnect: true,
-    clusterRetryStrategy: retryStrategy,
-    redisOptions: {
-      maxRetriesPerRequest: 2,
-      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-      ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-      ...(url.protocol === "rediss:" ? { tls: {} } : {}),
-    },
-  });
 }
 
 export async function startVigil(env: Readonly<Record<string, string | undefined>>, log: Logger = jsonLogger(loadConfig(env).logLevel)): Promise<Running> {
@@ -369,142 +341,4 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
       },
     };
   }
-}
-
-/** Restricting commands whose reasons an AuthZEN answer cites, per session (oldest forgotten first). */
-const MAX_CITED = 100_000;
-/** How long an AuthZEN refusal waits for the command its session's status names (it travels on the commands topic). */
-const CITE_WAIT_MS = 2000;
-/** Bytes of records one write of the doors carries at most (well under the broker's default message.max.bytes). */
-const SEND_CHUNK_BYTES = 512 * 1024;
-
-/**
- * The doors' parts: their own producer (the processor's is busy with batches), an enforcer on
- * the processor's signed records (the AuthZEN hold: the same `decided` and `check` as any
- * enforcement point, so it stays right with many processors), and the HTTP door.
- */
-async function openDoors(
-  config: ReturnType<typeof loadConfig>,
-  tokens: ReadonlyMap<string, Buffer>,
-  kafka: kafkajs.Kafka,
-  jwks: Jwks,
-  registry: ReturnType<typeof schemaRegistry> | undefined,
-  policy: () => CompiledPolicy,
-  log: Logger,
-) {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await producer.connect();
-  // What fails from here closes what is open: the caller's teardown does not know of it yet.
-  const enforcer = await createEnforcer({
-    kafka,
-    topicPrefix: config.topics.prefix,
-    enforcerId: "vigil-authzen",
-    verify: { jwks },
-    acks: false,
-    log: (message, fields) => log.warn(message, fields),
-    ...(registry ? { registry } : {}),
-  }).catch(async (e: unknown) => {
-    await producer.disconnect().catch(() => {});
-    throw e;
-  });
-  // The command each session's status names last, and the restricting commands by id (both bounded): a status
-  // and its command travel on two topics, so an answer may wait briefly for the command it cites.
-  const lastIdOf = new Map<string, string>();
-  const commands = new Map<string, Command>();
-  const bounded = <V>(m: Map<string, V>, k: string, v: V) => {
-    m.delete(k);
-    m.set(k, v);
-    if (m.size > MAX_CITED) m.delete(m.keys().next().value as string);
-  };
-  /** AuthZEN refusals waiting for their session's command, by session: a change wakes only its own session's. */
-  const waiting = new Map<string, Set<() => void>>();
-  enforcer.on("change", (sessionId, _view, cause) => {
-    if ("commandId" in cause) bounded(commands, cause.commandId, cause);
-    else if (cause.lastCommandId !== undefined) bounded(lastIdOf, sessionId, cause.lastCommandId);
-    for (const w of [...(waiting.get(sessionId) ?? [])]) w();
-  });
-  const lastCommand = (sessionId: string): Promise<Command | undefined> => {
-    const known = () => {
-      const id = lastIdOf.get(sessionId);
-      return id === undefined ? undefined : commands.get(id);
-    };
-    const now = known();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const mine = waiting.get(sessionId) ?? new Set<() => void>();
-      waiting.set(sessionId, mine);
-      const done = (c: Command | undefined) => {
-        mine.delete(check);
-        if (mine.size === 0) waiting.delete(sessionId);
-        clearTimeout(timer);
-        resolve(c);
-      };
-      const check = () => {
-        const c = known();
-        if (c !== undefined) done(c);
-      };
-      const timer = setTimeout(() => done(undefined), CITE_WAIT_MS);
-      mine.add(check);
-    });
-  };
-  try {
-    await enforcer.start();
-  } catch (e) {
-    await Promise.allSettled([enforcer.stop(), producer.disconnect()]);
-    throw e;
-  }
-  // In writes of at most SEND_CHUNK_BYTES: kafkajs sends a partition's records as one batch, which the broker refuses
-  // whole past its message.max.bytes (1 MiB by default). A request is checked whole before its first write; a broker
-  // failure between two writes leaves the first on the topic (the caller gets a 5xx; retrying is safe: event ids dedupe).
-  const send = async (records: readonly { key: string; value: string; headers: Readonly<Record<string, string>> }[]) => {
-    let chunk: kafkajs.Message[] = [];
-    let bytes = 0;
-    const flush = async () => {
-      if (chunk.length > 0) await producer.send({ topic: config.topics.events, acks: -1, messages: chunk });
-      chunk = [];
-      bytes = 0;
-    };
-    for (const r of records) {
-      const size = Buffer.byteLength(r.value) + Buffer.byteLength(r.key) + 64;
-      if (bytes + size > SEND_CHUNK_BYTES) await flush();
-      chunk.push({ key: r.key, value: r.value, headers: { ...r.headers } });
-      bytes += size;
-    }
-    await flush();
-  };
-  const authzen = createAuthzen(
-    { holdMs: config.peps.holdMs, failMode: config.peps.failMode },
-    {
-      publish: (events, caller) => send(events.map((e) => ({ key: e.sessionId, value: JSON.stringify(e), headers: { "vigil-producer": caller } }))),
-      unauthenticated: (event, caller) => unauthenticated(policy(), event, { claimed: caller }),
-      decided: (sessionId, time, timeoutMs) => enforcer.decided(sessionId, time, timeoutMs),
-      check: (sessionId, capability, resourceId) => enforcer.check(sessionId, capability, resourceId),
-      lastCommand,
-      known: (sessionId) => enforcer.session(sessionId) !== undefined,
-      now: () => Date.now(),
-      newId: () => randomUUID(),
-    },
-  );
-  const intake = createIntake({ send, policy });
-  // OTLP traces in: watch mode (spans arrive after the call ran). Spans that name no principal speak for "otel-unknown".
-  const traces = traceReceiver({
-    send,
-    refused: (event, caller) => unauthenticated(policy(), event, { claimed: caller }),
-    defaultPrincipal: "otel-unknown",
-    maxInflated: DOOR_CAPS.traces,
-  });
-  const door = doorsDoor({
-    authzen,
-    intake,
-    traces,
-    tokens,
-    certificateSubjects: new Set(config.peps.mtlsSubjects),
-    perSecond: config.peps.perSecond,
-  });
-  return {
-    door,
-    close: async () => {
-      await Promise.allSettled([enforcer.stop(), producer.disconnect()]);
-    },
-  };
 }

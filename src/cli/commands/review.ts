@@ -10,7 +10,7 @@ import { SigningKeyError, recordSigner } from "../../adapters/signing.js";
 import type { CaseState, CaseSummary, ReviewCase } from "../../app/cases.js";
 import { ReviewError, reviewService } from "../../app/review-service.js";
 import type { ReviewService } from "../../app/review-service.js";
-import { redisClient } from "../../main.js";
+import { redisClient } from "../../adapters/redis/client.js";
 import type { ReviewDecidedEvent } from "../../protocol/index.js";
 
 // `vigil review list|show|confirm|overturn`: the review queue from a terminal, against the
