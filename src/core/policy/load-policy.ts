@@ -63,20 +63,17 @@ export function parsePolicyText(text: string): Validated<PolicyFile> & { problem
       const offset = compiled.offset === undefined ? undefined : offsetInScalar(text, doc.getIn(path, true), rule.when, compiled.offset);
       at(path, `rule ${rule.id}: ${compiled.error.split("\n")[0]}`, undefined, offset);
     }
-    // A weight for a code Vigil never raises weighs nothing: most likely a misspelt code whose
-    // own weight silently stays the default.
+    // Reason codes a policy names must be codes Vigil raises: a weight for another weighs
+    // nothing (most likely a misspelt code whose own weight silently stays the default), and
+    // a misspelt strong code would quietly keep that finding from ever revoking.
     const known: ReadonlySet<string> = new Set(WEIGHTED_CODES);
-    for (const code of Object.keys(parsed.data.scoring?.weights ?? {})) {
-      if (known.has(code)) continue;
+    const reasonCode = (path: (string | number)[], code: string) => {
+      if (known.has(code)) return;
       const near = closest(code, WEIGHTED_CODES);
-      at(["scoring", "weights", code], `unknown reason code "${code}"${near ? `; did you mean "${near}"?` : ""}`, code);
-    }
-    // A misspelt strong code would quietly keep that finding from ever revoking.
-    for (const [i, code] of (parsed.data.scoring?.ladder?.strong ?? []).entries()) {
-      if (known.has(code)) continue;
-      const near = closest(code, WEIGHTED_CODES);
-      at(["scoring", "ladder", "strong", i], `unknown reason code "${code}"${near ? `; did you mean "${near}"?` : ""}`, code);
-    }
+      at(path, `unknown reason code "${code}"${near ? `; did you mean "${near}"?` : ""}`, code);
+    };
+    for (const code of Object.keys(parsed.data.scoring?.weights ?? {})) reasonCode(["scoring", "weights", code], code);
+    for (const [i, code] of (parsed.data.scoring?.ladder?.strong ?? []).entries()) reasonCode(["scoring", "ladder", "strong", i], code);
   }
   if (parsed.success && problems.length === 0) return { ok: true, value: parsed.data };
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
