@@ -58,9 +58,9 @@ export function goalAsksTo(policy: CompiledPolicy, session: Scope, capability: s
 
 /**
  * Whether the goal asks for this very action: it asks to do what the tool does (goalAsksTo)
- * to something the tool is about — an object word the two share that is no verb ("send them
- * the difference for the payment" and a tool that sends transactions; not "book a flight"
- * and a tool that books hotels, which share only the verb).
+ * to something the tool is about — an object word the two share that is no verb ("pay the
+ * invoice" and a tool that sends payments; not "book a table" and a tool that books rooms,
+ * which share only the verb).
  */
 export function goalAsksForAction(policy: CompiledPolicy, session: Scope, capability: string, kind: string | undefined): boolean {
   if (goalAsksTo(policy, session, capability, kind) === undefined) return false;
