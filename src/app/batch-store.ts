@@ -1,4 +1,5 @@
 import type { Baseline, SessionState, SodRecord } from "../core/index.js";
+import { baselineDelta, cloneBaseline } from "../core/index.js";
 import type { BaselineKind, StateStore } from "./ports.js";
 import type { Changes, Loaded, SessionSnapshot } from "./durable-state.js";
 import { baselineKey } from "./durable-state.js";
@@ -11,6 +12,8 @@ import { baselineKey } from "./durable-state.js";
 export class BatchStore implements StateStore {
   private readonly sessions = new Map<string, SessionSnapshot>();
   private readonly baselines = new Map<string, { kind: BaselineKind; id: string; baseline: Baseline }>();
+  /** Each loaded baseline as it was before this batch (`learn` changes the loaded one in place): the delta's origin. */
+  private readonly origins = new Map<string, Baseline | undefined>();
   private readonly sodAppends: { key: string; record: SodRecord }[] = [];
   private currentOffset = "-1";
   private currentKey = 0;
@@ -41,7 +44,11 @@ export class BatchStore implements StateStore {
   }
   baseline(kind: BaselineKind, id: string): Baseline | undefined {
     const key = baselineKey(kind, id);
-    return this.baselines.get(key)?.baseline ?? this.loaded.baselines.get(key);
+    const put = this.baselines.get(key);
+    if (put) return put.baseline;
+    const loaded = this.loaded.baselines.get(key);
+    if (!this.origins.has(key)) this.origins.set(key, loaded && cloneBaseline(loaded));
+    return loaded;
   }
   putBaseline(kind: BaselineKind, id: string, baseline: Baseline): void {
     this.baselines.set(baselineKey(kind, id), { kind, id, baseline });
@@ -55,6 +62,11 @@ export class BatchStore implements StateStore {
   }
 
   changes(cases: Changes["cases"]): Changes {
-    return { sessions: [...this.sessions.values()], baselines: [...this.baselines.values()], sodAppends: this.sodAppends, cases };
+    const baselines: Changes["baselines"][number][] = [];
+    for (const [key, { kind, id, baseline }] of this.baselines) {
+      const delta = baselineDelta(this.origins.get(key), baseline);
+      if (delta) baselines.push({ kind, id, delta });
+    }
+    return { sessions: [...this.sessions.values()], baselines, sodAppends: this.sodAppends, cases };
   }
 }

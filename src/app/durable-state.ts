@@ -1,4 +1,4 @@
-import type { Baseline, SessionState, SodRecord } from "../core/index.js";
+import type { Baseline, BaselineDelta, SessionState, SodRecord } from "../core/index.js";
 import { sharingParts } from "../core/index.js";
 import type { BaselineKind } from "./ports.js";
 import type { CaseChange, CaseReader } from "./cases.js";
@@ -60,7 +60,12 @@ export interface Loaded {
 
 export interface Changes {
   readonly sessions: readonly SessionSnapshot[];
-  readonly baselines: readonly { kind: BaselineKind; id: string; baseline: Baseline }[];
+  /**
+   * What the batch added to each baseline (core/baseline-merge.ts), merged into what is stored
+   * by then, so processors sharing a baseline lose none of each other's increments. A store
+   * merges a delta of a topic-partition at most once per `log.through` offset.
+   */
+  readonly baselines: readonly { kind: BaselineKind; id: string; delta: BaselineDelta }[];
   readonly sodAppends: readonly { key: string; record: SodRecord }[];
   /** Review cases opened, joined, added to and decided (app/cases.ts). */
   readonly cases: readonly CaseChange[];

@@ -1,4 +1,5 @@
 import type { Baseline, SodRecord } from "../core/index.js";
+import { mergeBaseline } from "../core/index.js";
 import type { Changes, DurableState, LoadRequest, Loaded, SessionSnapshot } from "./durable-state.js";
 import type { CaseState, CaseSummary, ReviewCase } from "./cases.js";
 import { applyCaseChange, listed } from "./cases.js";
@@ -10,6 +11,8 @@ export class InMemoryDurableState implements DurableState {
   readonly baselines = new Map<string, string>();
   readonly sod = new Map<string, string[]>();
   readonly cases = new Map<string, ReviewCase>();
+  /** `<baseline key>|<topic>:<partition>` → the last offset whose delta is merged into that baseline. */
+  readonly merged = new Map<string, bigint>();
   /** `topic:partition` → the last offset whose batch the state holds. */
   readonly logs = new Map<string, string>();
 
@@ -39,7 +42,14 @@ export class InMemoryDurableState implements DurableState {
 
   async persist(c: Changes): Promise<void> {
     for (const s of c.sessions) this.sessions.set(s.state.sessionId, JSON.stringify(s));
-    for (const b of c.baselines) this.baselines.set(baselineKey(b.kind, b.id), JSON.stringify(b.baseline));
+    for (const b of c.baselines) {
+      const key = baselineKey(b.kind, b.id);
+      const mark = c.log ? `${key}|${c.log.topic}:${c.log.partition}` : undefined;
+      if (mark !== undefined && c.log && (this.merged.get(mark) ?? -1n) >= BigInt(c.log.through)) continue;
+      const stored = this.baselines.get(key);
+      this.baselines.set(key, JSON.stringify(mergeBaseline(stored === undefined ? undefined : (JSON.parse(stored) as Baseline), b.delta)));
+      if (mark !== undefined && c.log) this.merged.set(mark, BigInt(c.log.through));
+    }
     for (const a of c.sodAppends) this.sod.set(a.key, [...(this.sod.get(a.key) ?? []), JSON.stringify(a.record)]);
     for (const change of c.cases) applyCaseChange(this.cases, change);
     const log = c.log;

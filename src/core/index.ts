@@ -5,7 +5,9 @@ export { eventKey, evolve, initialSession, isDuplicate, sharingParts } from "./s
 export type { SessionState, RecentAction, ActionFacts } from "./session-state.js";
 export { check, initialEnforcement, isRestricted } from "../protocol/enforcement.js";
 export type { Enforcement, Verdict } from "../protocol/enforcement.js";
-export { emptyBaseline, learn, isMature } from "./baseline.js";
+export { emptyBaseline, learn, isMature, MAX_FEEDBACK } from "./baseline.js";
+export { BASELINE_COUNT_CAPS, baselineDelta, cloneBaseline, mergeBaseline } from "./baseline-merge.js";
+export type { BaselineDelta } from "./baseline-merge.js";
 export type { Baseline } from "./baseline.js";
 export type { SodRecord, SodView } from "./sod-ledger.js";
 export { compilePolicy } from "./policy/compiled-policy.js";

@@ -2,7 +2,8 @@ import { Cluster } from "ioredis";
 import { describe, expect, it } from "vitest";
 import calculateSlot from "cluster-key-slot";
 import { redisState, stateKeys } from "../../src/adapters/redis/redis-state.js";
-import { initialSession } from "../../src/core/index.js";
+import { baselineDelta, initialSession } from "../../src/core/index.js";
+import type { BaselineDelta } from "../../src/core/index.js";
 import { redisClusterNodes, uniqueName } from "../support/stack-env.js";
 import { durableStateContract } from "./durable-state.contract.js";
 import { learnedBaseline, sodRecord } from "./fixtures.js";
@@ -87,7 +88,7 @@ describe("Redis Cluster: a batch persisted across slots is all or nothing", () =
       partition: 0,
       offset: "41",
     })),
-    baselines: [{ kind: "agent" as const, id: "a", baseline: learnedBaseline() }],
+    baselines: [{ kind: "agent" as const, id: "a", delta: baselineDelta(undefined, learnedBaseline()) as BaselineDelta }],
     sodAppends: [{ key: "expense|ER-1", record: sodRecord("e-41") }],
     cases: [],
     log: { topic: "t", partition: 0, through: "41", create: true },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { DurableState } from "../../src/app/durable-state.js";
-import { initialSession } from "../../src/core/index.js";
-import { learnedBaseline, sodRecord } from "./fixtures.js";
+import { baselineDelta, initialSession, mergeBaseline } from "../../src/core/index.js";
+import type { Baseline, BaselineDelta } from "../../src/core/index.js";
+import { learnedBaseline, randomDeltas, sodRecord } from "./fixtures.js";
 
 // One contract for every DurableState adapter (docs/style.md, rule 6): the in-memory twin runs
 // it as a unit test, Redis as an integration test.
@@ -23,7 +24,7 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
       const record = sodRecord("e1");
       await state.persist({
         sessions: [{ state: session("s1"), partition: 2, offset: "41" }],
-        baselines: [{ kind: "principal", id: "p", baseline }],
+        baselines: [{ kind: "principal", id: "p", delta: baselineDelta(undefined, baseline) as BaselineDelta }],
         sodAppends: [
           { key: "r|x|R1", record },
           { key: "r|x|R1", record: { ...record, eventId: "e2" } },
@@ -37,7 +38,43 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
       await close?.();
     });
 
-    it("overwrites snapshots and baselines; appends ledger records", async () => {
+    it("merges baseline deltas from many writers as the reference merge does, each partition's offset once", async () => {
+      const { state, close } = await make();
+      const deltas = randomDeltas(7, 60);
+      let expected: Baseline | undefined;
+      const seen = new Map<string, number>();
+      for (const { delta, partition, through } of deltas) {
+        await state.persist({
+          sessions: [],
+          baselines: [{ kind: "agent", id: "shared", delta }],
+          sodAppends: [],
+          cases: [],
+          log: { topic: "t.merge", partition, through: String(through), create: true },
+        });
+        // A delta at or below its partition's last merged offset is a repeat: not merged again.
+        if ((seen.get(String(partition)) ?? -1) >= through) continue;
+        seen.set(String(partition), through);
+        expected = mergeBaseline(expected, delta);
+      }
+      const loaded = await state.load({ sessions: [], baselines: [{ kind: "agent", id: "shared" }], sodKeys: [] });
+      expect(loaded.baselines.get("agent:shared")).toEqual(expected);
+      expect(expected?.sessions).toBeGreaterThan(0);
+      await close?.();
+    });
+
+    it("a delta adds to what another writer stored meanwhile (no last-writer-wins)", async () => {
+      const { state, close } = await make();
+      const one = learnedBaseline();
+      const delta = baselineDelta(undefined, one) as BaselineDelta;
+      for (const partition of [0, 1, 2]) {
+        await state.persist({ sessions: [], baselines: [{ kind: "agent", id: "a", delta }], sodAppends: [], cases: [], log: { topic: "t.lww", partition, through: "5", create: true } });
+      }
+      const loaded = await state.load({ sessions: [], baselines: [{ kind: "agent", id: "a" }], sodKeys: [] });
+      expect(loaded.baselines.get("agent:a")?.sessions).toBe(3 * one.sessions);
+      await close?.();
+    });
+
+    it("overwrites snapshots; appends ledger records", async () => {
       const { state, close } = await make();
       const record = sodRecord("e1");
       await state.persist({ sessions: [{ state: session("s1"), partition: 0, offset: "1" }], baselines: [], sodAppends: [{ key: "k", record }], cases: [] });

@@ -1,6 +1,7 @@
 import type { ChainableCommander, Redis } from "ioredis";
 import calculateSlot from "cluster-key-slot";
 import type { Baseline, SodRecord } from "../../core/index.js";
+import { MERGE_BASELINE } from "./baseline-merge.js";
 import type { Changes, DurableState, LoadRequest, Loaded, LogPartition, SessionSnapshot } from "../../app/durable-state.js";
 import type { CaseChange, CaseState, ReviewCase } from "../../app/cases.js";
 import { MAX_CASE_COMMANDS, MAX_TIMELINE, listed } from "../../app/cases.js";
@@ -11,6 +12,7 @@ import { baselineKey, parseSnapshot } from "../../app/durable-state.js";
 // hash tag, so everything of one session lives in one slot:
 //   session:{<sessionId>}                 JSON { state, topic, partition, offset, key }   expires after the session TTL
 //   baseline:{<agent|principal>:<id>}     JSON baseline                                   expires BASELINE_TTL_SECONDS after its last update
+//   baseline:{<agent|principal>:<id>}:meta  hash: per input partition the last offset merged, instants (baseline-merge.ts)
 //   sod:{<rule>|<domain>|<resource>}      list of JSON ledger records (appended, never rewritten), expires SOD_TTL_SECONDS after the last step
 //   log:{<topic>}:<partition>             the last offset whose batch the state holds (never expires)
 //   case:{<caseId>}                       hash: the review case's summary fields (reasons as JSON)
@@ -47,6 +49,7 @@ export function stateKeys(prefix: string) {
   return {
     session: (id: string) => `${prefix}session:{${id}}`,
     baseline: (key: string) => `${prefix}baseline:{${key}}`,
+    baselineMeta: (key: string) => `${prefix}baseline:{${key}}:meta`,
     sod: (key: string) => `${prefix}sod:{${key}}`,
     log: (l: LogPartition) => `${prefix}log:{${l.topic}}:${l.partition}`,
     /** Redis Cluster: the writes of a batch being persisted, in its position's slot (see rollForward). */
@@ -72,7 +75,9 @@ type Op =
   | { readonly c: "expire"; readonly key: string; readonly seconds: number }
   | { readonly c: "zadd"; readonly key: string; readonly score: number; readonly member: string }
   | { readonly c: "zrem"; readonly key: string; readonly member: string }
-  | { readonly c: "zcut"; readonly key: string; readonly below: number };
+  | { readonly c: "zcut"; readonly key: string; readonly below: number }
+  /** A baseline delta merged into the stored baseline (MERGE_BASELINE); `mark` '' when the batch has no log position. */
+  | { readonly c: "merge"; readonly key: string; readonly meta: string; readonly delta: string; readonly mark: string; readonly through: string; readonly ex: number };
 
 /** Writes to one key's slot (`key` decides the slot; every op's key shares its hash tag). */
 interface Write {
@@ -103,6 +108,9 @@ function addOp(m: ChainableCommander, op: Op): void {
       return;
     case "zcut":
       m.zremrangebyscore(op.key, "-inf", op.below);
+      return;
+    case "merge":
+      m.eval(MERGE_BASELINE, 2, op.key, op.meta, op.delta, op.mark, op.through, op.ex);
       return;
     default: {
       const _exhaustive: never = op;
@@ -351,9 +359,13 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
           const key = k.session(s.state.sessionId);
           writes.push({ key, ops: [{ c: "set", key, value: JSON.stringify(s), ex: o.sessionTtlSeconds }] });
         }
+        // Deltas, never whole baselines: another processor may have added to the same one meanwhile.
+        const mark = c.log ? `p:${c.log.topic}:${c.log.partition}` : "";
+        const through = c.log?.through ?? "0";
         for (const b of c.baselines) {
           const key = k.baseline(baselineKey(b.kind, b.id));
-          writes.push({ key, ops: [{ c: "set", key, value: JSON.stringify(b.baseline), ex: BASELINE_TTL_SECONDS }] });
+          const meta = k.baselineMeta(baselineKey(b.kind, b.id));
+          writes.push({ key, ops: [{ c: "merge", key, meta, delta: JSON.stringify(b.delta), mark, through, ex: BASELINE_TTL_SECONDS }] });
         }
         for (const a of c.sodAppends) {
           const key = k.sod(a.key);
