@@ -28,9 +28,11 @@ function fit(event) {
 
 /**
  * `count` events (rounded up to whole replicas) as Kafka messages with an explicit
- * partition, in the order they are produced and replayed.
+ * partition, in the order they are produced and replayed. `sharedAgents`: every replica
+ * keeps the file's agent ids, so one agent serves principals on many partitions and its
+ * baseline is written from all of them (bench/scale-out.mjs).
  */
-export function workload(file, count, partitions) {
+export function workload(file, count, partitions, { sharedAgents = false } = {}) {
   const templates = readFileSync(file, "utf8")
     .split("\n")
     .filter((l) => l.trim() !== "")
@@ -43,7 +45,7 @@ export function workload(file, count, partitions) {
       e.sessionId += suffix;
       e.eventId += suffix;
       if (e.actionEventId !== undefined) e.actionEventId += suffix;
-      e.agent = { ...e.agent, id: `${e.agent.id}/${e.principal.id}${suffix}` };
+      if (!sharedAgents) e.agent = { ...e.agent, id: `${e.agent.id}/${e.principal.id}${suffix}` };
       e.principal = { ...e.principal, id: `${e.principal.id}${suffix}` };
       const group = e.principal.id;
       messages.push({ key: e.sessionId, value: fit(e), partition: hash(group) % partitions });

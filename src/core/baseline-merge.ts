@@ -95,7 +95,16 @@ export function baselineDelta(before: Baseline | undefined, after: Baseline): Ba
     if (!was || was.at !== entry.at || was.factor !== entry.factor) feedback.push([key, { factor: entry.factor, at: entry.at }, finiteMillis(entry.at)]);
   }
   feedback.sort(byKey);
-  if (!changed && !anyHour && sessions === 0 && actions === 0 && peakPerMinute === undefined && peakHarmful === undefined && !lastSeen && feedback.length === 0) {
+  if (
+    !changed &&
+    !anyHour &&
+    sessions === 0 &&
+    actions === 0 &&
+    peakPerMinute === undefined &&
+    peakHarmful === undefined &&
+    !lastSeen &&
+    feedback.length === 0
+  ) {
     return undefined;
   }
   return {

@@ -67,7 +67,13 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
       const one = learnedBaseline();
       const delta = baselineDelta(undefined, one) as BaselineDelta;
       for (const partition of [0, 1, 2]) {
-        await state.persist({ sessions: [], baselines: [{ kind: "agent", id: "a", delta }], sodAppends: [], cases: [], log: { topic: "t.lww", partition, through: "5", create: true } });
+        await state.persist({
+          sessions: [],
+          baselines: [{ kind: "agent", id: "a", delta }],
+          sodAppends: [],
+          cases: [],
+          log: { topic: "t.lww", partition, through: "5", create: true },
+        });
       }
       const loaded = await state.load({ sessions: [], baselines: [{ kind: "agent", id: "a" }], sodKeys: [] });
       expect(loaded.baselines.get("agent:a")?.sessions).toBe(3 * one.sessions);

@@ -17,7 +17,7 @@ const action = (capability: string, time: string, destination?: string): AgentEv
 });
 
 /** One batch of learning on a copy of `from`, as a processor does it. */
-function batch(from: Baseline | undefined, calls: readonly [string, string, string?][]): Baseline {
+function batch(from: Baseline | undefined, calls: readonly (readonly [string, string, string?])[]): Baseline {
   const b = from ? cloneBaseline(from) : emptyBaseline();
   let previous: string | undefined;
   calls.forEach(([capability, time, destination], i) => {
@@ -46,7 +46,14 @@ describe("baseline deltas", () => {
     expect(delta).toMatchObject({
       sessions: 1,
       actions: 2,
-      counts: { capabilities: [["files.read", 1], ["http.post", 1]], destinations: [["https://x.example", 1]], transitions: [["files.read>http.post", 1]] },
+      counts: {
+        capabilities: [
+          ["files.read", 1],
+          ["http.post", 1],
+        ],
+        destinations: [["https://x.example", 1]],
+        transitions: [["files.read>http.post", 1]],
+      },
       peakPerMinute: 2,
       lastSeen: { time: "2026-11-01T10:00:05Z", ms: Date.parse("2026-11-01T10:00:05Z") },
     });
@@ -55,8 +62,15 @@ describe("baseline deltas", () => {
   });
 
   it("merged, two writers' batches give the one-writer baseline, in either order", () => {
-    const a = [["files.read", "2026-11-01T09:00:00Z"], ["mail.send", "2026-11-01T09:00:10Z", "ops@example.org"]] as const;
-    const b = [["files.read", "2026-11-01T11:00:00Z"], ["http.post", "2026-11-01T11:00:01Z", "https://x.example"], ["http.post", "2026-11-01T11:00:02Z", "https://x.example"]] as const;
+    const a = [
+      ["files.read", "2026-11-01T09:00:00Z"],
+      ["mail.send", "2026-11-01T09:00:10Z", "ops@example.org"],
+    ] as const;
+    const b = [
+      ["files.read", "2026-11-01T11:00:00Z"],
+      ["http.post", "2026-11-01T11:00:01Z", "https://x.example"],
+      ["http.post", "2026-11-01T11:00:02Z", "https://x.example"],
+    ] as const;
     const oneWriter = batch(batch(undefined, [...a]), [...b]);
     const dA = baselineDelta(undefined, batch(undefined, [...a]));
     const dB = baselineDelta(undefined, batch(undefined, [...b]));
@@ -74,26 +88,55 @@ describe("baseline deltas", () => {
   });
 
   it("a last-seen time is compared as an instant, not as text", () => {
-    const stored = mergeBaseline(undefined, { sessions: 0, actions: 0, counts: {}, lastSeen: { time: "2026-11-01T10:00:00+02:00", ms: Date.parse("2026-11-01T08:00:00Z") } });
-    const merged = mergeBaseline(stored, { sessions: 0, actions: 0, counts: {}, lastSeen: { time: "2026-11-01T09:00:00Z", ms: Date.parse("2026-11-01T09:00:00Z") } });
+    const stored = mergeBaseline(undefined, {
+      sessions: 0,
+      actions: 0,
+      counts: {},
+      lastSeen: { time: "2026-11-01T10:00:00+02:00", ms: Date.parse("2026-11-01T08:00:00Z") },
+    });
+    const merged = mergeBaseline(stored, {
+      sessions: 0,
+      actions: 0,
+      counts: {},
+      lastSeen: { time: "2026-11-01T09:00:00Z", ms: Date.parse("2026-11-01T09:00:00Z") },
+    });
     expect(merged.lastSeen).toBe("2026-11-01T09:00:00Z");
   });
 
   it("keeps the caps: existing keys still count, new ones stop at the cap", () => {
     const cap = BASELINE_COUNT_CAPS.ips;
-    const full = mergeBaseline(undefined, { sessions: 0, actions: 0, counts: { ips: Array.from({ length: cap }, (_, i) => [`10.0.${i >> 8}.${i & 255}`, 1] as const) } });
-    const more = mergeBaseline(full, { sessions: 0, actions: 0, counts: { ips: [["10.0.0.0", 4], ["192.0.2.1", 1]] } });
+    const full = mergeBaseline(undefined, {
+      sessions: 0,
+      actions: 0,
+      counts: { ips: Array.from({ length: cap }, (_, i) => [`10.0.${i >> 8}.${i & 255}`, 1] as const) },
+    });
+    const more = mergeBaseline(full, {
+      sessions: 0,
+      actions: 0,
+      counts: {
+        ips: [
+          ["10.0.0.0", 4],
+          ["192.0.2.1", 1],
+        ],
+      },
+    });
     expect(Object.keys(more.ips)).toHaveLength(cap);
     expect(more.ips["10.0.0.0"]).toBe(5);
     expect(more.ips["192.0.2.1"]).toBeUndefined();
   });
 
   it("feedback: the later entry wins, and the oldest go past the cap", () => {
-    const entry = (i: number, factor: number) => [`code|cap${i}`, { factor, at: new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString() }, Date.UTC(2026, 10, 1, 0, i)] as const;
+    const entry = (i: number, factor: number) =>
+      [`code|cap${i}`, { factor, at: new Date(Date.UTC(2026, 10, 1, 0, i)).toISOString() }, Date.UTC(2026, 10, 1, 0, i)] as const;
     const many = mergeBaseline(undefined, { sessions: 0, actions: 0, counts: {}, feedback: Array.from({ length: MAX_FEEDBACK + 3 }, (_, i) => entry(i, 0.5)) });
     expect(Object.keys(many.feedback ?? {})).toHaveLength(MAX_FEEDBACK);
     expect(many.feedback?.["code|cap0"]).toBeUndefined();
-    const older = mergeBaseline(many, { sessions: 0, actions: 0, counts: {}, feedback: [[`code|cap10`, { factor: 0.9, at: "2026-10-01T00:00:00Z" }, Date.parse("2026-10-01T00:00:00Z")]] });
+    const older = mergeBaseline(many, {
+      sessions: 0,
+      actions: 0,
+      counts: {},
+      feedback: [[`code|cap10`, { factor: 0.9, at: "2026-10-01T00:00:00Z" }, Date.parse("2026-10-01T00:00:00Z")]],
+    });
     expect(older.feedback?.["code|cap10"]?.factor).toBe(0.5);
   });
 

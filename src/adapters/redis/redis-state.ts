@@ -77,7 +77,15 @@ type Op =
   | { readonly c: "zrem"; readonly key: string; readonly member: string }
   | { readonly c: "zcut"; readonly key: string; readonly below: number }
   /** A baseline delta merged into the stored baseline (MERGE_BASELINE); `mark` '' when the batch has no log position. */
-  | { readonly c: "merge"; readonly key: string; readonly meta: string; readonly delta: string; readonly mark: string; readonly through: string; readonly ex: number };
+  | {
+      readonly c: "merge";
+      readonly key: string;
+      readonly meta: string;
+      readonly delta: string;
+      readonly mark: string;
+      readonly through: string;
+      readonly ex: number;
+    };
 
 /** Writes to one key's slot (`key` decides the slot; every op's key shares its hash tag). */
 interface Write {
