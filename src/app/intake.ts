@@ -15,6 +15,8 @@ export const MAX_INTAKE_EVENTS = 1000;
 
 export interface IntakeRecord {
   readonly key: string;
+  /** The id the partition is chosen by: the principal's (sdk/partitioner.ts). */
+  readonly partitionKey: string;
   readonly value: string;
   readonly headers: Readonly<Record<string, string>>;
 }
@@ -59,7 +61,14 @@ export function createIntake(ports: IntakePorts) {
         events.push({ event: v.value, raw: r });
       }
       // The topic gets what the caller sent (fields the schema does not know included), as a Kafka producer would have written it.
-      await ports.send(events.map(({ event, raw: r }) => ({ key: event.sessionId, value: JSON.stringify(r), headers: { "vigil-producer": producer } })));
+      await ports.send(
+        events.map(({ event, raw: r }) => ({
+          key: event.sessionId,
+          partitionKey: event.principal.id,
+          value: JSON.stringify(r),
+          headers: { "vigil-producer": producer },
+        })),
+      );
       return { accepted: events.length, eventIds: events.map(({ event }) => event.eventId) };
     },
   };

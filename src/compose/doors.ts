@@ -13,6 +13,8 @@ import { createAuthzen } from "../app/authzen.js";
 import { createIntake } from "../app/intake.js";
 import { unauthenticated } from "../app/authenticity.js";
 import { createEnforcer } from "../sdk/enforcer.js";
+import { eventPartitioner } from "../sdk/partitioner.js";
+import type { PartitionedMessage } from "../sdk/partitioner.js";
 import type { Command } from "../protocol/index.js";
 import type { CompiledPolicy } from "../core/index.js";
 
@@ -37,7 +39,7 @@ export async function openDoors(
   policy: () => CompiledPolicy,
   log: Logger,
 ) {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: eventPartitioner });
   await producer.connect();
   // What fails from here closes what is open: the caller's teardown does not know of it yet.
   const enforcer = await createEnforcer({
@@ -101,8 +103,8 @@ export async function openDoors(
   // In writes of at most SEND_CHUNK_BYTES: kafkajs sends a partition's records as one batch, which the broker refuses
   // whole past its message.max.bytes (1 MiB by default). A request is checked whole before its first write; a broker
   // failure between two writes leaves the first on the topic (the caller gets a 5xx; retrying is safe: event ids dedupe).
-  const send = async (records: readonly { key: string; value: string; headers: Readonly<Record<string, string>> }[]) => {
-    let chunk: kafkajs.Message[] = [];
+  const send = async (records: readonly { key: string; partitionKey: string; value: string; headers: Readonly<Record<string, string>> }[]) => {
+    let chunk: PartitionedMessage[] = [];
     let bytes = 0;
     const flush = async () => {
       if (chunk.length > 0) await producer.send({ topic: config.topics.events, acks: -1, messages: chunk });
@@ -112,7 +114,7 @@ export async function openDoors(
     for (const r of records) {
       const size = Buffer.byteLength(r.value) + Buffer.byteLength(r.key) + 64;
       if (bytes + size > SEND_CHUNK_BYTES) await flush();
-      chunk.push({ key: r.key, value: r.value, headers: { ...r.headers } });
+      chunk.push({ key: r.key, partitionKey: r.partitionKey, value: r.value, headers: { ...r.headers } });
       bytes += size;
     }
     await flush();
@@ -120,7 +122,8 @@ export async function openDoors(
   const authzen = createAuthzen(
     { holdMs: config.peps.holdMs, failMode: config.peps.failMode },
     {
-      publish: (events, caller) => send(events.map((e) => ({ key: e.sessionId, value: JSON.stringify(e), headers: { "vigil-producer": caller } }))),
+      publish: (events, caller) =>
+        send(events.map((e) => ({ key: e.sessionId, partitionKey: e.principal.id, value: JSON.stringify(e), headers: { "vigil-producer": caller } }))),
       unauthenticated: (event, caller) => unauthenticated(policy(), event, { claimed: caller }),
       decided: (sessionId, time, timeoutMs) => enforcer.decided(sessionId, time, timeoutMs),
       check: (sessionId, capability, resourceId) => enforcer.check(sessionId, capability, resourceId),

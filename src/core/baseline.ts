@@ -87,6 +87,10 @@ export interface Observation {
   readonly firstAttemptInSession?: boolean;
 }
 
+/** Whether an event teaches the baselines anything: a run, a session's start, a context, an attempted action (counted in `attempted`). */
+export const teaches = (event: AgentEvent, ran: boolean, newSession: boolean): boolean =>
+  ran || newSession || event.context !== undefined || event.type === "action";
+
 /**
  * Folds one observation into a baseline. Baselines are large and owned by one writer, so
  * this updates the given baseline in place and returns it (measured: copying the maps per

@@ -1,7 +1,7 @@
 import type { AgentEvent, Command } from "../protocol/index.js";
 import { actionFacts } from "./action-facts.js";
-import type { Baseline } from "./baseline.js";
-import { learn } from "./baseline.js";
+import type { Baseline, Observation } from "./baseline.js";
+import { learn, teaches } from "./baseline.js";
 import { buildCommand, combine, decayedRisk, transition } from "./decide.js";
 import { callDestinations, isAddress, normalizeDestination } from "./destinations.js";
 import type { Verdict } from "../protocol/enforcement.js";
@@ -27,8 +27,8 @@ import { argumentValues } from "./values.js";
 import { goalMentions } from "./destinations.js";
 import type { ActionFacts, CaseReason, SessionState } from "./session-state.js";
 import { NONE, callKey, addCounts, evolve, firstEvent, initialSession, isDuplicate, rememberRun } from "./session-state.js";
-import type { SodRecord, SodView } from "./sod-ledger.js";
-import { matchSod } from "./sod-ledger.js";
+import type { LedgerAppend, SodView } from "./sod-ledger.js";
+import { firstSteps } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
 import type { Judgement } from "./judgement.js";
 import { judgeSignals } from "./judgement.js";
@@ -75,7 +75,7 @@ export interface StepOutput {
   readonly session: SessionState;
   readonly agentBaseline: Baseline;
   readonly principalBaseline: Baseline;
-  readonly sodAppends: readonly { key: string; record: SodRecord }[];
+  readonly sodAppends: readonly LedgerAppend[];
   readonly commands: readonly Command[];
   readonly decision?: DecisionRecord;
 }
@@ -258,7 +258,7 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   let verdict: Verdict | undefined;
   let agentBaseline = input.agentBaseline;
   let principalBaseline = input.principalBaseline;
-  const sodAppends: { key: string; record: SodRecord }[] = [];
+  const sodAppends: LedgerAppend[] = [];
   // A session begins with its start or its first event; a gateway's tool listings that come before either begin nothing.
   const newSession = event.type === "session.started" || (event.type !== "tools.listed" && firstEvent(input.session));
   let ran = false;
@@ -275,26 +275,10 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
       vouched = read ? named.filter((d) => !isAddress(d)) : named;
       session = rememberRun(session, event.action.capability, vouched, read ? named.filter(isAddress) : [], callKey(event.action.capability, facts?.values));
     }
-    // A first step held for step-up still counts for separation of duties: if the person
-    // steps up, it runs; recording it errs on the side of the checker.
-    if (verdict.outcome !== "deny" && event.outcome !== "denied") {
-      for (const m of matchSod(policy.separationOfDuties, event.action.capability, event.resource?.id)) {
-        if (m.step !== 0) continue;
-        const record = {
-          sodId: m.entry.id,
-          principalId: session.principalId,
-          agentId: session.agentId,
-          sessionId: session.sessionId,
-          eventId: event.eventId,
-          time: event.time,
-          capability: event.action.capability,
-        };
-        sodAppends.push({ key: m.key, record });
-      }
-    }
+    if (verdict.outcome !== "deny" && event.outcome !== "denied") sodAppends.push(...firstSteps(policy.separationOfDuties, session, event));
   }
-  if (ran || newSession || event.context || event.type === "action") {
-    const observation = {
+  if (teaches(event, ran, newSession)) {
+    const observation: Observation = {
       event,
       ran,
       newSession,

@@ -9,7 +9,7 @@ export { emptyBaseline, learn, isMature, MAX_FEEDBACK } from "./baseline.js";
 export { BASELINE_COUNT_CAPS, baselineDelta, cloneBaseline, mergeBaseline } from "./baseline-merge.js";
 export type { BaselineDelta } from "./baseline-merge.js";
 export type { Baseline } from "./baseline.js";
-export type { SodRecord, SodView } from "./sod-ledger.js";
+export type { LedgerAppend, SodRecord, SodView } from "./sod-ledger.js";
 export { compilePolicy } from "./policy/compiled-policy.js";
 export type { CompiledPolicy } from "./policy/compiled-policy.js";
 export { PolicyError, parsePolicyText } from "./policy/load-policy.js";

@@ -1,4 +1,4 @@
-import type { SodEntry } from "../protocol/index.js";
+import type { ActionEventT, SodEntry } from "../protocol/index.js";
 
 // Separation of duties across sessions and agents. The ledger is keyed by business object:
 // (rule, bound domain, resource id) → who performed the first step. A second step by the
@@ -52,6 +52,41 @@ export function matchSod(entries: readonly SodEntry[], capability: string, resou
       const binding = bind(entry.steps[step], capability);
       if (binding !== undefined) out.push({ entry, step, key: sodKey(entry.id, binding, entry.sameResource ? resourceId : undefined) });
     }
+  }
+  return out;
+}
+
+/** A record for the ledger, under its business object's key. */
+export interface LedgerAppend {
+  readonly key: string;
+  readonly record: SodRecord;
+}
+
+/**
+ * The records an action leaves as the first step of each rule it starts. The caller asks
+ * only for an action not denied: a first step held for step-up still counts, since if the
+ * person steps up it runs, and recording it errs on the side of the checker.
+ */
+export function firstSteps(
+  entries: readonly SodEntry[],
+  who: { readonly principalId: string; readonly agentId: string; readonly sessionId: string },
+  event: ActionEventT,
+): LedgerAppend[] {
+  const out: LedgerAppend[] = [];
+  for (const m of matchSod(entries, event.action.capability, event.resource?.id)) {
+    if (m.step !== 0) continue;
+    out.push({
+      key: m.key,
+      record: {
+        sodId: m.entry.id,
+        principalId: who.principalId,
+        agentId: who.agentId,
+        sessionId: who.sessionId,
+        eventId: event.eventId,
+        time: event.time,
+        capability: event.action.capability,
+      },
+    });
   }
   return out;
 }

@@ -7,13 +7,16 @@ import { PRODUCER_HEADER, SIGNATURE_HEADER } from "../protocol/signature.js";
 import type { RecordKey } from "../adapters/record-jws.js";
 import { recordKey } from "../adapters/record-jws.js";
 import type { JWK } from "jose";
+import type { PartitionBy } from "./partitioner.js";
+import { eventPartitioner } from "./partitioner.js";
 
 export { MAX_OUTPUT_TEXT };
 export type { ToolOutput };
 
 // Publisher SDK (`vigil/publisher`): agents and tool gateways publish events in a few
 // lines. Every event is validated before anything is sent (an invalid one is rejected with
-// the field named, and nothing is sent); the key is the sessionId; events are batched,
+// the field named, and nothing is sent); the key is the sessionId, the partition follows the
+// principal (sdk/partitioner.ts); events are batched,
 // sent by an idempotent producer with acks=all, and `publish` resolves once the broker has
 // them. When the broker is slow, `publish` waits for room instead of queueing without bound.
 
@@ -60,6 +63,12 @@ export interface PublisherOptions {
    * (`authenticity`, docs/security.md). Its `kid` is this producer's verified identity.
    */
   readonly signingKey?: JWK;
+  /**
+   * Which id chooses an event's partition (the key is the sessionId either way). Default
+   * `principal`: one person's sessions share a partition, so what Vigil knows of them is kept
+   * by one processor in order (docs/contract.md, "Partitioning").
+   */
+  readonly partitionBy?: PartitionBy;
 }
 
 type Common = Pick<AgentEvent, "sessionId" | "agent" | "principal"> & {
@@ -147,7 +156,7 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
       logLevel: kafkajs.logLevel.WARN,
     } satisfies KafkaConfig);
   const producer: Producer = kafka.producer({
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    createPartitioner: eventPartitioner,
     idempotent: true,
     maxInFlightRequests: 1,
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
@@ -161,6 +170,7 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
   const now = options.now ?? (() => new Date());
   const newId = options.newId ?? (() => randomUUID());
   const producerId = options.producerId ?? options.clientId ?? "vigil-publisher";
+  const byPrincipal = (options.partitionBy ?? "principal") === "principal";
   const key: RecordKey | undefined = options.signingKey ? await recordKey(options.signingKey, "signingKey") : undefined;
 
   const queue: Queued[] = [];
@@ -182,7 +192,11 @@ export async function createPublisher(options: PublisherOptions): Promise<Publis
       const batch = queue.splice(0, batchSize);
       if (batch.length === 0) return;
       try {
-        await producer.send({ topic, acks: -1, messages: batch.map((q) => ({ key: q.key, value: q.value, headers: q.headers })) });
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: batch.map((q) => ({ key: q.key, value: q.value, headers: q.headers, ...(byPrincipal ? { partitionKey: q.event.principal.id } : {}) })),
+        });
         for (const q of batch) q.resolve(q.event);
       } catch (e) {
         for (const q of batch) q.reject(e);

@@ -15,6 +15,26 @@ async function topic(): Promise<string> {
 }
 
 describe("publisher SDK against the real broker", () => {
+  it("keys every event by its session and puts one principal's sessions on one partition (partitionBy: session spreads them)", async () => {
+    const t = await topic();
+    const byPrincipal = await createPublisher({ brokers, topic: t });
+    const bySession = await createPublisher({ brokers, topic: t, partitionBy: "session" });
+    try {
+      for (let i = 0; i < 12; i++) {
+        await byPrincipal.sessionStarted({ ...who, sessionId: `p-${i}`, intent: { goal: "g" } });
+        await bySession.sessionStarted({ ...who, sessionId: `s-${i}`, intent: { goal: "g" } });
+      }
+      await Promise.all([byPrincipal.flush(), bySession.flush()]);
+      const seen = await collect(t, (m) => m.length >= 24, 20_000);
+      const partitions = (prefix: string) => new Set(seen.filter((m) => m.key?.startsWith(prefix)).map((m) => m.partition));
+      expect(seen.filter((m) => m.key?.startsWith("p-"))).toHaveLength(12);
+      expect(partitions("p-").size).toBe(1);
+      expect(partitions("s-").size).toBeGreaterThan(1);
+    } finally {
+      await Promise.all([byPrincipal.close(), bySession.close()]);
+    }
+  });
+
   it("validates before sending: a bad event names the field and nothing is sent", async () => {
     const t = await topic();
     const publisher = await createPublisher({ brokers, topic: t });

@@ -48,6 +48,7 @@ export interface Collected {
   key: string | null;
   value: Buffer | null;
   headers: IHeaders;
+  partition: number;
 }
 
 /** Reads a topic from the beginning until `done(messages)` or the timeout; returns what it saw. */
@@ -59,8 +60,8 @@ export async function collect(topic: string, done: (m: Collected[]) => boolean, 
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
   await consumer.run({
-    eachMessage: async ({ message }) => {
-      seen.push({ key: message.key?.toString() ?? null, value: message.value, headers: message.headers ?? {} });
+    eachMessage: async ({ message, partition }) => {
+      seen.push({ key: message.key?.toString() ?? null, value: message.value, headers: message.headers ?? {}, partition });
       if (done(seen)) finish();
     },
   });
