@@ -40,7 +40,12 @@ describe("HTTP event intake", () => {
     expect(await intake.accept(event(1), "py-tools")).toEqual({ accepted: 1, eventIds: ["py-1"] });
     expect(await intake.accept([event(2), event(3)], "py-tools")).toEqual({ accepted: 2, eventIds: ["py-2", "py-3"] });
     expect(sent.map((b) => b.length)).toEqual([1, 2]);
-    expect(sent[0]?.[0]).toEqual({ key: "py-session", partitionKey: event(1).principal.id, value: JSON.stringify(event(1)), headers: { "vigil-producer": "py-tools" } });
+    expect(sent[0]?.[0]).toEqual({
+      key: "py-session",
+      partitionKey: event(1).principal.id,
+      value: JSON.stringify(event(1)),
+      headers: { "vigil-producer": "py-tools" },
+    });
   });
 
   it("refuses a request with one bad event whole, naming its index and field", async () => {
