@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { readAvroSchema } from "../../src/adapters/avro-codec.js";
+import { readAvroSchema } from "../../src/codec/avro-codec.js";
 import { registerSchemas } from "../../src/adapters/schema-registry.js";
 import { loadConfig } from "../../src/config/config.js";
 import { registryUrl, repoRoot, uniqueName } from "../support/stack-env.js";

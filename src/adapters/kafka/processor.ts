@@ -13,7 +13,7 @@ import type { AvroRegistry } from "./event-decoder.js";
 import { decodeEvent } from "./event-decoder.js";
 import type { OutputEncoder, RejectedMessage } from "./output.js";
 import type { RecordSigner } from "../signing.js";
-import type { RecordVerifier } from "../record-jws.js";
+import type { RecordVerifier } from "../../codec/record-jws.js";
 import { unauthenticated } from "../../app/authenticity.js";
 import { PRODUCER_HEADER } from "../../protocol/signature.js";
 import { publishBatch } from "./output.js";
