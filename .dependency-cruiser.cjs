@@ -1,7 +1,7 @@
 // The walls between Vigil's layers, checked by `npm run lint` (docs/architecture.md has the
 // picture). Arrows point inward:
 //
-//   protocol ← core ← app ← tooling
+//   protocol ← core ← app ← tooling              (core/reading, the text reading, imports only itself and protocol)
 //                       ↖   config ← adapters ← main.ts ← cli     (main.ts and compose/ also use sdk's enforcer for the AuthZEN door's hold)
 //   codec → protocol (the Avro and JWS codecs: no I/O, no driver); sdk → codec, protocol; adapters → codec
 //   hono (the HTTP layer, adapters/http-app.ts) is imported by adapters only
@@ -27,6 +27,12 @@ module.exports = {
     },
     layer("protocol-is-innermost", "^src/protocol/", "^src/protocol/", "protocol imports nothing of Vigil's but itself."),
     layer("core-on-protocol", "^src/core/", "^src/(core|protocol)/", "core is pure: it sees only protocol."),
+    layer(
+      "reading-is-a-wing",
+      "^src/core/reading/",
+      "^src/(core/reading|protocol)/",
+      "core/reading (the words, moods and destinations of free text) knows nothing of sessions, scorers or policy: it imports only itself and protocol.",
+    ),
     layer("app-on-core", "^src/app/", "^src/(app|core|protocol)/", "app orchestrates the core through ports; it never sees an adapter."),
     layer("tooling-on-app", "^src/tooling/", "^src/(tooling|app|core|protocol)/", "offline tooling (evaluation, catalog import) is not part of the processor."),
     layer(

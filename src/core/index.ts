@@ -16,6 +16,6 @@ export { DEFAULT_POLICY_YAML } from "./policy/default-policy.js";
 export type { Signal } from "./scorers/signal.js";
 export { matchSod } from "./sod-ledger.js";
 export { remainingOf } from "./decide.js";
-export type { Lexicon } from "./lexicon.js";
+export type { Lexicon } from "./reading/lexicon.js";
 export { TOOL_FINDING_CODES, WEIGHTED_CODES } from "./reason-codes.js";
-export { words } from "./text.js";
+export { words } from "./reading/text.js";

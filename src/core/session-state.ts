@@ -5,8 +5,8 @@ import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
 import type { Instruction, KnownTool, ListingFacts, ResultFacts } from "./facts.js";
-import { MAX_VALUE_CHARS } from "./values.js";
-import { intern, memoise } from "./text.js";
+import { MAX_VALUE_CHARS } from "./reading/values.js";
+import { intern, memoise } from "./reading/text.js";
 
 // The session fold (docs/style.md, rule 1): initialSession() + evolve(state, event). evolve
 // records facts only; decisions live in decide.ts and are applied by the engine.

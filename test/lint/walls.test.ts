@@ -39,7 +39,8 @@ describe("layer walls (dependency-cruiser)", () => {
   it("passes a tree that follows the arrows", () => {
     const run = cruise({
       "src/protocol/event.ts": leaf,
-      "src/core/engine.ts": 'import { value } from "../protocol/event.js";\nexport const engine = value;\n',
+      "src/core/reading/text.ts": 'import { value } from "../../protocol/event.js";\nexport const text = value;\n',
+      "src/core/engine.ts": 'import { text } from "./reading/text.js";\nexport const engine = text;\n',
       "src/app/pipeline.ts": 'import { engine } from "../core/engine.js";\nexport const pipeline = engine;\n',
       "src/adapters/kafka.ts":
         'import { pipeline } from "../app/pipeline.js";\nimport { codec } from "../codec/avro-codec.js";\nexport const kafka = pipeline + codec;\n',
@@ -58,6 +59,13 @@ describe("layer walls (dependency-cruiser)", () => {
     [
       "core-on-protocol",
       { "src/core/engine.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },
+    ],
+    [
+      "reading-is-a-wing",
+      {
+        "src/core/reading/text.ts": 'import type { X } from "../session-state.js";\nexport type Y = X;\n',
+        "src/core/session-state.ts": "export type X = number;\n",
+      },
     ],
     [
       "app-on-core",

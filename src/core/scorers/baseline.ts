@@ -1,5 +1,5 @@
 import { isMature } from "../baseline.js";
-import { destinationRepeatKey, unexplainedWeight } from "../destinations.js";
+import { destinationRepeatKey, unexplainedWeight } from "../reading/destinations.js";
 import { provenanceOf } from "../provenance.js";
 import { toMillis } from "../time.js";
 import type { SessionState } from "../session-state.js";

@@ -1,8 +1,8 @@
-import { isAddress, unexplainedWeight } from "../destinations.js";
+import { isAddress, unexplainedWeight } from "../reading/destinations.js";
 import type { Provenance } from "../provenance.js";
 import { explains, provenanceOf } from "../provenance.js";
 import { goalAsksForAction, goalRelation, scopeTerms } from "../scope.js";
-import { overlap, stem } from "../text.js";
+import { overlap, stem } from "../reading/text.js";
 import type { Exposure } from "../session-state.js";
 import { callKey } from "../session-state.js";
 import type { ScoreInput, Signal } from "./signal.js";

@@ -1,9 +1,9 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
-import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from "../destinations.js";
+import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from "../reading/destinations.js";
 import { isMature } from "../baseline.js";
 import { provenanceOf } from "../provenance.js";
-import { overlap } from "../text.js";
+import { overlap } from "../reading/text.js";
 import { goalRelation } from "../scope.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { repeatKeyed, weightOf } from "./signal.js";

@@ -1,4 +1,4 @@
-import type { ActionKind } from "../protocol/index.js";
+import type { ActionKind } from "../../protocol/index.js";
 import type { DestinationWords } from "./destinations.js";
 import { destinationsInCanonical, looksLikeDestination } from "./destinations.js";
 import type { Grammar } from "./mood.js";
