@@ -1,5 +1,5 @@
 import type { ListedTool } from "../protocol/index.js";
-import { kept } from "./caps.js";
+import { kept } from "./limits.js";
 import type { KnownTool, ListingFacts, ToolFinding, ToolFindingKind } from "./facts.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import { scanOptions } from "./result-facts.js";

@@ -1,4 +1,4 @@
-import { MAX_KEPT_VALUE, kept } from "./caps.js";
+import { MAX_KEPT_VALUE, kept } from "./limits.js";
 import type { ActionEventT, ActionKind, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
 import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
@@ -245,7 +245,7 @@ const addUnique = (list: readonly string[], items: readonly string[], max: numbe
 
 const over = (s: string | undefined): boolean => s !== undefined && s.length > MAX_KEPT_VALUE;
 
-/** The context as kept: each string capped (core/caps.ts); the event's own object when none is over. */
+/** The context as kept: each string capped (core/limits.ts); the event's own object when none is over. */
 function keptContext(ctx: EventContext): EventContext {
   if (!over(ctx.ip) && !over(ctx.geo) && !over(ctx.network) && !over(ctx.userAgent) && !over(ctx.device?.id)) return ctx;
   const out: { -readonly [K in keyof EventContext]: EventContext[K] } = { ...ctx };

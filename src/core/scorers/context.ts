@@ -1,5 +1,5 @@
 import { isMature } from "../baseline.js";
-import { kept } from "../caps.js";
+import { kept } from "../limits.js";
 import { utcHour } from "../time.js";
 import type { ScoreInput, Signal } from "./signal.js";
 import { weightOf } from "./signal.js";
@@ -19,7 +19,7 @@ export function contextScorer(input: ScoreInput): Signal[] {
       weight: weightOf(input, "context.device_noncompliant"),
     });
   }
-  // Compared as kept (core/caps.ts), as the baselines and the session keep them.
+  // Compared as kept (core/limits.ts), as the baselines and the session keep them.
   const geo = event.context?.geo ? kept(event.context.geo) : undefined;
   const ip = event.context?.ip ? kept(event.context.ip) : undefined;
   const mature = isMature(pb, policy.baseline);
