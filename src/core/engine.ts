@@ -20,7 +20,7 @@ import type { ScoreInput, Signal } from "./scorers/signal.js";
 import { sodScorer } from "./scorers/sod.js";
 import { injectionScorer } from "./scorers/injection.js";
 import { toolScorer } from "./scorers/tools.js";
-import type { ListingFacts, ResultFacts } from "./facts.js";
+import type { ListingFacts, ResultFacts } from "./event-facts.js";
 import { readListing } from "./mcp-tools.js";
 import { resultFacts } from "./result-facts.js";
 import { argumentValues } from "./reading/values.js";

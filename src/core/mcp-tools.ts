@@ -1,6 +1,6 @@
 import type { ListedTool } from "../protocol/index.js";
 import { kept } from "./limits.js";
-import type { KnownTool, ListingFacts, ToolFinding, ToolFindingKind } from "./facts.js";
+import type { KnownTool, ListingFacts, ToolFinding, ToolFindingKind } from "./event-facts.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import { scanOptions } from "./result-facts.js";
 import type { NamedTool, TextReader, TextReading } from "./tool-texts.js";

@@ -1,5 +1,5 @@
 import type { ActionResultEvent, OutputTrust } from "../protocol/index.js";
-import type { Instruction, ResultFacts } from "./facts.js";
+import type { Instruction, ResultFacts } from "./event-facts.js";
 import { scopeTerms } from "./scope.js";
 import type { Lexicon } from "./reading/lexicon.js";
 import { goalMentions, isAddress } from "./reading/destinations.js";

@@ -4,7 +4,7 @@ import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
-import type { Instruction, KnownTool, ListingFacts, ResultFacts } from "./facts.js";
+import type { Instruction, KnownTool, ListingFacts, ResultFacts } from "./event-facts.js";
 import { MAX_VALUE_CHARS } from "./reading/values.js";
 import { intern, memoise } from "./reading/text.js";
 
