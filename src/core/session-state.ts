@@ -4,7 +4,7 @@ import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
-import type { Instruction, KnownTool, ListingFacts, ResultFacts } from "./event-facts.js";
+import type { ActionFacts, Instruction, KnownTool, ListingFacts, ResultFacts } from "./event-facts.js";
 import { MAX_VALUE_CHARS } from "./reading/values.js";
 import { intern, memoise } from "./reading/text.js";
 
@@ -192,17 +192,6 @@ export function sharingParts(s: SessionState): SessionState {
     recent: empty(s.recent),
     context: noContext ? NO_CONTEXT : s.context,
   };
-}
-
-/** What the engine knows about an action beyond its raw fields (kind and egress inferred from the tool catalog). */
-export interface ActionFacts {
-  readonly kind?: string;
-  readonly tags: readonly string[];
-  readonly egress: boolean;
-  readonly external: boolean;
-  /** Whole argument values the call names (normalised, bounded): what provenance is checked for. */
-  readonly values?: readonly string[];
-  readonly namesGoalValue?: boolean;
 }
 
 // concat, not [...list, item]: V8 builds a spread literal by appending, with room for 16
