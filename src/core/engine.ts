@@ -16,7 +16,7 @@ import { intentScorer } from "./scorers/intent.js";
 import { ruleScorer } from "./scorers/rules.js";
 import { sensitivityScorer } from "./scorers/sensitivity.js";
 import { sequenceScorer } from "./scorers/sequence.js";
-import type { ScoreInput, Signal } from "./scorers/signal.js";
+import type { ScoreInput, Signal } from "./scorers/scorer.js";
 import { sodScorer } from "./scorers/sod.js";
 import { injectionScorer } from "./scorers/injection.js";
 import { toolScorer } from "./scorers/tools.js";

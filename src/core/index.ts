@@ -14,7 +14,7 @@ export type { CompiledPolicy } from "./policy/compiled-policy.js";
 export { PolicyError, parsePolicyText } from "./policy/load-policy.js";
 export type { PolicyProblem } from "./policy/load-policy.js";
 export { DEFAULT_POLICY_YAML } from "./policy/default-policy.js";
-export type { Signal } from "./scorers/signal.js";
+export type { Signal } from "./scorers/scorer.js";
 export { matchSod } from "./sod-ledger.js";
 export { remainingOf } from "./decide.js";
 export type { Lexicon } from "./reading/lexicon.js";

@@ -6,6 +6,9 @@ import type { SodView } from "../sod-ledger.js";
 import type { ActionFacts, ListingFacts, ResultFacts } from "../event-facts.js";
 import type { SignalCode } from "../reason-codes.js";
 
+// What a scorer is: a function from what it sees (ScoreInput) to its findings (Signal), and
+// the helpers every scorer uses to weigh and key them.
+
 /** One scorer's finding: a weighted reason, optionally with a hard decision (rules, SoD, sequences). */
 export interface Signal {
   readonly code: string;
