@@ -37,7 +37,7 @@ export interface ReviewServiceDeps {
 export interface ReviewService {
   list(filter?: { state?: CaseState | "all"; limit?: number }): Promise<CaseSummary[]>;
   show(caseId: string): Promise<ReviewCase>;
-  decide(d: Decision): Promise<{ verdict: ReviewDecidedEvent; case: CaseSummary }>;
+  decide(decision: Decision): Promise<{ verdict: ReviewDecidedEvent; case: CaseSummary }>;
 }
 
 export function reviewService(d: ReviewServiceDeps): ReviewService {
