@@ -150,7 +150,7 @@ describe("the pipeline with a judge", () => {
     const pipeline = createPipeline({
       policy: () => policy,
       store: new InMemoryStateStore(),
-      judge: { judge: openAiJudge({ url, model: "judge-1", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
+      judging: { judge: openAiJudge({ url, model: "judge-1", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
     });
     await pipeline.handleAsync(sessionStarted(0, { goal: "Summarise my notes from yesterday" }));
     const read = await pipeline.handleAsync(action(1, "notes.read"));
@@ -169,7 +169,7 @@ describe("the pipeline with a judge", () => {
     const pipeline = createPipeline({
       policy: () => policy,
       store: new InMemoryStateStore(),
-      judge: { judge: openAiJudge({ url, model: "m", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
+      judging: { judge: openAiJudge({ url, model: "m", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
     });
     await pipeline.handleAsync(sessionStarted(0, { goal: "Summarise my notes from yesterday" }));
     const write = await pipeline.handleAsync(action(2, "calendar.create", { args: { title: "sync" } }));

@@ -282,7 +282,7 @@ export function createProcessor(d: ProcessorDeps): Processor {
     // own timeout: a dead judge costs latency, never the partition.
     const judging = d.judge
       ? {
-          judge: {
+          judging: {
             judge: withBudget(d.judge, Math.max(0, d.config.kafka.sessionTimeoutMs / 3 - (d.config.judge?.timeoutMs ?? 0)), systemClock),
             clock: systemClock,
             onJudged: (outcome: string, seconds: number) => d.metrics.judged(outcome, seconds),
