@@ -295,7 +295,7 @@ export const MAX_SEEN_VALUES = 256;
 export const seenKey = (value: string): string => `=${value}`;
 
 /** Adds values with their bits to `seen` (a private copy), forgetting the oldest beyond MAX_SEEN_VALUES; returns whether an ordered value had to be forgotten to make room. */
-function remember(seen: Record<string, number>, values: readonly string[], bits: number): boolean {
+function markSeen(seen: Record<string, number>, values: readonly string[], bits: number): boolean {
   let size = -1;
   let lostOrder = false;
   for (const v of values) {
@@ -345,13 +345,13 @@ function copySeen(seen: Readonly<Record<string, number>> | undefined): Record<st
 function recordResult(state: SessionState, r: ResultFacts): Partial<SessionState> {
   const seen = copySeen(state.seen);
   const base = (r.trust === "trusted" ? SEEN.trusted : 0) | (r.delegated ? SEEN.delegated : 0);
-  let lost = remember(seen, r.fields, SEEN.field | base);
+  let lost = markSeen(seen, r.fields, SEEN.field | base);
   // An output that gives foreign orders is an attacker's text: its prose and the record its
   // orders stand in are suspect, not merely third-party.
   const suspect = r.instructions.length > 0 ? SEEN.suspect : 0;
-  lost = remember(seen, r.tainted, SEEN.prose | SEEN.suspect) || lost;
-  lost = remember(seen, r.prose, (r.trust === "trusted" ? SEEN.trusted : SEEN.prose | suspect) | (r.pointed ? SEEN.pointed : 0) | base) || lost;
-  lost = remember(seen, r.instructed ?? [], SEEN.instructed) || lost;
+  lost = markSeen(seen, r.tainted, SEEN.prose | SEEN.suspect) || lost;
+  lost = markSeen(seen, r.prose, (r.trust === "trusted" ? SEEN.trusted : SEEN.prose | suspect) | (r.pointed ? SEEN.pointed : 0) | base) || lost;
+  lost = markSeen(seen, r.instructed ?? [], SEEN.instructed) || lost;
   let exposures = state.exposures ?? [];
   for (const i of r.instructions) {
     // The order's words are stems many sessions share: one copy of each.

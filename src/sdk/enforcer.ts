@@ -269,7 +269,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
   };
 
   const acks: { key: string; value: string }[] = [];
-  const remember = (commandId: string) => {
+  const markApplied = (commandId: string) => {
     if (seen.size >= MAX_SEEN) seen.clear();
     seen.add(commandId);
   };
@@ -297,7 +297,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
       return;
     }
     counts.applied++;
-    remember(c.commandId);
+    markApplied(c.commandId);
     const current: SessionView = sessions.get(c.sessionId) ?? { time: c.time, enforcement: initialEnforcement };
     const granted = c.type === "grant" && c.grant && c.expiresAt ? { ...c.grant, expiresAt: c.expiresAt } : undefined;
     const grants = granted
