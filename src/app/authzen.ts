@@ -83,12 +83,14 @@ export interface AuthzenOptions {
 
 /** A request the door refuses: 400 naming the field and what is wrong, or 403 when the policy's authenticity rule refuses the caller. */
 export class AuthzenInputError extends Error {
+  readonly code: "invalid_request" | "unauthenticated";
   constructor(
     message: string,
     readonly field: string,
     readonly status: 400 | 403 = 400,
   ) {
     super(message);
+    this.code = status === 403 ? "unauthenticated" : "invalid_request";
   }
 }
 
