@@ -19,7 +19,7 @@ import { redisState } from "./adapters/redis/redis-state.js";
 import { redisClient } from "./adapters/redis/client.js";
 import { readJwksFile, recordSigner, setSigner, withSetKey } from "./adapters/signing.js";
 import type { Jwks } from "./adapters/signing.js";
-import { recordVerifier } from "./adapters/record-jws.js";
+import { recordVerifier } from "./codec/record-jws.js";
 import { SET_TYPE } from "./protocol/ssf.js";
 import { randomUUID } from "node:crypto";
 import { loadReviewers, reviewDoor } from "./adapters/review-http.js";

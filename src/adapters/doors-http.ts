@@ -45,7 +45,7 @@ const MAX_DEPTH = 64;
 export const DOOR_CAPS = { evaluation: 64 * 1024, evaluations: 1024 * 1024, events: 4 * 1024 * 1024, traces: 4 * 1024 * 1024 } as const;
 
 const fromDomain = (e: unknown): HttpError | undefined => {
-  if (e instanceof AuthzenInputError) return new HttpError(e.status, e.message, { code: e.status === 403 ? "unauthenticated" : "invalid_request" });
+  if (e instanceof AuthzenInputError) return new HttpError(e.status, e.message, { code: e.code });
   if (e instanceof IntakeError) return new HttpError(e.status, e.message, { code: e.code });
   return undefined;
 };

@@ -27,7 +27,7 @@ export const HTTP_LIMITS = {
   requestTimeoutMs: 60_000,
 } as const;
 
-const CODES: Readonly<Record<number, string>> = {
+const CODES = {
   400: "bad_request",
   401: "unauthorized",
   403: "forbidden",
@@ -41,19 +41,29 @@ const CODES: Readonly<Record<number, string>> = {
   502: "bad_gateway",
   503: "unavailable",
   504: "gateway_timeout",
-};
+} as const;
 
-/** The one error an HTTP door throws: its status, a machine code (from the status unless given), a one-line message, and headers to answer with. */
-export class HttpError extends Error {
-  readonly code: string;
+/** The code an error answer gets from its status alone. */
+type StatusCode = (typeof CODES)[keyof typeof CODES];
+
+/** The codes of error answers (docs/operations.md, "The HTTP port"): one per status, and those Vigil's doors give. */
+export type HttpErrorCode =
+  StatusCode | "unsupported_media_type" | "invalid_request" | "invalid_event" | "output_too_large" | "unauthenticated" | "too_many_events";
+
+/**
+ * The one error an HTTP door throws: its status, a machine code (from the status unless given), a one-line message, and headers to answer with.
+ * Vigil's doors give the codes of HttpErrorCode; a door of one's own may name its own (`Code`).
+ */
+export class HttpError<Code extends string = HttpErrorCode> extends Error {
+  readonly code: Code | StatusCode;
   readonly headers: Readonly<Record<string, string>>;
   constructor(
     readonly status: number,
     message: string,
-    options: { readonly code?: string; readonly headers?: Readonly<Record<string, string>> } = {},
+    options: { readonly code?: Code; readonly headers?: Readonly<Record<string, string>> } = {},
   ) {
     super(message);
-    this.code = options.code ?? CODES[status] ?? (status >= 500 ? "internal" : "bad_request");
+    this.code = options.code ?? (CODES as Readonly<Record<number, StatusCode>>)[status] ?? (status >= 500 ? "internal" : "bad_request");
     this.headers = options.headers ?? {};
   }
 }
@@ -64,7 +74,7 @@ export interface ErrorBody {
   readonly code: string;
 }
 
-export const errorBody = (e: HttpError): ErrorBody => ({ error: e.message, code: e.code });
+export const errorBody = (e: HttpError<string>): ErrorBody => ({ error: e.message, code: e.code });
 
 /** Who a request speaks for, once requireAuth let it through. */
 export interface Caller {

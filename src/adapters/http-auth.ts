@@ -11,7 +11,9 @@ import type { Caller, DoorEnv } from "./http-app.js";
 // whose subject CN is listed. requireAuth is the one middleware every door that needs a caller
 // puts in front of its paths (the review API, SSF, and the doors to come).
 
-export class TokenConfigError extends Error {}
+export class TokenConfigError extends Error {
+  readonly code = "TOKENS_INVALID";
+}
 
 export interface TokenSettings {
   readonly inline?: string | undefined;

@@ -27,7 +27,9 @@ export interface TlsSettings {
   readonly clientCaFile?: string | undefined;
 }
 
-export class HttpTlsError extends Error {}
+export class HttpTlsError extends Error {
+  readonly code = "TLS_CONFIG_INVALID";
+}
 
 /** Health, readiness, metrics and the JWKS; GET only. */
 export function healthDoor(d: HealthDeps): Door {

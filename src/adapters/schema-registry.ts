@@ -3,7 +3,7 @@
 import SchemaRegistryModule from "@kafkajs/confluent-schema-registry";
 import type { Config } from "../config/config.js";
 import type { AvroSchemaName } from "../protocol/index.js";
-import { readAvroSchema } from "./avro-codec.js";
+import { readAvroSchema } from "../codec/avro-codec.js";
 
 const { SchemaRegistry, SchemaType } = SchemaRegistryModule as unknown as typeof import("@kafkajs/confluent-schema-registry");
 export type SchemaRegistryClient = InstanceType<typeof SchemaRegistry>;

@@ -2,8 +2,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import * as jose from "jose";
 import type { SsfSigningAlg } from "../config/config.js";
-import type { RecordKey } from "./record-jws.js";
-import { SigningKeyError, algorithmOf, publicJwk, recordKey } from "./record-jws.js";
+import type { RecordKey } from "../codec/record-jws.js";
+import { SigningKeyError, algorithmOf, publicJwk, recordKey } from "../codec/record-jws.js";
 
 export { SigningKeyError, publicJwk };
 

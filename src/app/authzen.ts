@@ -83,12 +83,14 @@ export interface AuthzenOptions {
 
 /** A request the door refuses: 400 naming the field and what is wrong, or 403 when the policy's authenticity rule refuses the caller. */
 export class AuthzenInputError extends Error {
+  readonly code: "invalid_request" | "unauthenticated";
   constructor(
     message: string,
     readonly field: string,
     readonly status: 400 | 403 = 400,
   ) {
     super(message);
+    this.code = status === 403 ? "unauthenticated" : "invalid_request";
   }
 }
 
@@ -132,7 +134,7 @@ function whose(subject: EvaluationRequest["subject"], at: string): { agent: stri
 export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
   /** Per session: the last event time this door used (times strictly increase) and the goal it published. */
   const sessions = new Map<string, { time: number; goal: string | undefined }>();
-  const remember = (sessionId: string, s: { time: number; goal: string | undefined }) => {
+  const keepSession = (sessionId: string, s: { time: number; goal: string | undefined }) => {
     sessions.delete(sessionId);
     sessions.set(sessionId, s);
     if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value as string);
@@ -143,7 +145,7 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
     readonly sessionId: string;
     readonly events: AgentEvent[];
     readonly attempted: AgentEvent;
-    readonly remembered: { time: number; goal: string | undefined };
+    readonly kept: { time: number; goal: string | undefined };
     readonly capability: string;
     readonly resourceId: string;
   }
@@ -201,13 +203,13 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
       if (why !== undefined) throw new AuthzenInputError(why, "subject", 403);
       checked.push(v.value);
     }
-    const remembered = { time: last, goal: goal ?? seen?.goal };
-    view.set(sessionId, remembered);
+    const kept = { time: last, goal: goal ?? seen?.goal };
+    view.set(sessionId, kept);
     return {
       sessionId,
       events: checked,
       attempted: checked[checked.length - 1] as AgentEvent,
-      remembered,
+      kept,
       capability: request.action.name,
       resourceId: request.resource.id,
     };
@@ -216,7 +218,7 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
   /** Publishes a prepared evaluation (its events in one write: a session's start never lands after its action) and answers it once decided. */
   async function execute(p: Prepared, caller: string): Promise<Decision> {
     await ports.publish(p.events, caller);
-    remember(p.sessionId, p.remembered);
+    keepSession(p.sessionId, p.kept);
     const id = p.attempted.eventId;
     if (!(await ports.decided(p.sessionId, p.attempted.time, options.holdMs))) {
       const allowed = options.failMode === "open";

@@ -44,7 +44,7 @@ export interface BatchResult {
   readonly stateThrough?: string;
 }
 
-export interface BatchOptions extends Pick<PipelineOptions, "judge"> {
+export interface BatchOptions extends Pick<PipelineOptions, "judging"> {
   /**
    * Rebuilding lost state from the log: these events were decided before (their commands
    * are out), so an event at or below its session snapshot's offset in this topic-partition
@@ -146,7 +146,7 @@ export async function processBatch(
   const loaded = await state.load({ sessions, baselines: [...baselines.values()], sodKeys: [...sodKeys], log: source });
   const store = new BatchStore(source.topic, partition, hot, loaded);
   const applied = options.replay ? appliedInThisLog(source) : alreadyAppliedTest(source, events);
-  const pipeline = createPipeline({ policy: () => policy, store, ...(options.judge && !options.replay ? { judge: options.judge } : {}) });
+  const pipeline = createPipeline({ policy: () => policy, store, ...(options.judging && !options.replay ? { judging: options.judging } : {}) });
 
   const commands: Command[] = [];
   const audits: AuditRecord[] = [];

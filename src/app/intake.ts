@@ -1,4 +1,4 @@
-import type { AgentEvent } from "../protocol/index.js";
+import type { AgentEvent, EventRejection } from "../protocol/index.js";
 import { validateEvent } from "../protocol/index.js";
 import type { CompiledPolicy } from "../core/index.js";
 import { unauthenticated } from "./authenticity.js";
@@ -27,11 +27,14 @@ export interface IntakePorts {
   policy(): CompiledPolicy;
 }
 
+/** Why the intake refuses a request: the event's rejection (as the processor would dead-letter it), its authenticity, or the batch's size. */
+export type IntakeErrorCode = EventRejection | "unauthenticated" | "too_many_events";
+
 /** A request the intake refuses: 400 (invalid, naming index and field), 403 (authenticity), 413 (too many events). */
 export class IntakeError extends Error {
   constructor(
     readonly status: 400 | 403 | 413,
-    readonly code: string,
+    readonly code: IntakeErrorCode,
     message: string,
   ) {
     super(message);

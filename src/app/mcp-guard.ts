@@ -2,7 +2,7 @@ import type { ActionKind, AgentEvent, ListedTool, OutputTrust, ToolOutput, Verdi
 import { CapabilityName, MAX_LISTED_TOOLS, MAX_TOOL_DESCRIPTION, MAX_TOOL_PARAMETERS, MAX_TOOL_TEXT } from "../protocol/event.js";
 import type { CompiledPolicy } from "../core/index.js";
 import { readListing } from "../core/mcp-tools.js";
-import type { KnownTool } from "../core/facts.js";
+import type { KnownTool } from "../core/event-facts.js";
 
 // What the MCP gateway (`vigil mcp`, docs/mcp.md) does with one MCP session's tool calls,
 // over small ports: each `tools/call` becomes an `action` event (capability = the tool's

@@ -17,8 +17,15 @@ export interface Pipeline {
 export interface PipelineOptions {
   readonly policy: () => CompiledPolicy;
   readonly store: StateStore;
-  /** Optional second opinion on uncertain calls (off by default), with the clock that times its answers. */
-  readonly judge?: { readonly judge: Judge; readonly clock: Clock; readonly onJudged?: (outcome: "drift" | "aligned" | "unanswered", seconds: number) => void };
+  /** Optional second opinion on uncertain calls (off by default). */
+  readonly judging?: Judging;
+}
+
+/** The judge, with the clock that times its answers and what to tell of each. */
+export interface Judging {
+  readonly judge: Judge;
+  readonly clock: Clock;
+  readonly onJudged?: (outcome: "drift" | "aligned" | "unanswered", seconds: number) => void;
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -50,7 +57,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     async handleAsync(event) {
       const policy = options.policy();
       const input = load(event);
-      const judging = options.judge;
+      const judging = options.judging;
       if (judging === undefined || event.type !== "action" || !needsJudgement(policy, input, event)) return decide(policy, input, event);
       const started = judging.clock.monotonicMs();
       const judgement = await judging.judge.assess(questionFor(policy, input.session, event)).catch(() => undefined);

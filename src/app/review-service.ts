@@ -8,12 +8,17 @@ import { summaryOf } from "./cases.js";
 // that publishes it); the processor applies it in the session's order, so the case stays
 // pending until then. Deciding a case that is not pending is refused (409), not repeated.
 
+const REVIEW_ERROR_CODES = { 400: "bad_request", 404: "not_found", 409: "conflict" } as const;
+
+/** A review request refused: 400 (a bad verdict or option), 404 (no such case), 409 (the case is already decided). */
 export class ReviewError extends Error {
+  readonly code: (typeof REVIEW_ERROR_CODES)[keyof typeof REVIEW_ERROR_CODES];
   constructor(
     readonly status: 400 | 404 | 409,
     message: string,
   ) {
     super(message);
+    this.code = REVIEW_ERROR_CODES[status];
   }
 }
 
@@ -37,7 +42,7 @@ export interface ReviewServiceDeps {
 export interface ReviewService {
   list(filter?: { state?: CaseState | "all"; limit?: number }): Promise<CaseSummary[]>;
   show(caseId: string): Promise<ReviewCase>;
-  decide(d: Decision): Promise<{ verdict: ReviewDecidedEvent; case: CaseSummary }>;
+  decide(decision: Decision): Promise<{ verdict: ReviewDecidedEvent; case: CaseSummary }>;
 }
 
 export function reviewService(d: ReviewServiceDeps): ReviewService {

@@ -11,13 +11,18 @@ import { DELIVERY_POLL, DELIVERY_PUSH, EVENTS_SUPPORTED, SSF_SPEC_VERSION, comma
 // oldest first by `pushRound` with backoff on failure; poll streams keep each SET until the
 // receiver acknowledges it. Everything kept is capped: streams per receiver, SETs per outbox.
 
+const SSF_ERROR_CODES = { 400: "bad_request", 404: "not_found", 409: "conflict", 429: "rate_limited" } as const;
+
+/** A stream management request refused: 400 (a bad field), 404 (no such stream), 409 (over a limit, or disabled), 429 (verified too often). */
 export class SsfError extends Error {
+  readonly code: (typeof SSF_ERROR_CODES)[keyof typeof SSF_ERROR_CODES];
   constructor(
-    readonly status: number,
+    readonly status: 400 | 404 | 409 | 429,
     message: string,
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
+    this.code = SSF_ERROR_CODES[status];
   }
 }
 

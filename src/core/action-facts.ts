@@ -1,6 +1,6 @@
 import type { ActionEventT } from "../protocol/index.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
-import type { ActionFacts } from "./session-state.js";
+import type { ActionFacts } from "./event-facts.js";
 import { NONE } from "./session-state.js";
 
 // What an action is, when the sender did not say: its kind from the event, else the tool

@@ -1,4 +1,4 @@
-import { kept } from "./caps.js";
+import { kept } from "./limits.js";
 import type { AgentEvent } from "../protocol/index.js";
 import { toMillis, utcHour } from "./time.js";
 

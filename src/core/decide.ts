@@ -3,7 +3,7 @@ import { toCaep } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { deriveId } from "./ids.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
-import type { Signal } from "./scorers/signal.js";
+import type { Signal } from "./scorers/scorer.js";
 import type { SessionState } from "./session-state.js";
 import { toMillis } from "./time.js";
 

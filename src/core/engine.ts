@@ -3,7 +3,7 @@ import { actionFacts } from "./action-facts.js";
 import type { Baseline, Observation } from "./baseline.js";
 import { learn, teaches } from "./baseline.js";
 import { buildCommand, combine, decayedRisk, transition } from "./decide.js";
-import { callDestinations, isAddress, normalizeDestination } from "./destinations.js";
+import { callDestinations, isAddress, normalizeDestination } from "./reading/destinations.js";
 import type { Verdict } from "../protocol/enforcement.js";
 import { check } from "../protocol/enforcement.js";
 import { decideGrant } from "./grants.js";
@@ -16,23 +16,23 @@ import { intentScorer } from "./scorers/intent.js";
 import { ruleScorer } from "./scorers/rules.js";
 import { sensitivityScorer } from "./scorers/sensitivity.js";
 import { sequenceScorer } from "./scorers/sequence.js";
-import type { ScoreInput, Signal } from "./scorers/signal.js";
+import type { ScoreInput, Signal } from "./scorers/scorer.js";
 import { sodScorer } from "./scorers/sod.js";
 import { injectionScorer } from "./scorers/injection.js";
 import { toolScorer } from "./scorers/tools.js";
-import type { ListingFacts, ResultFacts } from "./facts.js";
+import type { ActionFacts, ListingFacts, ResultFacts } from "./event-facts.js";
 import { readListing } from "./mcp-tools.js";
 import { resultFacts } from "./result-facts.js";
-import { argumentValues } from "./values.js";
-import { goalMentions } from "./destinations.js";
-import type { ActionFacts, CaseReason, SessionState } from "./session-state.js";
+import { argumentValues } from "./reading/values.js";
+import { goalMentions } from "./reading/destinations.js";
+import type { CaseReason, SessionState } from "./session-state.js";
 import { NONE, callKey, addCounts, evolve, firstEvent, initialSession, isDuplicate, rememberRun } from "./session-state.js";
 import type { LedgerAppend, SodView } from "./sod-ledger.js";
 import { firstSteps } from "./sod-ledger.js";
 import { toMillis } from "./time.js";
 import type { Judgement } from "./judgement.js";
 import { judgeSignals } from "./judgement.js";
-import { memoise } from "./text.js";
+import { memoise } from "./reading/text.js";
 
 // One event through the whole decision: fold → score → aggregate → transition → command,
 // then learn. Synchronous and deterministic, no clock, no I/O: the caller supplies the

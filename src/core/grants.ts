@@ -4,7 +4,7 @@ import type { CommandDraft } from "./decide.js";
 import { remainingOf } from "./decide.js";
 import { check } from "../protocol/enforcement.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
-import type { Signal } from "./scorers/signal.js";
+import type { Signal } from "./scorers/scorer.js";
 import type { SessionState } from "./session-state.js";
 import { toIso, toMillis } from "./time.js";
 

@@ -1,6 +1,6 @@
 import type { AgentEvent } from "../protocol/index.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
-import type { Signal } from "./scorers/signal.js";
+import type { Signal } from "./scorers/scorer.js";
 
 // An optional second opinion on one call (an LLM asked "does this call serve the user's
 // request?"). The core never asks: it says which events are worth asking about

@@ -1,11 +1,11 @@
 import type { ListedTool } from "../protocol/index.js";
-import { kept } from "./caps.js";
-import type { KnownTool, ListingFacts, ToolFinding, ToolFindingKind } from "./facts.js";
+import { kept } from "./limits.js";
+import type { KnownTool, ListingFacts, ToolFinding, ToolFindingKind } from "./event-facts.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import { scanOptions } from "./result-facts.js";
 import type { NamedTool, TextReader, TextReading } from "./tool-texts.js";
 import { readToolText } from "./tool-texts.js";
-import { intern } from "./text.js";
+import { intern } from "./reading/text.js";
 
 // MCP's own threats, read from the tool definitions a gateway saw listed (`tools.listed`,
 // contract v1.3), against what the session was listed before. Three findings, each raised

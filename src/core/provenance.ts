@@ -1,6 +1,6 @@
 import type { Baseline } from "./baseline.js";
-import type { DestinationWords } from "./destinations.js";
-import { goalMentions } from "./destinations.js";
+import type { DestinationWords } from "./reading/destinations.js";
+import { goalMentions } from "./reading/destinations.js";
 import type { SessionState } from "./session-state.js";
 import { SEEN, seenKey } from "./session-state.js";
 

@@ -1,14 +1,14 @@
 import type { ActionResultEvent, OutputTrust } from "../protocol/index.js";
-import type { Instruction, ResultFacts } from "./facts.js";
+import type { Instruction, ResultFacts } from "./event-facts.js";
 import { scopeTerms } from "./scope.js";
-import type { Lexicon } from "./lexicon.js";
-import { goalMentions, isAddress } from "./destinations.js";
-import type { Directive } from "./output-scan.js";
-import type { ScanOptions } from "./output-scan.js";
-import { scanOutput } from "./output-scan.js";
+import type { Lexicon } from "./reading/lexicon.js";
+import { goalMentions, isAddress } from "./reading/destinations.js";
+import type { Directive } from "./reading/output-scan.js";
+import type { ScanOptions } from "./reading/output-scan.js";
+import { scanOutput } from "./reading/output-scan.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { SessionState } from "./session-state.js";
-import { overlap } from "./text.js";
+import { overlap } from "./reading/text.js";
 
 // What an `action.result` tells the session (contract v1.1): which call it answers, how far
 // its content can be trusted, the values it carries and how (whole fields or prose), and

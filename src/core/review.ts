@@ -4,7 +4,7 @@ import { newGrant, withGrant } from "./grants.js";
 import type { CommandDraft } from "./decide.js";
 import { remainingOf } from "./decide.js";
 import { deriveId } from "./ids.js";
-import type { Signal } from "./scorers/signal.js";
+import type { Signal } from "./scorers/scorer.js";
 import type { CaseReason, OpenCase, SessionState } from "./session-state.js";
 import type { Baseline } from "./baseline.js";
 import { MAX_FEEDBACK } from "./baseline.js";

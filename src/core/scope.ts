@@ -1,7 +1,7 @@
 import type { ActionKind } from "../protocol/index.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { SessionState } from "./session-state.js";
-import { overlap } from "./text.js";
+import { overlap } from "./reading/text.js";
 
 // How a goal written in words relates to a tool: by what it names (object words shared with
 // the tool's name, description and application) or by what it asks to do (its verbs: "pay

@@ -1,12 +1,12 @@
-import { MAX_KEPT_VALUE, kept } from "./caps.js";
+import { MAX_KEPT_VALUE, kept } from "./limits.js";
 import type { ActionEventT, ActionKind, AgentEvent, EventContext, Intent, Sensitivity } from "../protocol/index.js";
 import { sensitivityRank } from "../protocol/index.js";
 import type { Enforcement } from "../protocol/enforcement.js";
 import { initialEnforcement } from "../protocol/enforcement.js";
 import { toMillis } from "./time.js";
-import type { Instruction, KnownTool, ListingFacts, ResultFacts } from "./facts.js";
-import { MAX_VALUE_CHARS } from "./values.js";
-import { intern, memoise } from "./text.js";
+import type { ActionFacts, Instruction, KnownTool, ListingFacts, ResultFacts } from "./event-facts.js";
+import { MAX_VALUE_CHARS } from "./reading/values.js";
+import { intern, memoise } from "./reading/text.js";
 
 // The session fold (docs/style.md, rule 1): initialSession() + evolve(state, event). evolve
 // records facts only; decisions live in decide.ts and are applied by the engine.
@@ -194,17 +194,6 @@ export function sharingParts(s: SessionState): SessionState {
   };
 }
 
-/** What the engine knows about an action beyond its raw fields (kind and egress inferred from the tool catalog). */
-export interface ActionFacts {
-  readonly kind?: string;
-  readonly tags: readonly string[];
-  readonly egress: boolean;
-  readonly external: boolean;
-  /** Whole argument values the call names (normalised, bounded): what provenance is checked for. */
-  readonly values?: readonly string[];
-  readonly namesGoalValue?: boolean;
-}
-
 // concat, not [...list, item]: V8 builds a spread literal by appending, with room for 16
 // more (measured: 128 bytes of slack per list a session keeps); concat allocates exactly.
 const pushBounded = <T>(list: readonly T[], item: T, max: number): readonly T[] =>
@@ -245,7 +234,7 @@ const addUnique = (list: readonly string[], items: readonly string[], max: numbe
 
 const over = (s: string | undefined): boolean => s !== undefined && s.length > MAX_KEPT_VALUE;
 
-/** The context as kept: each string capped (core/caps.ts); the event's own object when none is over. */
+/** The context as kept: each string capped (core/limits.ts); the event's own object when none is over. */
 function keptContext(ctx: EventContext): EventContext {
   if (!over(ctx.ip) && !over(ctx.geo) && !over(ctx.network) && !over(ctx.userAgent) && !over(ctx.device?.id)) return ctx;
   const out: { -readonly [K in keyof EventContext]: EventContext[K] } = { ...ctx };
@@ -306,7 +295,7 @@ export const MAX_SEEN_VALUES = 256;
 export const seenKey = (value: string): string => `=${value}`;
 
 /** Adds values with their bits to `seen` (a private copy), forgetting the oldest beyond MAX_SEEN_VALUES; returns whether an ordered value had to be forgotten to make room. */
-function remember(seen: Record<string, number>, values: readonly string[], bits: number): boolean {
+function markSeen(seen: Record<string, number>, values: readonly string[], bits: number): boolean {
   let size = -1;
   let lostOrder = false;
   for (const v of values) {
@@ -356,13 +345,13 @@ function copySeen(seen: Readonly<Record<string, number>> | undefined): Record<st
 function recordResult(state: SessionState, r: ResultFacts): Partial<SessionState> {
   const seen = copySeen(state.seen);
   const base = (r.trust === "trusted" ? SEEN.trusted : 0) | (r.delegated ? SEEN.delegated : 0);
-  let lost = remember(seen, r.fields, SEEN.field | base);
+  let lost = markSeen(seen, r.fields, SEEN.field | base);
   // An output that gives foreign orders is an attacker's text: its prose and the record its
   // orders stand in are suspect, not merely third-party.
   const suspect = r.instructions.length > 0 ? SEEN.suspect : 0;
-  lost = remember(seen, r.tainted, SEEN.prose | SEEN.suspect) || lost;
-  lost = remember(seen, r.prose, (r.trust === "trusted" ? SEEN.trusted : SEEN.prose | suspect) | (r.pointed ? SEEN.pointed : 0) | base) || lost;
-  lost = remember(seen, r.instructed ?? [], SEEN.instructed) || lost;
+  lost = markSeen(seen, r.tainted, SEEN.prose | SEEN.suspect) || lost;
+  lost = markSeen(seen, r.prose, (r.trust === "trusted" ? SEEN.trusted : SEEN.prose | suspect) | (r.pointed ? SEEN.pointed : 0) | base) || lost;
+  lost = markSeen(seen, r.instructed ?? [], SEEN.instructed) || lost;
   let exposures = state.exposures ?? [];
   for (const i of r.instructions) {
     // The order's words are stems many sessions share: one copy of each.

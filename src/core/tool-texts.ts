@@ -1,16 +1,16 @@
-import { destinationsInCanonical } from "./destinations.js";
-import type { Lexicon } from "./lexicon.js";
-import { isNoun, obliges } from "./mood.js";
-import { scanOutput } from "./output-scan.js";
-import type { ScanOptions } from "./output-scan.js";
-import { canonicalText, stem, trimWord } from "./text.js";
+import { destinationsInCanonical } from "./reading/destinations.js";
+import type { Lexicon } from "./reading/lexicon.js";
+import { isNoun, obliges } from "./reading/mood.js";
+import { scanOutput } from "./reading/output-scan.js";
+import type { ScanOptions } from "./reading/output-scan.js";
+import { canonicalText, stem, trimWord } from "./reading/text.js";
 
 // What the texts of a tool's definition tell the agent (its description, its parameters'
 // descriptions, its titles), read for the MCP findings of mcp-tools.ts. Descriptions are
 // instructions by nature ("Use this tool when…", "Read the complete contents of a file",
 // "Each path must be…"): an order alone says nothing. What an honest description does not
 // do, and a poisoned one does, is read sentence by sentence, by grammar, with the reader of
-// tool outputs (output-scan.ts) deciding whether a sentence gives an order:
+// tool outputs (reading/output-scan.ts) deciding whether a sentence gives an order:
 //   - it keeps something from the user: a prohibition on telling the user ("do not tell
 //     the user", "don't mention this to the user"), or an order to hide something from them;
 //   - an order, or an obligation ("all emails must also be sent to…"), names a place outside

@@ -6,11 +6,11 @@ import { Counter } from "prom-client";
 import type { Registry } from "prom-client";
 import type { Command, Enforcement, Verdict } from "../protocol/index.js";
 import { Command as CommandSchema, SessionStatus, TOPICS, anyGlob, check, initialEnforcement, isRestricted } from "../protocol/index.js";
-import { commandFromAvro, readRecordValue, statusFromAvro } from "../adapters/avro-codec.js";
+import { commandFromAvro, readRecordValue, statusFromAvro } from "../codec/avro-codec.js";
 import type { RefusalReason } from "../protocol/signature.js";
 import { REFUSAL_REASONS } from "../protocol/signature.js";
-import type { TrustedKeys, Verified } from "../adapters/record-jws.js";
-import { recordVerifier } from "../adapters/record-jws.js";
+import type { TrustedKeys, Verified } from "../codec/record-jws.js";
+import { recordVerifier } from "../codec/record-jws.js";
 
 // Enforcement SDK (`vigil/enforcer`): an enforcement point (API gateway, MCP proxy, tool
 // runner) keeps the effective state of every session in memory, starting from the
@@ -269,7 +269,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
   };
 
   const acks: { key: string; value: string }[] = [];
-  const remember = (commandId: string) => {
+  const markApplied = (commandId: string) => {
     if (seen.size >= MAX_SEEN) seen.clear();
     seen.add(commandId);
   };
@@ -297,7 +297,7 @@ export async function createEnforcer(options: EnforcerOptions): Promise<Enforcer
       return;
     }
     counts.applied++;
-    remember(c.commandId);
+    markApplied(c.commandId);
     const current: SessionView = sessions.get(c.sessionId) ?? { time: c.time, enforcement: initialEnforcement };
     const granted = c.type === "grant" && c.grant && c.expiresAt ? { ...c.grant, expiresAt: c.expiresAt } : undefined;
     const grants = granted

@@ -4,8 +4,8 @@ import type { Kafka, KafkaConfig, Producer } from "kafkajs";
 import type { AgentEvent, ToolOutput } from "../protocol/index.js";
 import { MAX_OUTPUT_TEXT, TOPICS, validateEvent } from "../protocol/index.js";
 import { PRODUCER_HEADER, SIGNATURE_HEADER } from "../protocol/signature.js";
-import type { RecordKey } from "../adapters/record-jws.js";
-import { recordKey } from "../adapters/record-jws.js";
+import type { RecordKey } from "../codec/record-jws.js";
+import { recordKey } from "../codec/record-jws.js";
 import type { JWK } from "jose";
 import type { PartitionBy } from "./partitioner.js";
 import { eventPartitioner } from "./partitioner.js";
@@ -265,7 +265,7 @@ export interface SchemaRegistryLike {
  * under `<topic>-value` (idempotent) and encodes with it. Pass the result as `encoder`.
  */
 export async function avroEncoder(registry: SchemaRegistryLike, topic: string = TOPICS.events): Promise<EventEncoder> {
-  const { readAvroSchema, eventToAvro } = await import("../adapters/avro-codec.js");
+  const { readAvroSchema, eventToAvro } = await import("../codec/avro-codec.js");
   const register = registry.register.bind(registry) as (schema: { type: "AVRO"; schema: string }, options: { subject: string }) => Promise<{ id: number }>;
   const { id } = await register({ type: "AVRO", schema: JSON.stringify(readAvroSchema("vigil-event")) }, { subject: `${topic}-value` });
   return (event) => registry.encode(id, eventToAvro(event));

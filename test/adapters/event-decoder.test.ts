@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RetriableDecodeError, decodeEvent } from "../../src/adapters/kafka/event-decoder.js";
-import { eventToAvro } from "../../src/adapters/avro-codec.js";
+import { eventToAvro } from "../../src/codec/avro-codec.js";
 import { decodeLine } from "../../src/app/line-decoder.js";
 import { AgentEvent, MAX_OUTPUT_TEXT } from "../../src/protocol/index.js";
 import { fixture } from "../protocol/fixtures.js";

@@ -14,6 +14,7 @@ import { createPipeline } from "../../src/app/pipeline.js";
 import { InMemoryStateStore } from "../../src/app/in-memory-store.js";
 import { compilePolicy } from "../../src/core/index.js";
 import { action, sessionStarted } from "../support/given-when-then.js";
+import { cliPath } from "../support/processes.js";
 
 // The optional judge over HTTP, against a real local server speaking the OpenAI
 // chat-completions protocol (the server plays the model; nothing in Vigil is mocked):
@@ -150,7 +151,7 @@ describe("the pipeline with a judge", () => {
     const pipeline = createPipeline({
       policy: () => policy,
       store: new InMemoryStateStore(),
-      judge: { judge: openAiJudge({ url, model: "judge-1", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
+      judging: { judge: openAiJudge({ url, model: "judge-1", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
     });
     await pipeline.handleAsync(sessionStarted(0, { goal: "Summarise my notes from yesterday" }));
     const read = await pipeline.handleAsync(action(1, "notes.read"));
@@ -169,7 +170,7 @@ describe("the pipeline with a judge", () => {
     const pipeline = createPipeline({
       policy: () => policy,
       store: new InMemoryStateStore(),
-      judge: { judge: openAiJudge({ url, model: "m", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
+      judging: { judge: openAiJudge({ url, model: "m", timeoutMs: 2000 }), clock: systemClock, onJudged: (o) => outcomes.push(o) },
     });
     await pipeline.handleAsync(sessionStarted(0, { goal: "Summarise my notes from yesterday" }));
     const write = await pipeline.handleAsync(action(2, "calendar.create", { args: { title: "sync" } }));
@@ -180,7 +181,7 @@ describe("the pipeline with a judge", () => {
 });
 
 describe("vigil replay with VIGIL_JUDGE_URL", () => {
-  const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
+  const cli = cliPath;
   it("puts uncertain calls to the judge and its reason appears in the commands", async () => {
     reply = (_b, _q, res) => json(res, 200, completion('{"drift": true, "confidence": 1, "reason": "a meeting nobody asked for"}'));
     const dir = mkdtempSync(join(tmpdir(), "vigil-judge-"));

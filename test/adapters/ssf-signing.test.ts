@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as jose from "jose";
 import { describe, expect, it } from "vitest";
-import { recordKey, recordVerifier } from "../../src/adapters/record-jws.js";
+import { recordKey, recordVerifier } from "../../src/codec/record-jws.js";
 import { generateSetJwk, publicJwks, recordSigner, setSigner, SigningKeyError, withSetKey } from "../../src/adapters/signing.js";
 import { loadConfig } from "../../src/config/config.js";
 import { SIGNATURE_HEADER } from "../../src/protocol/signature.js";

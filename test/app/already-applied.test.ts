@@ -8,6 +8,7 @@ import { compilePolicy } from "../../src/core/index.js";
 import { SEEN_EVENT_IDS } from "../../src/core/session-state.js";
 import type { AgentEvent } from "../../src/protocol/index.js";
 import { AgentEvent as AgentEventSchema } from "../../src/protocol/index.js";
+import { action, sessionStarted } from "../support/given-when-then.js";
 
 // Which re-delivered events count as already applied. A snapshot's offset only means
 // something in the log it was read from: another deployment's topic sharing the Redis, a
@@ -20,20 +21,18 @@ const main: BatchSource = { topic: "vigil.events", partition: 0 };
 
 /** A session of `actions` reads, then a self-approval (a command), ids tagged by `run`. */
 function session(sessionId: string, run: string, actions: number): AgentEvent[] {
-  const who = { sessionId, agent: { id: "agent-1" }, principal: { id: `p-${sessionId}`, roles: ["manager"] } };
-  const t = (i: number) => new Date(Date.parse("2026-11-28T09:00:00Z") + i * 1000).toISOString();
+  const who = { session: sessionId, agent: "agent-1", principal: `p-${sessionId}`, roles: ["manager"] };
   const report = { type: "expense_report", id: `ER-${sessionId}-${run}`, sensitivity: ["financial"] };
-  const act = (i: number | string, capability: string, kind: "read" | "write", at: number) =>
-    AgentEventSchema.parse({ ...who, eventId: `${run}-${i}`, type: "action", time: t(at), action: { capability, kind }, resource: report });
+  const act = (i: number | string, capability: string, kind: "read" | "write", t: number) =>
+    AgentEventSchema.parse(action(t, capability, { ...who, id: `${run}-${i}`, kind, resource: report }));
   const events: AgentEvent[] = [
-    AgentEventSchema.parse({
-      ...who,
-      eventId: `${run}-0`,
-      type: "session.started",
-      time: t(0),
-      intent: { goal: "File my trip report and get it approved" },
-      grants: ["expense.submit", "expense.approve", "expense.read"],
-    }),
+    AgentEventSchema.parse(
+      sessionStarted(
+        0,
+        { goal: "File my trip report and get it approved" },
+        { ...who, id: `${run}-0`, grants: ["expense.submit", "expense.approve", "expense.read"] },
+      ),
+    ),
   ];
   for (let i = 1; i <= actions; i++) events.push(act(i, "expense.read", "read", i));
   events.push(act("submit", "expense.submit", "write", actions + 1), act("approve", "expense.approve", "write", actions + 2));

@@ -2,14 +2,15 @@ import { describe, expect, it } from "vitest";
 import { unauthenticated } from "../../src/app/authenticity.js";
 import { compilePolicy, PolicyError } from "../../src/core/index.js";
 import { AgentEvent } from "../../src/protocol/index.js";
+import { action as anAction, actionResult, sessionStarted } from "../support/given-when-then.js";
 
 // Policy `authenticity`: which producers may publish which events. The decision on one
 // event, given what the adapter read from its record (header, signature outcome).
 
-const who = { sessionId: "s1", agent: { id: "a" }, principal: { id: "p" }, time: "2026-11-28T09:00:00Z" };
-const action = AgentEvent.parse({ ...who, eventId: "e1", type: "action", action: { capability: "mail.send" } });
-const result = AgentEvent.parse({ ...who, eventId: "e2", type: "action.result", actionEventId: "e1", outcome: "success", output: { text: "ok" } });
-const started = AgentEvent.parse({ ...who, eventId: "e0", type: "session.started", intent: { goal: "mail" } });
+const who = { session: "s1", agent: "a", principal: "p" };
+const action = AgentEvent.parse(anAction(0, "mail.send", { ...who, id: "e1" }));
+const result = AgentEvent.parse(actionResult(0, "e1", "ok", { ...who, id: "e2" }));
+const started = AgentEvent.parse(sessionStarted(0, { goal: "mail" }, { ...who, id: "e0" }));
 
 const policy = (body: string) => compilePolicy(`version: 1\nauthenticity:\n${body}`);
 

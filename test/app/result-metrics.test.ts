@@ -7,6 +7,7 @@ import { promMetrics } from "../../src/adapters/prom-metrics.js";
 import { compilePolicy } from "../../src/core/index.js";
 import type { ActionResultEvent, AgentEvent } from "../../src/protocol/index.js";
 import { AgentEvent as AgentEventSchema } from "../../src/protocol/index.js";
+import { action, actionResult, sessionStarted } from "../support/given-when-then.js";
 
 // Tool results in the metrics: the batch processor summarises each decided action.result
 // (outcome, trust label, full size, truncated) and the prom-client adapter counts them.
@@ -42,13 +43,15 @@ describe("resultSummary", () => {
   });
 });
 
+const mailer = { session: "m-1", agent: "a", principal: "p" };
+
 describe("processBatch", () => {
   it("summarises each decided action.result once: a re-delivered eventId is not counted again", async () => {
     const events: AgentEvent[] = [
-      AgentEventSchema.parse({ ...who, eventId: "m-1#0", type: "session.started", time: "2026-11-28T09:00:00Z", intent: { goal: "read my mail" } }),
-      AgentEventSchema.parse({ ...who, eventId: "m-1#1", type: "action", time: "2026-11-28T09:00:01Z", action: { capability: "mail.read", kind: "read" } }),
-      result("m-1#2", { text: "hello", truncated: false }, { source: { trust: "untrusted" } }),
-      result("m-1#2", { text: "hello", truncated: false }, { source: { trust: "untrusted" } }),
+      sessionStarted(0, { goal: "read my mail" }, { ...mailer, id: "m-1#0" }),
+      action(1, "mail.read", { ...mailer, id: "m-1#1", kind: "read" }),
+      actionResult(2, "m-1#1", "hello", { ...mailer, id: "m-1#2", truncated: false, source: { trust: "untrusted" } }),
+      actionResult(2, "m-1#1", "hello", { ...mailer, id: "m-1#2", truncated: false, source: { trust: "untrusted" } }),
     ];
     const inputs: BatchInput[] = events.map((event, i) => ({ offset: String(i), ok: true, event, format: "json" }));
     const out = await processBatch(compilePolicy(), new InMemoryDurableState(), new Map(), { topic: "vigil.events", partition: 0 }, inputs);

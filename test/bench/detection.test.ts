@@ -176,9 +176,8 @@ const HIGHER_IS_BETTER = new Set(["driftCallsBlockedPct", "driftSessionsCaughtPc
 // The benchmark files live outside the repository (test/support/bench-data.ts): required under
 // CI=true, skipped with a message elsewhere when absent.
 const dataDir = benchData("test/bench/detection.test.ts");
-const haveData = dataDir !== undefined;
 
-describe.runIf(haveData)("the policies behind the figures", () => {
+describe.runIf(dataDir !== undefined)("the policies behind the figures", () => {
   // The rule of issue 7: each policy is the unedited output of the generic catalog step.
   for (const name of ["agentdojo", "injecagent"]) {
     it(`bench/policies/${name}.yaml is exactly what \`vigil policy from-catalog\` makes of ${name}-tools.json`, () => {
@@ -191,8 +190,8 @@ describe.runIf(haveData)("the policies behind the figures", () => {
   }
 });
 
-describe.runIf(haveData)("detection figures on the benchmark files (issues 7 and 11)", async () => {
-  const rows: (Row & { policy: string })[] = haveData ? await detectionFigures() : [];
+describe.runIf(dataDir !== undefined)("detection figures on the benchmark files (issues 7 and 11)", async () => {
+  const rows: (Row & { policy: string })[] = dataDir !== undefined ? await detectionFigures() : [];
   for (const pin of PINNED) {
     it(`${pin.file} ${pin.part}: no figure is worse than pinned`, () => {
       const row = rows.find((r) => r.file === pin.file && r.part === pin.part);

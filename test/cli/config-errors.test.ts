@@ -1,21 +1,19 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { vigil as runVigil } from "../support/processes.js";
 
 // A configuration error stops any command at once with one line naming the variable, a
 // non-zero exit and no stack trace, whether loadConfig finds it or a later reader of the
 // configuration (a token file, a key file) does. Nothing here needs the stack running.
 
-const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
 const dir = mkdtempSync(join(tmpdir(), "vigil-config-errors-"));
 // The environment of an operator who set only what each case sets.
 const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VIGIL_") || k.startsWith("VIGIL_STACK_")));
 const vigil = (args: string[], env: Record<string, string>) =>
-  spawnSync(process.execPath, [cli, ...args], {
+  runVigil(args, {
     cwd: dir,
-    encoding: "utf8",
     timeout: 60_000,
     env: { ...clean, VIGIL_SIGNING_KEY_FILE: join(dir, "signing-key.jwk"), VIGIL_LOG_LEVEL: "silent", ...env },
   });

@@ -1,14 +1,12 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { vigil as runVigil } from "../support/processes.js";
 
 // `vigil keys`: making a signing key and printing the public JWKS enforcers trust.
 
-const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
-const vigil = (env: Record<string, string>, ...args: string[]) =>
-  spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...env } });
+const vigil = (env: Record<string, string>, ...args: string[]) => runVigil(args, { env: { PATH: process.env.PATH ?? "", ...env } });
 
 describe("vigil keys", () => {
   it("generate writes a private Ed25519 JWK (0600, never overwritten) and prints its public JWKS; jwks prints the same public key", () => {

@@ -1,15 +1,14 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { vigil as runVigil } from "../support/processes.js";
 
 // `vigil policy check`: a typo that would switch a control off (a CEL condition reading an
 // undeclared field, a weight for a reason code Vigil never raises) fails the check with the
 // line and the field (issue 29); the shipped default checks clean.
 
-const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
-const vigil = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
+const vigil = (...args: string[]) => runVigil(args, { env: { PATH: process.env.PATH ?? "" } });
 const dir = mkdtempSync(join(tmpdir(), "vigil-policy-check-"));
 const file = (name: string, text: string) => {
   const path = join(dir, name);

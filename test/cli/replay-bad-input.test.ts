@@ -1,14 +1,13 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { vigil } from "../support/processes.js";
 
 // Bad input through the CLI: every bad line is named with its line number, the field, and
 // the reason code the live processor would dead-letter it with; counted, and skipped; the
 // run goes on and exits 0 unless --strict.
 
-const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
 const common = { sessionId: "s1", agent: { id: "a1" }, principal: { id: "p1" } };
 const line = (o: unknown) => JSON.stringify(o);
 
@@ -49,7 +48,7 @@ function run(args: string[]) {
   const dir = mkdtempSync(join(tmpdir(), "vigil-bad-"));
   const file = join(dir, "events.jsonl");
   writeFileSync(file, lines.join("\n"));
-  const r = spawnSync(process.execPath, [cli, "replay", file, ...args], { encoding: "utf8" });
+  const r = vigil(["replay", file, ...args]);
   return { ...r, file };
 }
 
@@ -88,7 +87,7 @@ describe("vigil replay with bad input", () => {
   });
 
   it("a missing file is a clear error, not a stack trace", () => {
-    const r = spawnSync(process.execPath, [cli, "replay", "/nonexistent/events.jsonl"], { encoding: "utf8" });
+    const r = vigil(["replay", "/nonexistent/events.jsonl"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^vigil: ENOENT: no such file or directory/);
   });

@@ -1,11 +1,10 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import type { ShadowReport } from "../../src/app/shadow.js";
-import { cliPath } from "../support/processes.js";
+import { vigil } from "../support/processes.js";
 import { isolatedEnv, kafka, produce } from "../support/live.js";
 
 // `vigil shadow` as an operator runs it: the shipped scenario files, then the same events on
@@ -22,7 +21,7 @@ writeFileSync(
 );
 
 const shadow = (env: Record<string, string>, ...args: string[]) => {
-  const r = spawnSync(process.execPath, [cliPath, "shadow", ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
+  const r = vigil(["shadow", ...args], { env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 

@@ -1,12 +1,10 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { vigil as runVigil } from "../support/processes.js";
 
 // Usage errors through the CLI: an unknown option, a missing option value or an unknown
 // command is named on one line followed by the usage, exit 2, never a stack trace.
 
-const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
-const vigil = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+const vigil = (...args: string[]) => runVigil(args);
 
 describe("vigil usage errors", () => {
   it("an unknown option names the option and prints the usage (exit 2)", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/core/index.js";
-import { embeddedDestinations } from "../../src/core/destinations.js";
+import { embeddedDestinations } from "../../src/core/reading/destinations.js";
 
 // Destinations inside free text: addresses, links and account numbers, each word tested on
 // its own. A text with no "@", no "." and no account number's start is not cut into words

@@ -1,22 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy, emptyBaseline, initialSession, step } from "../../src/core/index.js";
 import { SEEN_EVENT_IDS, eventKey, isDuplicate } from "../../src/core/session-state.js";
-import type { AgentEvent } from "../../src/protocol/index.js";
+import { action, sessionStarted } from "../support/given-when-then.js";
 
 // Sessions remember the ids of their last events by a 53-bit key, not the ids themselves
 // (which run to hundreds of bytes): duplicates are still recognised, distinct ids are not
 // confused, and snapshots written before the change (raw ids) still recognise theirs.
 
 const policy = compilePolicy();
-const started = (eventId: string): AgentEvent => ({
-  eventId,
-  type: "session.started",
-  sessionId: "s",
-  time: "2026-11-28T09:00:00Z",
-  agent: { id: "a" },
-  principal: { id: "p" },
-  intent: { goal: "read the wiki" },
-});
+const who = { session: "s", agent: "a", principal: "p" };
+const started = (eventId: string) => sessionStarted(0, { goal: "read the wiki" }, { ...who, id: eventId });
 const input = (session?: ReturnType<typeof initialSession>) => ({
   session,
   agentBaseline: emptyBaseline(),
@@ -53,8 +46,8 @@ describe("event keys", () => {
     const legacy = { ...initialSession({ sessionId: "s", agent: { id: "a" }, principal: { id: "p" } }), seenEventIds: ["e-old"] };
     let session = step(policy, input(legacy), started("e-0")).session;
     expect(session.seenEventIds).toEqual(["e-old", eventKey("e-0")]);
-    const action = (i: number): AgentEvent => ({ ...started(`e-${i}`), type: "action", action: { capability: "wiki.read" } }) as AgentEvent;
-    for (let i = 1; i < SEEN_EVENT_IDS + 5; i++) session = step(policy, input(session), action(i)).session;
+    const read = (i: number) => action(0, "wiki.read", { ...who, id: `e-${i}` });
+    for (let i = 1; i < SEEN_EVENT_IDS + 5; i++) session = step(policy, input(session), read(i)).session;
     const want = Array.from({ length: SEEN_EVENT_IDS }, (_, k) => eventKey(`e-${k + 5}`));
     expect(session.seenEventIds).toEqual(want);
     expect(isDuplicate(session, "e-old")).toBe(false);

@@ -2,11 +2,12 @@ import { describe, expect, it } from "vitest";
 import { compilePolicy, emptyBaseline, step } from "../../src/core/index.js";
 import type { AgentEvent } from "../../src/protocol/index.js";
 import { AgentEvent as AgentEventSchema, globMatch } from "../../src/protocol/index.js";
+import { action } from "../support/given-when-then.js";
 
 // Regressions named after the failures they pin: event fields are attacker-controlled.
 
 const policy = compilePolicy();
-const base = { sessionId: "h1", agent: { id: "a" }, principal: { id: "p" } };
+const who = { session: "h1", agent: "a", principal: "p" };
 const run = (events: AgentEvent[]) => {
   let session;
   let agentBaseline = emptyBaseline();
@@ -25,15 +26,7 @@ const run = (events: AgentEvent[]) => {
 describe("hostile event content", () => {
   it("regression: a sensitivity tag or capability named after an Object member does not crash or corrupt baselines", () => {
     const events = ["constructor", "__proto__", "toString", "hasOwnProperty"].map((name, i) =>
-      AgentEventSchema.parse({
-        ...base,
-        eventId: `e${i}`,
-        type: "action",
-        time: `2026-11-28T09:00:0${i}Z`,
-        action: { capability: name },
-        resource: { sensitivity: [name] },
-        args: { to: name },
-      }),
+      AgentEventSchema.parse(action(i, name, { ...who, id: `e${i}`, resource: { sensitivity: [name] }, args: { to: name } })),
     );
     const { outs, agentBaseline } = run(events);
     expect(outs).toHaveLength(4);
@@ -44,14 +37,13 @@ describe("hostile event content", () => {
   it("regression (found by the 50k fuzz run): a 200 KB geo or ip is kept capped, in the session and in the baselines", () => {
     const huge = "g".repeat(200_000);
     const events = [0, 1].map((i) =>
-      AgentEventSchema.parse({
-        ...base,
-        eventId: `ctx${i}`,
-        type: "action",
-        time: `2026-11-28T09:00:0${i}Z`,
-        action: { capability: "mail.read" },
-        context: { geo: huge, ip: huge, network: huge, userAgent: huge, device: { id: huge, compliant: true } },
-      }),
+      AgentEventSchema.parse(
+        action(i, "mail.read", {
+          ...who,
+          id: `ctx${i}`,
+          context: { geo: huge, ip: huge, network: huge, userAgent: huge, device: { id: huge, compliant: true } },
+        }),
+      ),
     );
     const { outs, agentBaseline } = run(events);
     const session = outs[1]?.session;
@@ -67,8 +59,7 @@ describe("hostile event content", () => {
   });
 
   it("rejects capability names that are patterns or absurdly long", () => {
-    const parse = (capability: string) =>
-      AgentEventSchema.safeParse({ ...base, eventId: "x", type: "action", time: "2026-11-28T09:00:00Z", action: { capability } }).success;
+    const parse = (capability: string) => AgentEventSchema.safeParse(action(0, capability, { ...who, id: "x" })).success;
     expect(parse("expense.approve")).toBe(true);
     expect(parse("*")).toBe(false);
     expect(parse("expense.*")).toBe(false);

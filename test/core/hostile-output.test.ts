@@ -2,11 +2,11 @@ import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { compilePolicy, emptyBaseline, step } from "../../src/core/index.js";
 import type { CompiledPolicy, SessionState } from "../../src/core/index.js";
-import type { ScanOptions } from "../../src/core/output-scan.js";
-import { MAX_SENTENCE_WORDS, scanOutput } from "../../src/core/output-scan.js";
+import type { ScanOptions } from "../../src/core/reading/output-scan.js";
+import { MAX_SENTENCE_WORDS, scanOutput } from "../../src/core/reading/output-scan.js";
 import { MAX_EXPOSURES, MAX_SEEN_VALUES, RECENT_ACTIONS, SEEN_EVENT_IDS, SESSION_MEMORY, seenKey } from "../../src/core/session-state.js";
 import { scanOptions } from "../../src/core/result-facts.js";
-import { MAX_VALUE_CHARS } from "../../src/core/values.js";
+import { MAX_VALUE_CHARS } from "../../src/core/reading/values.js";
 import { MAX_OUTPUT_TEXT } from "../../src/protocol/index.js";
 import { World, action, actionResult, sessionStarted, specification } from "../support/given-when-then.js";
 

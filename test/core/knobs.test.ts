@@ -1,16 +1,14 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { DEFAULT_POLICY_YAML, PolicyError, WEIGHTED_CODES, compilePolicy, parsePolicyText } from "../../src/core/index.js";
 import type { CompiledPolicy, PolicyProblem } from "../../src/core/index.js";
+import { vigil } from "../support/processes.js";
 
 // Every scoring knob (weights, factors, cut-offs, word lists) has exactly one default: the
 // shipped policy YAML (`vigil policy default`). A policy file's `scoring` is merged over it
 // key by key at every depth, also under `extends: none`; a list given replaces the default's
 // list. compilePolicy refuses a policy in which any reason code a scorer raises has no weight.
 
-const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
 const DEFAULT = compilePolicy();
 /** The knobs of a compiled policy, as plain data (the lexicon's word sets as sorted lists). */
 const knobsOf = (p: CompiledPolicy) => ({
@@ -36,7 +34,7 @@ const problemsOf = (text: string): PolicyProblem[] => {
 
 describe("the default policy", () => {
   it("`vigil policy default` prints the shipped policy, which compiles and weighs every reason code", () => {
-    const r = spawnSync(process.execPath, [cli, "policy", "default"], { encoding: "utf8" });
+    const r = vigil(["policy", "default"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(DEFAULT_POLICY_YAML);
     const printed = compilePolicy(r.stdout, "printed.yaml");

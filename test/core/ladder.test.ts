@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compilePolicy, initialSession } from "../../src/core/index.js";
 import type { SessionState } from "../../src/core/index.js";
 import { transition } from "../../src/core/decide.js";
-import type { Signal } from "../../src/core/scorers/signal.js";
+import type { Signal } from "../../src/core/scorers/scorer.js";
 import { action } from "../support/given-when-then.js";
 
 // The ladder of responses (issue 27, docs/detection.md "Which findings can revoke"):

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/core/index.js";
-import { isBaseVerb, moodOf, obliges } from "../../src/core/mood.js";
+import { isBaseVerb, moodOf, obliges } from "../../src/core/reading/mood.js";
 
 // The mood of a sentence: does it give an order? Imperatives (the first word after the
 // openers of `scoring.words.grammar` is a verb in its base form, by the part-of-speech

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/core/index.js";
 import type { CompiledPolicy } from "../../src/core/index.js";
-import type { ScanOptions } from "../../src/core/output-scan.js";
-import { scanOutput } from "../../src/core/output-scan.js";
+import type { ScanOptions } from "../../src/core/reading/output-scan.js";
+import { scanOutput } from "../../src/core/reading/output-scan.js";
 import { SEEN, seenKey } from "../../src/core/session-state.js";
 import { scanOptions } from "../../src/core/result-facts.js";
 import { action, actionResult, given, sessionStarted, specification } from "../support/given-when-then.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy, emptyBaseline, initialSession } from "../../src/core/index.js";
 import type { Baseline, SessionState } from "../../src/core/index.js";
-import { extractDestinations, goalMentions, isAddress, MAX_TEXT_SCANNED_PER_EVENT, unexplainedWeight } from "../../src/core/destinations.js";
+import { extractDestinations, goalMentions, isAddress, MAX_TEXT_SCANNED_PER_EVENT, unexplainedWeight } from "../../src/core/reading/destinations.js";
 import { provenanceOf } from "../../src/core/provenance.js";
 import type { AgentEvent } from "../../src/protocol/index.js";
 import { action, given, sessionEnded, sessionStarted, specification } from "../support/given-when-then.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compilePolicy, initialSession, sharingParts } from "../../src/core/index.js";
 import type { CompiledPolicy, SessionState } from "../../src/core/index.js";
-import { intern } from "../../src/core/text.js";
+import { intern } from "../../src/core/reading/text.js";
 import { parseSnapshot } from "../../src/app/durable-state.js";
 import { createPipeline } from "../../src/app/pipeline.js";
 import { InMemoryStateStore } from "../../src/app/in-memory-store.js";

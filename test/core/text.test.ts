@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/core/index.js";
-import { overlap, stem, words } from "../../src/core/text.js";
+import { overlap, stem, words } from "../../src/core/reading/text.js";
 
 // The lexical helpers scope inference rests on: words() splits identifiers and prose, and
 // the default policy's lexicon: tokens() drops stop words and stems, objectTerms() and

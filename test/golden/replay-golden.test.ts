@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Command } from "../../src/protocol/index.js";
+import { cliPath as cli } from "../support/processes.js";
 
 // Golden scenarios through the real CLI: `vigil replay` must print exactly the reviewed
 // commands, byte-identical across runs. Regenerate after an intended change with
@@ -10,7 +11,6 @@ import { Command } from "../../src/protocol/index.js";
 // and review the diff.
 
 const root = join(import.meta.dirname, "..", "..");
-const cli = join(root, "dist", "cli", "main.js");
 const scenarioDir = join(root, "examples", "scenarios");
 const scenarios = readdirSync(scenarioDir).filter((f) => f.endsWith(".jsonl"));
 

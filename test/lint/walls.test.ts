@@ -39,13 +39,15 @@ describe("layer walls (dependency-cruiser)", () => {
   it("passes a tree that follows the arrows", () => {
     const run = cruise({
       "src/protocol/event.ts": leaf,
-      "src/core/engine.ts": 'import { value } from "../protocol/event.js";\nexport const engine = value;\n',
+      "src/core/reading/text.ts": 'import { value } from "../../protocol/event.js";\nexport const text = value;\n',
+      "src/core/engine.ts": 'import { text } from "./reading/text.js";\nexport const engine = text;\n',
       "src/app/pipeline.ts": 'import { engine } from "../core/engine.js";\nexport const pipeline = engine;\n',
-      "src/adapters/kafka.ts": 'import { pipeline } from "../app/pipeline.js";\nexport const kafka = pipeline;\n',
+      "src/adapters/kafka.ts":
+        'import { pipeline } from "../app/pipeline.js";\nimport { codec } from "../codec/avro-codec.js";\nexport const kafka = pipeline + codec;\n',
       "src/adapters/http.ts": 'import { Hono } from "hono";\nexport const http = new Hono();\n',
       "src/sdk/publisher.ts":
-        'import { value } from "../protocol/event.js";\nimport { codec } from "../adapters/avro-codec.js";\nexport const publisher = value + codec;\n',
-      "src/adapters/avro-codec.ts": 'import { value } from "../protocol/event.js";\nexport const codec = value;\n',
+        'import { value } from "../protocol/event.js";\nimport { codec } from "../codec/avro-codec.js";\nexport const publisher = value + codec;\n',
+      "src/codec/avro-codec.ts": 'import { value } from "../protocol/event.js";\nexport const codec = value;\n',
       "src/main.ts": 'import { kafka } from "./adapters/kafka.js";\nexport const main = kafka;\n',
       "src/cli/main.ts": 'import { main } from "../main.js";\nimport { publisher } from "../sdk/publisher.js";\nexport const cli = main + publisher;\n',
     });
@@ -57,6 +59,13 @@ describe("layer walls (dependency-cruiser)", () => {
     [
       "core-on-protocol",
       { "src/core/engine.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },
+    ],
+    [
+      "reading-is-a-wing",
+      {
+        "src/core/reading/text.ts": 'import type { X } from "../session-state.js";\nexport type Y = X;\n',
+        "src/core/session-state.ts": "export type X = number;\n",
+      },
     ],
     [
       "app-on-core",
@@ -71,6 +80,11 @@ describe("layer walls (dependency-cruiser)", () => {
       "sdk-on-protocol",
       { "src/sdk/enforcer.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },
     ],
+    [
+      "codec-on-protocol",
+      { "src/codec/avro-codec.ts": 'import { x } from "../adapters/redis.js";\nexport const y = x;\n', "src/adapters/redis.ts": "export const x = 1;\n" },
+    ],
+    ["sdk-codec-has-no-io", { "src/codec/record-jws.ts": 'import { readFileSync } from "node:fs";\nexport const y = readFileSync;\n' }],
     ["sdk-codec-has-no-io", { "src/sdk/publisher.ts": 'import { readFileSync } from "node:fs";\nexport const y = readFileSync;\n' }],
     ["http-framework-in-adapters", { "src/app/review.ts": 'import { Hono } from "hono";\nexport const y = Hono;\n' }],
     ["http-framework-in-adapters", { "src/main.ts": 'import { serve } from "@hono/node-server";\nexport const y = serve;\n' }],

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { benchData } from "../support/bench-data.js";
+import { haveData } from "../support/bench-data.js";
 import { brokers, redisUrl } from "../support/stack-env.js";
 
 // `npm run bench -- --quick` end to end against the real stack: the harness runs, prints one
@@ -10,9 +10,7 @@ import { brokers, redisUrl } from "../support/stack-env.js";
 // asserted here (figures go in the README, not in timed tests). Needs the benchmark data,
 // like test/bench/detection.test.ts: skipped without it, except under CI=true.
 
-const haveData = benchData("test/live/bench-harness.e2e.test.ts") !== undefined;
-
-describe.runIf(haveData)("npm run bench --quick", () => {
+describe.runIf(haveData("test/live/bench-harness.e2e.test.ts"))("npm run bench --quick", () => {
   it("measures core, heap, no-op and live consumers and latency, and the live commands equal the offline replay's", { timeout: 300_000 }, async () => {
     const child = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "bench", "run.mjs"), "--quick"], {
       env: { ...process.env, VIGIL_KAFKA_BROKERS: brokers.join(","), VIGIL_REDIS_URL: redisUrl },

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { registerSchemas, schemaRegistry } from "../../src/adapters/schema-registry.js";
 import { startVigil } from "../../src/main.js";
-import { eventToAvro } from "../../src/adapters/avro-codec.js";
+import { eventToAvro } from "../../src/codec/avro-codec.js";
 import { AgentEvent, MAX_OUTPUT_TEXT } from "../../src/protocol/index.js";
 import { collect, isolatedEnv, jsonValues, produce, withRegistry } from "../support/live.js";
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import kafkajs from "kafkajs";
+import { cliPath } from "../support/processes.js";
 import { brokers, redisUrl, uniqueName } from "../support/stack-env.js";
 
 // The README's main command, headless and time-limited: the expense story must end with the
@@ -15,7 +16,7 @@ import { brokers, redisUrl, uniqueName } from "../support/stack-env.js";
 // Each run stands alone: on shared topics and keys its evidence is its own and it leaves no
 // review case behind; --isolated leaves no topic and no Redis key; a busy port is one line.
 
-const cli = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
+const cli = cliPath;
 const keyDir = mkdtempSync(join(tmpdir(), "vigil-demo-"));
 const stackEnv = {
   VIGIL_KAFKA_BROKERS: brokers.join(","),

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateSigningJwk, publicJwk } from "../../src/adapters/signing.js";
-import { recordKey } from "../../src/adapters/record-jws.js";
+import { recordKey } from "../../src/codec/record-jws.js";
 import { loadConfig } from "../../src/config/config.js";
 import { startVigil } from "../../src/main.js";
 import type { AgentEvent, Command } from "../../src/protocol/index.js";

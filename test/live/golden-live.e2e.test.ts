@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Message } from "kafkajs";
 import { AgentEvent, Command, SessionStatus } from "../../src/protocol/index.js";
-import { eventToAvro, statusFromAvro } from "../../src/adapters/avro-codec.js";
+import { eventToAvro, statusFromAvro } from "../../src/codec/avro-codec.js";
 import { createEnforcer } from "../../src/sdk/enforcer.js";
 import { brokers } from "../support/stack-env.js";
 import { loadConfig } from "../../src/config/config.js";
@@ -62,7 +62,7 @@ describe("live processor: golden scenarios through Kafka equal `vigil replay`", 
     const ids = await registerSchemas(registry, config);
     const { expected, all } = await runScenario(env, async (e) => ({ key: e.sessionId, value: await registry.encode(ids.events, eventToAvro(e)) }));
     expect(all.every((m) => m.value?.[0] === 0)).toBe(true);
-    const { commandFromAvro } = await import("../../src/adapters/avro-codec.js");
+    const { commandFromAvro } = await import("../../src/codec/avro-codec.js");
     const decoded = await Promise.all(all.map(async (m) => Command.parse(commandFromAvro(await registry.decode(m.value as Buffer)))));
     expect(decoded).toEqual(expected);
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { startVigil } from "../../src/main.js";
 import type { Running } from "../../src/main.js";
 import type { CaseSummary, ReviewCase } from "../../src/app/cases.js";
-import { cliPath } from "../support/processes.js";
+import { vigil } from "../support/processes.js";
 import { heldExpenseStory } from "../support/review.js";
 import { brokers } from "../support/stack-env.js";
 import { metric, readAll, untilProcessed, waitFor } from "../support/live.js";
@@ -29,7 +29,7 @@ async function api<T>(port: number, path: string, init: RequestInit & { token?: 
 }
 
 const cli = (env: Record<string, string>, ...args: string[]) => {
-  const r = spawnSync(process.execPath, [cliPath, "review", ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
+  const r = vigil(["review", ...args], { env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 

@@ -1,7 +1,7 @@
 import avro from "avsc";
 import { describe, expect, it } from "vitest";
-import { commandFromAvro, commandToAvro, eventFromAvro, eventToAvro, loadAvroSchemas, readAvroSchema } from "../../src/adapters/avro-codec.js";
-import type { AvroSchema } from "../../src/adapters/avro-codec.js";
+import { commandFromAvro, commandToAvro, eventFromAvro, eventToAvro, loadAvroSchemas, readAvroSchema } from "../../src/codec/avro-codec.js";
+import type { AvroSchema } from "../../src/codec/avro-codec.js";
 import { commandJsonSchema, eventJsonSchema } from "../../src/adapters/json-schema.js";
 import { AgentEvent, Command, MAX_OUTPUT_TEXT } from "../../src/protocol/index.js";
 import { commandFixtures, eventFixtures, extraCommand, extraEvent, fixture, without } from "./fixtures.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadAvroSchemas, statusFromAvro, statusToAvro } from "../../src/adapters/avro-codec.js";
+import { loadAvroSchemas, statusFromAvro, statusToAvro } from "../../src/codec/avro-codec.js";
 import { SessionStatus } from "../../src/protocol/index.js";
 
 // The session-status record in its three forms: zod (JSON), Avro and back.

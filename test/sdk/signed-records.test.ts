@@ -6,7 +6,7 @@ import { join } from "node:path";
 import * as jose from "jose";
 import { describe, expect, it } from "vitest";
 import { generateSigningJwk, publicJwks, recordSigner, SigningKeyError } from "../../src/adapters/signing.js";
-import { recordVerifier } from "../../src/adapters/record-jws.js";
+import { recordVerifier } from "../../src/codec/record-jws.js";
 import { SIGNATURE_HEADER } from "../../src/protocol/signature.js";
 import { Registry } from "prom-client";
 import { createEnforcer } from "../../src/sdk/enforcer.js";

@@ -19,3 +19,6 @@ export function benchData(who: string, instead = "its benchmark specs are skippe
     return undefined;
   }
 }
+
+/** Whether the benchmark folder is there, for `describe.runIf` (with benchData's warning, and its error under CI=true). */
+export const haveData = (who: string, instead?: string): boolean => benchData(who, instead) !== undefined;

@@ -14,6 +14,8 @@ export interface Who {
   readonly session?: string;
   readonly agent?: string;
   readonly principal?: string;
+  /** The principal's roles (separation of duties reads them). */
+  readonly roles?: readonly string[];
   readonly id?: string;
   readonly context?: EventContext;
 }
@@ -25,7 +27,7 @@ function common(t: number, who: Who, kind: string) {
     sessionId,
     time: at(t),
     agent: { id: who.agent ?? "agent-1" },
-    principal: { id: who.principal ?? "alice" },
+    principal: { id: who.principal ?? "alice", ...(who.roles ? { roles: [...who.roles] } : {}) },
     ...(who.context ? { context: who.context } : {}),
   };
 }

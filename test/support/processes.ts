@@ -1,12 +1,16 @@
-// Running the built CLI as a child process, as an operator would (the crash and soak tests),
-// and the demo scenarios they replicate.
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
+// Running the built CLI as a child process, as an operator would (the CLI tests, the crash
+// and soak tests), and the demo scenarios they replicate.
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess, SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..", "..");
 export const cliPath = join(root, "dist", "cli", "main.js");
+
+/** The built `vigil` run with `args` to its end, output as text; `options` as spawnSync's (`env` is the child's whole environment). */
+export const vigil = (args: readonly string[], options: Omit<SpawnSyncOptionsWithStringEncoding, "encoding"> = {}): SpawnSyncReturns<string> =>
+  spawnSync(process.execPath, [cliPath, ...args], { ...options, encoding: "utf8" });
 
 /** Every line of the shipped demo scenarios (examples/scenarios/*.jsonl), files in name order. */
 export function scenarioLines(): string[] {

@@ -1,6 +1,6 @@
 import type { AgentEvent, DlqReason } from "../../protocol/index.js";
 import { validateEvent } from "../../protocol/index.js";
-import { eventFromAvro, isWireFormat } from "../avro-codec.js";
+import { eventFromAvro, isWireFormat } from "../../codec/avro-codec.js";
 import { decodeLine } from "../../app/line-decoder.js";
 
 // Decodes one Kafka message value into a validated event. Each message is detected on its

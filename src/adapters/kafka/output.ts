@@ -2,7 +2,7 @@ import type { Message, Producer, TopicMessages } from "kafkajs";
 import type { Command, DlqReason, SessionStatus } from "../../protocol/index.js";
 import type { BatchResult } from "../../app/batch-processor.js";
 import type { Config } from "../../config/config.js";
-import { commandToAvro, statusToAvro } from "../avro-codec.js";
+import { commandToAvro, statusToAvro } from "../../codec/avro-codec.js";
 import { SIGNATURE_HEADER } from "../../protocol/signature.js";
 import type { RecordSigner } from "../signing.js";
 

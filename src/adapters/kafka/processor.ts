@@ -13,7 +13,7 @@ import type { AvroRegistry } from "./event-decoder.js";
 import { decodeEvent } from "./event-decoder.js";
 import type { OutputEncoder, RejectedMessage } from "./output.js";
 import type { RecordSigner } from "../signing.js";
-import type { RecordVerifier } from "../record-jws.js";
+import type { RecordVerifier } from "../../codec/record-jws.js";
 import { unauthenticated } from "../../app/authenticity.js";
 import { PRODUCER_HEADER } from "../../protocol/signature.js";
 import { publishBatch } from "./output.js";
@@ -309,7 +309,7 @@ async function rebuildFromLog(
 function judgeOptions(d: ProcessorDeps): BatchOptions {
   if (!d.judge) return {};
   return {
-    judge: {
+    judging: {
       judge: withBudget(d.judge, Math.max(0, d.config.kafka.sessionTimeoutMs / 3 - (d.config.judge?.timeoutMs ?? 0)), systemClock),
       clock: systemClock,
       onJudged: (outcome: string, seconds: number) => d.metrics.judged(outcome, seconds),

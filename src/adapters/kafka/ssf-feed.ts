@@ -1,8 +1,8 @@
 import type { Consumer } from "kafkajs";
 import { Command } from "../../protocol/command.js";
 import type { PublishedCommand } from "../../app/ssf.js";
-import { commandFromAvro, readRecordValue } from "../avro-codec.js";
-import type { RecordVerifier } from "../record-jws.js";
+import { commandFromAvro, readRecordValue } from "../../codec/avro-codec.js";
+import type { RecordVerifier } from "../../codec/record-jws.js";
 import type { Logger } from "../logger.js";
 
 // vigil.commands → the SSF outboxes. A consumer group of its own reads every command the

@@ -1,7 +1,7 @@
 import type { Consumer, Producer } from "kafkajs";
 import type { ReviewDecidedEvent } from "../../protocol/index.js";
 import { PRODUCER_HEADER, SIGNATURE_HEADER } from "../../protocol/signature.js";
-import type { RecordKey, RecordVerifier } from "../record-jws.js";
+import type { RecordKey, RecordVerifier } from "../../codec/record-jws.js";
 import type { Logger } from "../logger.js";
 
 // Verdicts on the wire. The review API and CLI publish each verdict to vigil.reviews, signed

@@ -93,8 +93,9 @@ export class BoundedEventStore implements EventStore {
 }
 
 class HttpFailure extends Error {
+  readonly code = "body_too_large";
   constructor(
-    readonly status: number,
+    readonly status: 413,
     message: string,
   ) {
     super(message);

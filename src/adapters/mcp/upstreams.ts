@@ -47,7 +47,9 @@ export type UpstreamSpec = { readonly name: string } & (
   | { readonly kind: "http"; readonly url: string; readonly headers?: Readonly<Record<string, string>> }
 );
 
-export class UpstreamConfigError extends Error {}
+export class UpstreamConfigError extends Error {
+  readonly code = "MCP_SERVERS_INVALID";
+}
 
 /** Parses the servers file's text; errors name the file and the field (`mcpServers.files.command`). */
 export function parseUpstreams(text: string, file: string): UpstreamSpec[] {

@@ -75,6 +75,7 @@ export function decodeOtlpTraces(body: Uint8Array | string, encoding: OtlpEncodi
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 class FieldError extends Error {
+  readonly code = "invalid_field";
   constructor(
     readonly field: string,
     message: string,

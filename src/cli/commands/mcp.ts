@@ -49,7 +49,9 @@ export interface McpOptions {
   readonly session?: string;
 }
 
-export class McpUsageError extends Error {}
+export class McpUsageError extends Error {
+  readonly code = "MCP_USAGE_INVALID";
+}
 
 /**
  * Kind and output trust of a listed tool, inferred from its MCP definition, unless the

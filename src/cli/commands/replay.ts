@@ -40,7 +40,7 @@ export async function runReplay(
   const pipeline = createPipeline({
     policy: () => policy,
     store: new InMemoryStateStore(),
-    ...(judge ? { judge: { judge: openAiJudge(judge), clock: systemClock } } : {}),
+    ...(judge ? { judging: { judge: openAiJudge(judge), clock: systemClock } } : {}),
   });
   const bar = progressBar(process.stderr, totalBytes(files), "replay");
   try {

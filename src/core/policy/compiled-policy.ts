@@ -2,9 +2,9 @@ import type { ActionMatcher, PolicyFile, RuleEntry, Scoring, SequenceEntry, SodE
 import { CompleteScoring, McpPolicy } from "../../protocol/index.js";
 import type { BaselineKnobs } from "../baseline.js";
 import { deriveId } from "../ids.js";
-import { goalText, looksLikeDestination } from "../destinations.js";
-import type { Lexicon } from "../lexicon.js";
-import { buildLexicon } from "../lexicon.js";
+import { goalText, looksLikeDestination } from "../reading/destinations.js";
+import type { Lexicon } from "../reading/lexicon.js";
+import { buildLexicon } from "../reading/lexicon.js";
 import { WEIGHTED_CODES } from "../reason-codes.js";
 import type { Condition } from "./cel.js";
 import { compileCondition } from "./cel.js";

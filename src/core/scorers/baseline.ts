@@ -1,11 +1,11 @@
 import { isMature } from "../baseline.js";
-import { destinationRepeatKey, unexplainedWeight } from "../destinations.js";
+import { destinationRepeatKey, unexplainedWeight } from "../reading/destinations.js";
 import { provenanceOf } from "../provenance.js";
 import { toMillis } from "../time.js";
 import type { SessionState } from "../session-state.js";
 import { RECENT_ACTIONS } from "../session-state.js";
-import type { ScoreInput, Signal } from "./signal.js";
-import { repeatKeyed, weightOf } from "./signal.js";
+import type { ScoreInput, Signal } from "./scorer.js";
+import { repeatKeyed, weightOf } from "./scorer.js";
 
 // Behavioural baselines (UEBA-style anomaly detection, in event time): a capability this
 // agent and principal never used, a destination (recipient, URL, account) the principal

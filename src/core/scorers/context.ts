@@ -1,8 +1,8 @@
 import { isMature } from "../baseline.js";
-import { kept } from "../caps.js";
+import { kept } from "../limits.js";
 import { utcHour } from "../time.js";
-import type { ScoreInput, Signal } from "./signal.js";
-import { weightOf } from "./signal.js";
+import type { ScoreInput, Signal } from "./scorer.js";
+import { weightOf } from "./scorer.js";
 
 // Context (NIST SP 800-207 tenet 4, dynamic policy from device and environment state):
 // a device falling out of compliance, a geo or IP this principal has never used, activity
@@ -19,7 +19,7 @@ export function contextScorer(input: ScoreInput): Signal[] {
       weight: weightOf(input, "context.device_noncompliant"),
     });
   }
-  // Compared as kept (core/caps.ts), as the baselines and the session keep them.
+  // Compared as kept (core/limits.ts), as the baselines and the session keep them.
   const geo = event.context?.geo ? kept(event.context.geo) : undefined;
   const ip = event.context?.ip ? kept(event.context.ip) : undefined;
   const mature = isMature(pb, policy.baseline);

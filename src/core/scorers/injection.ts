@@ -1,12 +1,12 @@
-import { isAddress, unexplainedWeight } from "../destinations.js";
+import { isAddress, unexplainedWeight } from "../reading/destinations.js";
 import type { Provenance } from "../provenance.js";
 import { explains, provenanceOf } from "../provenance.js";
 import { goalAsksForAction, goalRelation, scopeTerms } from "../scope.js";
-import { overlap, stem } from "../text.js";
+import { overlap, stem } from "../reading/text.js";
 import type { Exposure } from "../session-state.js";
 import { callKey } from "../session-state.js";
-import type { ScoreInput, Signal } from "./signal.js";
-import { weightOf } from "./signal.js";
+import type { ScoreInput, Signal } from "./scorer.js";
+import { weightOf } from "./scorer.js";
 
 // Indirect prompt injection (OWASP LLM01; Greshake et al. 2023, "Not what you've signed up
 // for"): third-party content a tool returned — a mail, a web page, a file, someone else's

@@ -1,12 +1,12 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
-import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from "../destinations.js";
+import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from "../reading/destinations.js";
 import { isMature } from "../baseline.js";
 import { provenanceOf } from "../provenance.js";
-import { overlap } from "../text.js";
+import { overlap } from "../reading/text.js";
 import { goalRelation } from "../scope.js";
-import type { ScoreInput, Signal } from "./signal.js";
-import { repeatKeyed, weightOf } from "./signal.js";
+import type { ScoreInput, Signal } from "./scorer.js";
+import { repeatKeyed, weightOf } from "./scorer.js";
 import { firstEvent } from "../session-state.js";
 
 // Intent drift (OWASP LLM08 "excessive agency"; the confused deputy of the README's expense story): the

@@ -1,4 +1,4 @@
-import type { ScoreInput, Signal } from "./signal.js";
+import type { ScoreInput, Signal } from "./scorer.js";
 
 // Policy rules: CEL conditions over `event`, `session` and `baseline` (docs/policy.md
 // lists every variable). A rule that errors on an event counts as not matching and is

@@ -1,6 +1,6 @@
 import { sensitivityRank } from "../../protocol/index.js";
-import type { ScoreInput, Signal } from "./signal.js";
-import { weightOf } from "./signal.js";
+import type { ScoreInput, Signal } from "./scorer.js";
+import { weightOf } from "./scorer.js";
 
 // Data above the intent's ceiling (NIST SP 800-207 "least privilege per request"): the
 // declared maxSensitivity caps what a session may touch; and sensitive tags (secrets,

@@ -3,7 +3,7 @@ import { sensitivityRank } from "../../protocol/index.js";
 import { globMatch } from "../../protocol/glob.js";
 import type { RecentAction } from "../session-state.js";
 import { toMillis } from "../time.js";
-import type { ScoreInput, Signal } from "./signal.js";
+import type { ScoreInput, Signal } from "./scorer.js";
 
 // Ordered patterns within a session (MITRE ATT&CK TA0010 Exfiltration: collection then
 // transfer): when an action matches a pattern's `then` and an earlier action within the

@@ -1,4 +1,4 @@
-import type { ScoreInput, Signal } from "./signal.js";
+import type { ScoreInput, Signal } from "./scorer.js";
 import { matchSod, samePartyAs } from "../sod-ledger.js";
 
 // Separation of duties (NIST SP 800-53 AC-5; maker/checker): the second step of a policy

@@ -1,5 +1,5 @@
 import { TOOL_FINDING_CODES } from "../reason-codes.js";
-import type { ScoreInput, Signal } from "./signal.js";
+import type { ScoreInput, Signal } from "./scorer.js";
 
 // MCP tool findings (mcp-tools.ts) as signals, the policy's `mcp` section deciding what
 // follows each: `hold` and `hide` take the tool's capability away (a downgrade, pending a

@@ -1,4 +1,4 @@
-import type { ActionKind } from "../protocol/index.js";
+import type { ActionKind } from "../../protocol/index.js";
 import type { DestinationWords } from "./destinations.js";
 import { destinationsInCanonical, looksLikeDestination } from "./destinations.js";
 import type { Grammar } from "./mood.js";
@@ -313,11 +313,11 @@ interface Scan {
   line: number;
 }
 
-const addValues = (d: Draft, values: readonly string[], cap: number): void => {
+const addValues = (draft: Draft, values: readonly string[], cap: number): void => {
   for (const v of values) {
-    if (d.values.includes(v)) continue;
-    if (d.values.length < cap) d.values.push(v);
-    else d.overflow = true;
+    if (draft.values.includes(v)) continue;
+    if (draft.values.length < cap) draft.values.push(v);
+    else draft.overflow = true;
   }
 };
 
@@ -426,9 +426,9 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
     const k = keyAt[line] as number;
     let b = line;
     for (let j = line + 1; j < lines.length; j++) {
-      const d = indents[j] as number;
-      if (d < 0) continue;
-      if (d <= k) break;
+      const indent = indents[j] as number;
+      if (indent < 0) continue;
+      if (indent <= k) break;
       b = j;
     }
     inline.set(line, [line, b]);
@@ -438,14 +438,14 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
   return {
     fields: scan.fields,
     prose: [...scan.prose],
-    directives: scan.directives.map((d) => ({
-      values: d.values,
-      overflow: d.overflow,
-      block: passageOf(d.line),
-      attached: [...new Set(d.attached)],
-      words: d.words,
-      kinds: d.kinds,
-      tools: [...new Set(d.tools)],
+    directives: scan.directives.map((draft) => ({
+      values: draft.values,
+      overflow: draft.overflow,
+      block: passageOf(draft.line),
+      attached: [...new Set(draft.attached)],
+      words: draft.words,
+      kinds: draft.kinds,
+      tools: [...new Set(draft.tools)],
     })),
   };
 }
@@ -480,8 +480,8 @@ function moodAfterClauses(sentence: string, words: readonly string[], o: ScanOpt
 }
 
 /** Whether an open order's last word wants what follows (a preposition, "to", a determiner): the next line finishes it whatever its case. */
-const endsOpen = (d: Draft): boolean => {
-  const last = d.lastWord;
+const endsOpen = (draft: Draft): boolean => {
+  const last = draft.lastWord;
   return last !== undefined && wantsObject(last);
 };
 
@@ -517,7 +517,7 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     if (continued !== undefined) {
       // The tail of a sentence wrapped from before: its values belong to that sentence.
       if (continued === "prose") {
-        if (scan.prose.size < o.maxItems) for (const d of destinationsInCanonical(sentence, o.words, budget)) scan.prose.add(d);
+        if (scan.prose.size < o.maxItems) for (const destination of destinationsInCanonical(sentence, o.words, budget)) scan.prose.add(destination);
       } else {
         const rawWords = [""].concat(sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2));
         addValues(continued, directiveValues(sentence, rawWords, budget, o), o.orderValues);
@@ -541,7 +541,7 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     const directive = mood.directive || follows !== undefined;
     previous = undefined;
     if (!directive) {
-      if (scan.prose.size < o.maxItems) for (const d of destinationsInCanonical(sentence, o.words, budget)) scan.prose.add(d);
+      if (scan.prose.size < o.maxItems) for (const destination of destinationsInCanonical(sentence, o.words, budget)) scan.prose.add(destination);
       if (last) open = "prose";
       continue;
     }

@@ -1,5 +1,5 @@
 import { eng } from "stopword";
-import type { ActionKind, CompleteScoring } from "../protocol/index.js";
+import type { ActionKind, CompleteScoring } from "../../protocol/index.js";
 import { MAX_TEXT_WORDS, memoise, stem, trimWord, words } from "./text.js";
 import type { GoalText } from "./destinations.js";
 

@@ -1,7 +1,19 @@
 import type { ActionKind, OutputTrust } from "../protocol/index.js";
 
-// What a tool output tells the session, as types only: session state keeps these and the
-// result reader (result-facts.ts) produces them, so they live in a leaf both import.
+// What an event tells the session beyond its raw fields, as types only: session state keeps
+// these and the readers produce them (action-facts.ts for an action, result-facts.ts for a
+// tool output, mcp-tools.ts for a tool listing), so they live in a leaf all import.
+
+/** What the engine knows about an action beyond its raw fields (kind and egress inferred from the tool catalog). */
+export interface ActionFacts {
+  readonly kind?: string;
+  readonly tags: readonly string[];
+  readonly egress: boolean;
+  readonly external: boolean;
+  /** Whole argument values the call names (normalised, bounded): what provenance is checked for. */
+  readonly values?: readonly string[];
+  readonly namesGoalValue?: boolean;
+}
 
 /** An order found in third-party output that the user's goal does not give. */
 export interface Instruction {

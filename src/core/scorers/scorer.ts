@@ -1,10 +1,13 @@
 import type { AgentEvent, Decision } from "../../protocol/index.js";
 import type { Baseline } from "../baseline.js";
 import type { CompiledPolicy } from "../policy/compiled-policy.js";
-import type { ActionFacts, SessionState } from "../session-state.js";
+import type { SessionState } from "../session-state.js";
 import type { SodView } from "../sod-ledger.js";
-import type { ListingFacts, ResultFacts } from "../facts.js";
+import type { ActionFacts, ListingFacts, ResultFacts } from "../event-facts.js";
 import type { SignalCode } from "../reason-codes.js";
+
+// What a scorer is: a function from what it sees (ScoreInput) to its findings (Signal), and
+// the helpers every scorer uses to weigh and key them.
 
 /** One scorer's finding: a weighted reason, optionally with a hard decision (rules, SoD, sequences). */
 export interface Signal {

@@ -1,4 +1,4 @@
-// Caps on what a session or a baseline keeps of attacker-controlled strings. Fields the
+// Limits on what a session or a baseline keeps of attacker-controlled strings. Fields the
 // contract leaves unbounded (a context's geo, ip, network, user agent, device id) are kept
 // only up to this length: a 200 KB "geo" must not become 200 KB of every snapshot and of
 // the agent's baseline. Comparisons use the kept prefix, which no real value reaches.

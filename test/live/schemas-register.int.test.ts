@@ -5,16 +5,14 @@
 // (tools.listed) after v1.2, and so do the v1.4 event and status schemas after v1.3. That
 // old readers read new data (forward) is checked with avsc's resolver in
 // test/protocol/avro-codec.test.ts.
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { readAvroSchema } from "../../src/adapters/avro-codec.js";
+import { readAvroSchema } from "../../src/codec/avro-codec.js";
 import { registerSchemas } from "../../src/adapters/schema-registry.js";
 import { loadConfig } from "../../src/config/config.js";
-import { registryUrl, repoRoot, uniqueName } from "../support/stack-env.js";
+import { vigil } from "../support/processes.js";
+import { registryUrl, uniqueName } from "../support/stack-env.js";
 
-const cli = join(repoRoot, "dist", "cli", "main.js");
 type Field = { name: string; type: unknown };
 type RecordSchema = { fields: Field[] } & Record<string, unknown>;
 
@@ -51,8 +49,7 @@ describe("vigil schemas register (Apicurio)", () => {
       expect((await api(`/config/${encodeURIComponent(events)}`, { method: "PUT", body: JSON.stringify({ compatibility: "BACKWARD" }) })).status).toBe(200);
       const { id: v1Id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: events });
 
-      const run = spawnSync(process.execPath, [cli, "schemas", "register"], {
-        encoding: "utf8",
+      const run = vigil(["schemas", "register"], {
         env: { ...process.env, VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix },
       });
       expect(run.stderr).toBe("");
@@ -74,8 +71,7 @@ describe("vigil schemas register (Apicurio)", () => {
       expect(names).toEqual(expect.arrayContaining(V11_FIELDS));
 
       // Registering again changes nothing (same id, no third version).
-      const again = spawnSync(process.execPath, [cli, "schemas", "register"], {
-        encoding: "utf8",
+      const again = vigil(["schemas", "register"], {
         env: { ...process.env, VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix },
       });
       expect(again.stdout).toBe(run.stdout);
