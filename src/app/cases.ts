@@ -162,7 +162,13 @@ export function caseChanges(
   const ids = { sessionId: after.sessionId };
   const holds = commands.filter((c) => c.review.required);
   const hold = holds[holds.length - 1];
-  const explained = hold && explainedBy(after, hold, explanations.find((x) => x.commandId === hold.commandId));
+  const explained =
+    hold &&
+    explainedBy(
+      after,
+      hold,
+      explanations.find((x) => x.commandId === hold.commandId),
+    );
   if (now && now.caseId !== was?.caseId) {
     const earlier: TimelineEntry[] = (before?.recent ?? []).map((a) => ({ time: a.time, eventId: a.eventId, type: "action", capability: a.capability }));
     out.push({

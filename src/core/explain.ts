@@ -51,7 +51,8 @@ export interface Explanation {
   readonly evidence: readonly EvidenceEvent[];
 }
 
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\s]+/g;
+/** Control characters, format characters (zero-width, bidirectional overrides), line and paragraph separators, white space. */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu;
 
 /**
  * Attacker-controlled text made fit for one line: cut first (so the work is bounded by
@@ -98,14 +99,17 @@ interface Facts {
 type Template = (f: Facts) => string;
 
 const where = (f: Facts, prior: PriorEvent): string =>
-  prior.sessionId === f.sessionId ? "earlier in this session" : `in session ${oneLine(prior.sessionId, VALUE_CHARS)} (agent ${oneLine(prior.agentId, VALUE_CHARS)})`;
+  prior.sessionId === f.sessionId
+    ? "earlier in this session"
+    : `in session ${oneLine(prior.sessionId, VALUE_CHARS)} (agent ${oneLine(prior.agentId, VALUE_CHARS)})`;
 
 function selfApproval(f: Facts): string {
   const p = f.prior;
   if (p === undefined) return `${f.lead}, a step separation of duties keeps apart from one taken before by the same party`;
   const resourceId = f.event.type === "action" ? f.event.resource?.id : undefined;
   const entry = matchSod(f.policy.separationOfDuties, f.capability, resourceId).find((m) => m.step === 1)?.entry;
-  const party = entry === undefined || entry.across === "principal" ? `principal ${f.principal}` : entry.across === "agent" ? `agent ${f.agent}` : "this session";
+  const party =
+    entry === undefined || entry.across === "principal" ? `principal ${f.principal}` : entry.across === "agent" ? `agent ${f.agent}` : "this session";
   return `${f.lead}, but ${party} already did ${oneLine(p.capability, VALUE_CHARS)} on it ${where(f, p)} at ${p.time}, and ${entry ? `policy ${oneLine(entry.id, VALUE_CHARS)}` : "separation of duties"} wants someone else for the second step`;
 }
 
@@ -295,7 +299,8 @@ function evidenceOf({ command, event, signals, before }: ExplainInput): Evidence
     const source = s.facts?.source;
     // The output's call: the latest action of that capability the session remembers.
     const call = source === undefined ? undefined : [...before.recent].reverse().find((a) => a.capability === source);
-    if (call !== undefined) add({ role: "source", eventId: call.eventId, sessionId: command.sessionId, capability: call.capability, time: call.time, code: s.code });
+    if (call !== undefined)
+      add({ role: "source", eventId: call.eventId, sessionId: command.sessionId, capability: call.capability, time: call.time, code: s.code });
   }
   for (const id of command.causedBy) {
     const a = recent(id);

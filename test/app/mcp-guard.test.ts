@@ -97,7 +97,8 @@ describe("MCP guard", () => {
   });
 
   it("says why in Vigil's sentence when the gateway knows it: in the refusal and in the question to the person", async () => {
-    const why = "Agent agent-1 tried send, sending to x@evil.example, which only an order inside the output of fetch_page named; the goal asked: “Summarise the page”.";
+    const why =
+      "Agent agent-1 tried send, sending to x@evil.example, which only an order inside the output of fetch_page named; the goal asked: “Summarise the page”.";
     const denied = harness({ outcome: "deny", reason: "capability send removed" });
     const asked: string[] = [];
     const refusal = await createMcpGuard(
@@ -125,7 +126,7 @@ describe("MCP guard", () => {
       { mode: "enforce", holdMs: 100, failMode: "closed", sessionId: "mcp-s1", agent: { id: "agent-1" }, principal: { id: "alice" }, server: "web" },
       { ...denied.ports, why: () => Promise.reject(new Error("lookup failed")) },
     ).call(call("send"), undefined, never);
-    expect(JSON.stringify(failing)).toContain("capability send removed. It was not run.\"");
+    expect(JSON.stringify(failing)).toContain('capability send removed. It was not run."');
   });
 
   it("fails closed when no decision comes in time (or open, when configured)", async () => {

@@ -137,7 +137,14 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
 
     it("keeps a case's explanation, goal, severity and evidence, and a later hold's replaces them", async () => {
       const { state, close } = await make();
-      const conflict = { role: "conflict" as const, eventId: "e0", sessionId: "s-other", agentId: "a2", capability: "expense.submit", time: "2026-11-28T08:00:00Z" };
+      const conflict = {
+        role: "conflict" as const,
+        eventId: "e0",
+        sessionId: "s-other",
+        agentId: "a2",
+        capability: "expense.submit",
+        time: "2026-11-28T08:00:00Z",
+      };
       await state.persist({
         sessions: [],
         baselines: [],
@@ -164,7 +171,13 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
         ],
       });
       const opened = await state.getCase("cx");
-      expect(opened).toMatchObject({ explanation: expect.stringMatching(/^Agent a tried/), goal: "Clear my approvals", severity: "medium", riskScore: 0.4, evidence: [conflict] });
+      expect(opened).toMatchObject({
+        explanation: expect.stringMatching(/^Agent a tried/),
+        goal: "Clear my approvals",
+        severity: "medium",
+        riskScore: 0.4,
+        evidence: [conflict],
+      });
       expect((await state.listCases()).find((c) => c.caseId === "cx")?.severity).toBe("medium");
       await state.persist({
         sessions: [],

@@ -49,7 +49,14 @@ async function heldCases(): Promise<InMemoryDurableState> {
 
 /** The cases table's rows as [severity, session, agent] and the number of rows. */
 const rows = (page: Page) =>
-  page.$$eval("#cases tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].slice(0, 3).map((td) => td.textContent ?? "").join(" ")));
+  page.$$eval("#cases tbody tr", (trs) =>
+    trs.map((tr) =>
+      [...tr.querySelectorAll("td")]
+        .slice(0, 3)
+        .map((td) => td.textContent ?? "")
+        .join(" "),
+    ),
+  );
 
 let server: Server;
 let base: string;
@@ -61,63 +68,72 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 describe("the review page sorts, filters and explains (headless Chromium)", () => {
-  it("sorts by severity and agent, filters by severity, agent and reason, and shows a case's explanation, goal and evidence", { timeout: 120_000 }, async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} (apt-get install -y chromium, or set VIGIL_CHROMIUM)`).toBe(true);
-    let browser: Browser | undefined;
-    try {
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on("pageerror", (e) => problems.push(String(e)));
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(m.text());
-      });
-      await page.goto(`${base}/review`);
-      await page.getByLabel("Reviewer token").fill(TOKEN);
-      await page.getByLabel("Reviewer token").press("Enter");
-      await expect.poll(() => page.getByRole("status").textContent()).toBe("4 case(s) waiting.");
-      const table = page.getByRole("table", { name: /Sessions held for a person/ });
-      // Each row says why in words, not only in codes.
-      await expect
-        .poll(() => table.textContent())
-        .toMatch(/Agent mobile-agent-2 tried expense\.approve on ER-1042, but principal alice already did expense\.submit on it in session exp-1/);
+  it(
+    "sorts by severity and agent, filters by severity, agent and reason, and shows a case's explanation, goal and evidence",
+    { timeout: 120_000 },
+    async () => {
+      expect(existsSync(CHROMIUM), `${CHROMIUM} (apt-get install -y chromium, or set VIGIL_CHROMIUM)`).toBe(true);
+      let browser: Browser | undefined;
+      try {
+        browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+        const page = await browser.newPage();
+        const problems: string[] = [];
+        page.on("pageerror", (e) => problems.push(String(e)));
+        page.on("console", (m) => {
+          if (m.type() === "error") problems.push(m.text());
+        });
+        await page.goto(`${base}/review`);
+        await page.getByLabel("Reviewer token").fill(TOKEN);
+        await page.getByLabel("Reviewer token").press("Enter");
+        await expect.poll(() => page.getByRole("status").textContent()).toBe("4 case(s) waiting.");
+        const table = page.getByRole("table", { name: /Sessions held for a person/ });
+        // Each row says why in words, not only in codes.
+        await expect
+          .poll(() => table.textContent())
+          .toMatch(/Agent mobile-agent-2 tried expense\.approve on ER-1042, but principal alice already did expense\.submit on it in session exp-1/);
 
-      await page.getByLabel("Sort by").selectOption({ label: "Severity, highest first" });
-      const bySeverity = await rows(page);
-      expect(bySeverity.map((r) => r.split(" ")[0])).toEqual(["high", "high", "medium", "medium"]);
-      expect(bySeverity.slice(0, 2).map((r) => r.split(" ")[1]).sort()).toEqual(["code-1", "crm-1"]);
+        await page.getByLabel("Sort by").selectOption({ label: "Severity, highest first" });
+        const bySeverity = await rows(page);
+        expect(bySeverity.map((r) => r.split(" ")[0])).toEqual(["high", "high", "medium", "medium"]);
+        expect(
+          bySeverity
+            .slice(0, 2)
+            .map((r) => r.split(" ")[1])
+            .sort(),
+        ).toEqual(["code-1", "crm-1"]);
 
-      await page.getByLabel("Sort by").selectOption({ label: "Agent, A to Z" });
-      expect((await rows(page)).map((r) => r.split(" ")[2])).toEqual(["assistant-7", "code-helper", "mobile-agent-2", "support-bot"]);
-      expect(await table.textContent()).toMatch(/agent, a to z/);
+        await page.getByLabel("Sort by").selectOption({ label: "Agent, A to Z" });
+        expect((await rows(page)).map((r) => r.split(" ")[2])).toEqual(["assistant-7", "code-helper", "mobile-agent-2", "support-bot"]);
+        expect(await table.textContent()).toMatch(/agent, a to z/);
 
-      await page.getByLabel("Agent").selectOption("mobile-agent-2");
-      expect(await rows(page)).toEqual(["medium exp-2 mobile-agent-2"]);
-      await expect.poll(() => page.getByRole("status").textContent()).toBe("1 of 4 case(s) shown.");
-      await page.getByLabel("Agent").selectOption({ label: "All agents" });
+        await page.getByLabel("Agent").selectOption("mobile-agent-2");
+        expect(await rows(page)).toEqual(["medium exp-2 mobile-agent-2"]);
+        await expect.poll(() => page.getByRole("status").textContent()).toBe("1 of 4 case(s) shown.");
+        await page.getByLabel("Agent").selectOption({ label: "All agents" });
 
-      await page.getByLabel("Reason").selectOption("sod.self_approval");
-      expect((await rows(page)).map((r) => r.split(" ")[1])).toEqual(["exp-1", "exp-2"]);
-      await page.getByLabel("Severity").selectOption("high");
-      expect(await rows(page)).toEqual([]);
-      await page.getByLabel("Reason").selectOption({ label: "All reasons" });
-      expect((await rows(page)).map((r) => r.split(" ")[1]).sort()).toEqual(["code-1", "crm-1"]);
-      await page.getByLabel("Severity").selectOption({ label: "All severities" });
-      expect(await rows(page)).toHaveLength(4);
+        await page.getByLabel("Reason").selectOption("sod.self_approval");
+        expect((await rows(page)).map((r) => r.split(" ")[1])).toEqual(["exp-1", "exp-2"]);
+        await page.getByLabel("Severity").selectOption("high");
+        expect(await rows(page)).toEqual([]);
+        await page.getByLabel("Reason").selectOption({ label: "All reasons" });
+        expect((await rows(page)).map((r) => r.split(" ")[1]).sort()).toEqual(["code-1", "crm-1"]);
+        await page.getByLabel("Severity").selectOption({ label: "All severities" });
+        expect(await rows(page)).toHaveLength(4);
 
-      // The case: the sentence, the goal, and the submission in the other session as evidence.
-      await page.getByRole("button", { name: "Open case for exp-2" }).click();
-      await page.getByRole("heading", { name: "Case for session exp-2" }).waitFor();
-      expect(await page.locator("#explanation").textContent()).toMatch(
-        /^Agent mobile-agent-2 tried expense\.approve on ER-1042, but principal alice already did expense\.submit on it in session exp-1 \(agent assistant-7\) at 2026-11-28T09:00:05Z/,
-      );
-      expect(await page.locator("#goal").textContent()).not.toBe("The session declared no goal.");
-      const evidence = await page.getByRole("table", { name: "Evidence" }).textContent();
-      expect(evidence).toMatch(/Conflicts with \(separation of duties\).*exp-1.*assistant-7.*expense\.submit.*exp-1#1/);
-      expect(evidence).toMatch(/The held event.*exp-2 \(this session\)/);
-      expect(problems).toEqual([]);
-    } finally {
-      await browser?.close();
-    }
-  });
+        // The case: the sentence, the goal, and the submission in the other session as evidence.
+        await page.getByRole("button", { name: "Open case for exp-2" }).click();
+        await page.getByRole("heading", { name: "Case for session exp-2" }).waitFor();
+        expect(await page.locator("#explanation").textContent()).toMatch(
+          /^Agent mobile-agent-2 tried expense\.approve on ER-1042, but principal alice already did expense\.submit on it in session exp-1 \(agent assistant-7\) at 2026-11-28T09:00:05Z/,
+        );
+        expect(await page.locator("#goal").textContent()).not.toBe("The session declared no goal.");
+        const evidence = await page.getByRole("table", { name: "Evidence" }).textContent();
+        expect(evidence).toMatch(/Conflicts with \(separation of duties\).*exp-1.*assistant-7.*expense\.submit.*exp-1#1/);
+        expect(evidence).toMatch(/The held event.*exp-2 \(this session\)/);
+        expect(problems).toEqual([]);
+      } finally {
+        await browser?.close();
+      }
+    },
+  );
 });

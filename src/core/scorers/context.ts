@@ -32,7 +32,12 @@ export function contextScorer(input: ScoreInput): Signal[] {
     });
   }
   if (ip && mature && !Object.hasOwn(pb.ips, ip) && !before.context.ips.includes(ip)) {
-    signals.push({ code: "context.new_ip", message: `principal ${after.principalId} never acted from ${ip}`, weight: weightOf(input, "context.new_ip"), facts: { values: [ip] } });
+    signals.push({
+      code: "context.new_ip",
+      message: `principal ${after.principalId} never acted from ${ip}`,
+      weight: weightOf(input, "context.new_ip"),
+      facts: { values: [ip] },
+    });
   }
   if (event.type === "action" && before.counters.actions === 0) {
     const hour = utcHour(event.time);
