@@ -9,7 +9,8 @@ import { deriveId } from "../core/ids.js";
 // seen before is started first, with the request's goal), held until the processor has
 // decided on it (the enforcer's `decided`, then `check`: the same hold and fail mode as an
 // enforcement point), and answered `{decision, context}` with the reason codes and the
-// command that restricted the session. The mapping is stable and documented:
+// command that restricted the session; `reason_user` carries that command's explanation,
+// the one sentence a person can act on (core/explain.ts). The mapping is stable and documented:
 //   subject  {type: "agent", id: <agent>, properties: {principal, roles}}   (or {type: <any>, id: <principal>, properties: {agent, roles}})
 //   action   {name: <capability>, properties: {tool, kind, args}}
 //   resource {type, id, properties: {sensitivity, classification, owner, destination}}
@@ -17,6 +18,8 @@ import { deriveId } from "../core/ids.js";
 // The HTTP side (routes, auth, caps) is adapters/doors-http.ts; this is the decision.
 
 const MAX_EVALUATIONS = 64;
+/** Commands whose explanation says why a call is refused or asked about (a grant's or a restore's does not). */
+const RESTRICTING: ReadonlySet<string> = new Set(["revoke", "downgrade", "step_up"]);
 /** Sessions whose start and goal this door remembers (oldest forgotten first). */
 const MAX_SESSIONS = 100_000;
 
@@ -230,6 +233,9 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
     const verdict = ports.check(p.sessionId, p.capability, p.resourceId);
     if (verdict.outcome === "allow") return { decision: true, context: { id, outcome: "allow" } };
     const command = await ports.lastCommand(p.sessionId);
+    const why = command !== undefined && RESTRICTING.has(command.type) ? command.explanation : undefined;
+    const held = verdict.outcome === "step_up" ? "This action needs the person's confirmation first" : "Vigil held this action";
+    const fallback = verdict.outcome === "step_up" ? `${held}.` : `${held}: it does not fit what the session was asked to do.`;
     return {
       decision: false,
       context: {
@@ -237,12 +243,7 @@ export function createAuthzen(options: AuthzenOptions, ports: AuthzenPorts) {
         outcome: verdict.outcome,
         ...(command ? { reason_codes: command.reasons.map((r) => r.code), command: command.type } : {}),
         reason_admin: { en: command ? `${verdict.reason}: ${command.reasons.map((r) => r.message).join("; ")}` : verdict.reason },
-        reason_user: {
-          en:
-            verdict.outcome === "step_up"
-              ? "This action needs the person's confirmation first."
-              : "Vigil held this action: it does not fit what the session was asked to do.",
-        },
+        reason_user: { en: why !== undefined ? `${held}. ${why}` : fallback },
       },
     };
   }

@@ -184,7 +184,7 @@ export async function processBatch(
     });
     commands.push(...out.commands);
     const after = store.session(input.event.sessionId);
-    if (after && (after.openCase || before?.openCase)) cases.push(...caseChanges(before, after, input.event, out.decision, out.commands));
+    if (after && (after.openCase || before?.openCase)) cases.push(...caseChanges(before, after, input.event, out.decision, out.commands, out.explanations));
     const lastCommand = out.commands[out.commands.length - 1]?.commandId;
     if (lastCommand || input.event.type === "session.started" || input.event.type === "session.ended" || !touched.has(input.event.sessionId)) {
       touched.set(input.event.sessionId, lastCommand ?? touched.get(input.event.sessionId));

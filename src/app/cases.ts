@@ -1,5 +1,5 @@
 import type { AgentEvent, Command } from "../protocol/index.js";
-import type { DecisionRecord, SessionState } from "../core/index.js";
+import type { DecisionRecord, EvidenceEvent, Explanation, SessionState } from "../core/index.js";
 
 // Review cases as people see them: who, why, what happened, and the verdict. The core keeps
 // only what decisions need (SessionState.openCase); this module turns each decided event
@@ -12,7 +12,24 @@ export const MAX_CASE_COMMANDS = 32;
 
 export type CaseState = "pending" | "confirmed" | "overturned";
 
-export interface CaseSummary {
+/** How far a case's holds went: `high` revoked the session, `medium` took capabilities away, `low` held a request or demanded a step-up. */
+export type CaseSeverity = "high" | "medium" | "low";
+export const CASE_SEVERITIES: readonly CaseSeverity[] = ["high", "medium", "low"];
+
+/** Why the case holds the session, from its latest hold (core/explain.ts): absent on cases opened before explanations existed. */
+export interface CaseExplanation {
+  /** One sentence: what the agent tried, what the goal asked, where a value came from, which earlier event it conflicts with. */
+  readonly explanation?: string;
+  /** The session's goal (capped), when one was declared. */
+  readonly goal?: string;
+  readonly severity?: CaseSeverity;
+  /** The session's risk at the latest hold. */
+  readonly riskScore?: number;
+  /** The events to look at: the held one, the earlier ones its findings name (another session's, for separation of duties), the calls whose output brought a value or an order. */
+  readonly evidence?: readonly EvidenceEvent[];
+}
+
+export interface CaseSummary extends CaseExplanation {
   readonly caseId: string;
   readonly sessionId: string;
   readonly agentId: string;
@@ -46,6 +63,7 @@ export interface CaseCommand {
   readonly type: string;
   readonly time: string;
   readonly reasons: readonly string[];
+  readonly explanation?: string;
 }
 
 export interface ReviewCase extends CaseSummary {
@@ -57,6 +75,7 @@ export type CaseChange =
   | { readonly kind: "open"; readonly summary: CaseSummary; readonly timeline: readonly TimelineEntry[] }
   | { readonly kind: "reasons"; readonly caseId: string; readonly sessionId: string; readonly reasons: CaseSummary["reasons"] }
   | { readonly kind: "command"; readonly caseId: string; readonly sessionId: string; readonly command: CaseCommand }
+  | { readonly kind: "explained"; readonly caseId: string; readonly sessionId: string; readonly explained: CaseExplanation }
   | { readonly kind: "timeline"; readonly caseId: string; readonly sessionId: string; readonly entry: TimelineEntry }
   | {
       readonly kind: "decided";
@@ -100,7 +119,28 @@ export function timelineEntry(event: AgentEvent, decision: DecisionRecord | unde
   };
 }
 
-const caseCommand = (c: Command): CaseCommand => ({ commandId: c.commandId, type: c.type, time: c.time, reasons: c.reasons.map((r) => r.code) });
+const caseCommand = (c: Command): CaseCommand => ({
+  commandId: c.commandId,
+  type: c.type,
+  time: c.time,
+  reasons: c.reasons.map((r) => r.code),
+  ...(c.explanation !== undefined ? { explanation: c.explanation } : {}),
+});
+
+/** Severity from the session's enforcement, which only tightens while a case is open. */
+const severityOf = (s: SessionState): CaseSeverity =>
+  s.enforcement.revoked ? "high" : s.enforcement.removed.length > 0 || s.enforcement.deniedOn.length > 0 ? "medium" : "low";
+
+/** What the latest hold says about the case: its sentence, the goal, the evidence, how far it went. */
+function explainedBy(after: SessionState, hold: Command, explanation: Explanation | undefined): CaseExplanation {
+  return {
+    ...(hold.explanation !== undefined ? { explanation: hold.explanation } : {}),
+    ...(explanation?.goal !== undefined ? { goal: explanation.goal } : {}),
+    severity: severityOf(after),
+    riskScore: hold.riskScore,
+    ...(explanation !== undefined ? { evidence: explanation.evidence } : {}),
+  };
+}
 
 /**
  * The case changes one decided event makes: a hold opens a case (its timeline starts with
@@ -113,12 +153,22 @@ export function caseChanges(
   event: AgentEvent,
   decision: DecisionRecord | undefined,
   commands: readonly Command[],
+  explanations: readonly Explanation[] = [],
 ): CaseChange[] {
   const was = before?.openCase;
   const now = after.openCase;
   const out: CaseChange[] = [];
   const entry = timelineEntry(event, decision);
   const ids = { sessionId: after.sessionId };
+  const holds = commands.filter((c) => c.review.required);
+  const hold = holds[holds.length - 1];
+  const explained =
+    hold &&
+    explainedBy(
+      after,
+      hold,
+      explanations.find((x) => x.commandId === hold.commandId),
+    );
   if (now && now.caseId !== was?.caseId) {
     const earlier: TimelineEntry[] = (before?.recent ?? []).map((a) => ({ time: a.time, eventId: a.eventId, type: "action", capability: a.capability }));
     out.push({
@@ -131,12 +181,14 @@ export function caseChanges(
         state: "pending",
         openedAt: now.openedAt,
         reasons: now.reasons,
+        ...explained,
       },
       timeline: [...earlier, entry].slice(-MAX_TIMELINE),
     });
   } else if (now) {
     out.push({ kind: "timeline", caseId: now.caseId, ...ids, entry });
     if (now.reasons.length !== was?.reasons.length) out.push({ kind: "reasons", caseId: now.caseId, ...ids, reasons: now.reasons });
+    if (explained) out.push({ kind: "explained", caseId: now.caseId, ...ids, explained });
   }
   if (now) for (const c of commands) if (c.review.required) out.push({ kind: "command", caseId: now.caseId, ...ids, command: caseCommand(c) });
   if (was && now?.caseId !== was.caseId && event.type === "review.decided" && event.review.caseId === was.caseId) {
@@ -171,6 +223,9 @@ export function applyCaseChange(cases: Map<string, ReviewCase>, c: CaseChange): 
       return;
     case "command":
       cases.set(c.caseId, { ...current, commands: [...current.commands, c.command].slice(-MAX_CASE_COMMANDS) });
+      return;
+    case "explained":
+      cases.set(c.caseId, { ...current, ...c.explained });
       return;
     case "timeline":
       cases.set(c.caseId, { ...current, timeline: [...current.timeline, c.entry].slice(-MAX_TIMELINE) });

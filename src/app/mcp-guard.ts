@@ -25,6 +25,12 @@ export interface McpGuardPorts {
   /** Resolves true once Vigil's state for the session reflects an event at or after `time`. */
   decided(sessionId: string, time: string, timeoutMs: number): Promise<boolean>;
   check(sessionId: string, capability: string): Verdict;
+  /**
+   * Why the session is held, in one sentence (the `explanation` of the restricting command
+   * its state names last), once known; undefined when none comes soon or the gateway cannot
+   * tell. Optional: without it, refusals and questions name the verdict's reason only.
+   */
+  why?(sessionId: string): Promise<string | undefined>;
   /** The wall clock, milliseconds since the epoch. */
   now(): number;
   newId(): string;
@@ -193,10 +199,10 @@ export function packListing(tools: readonly ListedTool[]): ListedTool[][] {
   return out;
 }
 
-/** A tool error the client's model reads: what was held and why, nothing of Vigil's internals. */
-export const heldResult = (tool: string, reason: string): Record<string, unknown> => ({
+/** A tool error the client's model reads: what was held and why (with Vigil's sentence, when one is known), nothing of Vigil's internals. */
+export const heldResult = (tool: string, reason: string, why?: string): Record<string, unknown> => ({
   isError: true,
-  content: [{ type: "text", text: `Vigil held this call to ${tool}: ${reason}. It was not run.` }],
+  content: [{ type: "text", text: `Vigil held this call to ${tool}: ${reason}. It was not run.${why !== undefined ? ` Why: ${why}` : ""}` }],
 });
 
 /**
@@ -409,15 +415,19 @@ export function createMcpGuard(options: McpGuardOptions, ports: McpGuardPorts) {
       }
       const verdict = ports.check(options.sessionId, call.name);
       if (verdict.outcome === "allow") return forward;
+      // The sentence a person can act on (core/explain.ts), when the gateway can read it.
+      const why = (await ports.why?.(options.sessionId).catch(() => undefined)) ?? undefined;
       if (verdict.outcome === "step_up" && ask !== undefined) {
-        const answer = await ask(`Vigil asks you to confirm before the agent calls ${call.name} (${verdict.reason}). Accept to let it run.`);
+        const answer = await ask(
+          `Vigil asks you to confirm before the agent calls ${call.name} (${verdict.reason}).${why !== undefined ? ` Why: ${why}` : ""} Accept to let it run.`,
+        );
         // The answer is on the session's record before the call runs or is refused (contract
         // v1.4); a confirmation that could not be recorded does not run the call.
         await ports.publish({ ...base(), type: "step_up.answered", actionEventId: action.eventId, answer, channel: "mcp-elicitation" } as AgentEvent);
         if (answer === "accept" && !signal.aborted) return forward;
-        return { forward: false, result: heldResult(call.name, `${verdict.reason}; the person asked did not confirm`) };
+        return { forward: false, result: heldResult(call.name, `${verdict.reason}; the person asked did not confirm`, why) };
       }
-      return { forward: false, result: heldResult(call.name, verdict.reason) };
+      return { forward: false, result: heldResult(call.name, verdict.reason, why) };
     },
   };
 }

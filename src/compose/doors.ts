@@ -15,13 +15,9 @@ import { unauthenticated } from "../app/authenticity.js";
 import { createEnforcer } from "../sdk/enforcer.js";
 import { eventPartitioner } from "../sdk/partitioner.js";
 import type { PartitionedMessage } from "../sdk/partitioner.js";
-import type { Command } from "../protocol/index.js";
+import { citedCommands } from "./cited-commands.js";
 import type { CompiledPolicy } from "../core/index.js";
 
-/** Restricting commands whose reasons an AuthZEN answer cites, per session (oldest forgotten first). */
-const MAX_CITED = 100_000;
-/** How long an AuthZEN refusal waits for the command its session's status names (it travels on the commands topic). */
-const CITE_WAIT_MS = 2000;
 /** Bytes of records one write of the doors carries at most (well under the broker's default message.max.bytes). */
 const SEND_CHUNK_BYTES = 512 * 1024;
 
@@ -54,46 +50,7 @@ export async function openDoors(
     await producer.disconnect().catch(() => {});
     throw e;
   });
-  // The command each session's status names last, and the restricting commands by id (both bounded): a status
-  // and its command travel on two topics, so an answer may wait briefly for the command it cites.
-  const lastIdOf = new Map<string, string>();
-  const commands = new Map<string, Command>();
-  const bounded = <V>(m: Map<string, V>, k: string, v: V) => {
-    m.delete(k);
-    m.set(k, v);
-    if (m.size > MAX_CITED) m.delete(m.keys().next().value as string);
-  };
-  /** AuthZEN refusals waiting for their session's command, by session: a change wakes only its own session's. */
-  const waiting = new Map<string, Set<() => void>>();
-  enforcer.on("change", (sessionId, _view, cause) => {
-    if ("commandId" in cause) bounded(commands, cause.commandId, cause);
-    else if (cause.lastCommandId !== undefined) bounded(lastIdOf, sessionId, cause.lastCommandId);
-    for (const w of [...(waiting.get(sessionId) ?? [])]) w();
-  });
-  const lastCommand = (sessionId: string): Promise<Command | undefined> => {
-    const known = () => {
-      const id = lastIdOf.get(sessionId);
-      return id === undefined ? undefined : commands.get(id);
-    };
-    const now = known();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const mine = waiting.get(sessionId) ?? new Set<() => void>();
-      waiting.set(sessionId, mine);
-      const done = (c: Command | undefined) => {
-        mine.delete(check);
-        if (mine.size === 0) waiting.delete(sessionId);
-        clearTimeout(timer);
-        resolve(c);
-      };
-      const check = () => {
-        const c = known();
-        if (c !== undefined) done(c);
-      };
-      const timer = setTimeout(() => done(undefined), CITE_WAIT_MS);
-      mine.add(check);
-    });
-  };
+  const lastCommand = citedCommands(enforcer);
   try {
     await enforcer.start();
   } catch (e) {

@@ -33,6 +33,8 @@ import { toMillis } from "./time.js";
 import type { Judgement } from "./judgement.js";
 import { judgeSignals } from "./judgement.js";
 import { memoise } from "./reading/text.js";
+import type { Explanation } from "./explain.js";
+import { explain } from "./explain.js";
 
 // One event through the whole decision: fold → score → aggregate → transition → command,
 // then learn. Synchronous and deterministic, no clock, no I/O: the caller supplies the
@@ -78,6 +80,8 @@ export interface StepOutput {
   readonly sodAppends: readonly LedgerAppend[];
   readonly commands: readonly Command[];
   readonly decision?: DecisionRecord;
+  /** Each command's explanation with the session's goal and the evidence events (for review cases), in the order of `commands`. */
+  readonly explanations?: readonly Explanation[];
 }
 
 /** Distinct findings a session remembers for discounting repeats (bounded). */
@@ -295,6 +299,10 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
   let feedback: Feedback[] = [];
   if (overturned.length > 0) ({ baseline: agentBaseline, feedback } = withFeedback(policy, agentBaseline, overturned, event.time));
 
+  // Every command says why in words (core/explain.ts); computed last, it changes no decision.
+  const explanations = commands.map((command) => explain({ policy, before, after: session, event, signals, command }));
+  const explained = commands.map((c, i) => ({ ...c, explanation: (explanations[i] as Explanation).text }));
+
   const decision: DecisionRecord = {
     eventId: event.eventId,
     eventType: event.type,
@@ -312,5 +320,14 @@ export function step(policy: CompiledPolicy, input: StepInput, event: AgentEvent
     ...(input.judgement ? { judgement: input.judgement } : {}),
     ...(feedback.length > 0 ? { feedback } : {}),
   };
-  return { duplicate: false, session, agentBaseline, principalBaseline, sodAppends, commands, decision };
+  return {
+    duplicate: false,
+    session,
+    agentBaseline,
+    principalBaseline,
+    sodAppends,
+    commands: explained,
+    decision,
+    ...(explanations.length > 0 ? { explanations } : {}),
+  };
 }

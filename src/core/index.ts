@@ -22,3 +22,6 @@ export { remainingOf } from "./decide.js";
 export type { Lexicon } from "./reading/lexicon.js";
 export { TOOL_FINDING_CODES, WEIGHTED_CODES } from "./reason-codes.js";
 export { words } from "./reading/text.js";
+export { explain, hasSentence, oneLine, MAX_CASE_GOAL } from "./explain.js";
+export type { EvidenceEvent, Explanation } from "./explain.js";
+export { DECISION_CODES, POLICY_CODE_FAMILIES } from "./reason-codes.js";

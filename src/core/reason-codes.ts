@@ -40,3 +40,25 @@ export const TOOL_FINDING_CODES = {
   changed: "context.tool_changed",
   shadowing: "context.tool_shadowing",
 } as const;
+
+/**
+ * The reason codes that carry a decision of their own rather than a weight: separation of
+ * duties, the cumulative-risk fallback, the answers to a just-in-time grant request, and a
+ * reviewer's verdict. With the two lists above, every fixed code Vigil raises.
+ */
+export const DECISION_CODES = [
+  "sod.self_approval",
+  "rule.cumulative_risk",
+  "grant.never",
+  "grant.session_restricted",
+  "grant.risk_too_high",
+  "grant.needs_review",
+  "grant.within_intent",
+  "grant.goal_backed",
+  "review.confirmed",
+  "review.overturned",
+] as const;
+export type DecisionCode = (typeof DECISION_CODES)[number];
+
+/** Families whose codes the policy names (`rule.<id>`, `sequence.<id>`): the rest of the code is the entry's id. */
+export const POLICY_CODE_FAMILIES = ["rule", "sequence"] as const;

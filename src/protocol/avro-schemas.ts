@@ -497,7 +497,7 @@ export const AVRO_COMMAND_SCHEMA = {
   type: "record",
   name: "Command",
   namespace: "io.vigil.v1",
-  doc: "Vigil enforcement command, docs/contract.md, commands (topic vigil.commands, key = sessionId). Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change. See schemas/README.md.",
+  doc: "Vigil enforcement command, docs/contract.md, commands, v1.5 (topic vigil.commands, key = sessionId). Field names are those of the JSON form. Timestamps are RFC 3339 strings. Enumerated values are strings (validated by the JSON form's schema), so adding a value stays a compatible change. See schemas/README.md.",
   fields: [
     {
       name: "commandId",
@@ -705,6 +705,12 @@ export const AVRO_COMMAND_SCHEMA = {
           ],
         },
       ],
+    },
+    {
+      name: "explanation",
+      type: ["null", "string"],
+      default: null,
+      doc: "v1.5: why, in one sentence a person can act on (at most 1,024 characters). For people; enforcement decides on type, capabilities and reasons.",
     },
   ],
 } as const;

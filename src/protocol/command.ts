@@ -31,6 +31,9 @@ export const CaepEvent = z.object({
 });
 export type CaepEvent = z.infer<typeof CaepEvent>;
 
+/** Characters of a command's `explanation` (v1.5). */
+export const MAX_EXPLANATION = 1024;
+
 export const Command = z.object({
   commandId: z.string().min(1),
   type: CommandType,
@@ -47,5 +50,11 @@ export const Command = z.object({
   grant: z.object({ capability: z.string().min(1), resourceId: z.string().optional() }).optional(),
   review: z.object({ required: z.boolean(), status: z.enum(["pending", "confirmed", "overturned"]).optional() }),
   caep: CaepEvent,
+  /**
+   * v1.5: why, in one sentence a person can act on (what the agent tried, what the goal
+   * asked, where a value came from, which earlier event it conflicts with). For people:
+   * enforcement points show it, and decide on `type`, `capabilities` and `reasons`.
+   */
+  explanation: z.string().max(MAX_EXPLANATION).optional(),
 });
 export type Command = z.infer<typeof Command>;

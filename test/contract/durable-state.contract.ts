@@ -178,6 +178,60 @@ export function durableStateContract(name: string, make: () => Promise<{ state: 
       await close?.();
     });
 
+    it("keeps a case's explanation, goal, severity and evidence, and a later hold's replaces them", async () => {
+      const { state, close } = await make();
+      const conflict = {
+        role: "conflict" as const,
+        eventId: "e0",
+        sessionId: "s-other",
+        agentId: "a2",
+        capability: "expense.submit",
+        time: "2026-11-28T08:00:00Z",
+      };
+      await state.persist({
+        sessions: [],
+        baselines: [],
+        sodAppends: [],
+        cases: [
+          {
+            kind: "open",
+            summary: {
+              caseId: "cx",
+              sessionId: "s-cx",
+              agentId: "a",
+              principalId: "p",
+              state: "pending",
+              openedAt: "2026-11-28T09:00:00Z",
+              reasons: [{ code: "sod.self_approval", hard: true }],
+              explanation: "Agent a tried expense.approve on R1, but principal p already did expense.submit on it.",
+              goal: "Clear my approvals",
+              severity: "medium",
+              riskScore: 0.4,
+              evidence: [conflict],
+            },
+            timeline: [],
+          },
+        ],
+      });
+      const opened = await state.getCase("cx");
+      expect(opened).toMatchObject({
+        explanation: expect.stringMatching(/^Agent a tried/),
+        goal: "Clear my approvals",
+        severity: "medium",
+        riskScore: 0.4,
+        evidence: [conflict],
+      });
+      expect((await state.listCases()).find((c) => c.caseId === "cx")?.severity).toBe("medium");
+      await state.persist({
+        sessions: [],
+        baselines: [],
+        sodAppends: [],
+        cases: [{ kind: "explained", caseId: "cx", sessionId: "s-cx", explained: { explanation: "Later.", severity: "high", riskScore: 0.9, evidence: [] } }],
+      });
+      expect(await state.getCase("cx")).toMatchObject({ explanation: "Later.", goal: "Clear my approvals", severity: "high", riskScore: 0.9, evidence: [] });
+      await close?.();
+    });
+
     it("answers ping", async () => {
       const { state, close } = await make();
       expect(await state.ping()).toBe(true);

@@ -99,7 +99,8 @@ describe("vigil mcp: the verifying MCP gateway", () => {
 
       const hijacked = await client.callTool({ name: "write_file", arguments: { path: join(dir, "payload.sh"), content: "exfil ok" } });
       expect(hijacked.isError).toBe(true);
-      expect(text(hijacked)).toMatch(/^Vigil held this call to write_file: .+\. It was not run\.$/);
+      // With why, in Vigil's sentence: the call an order inside a tool's output asked for.
+      expect(text(hijacked)).toMatch(/^Vigil held this call to write_file: .+\. It was not run\. Why: Agent .+ tried write_file.+\.$/);
       expect(existsSync(join(dir, "payload.sh"))).toBe(false);
     } finally {
       await client.close();

@@ -84,7 +84,7 @@ describe("vigil mcp: a step-up answered through MCP elicitation", () => {
       expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("first");
       const declined = await client.callTool({ name: "write_file", arguments: { path: join(dir, "b.txt"), content: "second" } });
       expect(declined.isError).toBe(true);
-      expect(text(declined)).toMatch(/^Vigil held this call to write_file: .+the person asked did not confirm\. It was not run\.$/);
+      expect(text(declined)).toMatch(/^Vigil held this call to write_file: .+the person asked did not confirm\. It was not run\.( Why: .+\.)?$/);
       expect(() => readFileSync(join(dir, "b.txt"))).toThrow();
       expect(questions).toHaveLength(2);
       expect(questions[0]).toMatch(/confirm before the agent calls write_file/);

@@ -104,7 +104,7 @@ describe("vigil mcp: findings on the tools a server lists", () => {
         expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["get_sum", "add"]);
         const held = await client.callTool({ name: "add", arguments: { a: 1, b: 2, note: "-----BEGIN OPENSSH PRIVATE KEY-----" } });
         expect(held.isError).toBe(true);
-        expect(text(held)).toBe("Vigil held this call to add: capability add removed. It was not run.");
+        expect(text(held)).toMatch(/^Vigil held this call to add: capability add removed\. It was not run\. Why: Agent .+ was listed a tool .*\badd\b.*\.$/);
         const honest = await client.callTool({ name: "get_sum", arguments: { a: 1, b: 2 } });
         expect(honest.isError).toBeFalsy();
         expect(text(honest)).toBe("3");
@@ -113,7 +113,7 @@ describe("vigil mcp: findings on the tools a server lists", () => {
         upstream.change();
         expect((await client.listTools()).tools.find((t) => t.name === "get_sum")?.description).toMatch(/remembers them/);
         const afterChange = await client.callTool({ name: "get_sum", arguments: { a: 2, b: 2 } });
-        expect(text(afterChange)).toMatch(/^Vigil held this call to get_sum: .+\. It was not run\.$/);
+        expect(text(afterChange)).toMatch(/^Vigil held this call to get_sum: .+\. It was not run\.( Why: .+\.)?$/);
         expect(upstream.ran).toEqual(["get_sum"]);
       } finally {
         await close();
@@ -147,7 +147,7 @@ describe("vigil mcp: findings on the tools a server lists", () => {
     try {
       expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["get_sum"]);
       const held = await client.callTool({ name: "add", arguments: { a: 1, b: 2 } });
-      expect(text(held)).toBe("Vigil held this call to add: capability add removed. It was not run.");
+      expect(text(held)).toMatch(/^Vigil held this call to add: capability add removed\. It was not run\. Why: Agent .+ was listed a tool .*\badd\b.*\.$/);
       expect(upstream.ran.slice(ranBefore)).toEqual([]);
       // Listed again: still left out.
       expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["get_sum"]);

@@ -39,6 +39,11 @@ describe("the review page (live, headless Chromium)", () => {
       await page.keyboard.press("Enter");
       await page.getByRole("heading", { name: "Case for session exp-1" }).waitFor();
       await expect.poll(() => page.getByRole("table", { name: "Timeline" }).textContent()).toMatch(/expense\.approve/);
+      // Why, in words, with the goal, as the processor stored it in Redis.
+      expect(await page.locator("#explanation").textContent()).toMatch(
+        /^Agent assistant-7 tried expense\.approve on ER-1042, but principal alice already did expense\.submit/,
+      );
+      expect(await page.locator("#goal").textContent()).toBe("File my trip report for the Berlin offsite and get it approved");
       await page.getByLabel("Note (optional)").fill("finance approved the trip in advance");
       await page.getByRole("button", { name: /^Overturn/ }).focus();
       await page.keyboard.press("Enter");

@@ -58,6 +58,15 @@ describe("human review (live)", () => {
         const cliList = cli(env, "list", "--json");
         expect(cliList.code, cliList.stderr).toBe(0);
         expect((JSON.parse(cliList.stdout) as { cases: CaseSummary[] }).cases.map((c) => c.caseId).sort()).toEqual([case1.caseId, case2.caseId].sort());
+        // `vigil review show`: why in words, the goal, and the submission in the other session as evidence.
+        const cliShow = cli(env, "show", case2.caseId);
+        expect(cliShow.code, cliShow.stderr).toBe(0);
+        expect(cliShow.stdout).toMatch(
+          /^why: Agent mobile-agent-2 tried expense\.approve on ER-1042, but principal alice already did expense\.submit on it in session exp-1 \(agent assistant-7\)/m,
+        );
+        expect(cliShow.stdout).toMatch(/^goal: ".+"$/m);
+        expect(cliShow.stdout).toMatch(/^ {2}conflict .* exp-1#1 {2}session exp-1, agent assistant-7 {2}expense\.submit {2}\[sod\.self_approval\]$/m);
+        expect(case2).toMatchObject({ severity: "medium", explanation: expect.stringMatching(/in session exp-1/) });
         const shown = await api<{ case: ReviewCase }>(port, `/api/review/cases/${case1.caseId}`);
         expect(shown.body.case.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(["action"]));
         expect(shown.body.case.commands.map((c) => c.type)).toEqual(["downgrade"]);

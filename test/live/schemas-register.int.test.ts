@@ -2,7 +2,8 @@
 // (action.result) registers as a new version of a subject that holds the v1 schema under
 // BACKWARD compatibility (the Confluent default, and the level the registry client expects),
 // and the registry does refuse a change that is not an extension; so does the v1.3 schema
-// (tools.listed) after v1.2, and so do the v1.4 event and status schemas after v1.3. That
+// (tools.listed) after v1.2, the v1.4 event and status schemas after v1.3, and the v1.5
+// command schema (its `explanation`) after v1.4. That
 // old readers read new data (forward) is checked with avsc's resolver in
 // test/protocol/avro-codec.test.ts.
 import { describe, expect, it } from "vitest";
@@ -30,6 +31,10 @@ const V14_FIELDS = ["answer", "channel"];
 const v13: RecordSchema = { ...current, fields: current.fields.filter((f) => !V14_FIELDS.includes(f.name)) };
 const currentStatus = readAvroSchema("vigil-session-status") as unknown as RecordSchema;
 const v13Status: RecordSchema = { ...currentStatus, fields: currentStatus.fields.filter((f) => f.name !== "goal") };
+
+const currentCommand = readAvroSchema("vigil-command") as unknown as RecordSchema;
+/** The command schema as registered before v1.5: without `explanation`. */
+const v14Command: RecordSchema = { ...currentCommand, fields: currentCommand.fields.filter((f) => f.name !== "explanation") };
 
 const api = (path: string, init?: RequestInit) =>
   fetch(`${registryUrl}${path}`, { ...init, headers: { "Content-Type": "application/vnd.schemaregistry.v1+json" } });
@@ -132,6 +137,25 @@ describe("vigil schemas register (Apicurio)", () => {
         expect(latest.id).toBe(id);
         expect((JSON.parse(latest.schema) as RecordSchema).fields.map((f) => f.name)).toEqual(expect.arrayContaining([...fields]));
       }
+    } finally {
+      for (const s of subjects) await deleteSubject(s);
+    }
+  });
+
+  it("registers the v1.5 command schema (explanation) as a BACKWARD-compatible new version after v1.4", async () => {
+    const prefix = `${uniqueName("schemas15")}.`;
+    const commands = `${prefix}vigil.commands-value`;
+    const subjects = [`${prefix}vigil.events-value`, commands, `${prefix}vigil.session-status-value`];
+    const registry = new SchemaRegistry({ host: registryUrl });
+    try {
+      expect((await api(`/config/${encodeURIComponent(commands)}`, { method: "PUT", body: JSON.stringify({ compatibility: "BACKWARD" }) })).status).toBe(200);
+      const { id: v14Id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v14Command) }, { subject: commands });
+      const ids = await registerSchemas(registry, loadConfig({ VIGIL_REGISTRY_URL: registryUrl, VIGIL_TOPIC_PREFIX: prefix }));
+      expect(ids.commands).not.toBe(v14Id);
+      expect(await (await api(`/subjects/${encodeURIComponent(commands)}/versions`)).json()).toEqual([1, 2]);
+      const latest = (await (await api(`/subjects/${encodeURIComponent(commands)}/versions/latest`)).json()) as { id: number; schema: string };
+      expect(latest.id).toBe(ids.commands);
+      expect((JSON.parse(latest.schema) as RecordSchema).fields.map((f) => f.name)).toContain("explanation");
     } finally {
       for (const s of subjects) await deleteSubject(s);
     }

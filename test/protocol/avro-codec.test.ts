@@ -245,6 +245,21 @@ describe("unknown fields (ignored, never rejected)", () => {
     expect(eventType.fromBuffer(v12Buf, eventType.createResolver(v12))).toMatchObject({ type: "action", tools: null });
   });
 
+  it("a command's explanation (v1.5) round-trips; a v1.4 reader skips it, and v1.5 reads v1.4 data without one", () => {
+    const explanation = "Agent assistant-7 tried expense.approve on ER-1042, but principal alice already did expense.submit on it earlier in this session.";
+    const command = Command.parse({ ...fixture("commands/downgrade.json"), explanation });
+    expect(commandRoundTrip(command)).toEqual(command);
+    const current = readAvroSchema("vigil-command") as { fields: { name: string }[] };
+    const v14 = avro.Type.forSchema({ ...current, fields: current.fields.filter((f) => f.name !== "explanation") } as AvroSchema);
+    const buf = commandType.toBuffer(commandToAvro(command));
+    const old = v14.fromBuffer(buf, v14.createResolver(commandType)) as Node;
+    expect(old).toMatchObject({ commandId: command.commandId, type: "downgrade" });
+    expect(old).not.toHaveProperty("explanation");
+    const fromOld = commandType.fromBuffer(v14.toBuffer(old), commandType.createResolver(v14)) as Node;
+    expect(fromOld).toMatchObject({ explanation: null });
+    expect(Command.parse(commandFromAvro(fromOld))).not.toHaveProperty("explanation");
+  });
+
   it("tools.listed: tools are typed records, absent texts null, and round-trip", () => {
     const record = eventToAvro(AgentEvent.parse(fixture("events/tools-listed.json")));
     const tools = record.tools as Node[];

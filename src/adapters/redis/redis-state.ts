@@ -3,7 +3,7 @@ import calculateSlot from "cluster-key-slot";
 import type { Baseline, SodRecord } from "../../core/index.js";
 import { MERGE_BASELINE } from "./baseline-merge.js";
 import type { Changes, DurableState, LoadRequest, Loaded, LogPartition, SessionSnapshot } from "../../app/durable-state.js";
-import type { CaseChange, CaseState, ReviewCase } from "../../app/cases.js";
+import type { CaseChange, CaseExplanation, CaseSeverity, CaseState, ReviewCase } from "../../app/cases.js";
 import { MAX_CASE_COMMANDS, MAX_TIMELINE, listed } from "../../app/cases.js";
 import { baselineKey, parseSnapshot } from "../../app/durable-state.js";
 
@@ -151,10 +151,24 @@ function caseFromHash(h: Record<string, string> | null, commands: readonly strin
     ...(h.note ? { note: h.note } : {}),
     ...(h.revoked === "true" ? { revoked: true } : {}),
     ...(h.feedback ? { feedback: JSON.parse(h.feedback) as NonNullable<ReviewCase["feedback"]> } : {}),
+    ...(h.explanation ? { explanation: h.explanation } : {}),
+    ...(h.goal ? { goal: h.goal } : {}),
+    ...(h.severity ? { severity: h.severity as CaseSeverity } : {}),
+    ...(h.riskScore ? { riskScore: Number(h.riskScore) } : {}),
+    ...(h.evidence ? { evidence: JSON.parse(h.evidence) as NonNullable<ReviewCase["evidence"]> } : {}),
     commands: commands.map((c) => JSON.parse(c) as ReviewCase["commands"][number]),
     timeline: timeline.map((e) => JSON.parse(e) as ReviewCase["timeline"][number]),
   };
 }
+
+/** A case's explanation as hash fields (evidence as JSON). */
+const explanationFields = (e: CaseExplanation): Record<string, string> => ({
+  ...(e.explanation !== undefined ? { explanation: e.explanation } : {}),
+  ...(e.goal !== undefined ? { goal: e.goal } : {}),
+  ...(e.severity !== undefined ? { severity: e.severity } : {}),
+  ...(e.riskScore !== undefined ? { riskScore: String(e.riskScore) } : {}),
+  ...(e.evidence !== undefined ? { evidence: JSON.stringify(e.evidence) } : {}),
+});
 
 /** Indices grouped by the hash slot of their key; one group on a single server. */
 function bySlot<T extends { key: string }>(items: readonly T[], cluster: boolean): number[][] {
@@ -225,6 +239,7 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
         state: s.state,
         openedAt: s.openedAt,
         reasons: JSON.stringify(s.reasons),
+        ...explanationFields(s),
       };
       const list = k.caseTimeline(s.caseId);
       return [
@@ -239,6 +254,8 @@ export function redisState(redis: RedisClient, o: RedisStateOptions): DurableSta
     switch (c.kind) {
       case "reasons":
         return [{ key, ops: [{ c: "hset", key, fields: { reasons: JSON.stringify(c.reasons) } }] }];
+      case "explained":
+        return [{ key, ops: [{ c: "hset", key, fields: explanationFields(c.explained) }] }];
       case "command": {
         const list = k.caseCommands(c.caseId);
         return [{ key: list, ops: [{ c: "rpush", key: list, value: JSON.stringify(c.command), keep: MAX_CASE_COMMANDS }] }];

@@ -18,11 +18,12 @@ import { createMcpGuard } from "../../app/mcp-guard.js";
 import type { McpGuardOptions, McpGuardPorts } from "../../app/mcp-guard.js";
 import { createPublisher, toolOutput } from "../../sdk/publisher.js";
 import type { Publisher } from "../../sdk/publisher.js";
+import { citedCommands } from "../../compose/cited-commands.js";
 import { createEnforcer } from "../../sdk/enforcer.js";
 import type { Enforcer } from "../../sdk/enforcer.js";
 import { mcpCatalogEntry, policyFromCatalog, toCatalogTool } from "../../tooling/policy-from-catalog.js";
 import type { McpTool } from "../../tooling/policy-from-catalog.js";
-import type { ActionKind, OutputTrust } from "../../protocol/index.js";
+import type { ActionKind, Command, OutputTrust } from "../../protocol/index.js";
 
 // `vigil mcp`: the verifying MCP gateway (docs/mcp.md). A composition root: the upstream
 // servers from the ecosystem's config file, the publisher and enforcer SDKs on Vigil's
@@ -103,6 +104,7 @@ export async function openMcpGateway(
   const kafka = createKafka(config, log, "-mcp");
   const publisher: Publisher = await createPublisher({ kafka, topic: config.topics.events, clientId: `${config.kafka.clientId}-mcp`, lingerMs: 0 });
   let enforcer: Enforcer | undefined;
+  let cited: ((sessionId: string) => Promise<Command | undefined>) | undefined;
   if (options.mode === "enforce") {
     const jwksUrl = options.jwksUrl ?? `http://${config.http.host}:${config.http.port}/.well-known/jwks.json`;
     enforcer = await createEnforcer({
@@ -113,6 +115,7 @@ export async function openMcpGateway(
       log: (message, fields) => log.warn(message, fields),
       ...(config.registryUrl ? { registry: schemaRegistry(config.registryUrl) } : {}),
     });
+    cited = citedCommands(enforcer);
     await enforcer.start();
   }
   const decider = enforcer;
@@ -127,6 +130,11 @@ export async function openMcpGateway(
       // An MCP call names no resource of Vigil's: a capability denied on any resource is denied here (fail closed).
       const on = verdict.outcome === "allow" ? decider.session(sessionId)?.enforcement.deniedOn.find((d) => d.capability === capability) : undefined;
       return on ? { outcome: "deny", reason: `capability ${capability} denied on ${on.resourceId}` } : verdict;
+    },
+    why: async (sessionId) => {
+      const command = await cited?.(sessionId);
+      // Only a command that restricts says why a call is refused or asked about.
+      return command?.type === "revoke" || command?.type === "downgrade" || command?.type === "step_up" ? command.explanation : undefined;
     },
     now: () => Date.now(),
     newId: randomUUID,

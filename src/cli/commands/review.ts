@@ -60,7 +60,10 @@ export async function reviewListCommand(env: Env, o: { json?: boolean | undefine
     return 0;
   }
   if (cases.length === 0) out(state === "pending" ? "no case is waiting\n" : "no case\n");
-  for (const c of cases) out(`${c.caseId}\t${c.state}\t${c.openedAt}\t${c.sessionId}\tagent ${c.agentId}\tprincipal ${c.principalId}\t${reasonsText(c)}\n`);
+  for (const c of cases)
+    out(
+      `${c.caseId}\t${c.state}\t${c.severity ?? "-"}\t${c.openedAt}\t${c.sessionId}\tagent ${c.agentId}\tprincipal ${c.principalId}\t${reasonsText(c)}${c.explanation ? `\t${c.explanation}` : ""}\n`,
+    );
   return 0;
 }
 
@@ -72,7 +75,17 @@ export async function reviewShowCommand(env: Env, caseId: string, o: { json?: bo
   }
   out(`case ${c.caseId}: ${c.state}${c.reviewer ? ` by ${c.reviewer} at ${c.decidedAt}${c.note ? ` ("${c.note}")` : ""}` : ""}\n`);
   out(`session ${c.sessionId}, agent ${c.agentId}, principal ${c.principalId}, opened ${c.openedAt}\n`);
+  if (c.severity) out(`severity: ${c.severity}${c.riskScore !== undefined ? ` (risk ${c.riskScore})` : ""}\n`);
+  out(`why: ${c.explanation ?? "(no explanation recorded: the case was opened before Vigil explained holds)"}\n`);
+  out(`goal: ${c.goal !== undefined ? `"${c.goal}"` : "(none declared)"}\n`);
   out(`reasons: ${reasonsText(c)}\n`);
+  if (c.evidence && c.evidence.length > 0) {
+    out("evidence:\n");
+    for (const e of c.evidence)
+      out(
+        `  ${e.role.padEnd(8)}  ${e.time ?? "-"}  ${e.eventId}  session ${e.sessionId}${e.sessionId === c.sessionId ? " (this one)" : ""}${e.agentId ? `, agent ${e.agentId}` : ""}${e.capability ? `  ${e.capability}` : ""}${e.code ? `  [${e.code}]` : ""}\n`,
+      );
+  }
   out("commands:\n");
   for (const cmd of c.commands) out(`  ${cmd.time}  ${cmd.type}  ${cmd.commandId}  ${cmd.reasons.join(", ")}\n`);
   out("timeline:\n");

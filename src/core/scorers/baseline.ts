@@ -52,6 +52,7 @@ export function baselineScorer(input: ScoreInput): Signal[] {
         weight: weightOf(input, "baseline.new_destination") * unexplainedWeight(unseen, policy.factors.bareName),
         capability,
         ...repeatKeyed(destinationRepeatKey("baseline.new_destination", capability, unseen)),
+        facts: { values: unseen },
       });
     }
   }

@@ -28,10 +28,16 @@ export function contextScorer(input: ScoreInput): Signal[] {
       code: "context.new_geo",
       message: `principal ${after.principalId} never acted from ${geo}`,
       weight: weightOf(input, "context.new_geo"),
+      facts: { values: [geo] },
     });
   }
   if (ip && mature && !Object.hasOwn(pb.ips, ip) && !before.context.ips.includes(ip)) {
-    signals.push({ code: "context.new_ip", message: `principal ${after.principalId} never acted from ${ip}`, weight: weightOf(input, "context.new_ip") });
+    signals.push({
+      code: "context.new_ip",
+      message: `principal ${after.principalId} never acted from ${ip}`,
+      weight: weightOf(input, "context.new_ip"),
+      facts: { values: [ip] },
+    });
   }
   if (event.type === "action" && before.counters.actions === 0) {
     const hour = utcHour(event.time);

@@ -54,6 +54,7 @@ export function injectionScorer(input: ScoreInput): Signal[] {
         code: "intent.injected_instructions",
         message: `output of ${r.capability ?? event.actionEventId} gives ${r.instructions.length} order(s) the goal does not (${about.join(", ")})`,
         weight: weightOf(input, "intent.injected_instructions"),
+        facts: { values: [...new Set(r.instructions.flatMap((i) => i.tools))], ...(r.capability !== undefined ? { source: r.capability } : {}) },
       },
     ];
   }
@@ -76,12 +77,15 @@ export function injectionScorer(input: ScoreInput): Signal[] {
   // A read that merely mentions a value (a query or a channel name echoing the text it came from) sends it nowhere.
   const mentioned = read ? [] : instructed.filter((v) => !whole.has(v));
   if (named.length > 0 || mentioned.length > 0) {
+    const used = [...named, ...mentioned];
+    const source = before.exposures?.find((e) => e.capability !== undefined && e.values.some((v) => used.includes(v)))?.capability;
     const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? policy.factors.instructedRead : 1) : policy.factors.instructedMention);
     signals.push({
       code: "intent.instructed_value",
-      message: `${capability} uses ${describe([...named, ...mentioned])}, which only an order inside a tool's output named`,
+      message: `${capability} uses ${describe(used)}, which only an order inside a tool's output named`,
       weight: Math.min(1, w),
       capability,
+      facts: { values: used, ...(source !== undefined ? { source } : {}) },
     });
   }
   if (!read && input.facts.kind !== undefined) {
@@ -98,6 +102,7 @@ export function injectionScorer(input: ScoreInput): Signal[] {
             (suspect ? policy.factors.suspectText : 1),
         ),
         capability,
+        facts: { values: thirdParty },
       });
     }
     // Delegation hands over a source's orders, not the trust to pay or write to an address
@@ -109,6 +114,7 @@ export function injectionScorer(input: ScoreInput): Signal[] {
         message: `${capability} sends to ${describe(delegated)}, an address only the source the goal delegated to names`,
         weight: weightOf(input, "intent.delegated_destination"),
         capability,
+        facts: { values: delegated },
       });
     }
   }
@@ -138,6 +144,7 @@ export function injectionScorer(input: ScoreInput): Signal[] {
           message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks${ownAction ? " (though the goal asks for this action)" : ""}`,
           weight: Math.min(1, w),
           capability,
+          ...(asked.capability !== undefined ? { facts: { source: asked.capability } } : {}),
         });
       }
     }

@@ -143,6 +143,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
         ),
         capability,
         ...repeatKeyed(destinationRepeatKey("intent.destination_not_in_goal", capability, foreign)),
+        facts: { values: foreign },
       });
     }
   }

@@ -27,6 +27,31 @@ export interface Signal {
    * capability). Findings about distinct addresses, or a judge's verdicts, set their own.
    */
   readonly repeatKey?: string;
+  /** What the finding is about, for the sentence a person reads (core/explain.ts). No decision reads it. */
+  readonly facts?: FindingFacts;
+}
+
+/** An earlier event a finding rests on: the first step of a separation of duties, the first action of a sequence. */
+export interface PriorEvent {
+  readonly eventId: string;
+  readonly sessionId: string;
+  readonly agentId: string;
+  readonly capability: string;
+  readonly time: string;
+}
+
+/**
+ * The facts of a finding a person needs to act on it (core/explain.ts builds the sentence):
+ * structured here so the sentence never parses a message. Values come from the call's
+ * arguments or a tool's output, so they are attacker-controlled: the explainer caps them.
+ */
+export interface FindingFacts {
+  /** The values at issue: destinations, ordered values, data tags, the place acted from. */
+  readonly values?: readonly string[];
+  /** The call whose output carried the value or the order. */
+  readonly source?: string;
+  /** The earlier event this finding conflicts with. */
+  readonly prior?: PriorEvent;
 }
 
 export interface ScoreInput {

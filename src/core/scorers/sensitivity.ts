@@ -24,6 +24,7 @@ export function sensitivityScorer(input: ScoreInput): Signal[] {
       message: `${classification} data exceeds the intent's ceiling ${ceiling}`,
       weight: Math.min(1, w),
       capability,
+      facts: { values: [classification, ceiling] },
     });
   }
   const goal = before.intent ? lex.tokens(before.intent.goal) : new Set<string>();
@@ -38,6 +39,7 @@ export function sensitivityScorer(input: ScoreInput): Signal[] {
       message: `${unexpected.join(", ")} data not implied by the goal`,
       weight: weightOf(input, "sensitivity.unexpected_tag") * (high ? 1 : policy.factors.lowSensitivityTag),
       capability,
+      facts: { values: unexpected },
     });
   }
   return signals;

@@ -42,6 +42,10 @@ export function sequenceScorer(input: ScoreInput): Signal[] {
         review: seq.review,
         capability: current.capability,
         evidence: [first.eventId],
+        facts: {
+          values: first.tags.length > 0 ? first.tags : first.classification !== undefined ? [first.classification] : [],
+          prior: { eventId: first.eventId, sessionId: after.sessionId, agentId: after.agentId, capability: first.capability, time: first.time },
+        },
       });
     }
   }

@@ -24,6 +24,7 @@ export function sodScorer(input: ScoreInput): Signal[] {
       review: m.entry.review,
       capability: event.action.capability,
       ...(resourceId !== undefined ? { resourceId } : {}),
+      facts: { prior: { eventId: prior.eventId, sessionId: prior.sessionId, agentId: prior.agentId, capability: prior.capability, time: prior.time } },
     });
   }
   return signals;

@@ -12,7 +12,8 @@ export function toolScorer(input: ScoreInput): Signal[] {
   return findings.map((f): Signal => {
     const code = TOOL_FINDING_CODES[f.kind];
     const action = input.policy.mcp[f.kind];
-    if (action === "report") return { code, message: f.message, weight: 0, capability: f.tool };
-    return { code, message: f.message, weight: 0, decision: "downgrade", review: true, capability: f.tool };
+    const facts = { values: [f.server] };
+    if (action === "report") return { code, message: f.message, weight: 0, capability: f.tool, facts };
+    return { code, message: f.message, weight: 0, decision: "downgrade", review: true, capability: f.tool, facts };
   });
 }
