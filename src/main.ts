@@ -29,7 +29,8 @@ import { ssfTransmitter } from "./app/ssf.js";
 import type { SsfTransmitter } from "./app/ssf.js";
 import { redisSsfStore } from "./adapters/redis/ssf-store.js";
 import { loadReceivers, ssfDoor } from "./adapters/ssf-http.js";
-import { httpPush } from "./adapters/ssf-push.js";
+import { httpPush, pushRounds } from "./adapters/ssf-push.js";
+import { startAcksFeed } from "./adapters/kafka/acks.js";
 import { runSsfFeed } from "./adapters/kafka/ssf-feed.js";
 import { promSsfMetrics } from "./adapters/prom-metrics.js";
 import { doorsDoor } from "./adapters/doors-http.js";
@@ -179,29 +180,14 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     });
     sources.reviews = () => state.pendingCount();
     sources.activeSessions = () => processor.activeSessions();
-    // Time-to-enforce: enforcement points acknowledge each applied command on vigil.acks. The
-    // same session timeout as the processor's group, and joined in the background: after a
-    // crash, the metrics consumer must not hold up the restart while its dead predecessor's
-    // session runs out (kafkajs's default is 30 s).
-    // The processor's side consumers (acknowledgements, verdicts): their own groups, the processor's session timeout.
+    // The processor's side consumers (acknowledgements, verdicts, SSF feed): their own groups,
+    // the processor's session timeout, joined in the background (a restart must not wait on them).
     const sideConsumer = (suffix: string) =>
       kafka.consumer({ groupId: `${config.kafka.groupId}-${suffix}`, maxWaitTimeInMs: 500, sessionTimeout: config.kafka.sessionTimeoutMs, heartbeatInterval });
     const acks = sideConsumer("acks");
     teardown.push({ name: "acks consumer", close: () => acks.disconnect() });
-    await acks.connect();
-    await acks.subscribe({ topics: [config.topics.acks], fromBeginning: false });
-    const acksRunning = acks.run({
-      eachMessage: async ({ message }) => {
-        try {
-          const a = JSON.parse(message.value?.toString("utf8") ?? "{}") as { publishedAt?: string; appliedAt?: string };
-          const seconds = (Date.parse(a.appliedAt ?? "") - Date.parse(a.publishedAt ?? "")) / 1000;
-          if (Number.isFinite(seconds)) metrics.timeToEnforce(seconds);
-        } catch {
-          log.warn("unreadable acknowledgement on the acks topic", { offset: message.offset });
-        }
-      },
-    });
-    acksRunning.catch((e: unknown) => log.warn("the acknowledgements consumer stopped; time-to-enforce is not measured", { error: String(e) }));
+    const acksFeed = await startAcksFeed({ consumer: acks, topic: config.topics.acks, observed: (s) => metrics.timeToEnforce(s), log });
+    acksFeed.running.catch((e: unknown) => log.warn("the acknowledgements consumer stopped; time-to-enforce is not measured", { error: String(e) }));
     // Verdicts: the review API publishes them to vigil.reviews; the bridge carries the verified ones into vigil.events.
     const reviews = reviewService({
       cases: state,
@@ -303,24 +289,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
         log,
       }).catch((e: unknown) => log.error("the SSF feed stopped; commands are not turned into SETs", { error: String(e) }));
       // Push delivery: a round every PUSH_TICK_MS, one at a time; a lock per stream lets several processors share the work.
-      const owner = randomUUID();
-      let stopped = false;
-      let busy: Promise<void> | undefined;
-      const tick = setInterval(() => {
-        if (busy || stopped) return;
-        busy = transmitter
-          .pushRound(owner, () => !stopped)
-          .catch((e: unknown) => log.warn("SSF push round failed", { error: String(e) }))
-          .finally(() => (busy = undefined));
-      }, PUSH_TICK_MS);
-      teardown.push({
-        name: "SSF push",
-        close: async () => {
-          stopped = true;
-          clearInterval(tick);
-          await busy;
-        },
-      });
+      const rounds = pushRounds(transmitter, randomUUID(), PUSH_TICK_MS, log);
+      teardown.push({ name: "SSF push", close: () => rounds.stop() });
     }
 
     log.info("vigil processor started", {

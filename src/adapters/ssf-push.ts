@@ -1,4 +1,5 @@
-import type { PushResult } from "../app/ssf.js";
+import type { PushResult, SsfTransmitter } from "../app/ssf.js";
+import type { Logger } from "./logger.js";
 
 // RFC 8935 push delivery: one SET per POST, `application/secevent+jwt`; 202 (any 2xx) is
 // delivered, 400 with `{"err","description"}` is the receiver refusing that SET (not
@@ -41,5 +42,29 @@ export function httpPush(timeoutMs: number) {
       return { kind: "rejected", err, ...(description !== undefined ? { description } : {}) };
     }
     return { kind: "failed", detail: `HTTP ${res.status}` };
+  };
+}
+
+/**
+ * Push delivery rounds: one every `tickMs`, never two at once; a lock per stream (in the
+ * transmitter's store) lets several processors share the work under one `owner`. `stop`
+ * waits for the round in flight.
+ */
+export function pushRounds(transmitter: SsfTransmitter, owner: string, tickMs: number, log: Logger): { stop(): Promise<void> } {
+  let stopped = false;
+  let busy: Promise<void> | undefined;
+  const tick = setInterval(() => {
+    if (busy || stopped) return;
+    busy = transmitter
+      .pushRound(owner, () => !stopped)
+      .catch((e: unknown) => log.warn("SSF push round failed", { error: String(e) }))
+      .finally(() => (busy = undefined));
+  }, tickMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(tick);
+      await busy;
+    },
   };
 }
