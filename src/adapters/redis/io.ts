@@ -1,0 +1,135 @@
+import type { ChainableCommander } from "ioredis";
+import calculateSlot from "cluster-key-slot";
+import { MERGE_BASELINE } from "./baseline-merge.js";
+import type { RedisClient } from "./keys.js";
+import { SOD_RECORDS_PER_KEY } from "./keys.js";
+
+// Redis reads and writes as data: a batch's writes can then be grouped by hash slot (a
+// cluster: a pipeline and a MULTI per slot), applied in one MULTI (one server), or kept in
+// a journal and applied again (journal.ts).
+
+export interface Read {
+  readonly key: string;
+  readonly list?: boolean | number;
+  readonly hash?: boolean;
+}
+/** One Redis write as data: applied in a MULTI, and kept in a cluster batch's journal to be applied again after a crash. */
+export type Op =
+  | { readonly c: "set"; readonly key: string; readonly value: string; readonly ex: number }
+  | { readonly c: "rpush"; readonly key: string; readonly value: string; readonly keep: number; readonly ex?: number }
+  | { readonly c: "hset"; readonly key: string; readonly fields: Readonly<Record<string, string>> }
+  | { readonly c: "expire"; readonly key: string; readonly seconds: number }
+  | { readonly c: "zadd"; readonly key: string; readonly score: number; readonly member: string }
+  | { readonly c: "zrem"; readonly key: string; readonly member: string }
+  | { readonly c: "zcut"; readonly key: string; readonly below: number }
+  /** A baseline delta merged into the stored baseline (MERGE_BASELINE); `mark` '' when the batch has no log position. */
+  | {
+      readonly c: "merge";
+      readonly key: string;
+      readonly meta: string;
+      readonly delta: string;
+      readonly mark: string;
+      readonly through: string;
+      readonly ex: number;
+    };
+
+/** Writes to one key's slot (`key` decides the slot; every op's key shares its hash tag). */
+export interface Write {
+  readonly key: string;
+  readonly ops: readonly Op[];
+}
+
+export function addOp(m: ChainableCommander, op: Op): void {
+  switch (op.c) {
+    case "set":
+      m.set(op.key, op.value, "EX", op.ex);
+      return;
+    case "rpush":
+      m.rpush(op.key, op.value).ltrim(op.key, -op.keep, -1);
+      if (op.ex !== undefined) m.expire(op.key, op.ex);
+      return;
+    case "hset":
+      m.hset(op.key, op.fields);
+      return;
+    case "expire":
+      m.expire(op.key, op.seconds);
+      return;
+    case "zadd":
+      m.zadd(op.key, op.score, op.member);
+      return;
+    case "zrem":
+      m.zrem(op.key, op.member);
+      return;
+    case "zcut":
+      m.zremrangebyscore(op.key, "-inf", op.below);
+      return;
+    case "merge":
+      m.eval(MERGE_BASELINE, 2, op.key, op.meta, op.delta, op.mark, op.through, op.ex);
+      return;
+    default: {
+      const _exhaustive: never = op;
+      return _exhaustive;
+    }
+  }
+}
+
+/** An append applied again only when the list's tail does not hold it already (a journal replayed after a crash). */
+export const RPUSH_ONCE = `
+if redis.call('LPOS', KEYS[1], ARGV[1], 'RANK', -1, 'MAXLEN', tonumber(ARGV[2])) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+if ARGV[3] ~= '' then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3])) end
+return 1`;
+
+/** Indices grouped by the hash slot of their key; one group on a single server. */
+export function bySlot<T extends { key: string }>(items: readonly T[], cluster: boolean): number[][] {
+  if (!cluster) return items.length > 0 ? [items.map((_, i) => i)] : [];
+  const groups = new Map<number, number[]>();
+  items.forEach((item, i) => {
+    const slot = calculateSlot(item.key);
+    const g = groups.get(slot);
+    if (g) g.push(i);
+    else groups.set(slot, [i]);
+  });
+  return [...groups.values()];
+}
+
+/** Reads and MULTI writes on one server or a cluster (grouped by slot, all slots at once). */
+export function redisIo(redis: RedisClient) {
+  const cluster = redis.isCluster;
+
+  async function readAll(reads: readonly Read[]): Promise<unknown[]> {
+    const values = new Array<unknown>(reads.length);
+    await Promise.all(
+      bySlot(reads, cluster).map(async (group) => {
+        const p = redis.pipeline();
+        for (const i of group) {
+          const r = reads[i] as Read;
+          if (r.hash) p.hgetall(r.key);
+          else if (r.list) p.lrange(r.key, typeof r.list === "number" ? -r.list : -SOD_RECORDS_PER_KEY, -1);
+          else p.get(r.key);
+        }
+        const results = (await p.exec()) ?? [];
+        group.forEach((i, j) => {
+          const [err, v] = results[j] ?? [new Error("missing reply"), null];
+          if (err) throw err;
+          values[i] = v;
+        });
+      }),
+    );
+    return values;
+  }
+
+  async function transaction(writes: readonly Write[], extra?: (m: ChainableCommander) => void): Promise<void> {
+    const m = redis.multi();
+    for (const w of writes) for (const op of w.ops) addOp(m, op);
+    extra?.(m);
+    const results = await m.exec();
+    const failed = results?.find(([err]) => err);
+    if (results === null || failed) throw new Error(`redis persist failed: ${failed?.[0]?.message ?? "transaction aborted"}`);
+  }
+
+  return { cluster, readAll, transaction };
+}
+
+export type RedisIo = ReturnType<typeof redisIo>;
