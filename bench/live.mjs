@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import kafkajs from "kafkajs";
+import { threadDelta } from "./threads.mjs";
 
 const root = join(import.meta.dirname, "..");
 const cli = join(root, "dist", "cli", "main.js");
@@ -29,13 +30,20 @@ export async function seed(topic, messages, partitions) {
   const t0 = now();
   // One sender per partition, each sending its partition's messages in order (requests in
   // flight to one partition could land out of order); the partitions go in parallel. A
-  // request's record batch stays under the broker's message.max.bytes (1 MiB).
+  // request's record batch stays under the broker's message.max.bytes (1 MiB): at most 1,000
+  // messages and 768 KB of values.
   const CHUNK = 1000;
+  const CHUNK_BYTES = 768 * 1024;
   const byPartition = new Map();
   for (const m of messages) (byPartition.get(m.partition) ?? byPartition.set(m.partition, []).get(m.partition)).push(m);
   await Promise.all(
     [...byPartition.values()].map(async (list) => {
-      for (let i = 0; i < list.length; i += CHUNK) await producer.send({ topic, acks: 1, messages: list.slice(i, i + CHUNK) });
+      for (let i = 0; i < list.length;) {
+        let end = i;
+        for (let bytes = 0; end < list.length && end - i < CHUNK && bytes + list[end].value.length <= CHUNK_BYTES; end++) bytes += list[end].value.length;
+        await producer.send({ topic, acks: 1, messages: list.slice(i, Math.max(end, i + 1)) });
+        i = Math.max(end, i + 1);
+      }
     }),
   );
   await producer.disconnect();
@@ -232,6 +240,7 @@ function usage(a, b, env) {
     seconds: (b.at - a.at) / 1000,
     events: b.metrics.events - a.metrics.events,
     cpuSeconds: b.metrics.cpuSeconds - a.metrics.cpuSeconds,
+    threadCpuSeconds: threadDelta(a.meter.threads, b.meter.threads),
     redis: {
       commands: b.meter.redis.commands - a.meter.redis.commands,
       byCommand: Object.fromEntries(Object.entries(byCommand).filter(([, n]) => n > 0)),

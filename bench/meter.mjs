@@ -8,11 +8,14 @@
 //     counts MULTI, each command and EXEC, as Redis's own commandstats do); byKey by command
 //     and kind of key ("set session", "rpush sod": the word after $VIGIL_REDIS_PREFIX), with
 //     the characters of their arguments (what a session snapshot or a ledger record weighs).
+//   threads: { main, other }, the process's CPU seconds on its main thread and on the others
+//     (bench/threads.mjs).
 // The cost on the measured process: a few counters per Redis command and a listener per
 // connection; nothing per byte.
 import { createServer } from "node:http";
 import net from "node:net";
 import { Redis } from "ioredis";
+import { threadCpu } from "./threads.mjs";
 
 const port = Number(process.env.VIGIL_BENCH_METER_PORT);
 const closed = new Map();
@@ -64,6 +67,7 @@ function snapshot() {
   let commands = 0;
   for (const n of byCommand.values()) commands += n;
   return {
+    threads: threadCpu(),
     sockets: Object.fromEntries(totals),
     redis: { commands, byCommand: Object.fromEntries(byCommand), byKey: Object.fromEntries([...byKey].map(([k, v]) => [k, { ...v }])) },
   };

@@ -63,6 +63,8 @@ export function perEvent(usage) {
     },
     processorCoresUsed: round(usage.cpuSeconds / usage.seconds, 2),
     cpuMicrosPerEvent: round((1e6 * usage.cpuSeconds) / usage.events, 1),
+    // The main thread (JavaScript and GC pauses) and the others (V8's GC and compiler helpers, libuv).
+    cpuMicrosPerEventByThread: Object.fromEntries(Object.entries(usage.threadCpuSeconds ?? {}).map(([k, v]) => [k, round((1e6 * v) / usage.events, 1)])),
     eventsPerSecPerCore: Math.round(usage.events / usage.cpuSeconds),
     redis: {
       opsPerEvent: per(usage.redis.commands),
