@@ -146,8 +146,8 @@ export async function stopProcessor(p) {
 /**
  * `vigil start` over the pre-seeded topic: events/s in steady state, from its first commit
  * (what was committed then is left out) to the commit of the last event; and what the
- * processor used over the same window (`usage`, from two scrapes: at the first commit and at
- * the end): its CPU (vigil_process_process_cpu_seconds_total) and the events it decided
+ * processor used once warm (`usage`, from two scrapes: when a tenth of the events are
+ * committed, and at the end): its CPU (vigil_process_process_cpu_seconds_total) and the events it decided
  * (vigil_events_processed_total) from its /metrics, its own Redis commands and the bytes of
  * its connections to Redis and the broker from bench/meter.mjs, and the Redis server's
  * INFO counters (shared with whatever else uses that Redis meanwhile).
@@ -161,13 +161,15 @@ export async function liveRun(env, topic, total, nodeArgs = []) {
   const redis = new Redis(redisUrl);
   const snapshot = async () => {
     const [metrics, meter, server] = await Promise.all([batchMetrics(port), meterSnapshot(meterPort), redisServerStats(redis)]);
-    return { at: now(), metrics, meter, server };
+    // `monotonicMicros`: CLOCK_MONOTONIC, the clock of V8's CPU profiles (bench/profile.mjs cuts the processor's profile to the window).
+    return { at: now(), monotonicMicros: Number(process.hrtime.bigint() / 1000n), metrics, meter, server };
   };
   try {
     const deadline = now() + 30 * 60_000;
     let first;
     let base = 0;
     let atFirst;
+    let atWarm;
     for (;;) {
       if (p.child.exitCode !== null) throw new Error(`vigil start exited (${p.child.exitCode}):\n${p.stderr()}`);
       const n = await committed(env.VIGIL_GROUP_ID, topic);
@@ -176,6 +178,10 @@ export async function liveRun(env, topic, total, nodeArgs = []) {
         base = n;
         atFirst = await snapshot();
       }
+      // The usage window starts once a tenth of the events are committed: by then the
+      // processor's code is compiled (a short run's first seconds spend as much CPU on V8's
+      // compiler threads as on deciding) and its heap has grown.
+      if (atFirst !== undefined && atWarm === undefined && n - base >= (total - base) / 10 && n < total) atWarm = await snapshot();
       if (n >= total) {
         const seconds = (now() - first) / 1000;
         // Steady state only, like the rate: the phases' time since the first commit.
@@ -183,7 +189,7 @@ export async function liveRun(env, topic, total, nodeArgs = []) {
         const phases = Object.fromEntries(
           Object.entries(atEnd.metrics.seconds).map(([k, v]) => [k, Math.round((v - (atFirst.metrics.seconds[k] ?? 0)) * 100) / 100]),
         );
-        return { eventsPerSec: Math.round((total - base) / seconds), seconds, phases, usage: usage(atFirst, atEnd, env) };
+        return { eventsPerSec: Math.round((total - base) / seconds), seconds, phases, usage: usage(atWarm ?? atFirst, atEnd, env) };
       }
       if (now() > deadline) throw new Error(`vigil start committed ${n} of ${total} events in 30 minutes`);
       await sleep(100);
@@ -238,9 +244,11 @@ function usage(a, b, env) {
   );
   return {
     seconds: (b.at - a.at) / 1000,
+    monotonicMicros: { from: a.monotonicMicros, to: b.monotonicMicros },
     events: b.metrics.events - a.metrics.events,
     cpuSeconds: b.metrics.cpuSeconds - a.metrics.cpuSeconds,
     threadCpuSeconds: threadDelta(a.meter.threads, b.meter.threads),
+    gcSeconds: threadDelta(a.metrics.gcSeconds, b.metrics.gcSeconds),
     redis: {
       commands: b.meter.redis.commands - a.meter.redis.commands,
       byCommand: Object.fromEntries(Object.entries(byCommand).filter(([, n]) => n > 0)),
@@ -313,6 +321,10 @@ async function batchMetrics(port) {
     heapUsedBytes: metricSum(text, "vigil_process_nodejs_heap_size_used_bytes"),
     rssBytes: metricSum(text, "vigil_process_process_resident_memory_bytes"),
     activeSessions: metricSum(text, "vigil_sessions_active"),
+    // Main-thread garbage collection pauses by kind (minor = scavenges, major = mark-compact, incremental marking steps, weak callbacks).
+    gcSeconds: Object.fromEntries(
+      [...text.matchAll(/^vigil_process_nodejs_gc_duration_seconds_sum\{kind="([a-z]+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])]),
+    ),
   };
 }
 

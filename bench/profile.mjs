@@ -10,7 +10,7 @@
 // (non-idle) samples times the main thread's measured CPU per event (bench/threads.mjs); the
 // other threads' CPU (V8's garbage collection helpers) is given apart. Needs the local
 // stack; the profiles stay in --out.
-//   node bench/profile.mjs [--events 60000] [--spread] [--out /tmp/vigil-profile]
+//   node bench/profile.mjs [--events 60000] [--spread] [--out /tmp/vigil-profile] [--node-arg <flag for vigil start's node> ...]
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
@@ -30,6 +30,7 @@ const arg = (name, fallback) => {
 const total = Number(arg("--events", "60000"));
 const spread = process.argv.includes("--spread");
 const out = arg("--out", "/tmp/vigil-profile");
+const nodeArgs = process.argv.flatMap((a, i) => (a === "--node-arg" ? [process.argv[i + 1]] : []));
 const policyFile = join(import.meta.dirname, "policies", "agentdojo.yaml");
 const PARTITIONS = 6;
 mkdirSync(out, { recursive: true });
@@ -60,8 +61,11 @@ const SPECIAL = new Map([
 // Inclusive time of these functions (a sample counts once however deep they recur).
 const STEPS = ["handleBatch", "decode", "processBatch", "handle", "publishBatch", "persist", "load", "sign", "stringify", "parse", "send", "commitOffsets"];
 
-/** Main-thread CPU µs per event by part, by step and by function, from a .cpuprofile, from the first sample inside `from` on. */
-function summarize(profile, events, mainMicrosPerEvent, from) {
+/**
+ * Main-thread CPU µs per event by part, by step and by function, from a .cpuprofile (the
+ * samples within `window`, CLOCK_MONOTONIC µs, when given).
+ */
+function summarize(profile, events, mainMicrosPerEvent, window) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -87,15 +91,15 @@ function summarize(profile, events, mainMicrosPerEvent, from) {
   const parts = {};
   const steps = {};
   const self = {};
-  let started = from === undefined;
+  let at = profile.startTime;
   let busy = 0;
   let idle = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i];
     const us = profile.timeDeltas[i + 1] ?? 0;
+    at += profile.timeDeltas[i] ?? 0;
+    if (window !== undefined && (at < window.from || at > window.to)) continue;
     const names = stack(id);
-    if (!started) started = names.has(from);
-    if (!started) continue;
     const p = part(id);
     if (p === "idle") {
       idle += us;
@@ -133,7 +137,8 @@ if (spread) messages = interleave(messages);
 // Offline: the same events, decoded and decided in this process, profiled.
 const policy = loadPolicy(policyFile);
 const warm = createPipeline({ policy: () => policy, store: new InMemoryStateStore() });
-for (const m of messages.slice(0, 5000)) {
+// A first pass compiles the code, as the live processor's measured window starts compiled.
+for (const m of messages) {
   const d = decodeLine(m.value);
   if (d.ok === true) warm.handle(d.event);
 }
@@ -160,7 +165,7 @@ const env = live.runEnv("profile", policyFile, PARTITIONS);
 const topic = `${env.VIGIL_TOPIC_PREFIX}vigil.events`;
 await live.seed(topic, messages, PARTITIONS);
 const before = new Set(readdirSync(out));
-const run = await live.liveRun(env, topic, messages.length, ["--cpu-prof", "--cpu-prof-dir", out]);
+const run = await live.liveRun(env, topic, messages.length, ["--cpu-prof", "--cpu-prof-dir", out, ...nodeArgs]);
 await live.cleanup([env]);
 const written = readdirSync(out).filter((f) => f.endsWith(".cpuprofile") && !before.has(f) && f !== "offline.cpuprofile");
 if (written.length !== 1) throw new Error(`expected one profile from vigil start in ${out}, found ${written.join(", ") || "none"}`);
@@ -169,6 +174,7 @@ const liveProfile = JSON.parse(readFileSync(join(out, written[0]), "utf8"));
 const report = {
   events: messages.length,
   spread,
+  nodeArgs,
   offline: {
     cpuMicrosPerEvent: perEvent((offlineCpu.user + offlineCpu.system) / 1e6, messages.length),
     otherThreadsMicrosPerEvent: perEvent(offlineThreads.other ?? 0, messages.length),
@@ -179,8 +185,8 @@ const report = {
     cpuMicrosPerEvent: perEvent(run.usage.cpuSeconds, run.usage.events),
     otherThreadsMicrosPerEvent: perEvent(run.usage.threadCpuSeconds.other ?? 0, run.usage.events),
     eventsPerBatch: Math.round(run.usage.events / Math.max(1, run.usage.batches)),
-    // The profile's busy samples from the first batch on, scaled to the measured window's main-thread CPU per event.
-    ...summarize(liveProfile, messages.length, perEvent(run.usage.threadCpuSeconds.main ?? 0, run.usage.events), "handleBatch"),
+    // The profile's busy samples in the measured window (from a tenth of the events on), scaled to its main-thread CPU per event.
+    ...summarize(liveProfile, run.usage.events, perEvent(run.usage.threadCpuSeconds.main ?? 0, run.usage.events), run.usage.monotonicMicros),
   },
   profiles: { offline: join(out, "offline.cpuprofile"), live: join(out, written[0]) },
 };

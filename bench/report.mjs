@@ -66,6 +66,8 @@ export function perEvent(usage) {
     // The main thread (JavaScript and GC pauses) and the others (V8's GC and compiler helpers, libuv).
     cpuMicrosPerEventByThread: Object.fromEntries(Object.entries(usage.threadCpuSeconds ?? {}).map(([k, v]) => [k, round((1e6 * v) / usage.events, 1)])),
     eventsPerSecPerCore: Math.round(usage.events / usage.cpuSeconds),
+    // Main-thread garbage collection pauses by kind (process_cpu includes them, and the helpers' work on other threads).
+    gcPauseMicrosPerEvent: Object.fromEntries(Object.entries(usage.gcSeconds ?? {}).map(([k, v]) => [k, round((1e6 * v) / usage.events, 1)])),
     redis: {
       opsPerEvent: per(usage.redis.commands),
       roundTripsPerEvent: round(usage.redis.roundTrips / usage.events, 4),
