@@ -6,7 +6,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import kafkajs from "kafkajs";
+import { threadDelta } from "./threads.mjs";
 
 const root = join(import.meta.dirname, "..");
 const cli = join(root, "dist", "cli", "main.js");
@@ -28,13 +30,20 @@ export async function seed(topic, messages, partitions) {
   const t0 = now();
   // One sender per partition, each sending its partition's messages in order (requests in
   // flight to one partition could land out of order); the partitions go in parallel. A
-  // request's record batch stays under the broker's message.max.bytes (1 MiB).
+  // request's record batch stays under the broker's message.max.bytes (1 MiB): at most 1,000
+  // messages and 768 KB of values.
   const CHUNK = 1000;
+  const CHUNK_BYTES = 768 * 1024;
   const byPartition = new Map();
   for (const m of messages) (byPartition.get(m.partition) ?? byPartition.set(m.partition, []).get(m.partition)).push(m);
   await Promise.all(
     [...byPartition.values()].map(async (list) => {
-      for (let i = 0; i < list.length; i += CHUNK) await producer.send({ topic, acks: 1, messages: list.slice(i, i + CHUNK) });
+      for (let i = 0; i < list.length;) {
+        let end = i;
+        for (let bytes = 0; end < list.length && end - i < CHUNK && bytes + list[end].value.length <= CHUNK_BYTES; end++) bytes += list[end].value.length;
+        await producer.send({ topic, acks: 1, messages: list.slice(i, Math.max(end, i + 1)) });
+        i = Math.max(end, i + 1);
+      }
     }),
   );
   await producer.disconnect();
@@ -136,44 +145,161 @@ export async function stopProcessor(p) {
 
 /**
  * `vigil start` over the pre-seeded topic: events/s in steady state, from its first commit
- * (what was committed then is left out) to the commit of the last event.
+ * (what was committed then is left out) to the commit of the last event; and what the
+ * processor used once warm (`usage`, from two scrapes: when a tenth of the events are
+ * committed, and at the end): its CPU (vigil_process_process_cpu_seconds_total) and the events it decided
+ * (vigil_events_processed_total) from its /metrics, its own Redis commands and the bytes of
+ * its connections to Redis and the broker from bench/meter.mjs, and the Redis server's
+ * INFO counters (shared with whatever else uses that Redis meanwhile).
  */
 export async function liveRun(env, topic, total, nodeArgs = []) {
   // A port of its own, so its /metrics can be read at the end (the batch phases).
   const port = await freePort();
-  const p = startProcessor({ ...env, VIGIL_HTTP_PORT: String(port) }, nodeArgs);
+  const meterPort = await freePort();
+  const p = startProcessor({ ...env, VIGIL_HTTP_PORT: String(port), VIGIL_BENCH_METER_PORT: String(meterPort) }, ["--import", meterUrl, ...nodeArgs]);
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(redisUrl);
+  const snapshot = async () => {
+    const [metrics, meter, server] = await Promise.all([batchMetrics(port), meterSnapshot(meterPort), redisServerStats(redis)]);
+    // `monotonicMicros`: CLOCK_MONOTONIC, the clock of V8's CPU profiles (bench/profile.mjs cuts the processor's profile to the window).
+    return { at: now(), monotonicMicros: Number(process.hrtime.bigint() / 1000n), metrics, meter, server };
+  };
   try {
     const deadline = now() + 30 * 60_000;
     let first;
     let base = 0;
-    let phasesAtFirst = {};
+    let atFirst;
+    let atWarm;
     for (;;) {
       if (p.child.exitCode !== null) throw new Error(`vigil start exited (${p.child.exitCode}):\n${p.stderr()}`);
       const n = await committed(env.VIGIL_GROUP_ID, topic);
       if (first === undefined && n > 0) {
         first = now();
         base = n;
-        phasesAtFirst = (await batchMetrics(port)).seconds;
+        atFirst = await snapshot();
       }
+      // The usage window starts once a tenth of the events are committed: by then the
+      // processor's code is compiled (a short run's first seconds spend as much CPU on V8's
+      // compiler threads as on deciding) and its heap has grown.
+      if (atFirst !== undefined && atWarm === undefined && n - base >= (total - base) / 10 && n < total) atWarm = await snapshot();
       if (n >= total) {
         const seconds = (now() - first) / 1000;
         // Steady state only, like the rate: the phases' time since the first commit.
-        const atEnd = (await batchMetrics(port)).seconds;
-        const phases = Object.fromEntries(Object.entries(atEnd).map(([k, v]) => [k, Math.round((v - (phasesAtFirst[k] ?? 0)) * 100) / 100]));
-        return { eventsPerSec: Math.round((total - base) / seconds), seconds, phases };
+        const atEnd = await snapshot();
+        const phases = Object.fromEntries(
+          Object.entries(atEnd.metrics.seconds).map(([k, v]) => [k, Math.round((v - (atFirst.metrics.seconds[k] ?? 0)) * 100) / 100]),
+        );
+        return { eventsPerSec: Math.round((total - base) / seconds), seconds, phases, usage: usage(atWarm ?? atFirst, atEnd, env) };
       }
       if (now() > deadline) throw new Error(`vigil start committed ${n} of ${total} events in 30 minutes`);
       await sleep(100);
     }
   } finally {
+    redis.disconnect();
     await stopProcessor(p);
   }
+}
+
+const meterUrl = pathToFileURL(join(import.meta.dirname, "meter.mjs")).href;
+
+/** bench/meter.mjs's counters inside the processor. */
+async function meterSnapshot(port) {
+  return await (await fetch(`http://127.0.0.1:${port}/`)).json();
+}
+
+/** The Redis server's own counters (every client's, not only the processor's). */
+async function redisServerStats(redis) {
+  const text = await redis.info("stats");
+  const field = (name) => Number(text.match(new RegExp(`^${name}:(\\d+)`, "m"))?.[1] ?? 0);
+  return { commands: field("total_commands_processed"), bytesIn: field("total_net_input_bytes"), bytesOut: field("total_net_output_bytes") };
+}
+
+/** The sum of every series of one metric in a Prometheus text exposition (0 when absent). */
+export function metricSum(text, name) {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))) sum += Number(m[1]);
+  return sum;
+}
+
+/** What the processor used between two snapshots (see liveRun). */
+function usage(a, b, env) {
+  const redisPort = String(new URL(env.VIGIL_REDIS_URL).port || 6379);
+  const brokerPorts = new Set(env.VIGIL_KAFKA_BROKERS.split(",").map((h) => h.slice(h.lastIndexOf(":") + 1)));
+  const bytes = (snap, ports) => {
+    let bytesIn = 0;
+    let bytesOut = 0;
+    for (const [port, t] of Object.entries(snap.meter.sockets)) {
+      if (!ports.has(port)) continue;
+      bytesIn += t.bytesIn;
+      bytesOut += t.bytesOut;
+    }
+    return { bytesIn, bytesOut };
+  };
+  const delta = (x, y) => Object.fromEntries(Object.keys(y).map((k) => [k, y[k] - (x[k] ?? 0)]));
+  const byCommand = delta(a.meter.redis.byCommand, b.meter.redis.byCommand);
+  const byKey = Object.fromEntries(
+    Object.entries(b.meter.redis.byKey)
+      .map(([k, v]) => [k, { count: v.count - (a.meter.redis.byKey[k]?.count ?? 0), chars: v.chars - (a.meter.redis.byKey[k]?.chars ?? 0) }])
+      .filter(([, v]) => v.count > 0),
+  );
+  return {
+    seconds: (b.at - a.at) / 1000,
+    monotonicMicros: { from: a.monotonicMicros, to: b.monotonicMicros },
+    events: b.metrics.events - a.metrics.events,
+    cpuSeconds: b.metrics.cpuSeconds - a.metrics.cpuSeconds,
+    threadCpuSeconds: threadDelta(a.meter.threads, b.meter.threads),
+    gcSeconds: threadDelta(a.metrics.gcSeconds, b.metrics.gcSeconds),
+    redis: {
+      commands: b.meter.redis.commands - a.meter.redis.commands,
+      byCommand: Object.fromEntries(Object.entries(byCommand).filter(([, n]) => n > 0)),
+      byKey,
+      roundTrips: b.metrics.redisRoundTrips - a.metrics.redisRoundTrips,
+      ...delta(bytes(a, new Set([redisPort])), bytes(b, new Set([redisPort]))),
+    },
+    kafka: delta(bytes(a, brokerPorts), bytes(b, brokerPorts)),
+    redisServer: delta(a.server, b.server),
+    heapUsedBytes: b.metrics.heapUsedBytes,
+    rssBytes: b.metrics.rssBytes,
+    activeSessions: b.metrics.activeSessions,
+    batches: b.metrics.count - a.metrics.count,
+  };
+}
+
+/**
+ * The Redis memory a run's keys take (MEMORY USAGE of every key under the prefix), by kind
+ * of key (session, baseline, sod, log, ...): { kind: { keys, bytes } }.
+ */
+export async function redisFootprint(prefix) {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(redisUrl);
+  const kinds = {};
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const pipeline = redis.pipeline();
+      for (const k of keys) pipeline.memory("USAGE", k, "SAMPLES", "0");
+      const answers = await pipeline.exec();
+      keys.forEach((k, i) => {
+        const kind = k.slice(prefix.length).split(/[:{]/)[0];
+        const entry = (kinds[kind] ??= { keys: 0, bytes: 0 });
+        entry.keys += 1;
+        entry.bytes += Number(answers[i][1] ?? 0);
+      });
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+  return kinds;
 }
 
 /**
  * The processor's batch metrics so far (vigil_batch_phase_seconds, vigil_batch_size): the
  * seconds spent in each phase, how many batches, their mean size, and the mean milliseconds
- * of each phase per batch.
+ * of each phase per batch; with its CPU seconds, events decided, Redis round trips, heap,
+ * resident memory and active sessions.
  */
 async function batchMetrics(port) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -184,7 +310,22 @@ async function batchMetrics(port) {
   const size = Number(text.match(/^vigil_batch_size_sum (\S+)$/m)?.[1] ?? 0);
   const count = Number(text.match(/^vigil_batch_size_count (\S+)$/m)?.[1] ?? 0);
   const phaseMs = Object.fromEntries(Object.keys(seconds).map((k) => [k, counts[k] > 0 ? Math.round(((1000 * seconds[k]) / counts[k]) * 100) / 100 : 0]));
-  return { seconds, count, meanSize: count > 0 ? Math.round((size / count) * 10) / 10 : 0, phaseMs };
+  return {
+    seconds,
+    count,
+    meanSize: count > 0 ? Math.round((size / count) * 10) / 10 : 0,
+    phaseMs,
+    cpuSeconds: metricSum(text, "vigil_process_process_cpu_seconds_total"),
+    events: metricSum(text, "vigil_events_processed_total"),
+    redisRoundTrips: metricSum(text, "vigil_redis_duration_seconds_count"),
+    heapUsedBytes: metricSum(text, "vigil_process_nodejs_heap_size_used_bytes"),
+    rssBytes: metricSum(text, "vigil_process_process_resident_memory_bytes"),
+    activeSessions: metricSum(text, "vigil_sessions_active"),
+    // Main-thread garbage collection pauses by kind (minor = scavenges, major = mark-compact, incremental marking steps, weak callbacks).
+    gcSeconds: Object.fromEntries(
+      [...text.matchAll(/^vigil_process_nodejs_gc_duration_seconds_sum\{kind="([a-z]+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])]),
+    ),
+  };
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -283,7 +424,8 @@ export async function latency(env, background, { rate, seconds, probeEveryMs }) 
     const drainSeconds = (now() - t) / 1000;
     const sorted = [...latencies].sort((a, b) => a - b);
     const round = (x) => Math.round(x * 10) / 10;
-    const { seconds: _seconds, ...batches } = await batchMetrics(Number(env.VIGIL_HTTP_PORT));
+    const { count, meanSize, phaseMs } = await batchMetrics(Number(env.VIGIL_HTTP_PORT));
+    const batches = { count, meanSize, phaseMs };
     return {
       p50: round(percentile(sorted, 0.5)),
       p95: round(percentile(sorted, 0.95)),

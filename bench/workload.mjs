@@ -53,3 +53,22 @@ export function workload(file, count, partitions, { sharedAgents = false } = {})
   }
   return messages;
 }
+
+/**
+ * The same messages, each partition's sessions spread out: one event of every open session
+ * a round (in order within each session), so consecutive events of a session are as far
+ * apart in the partition as it has sessions, and almost never in one batch, as with many
+ * sessions each making a call a second. State shared across sessions stays within its
+ * partition, so an offline replay of this order still decides what the live run decides.
+ */
+export function interleave(messages) {
+  const sessions = new Map();
+  for (const m of messages) {
+    const key = `${m.partition}\u0000${m.key}`;
+    (sessions.get(key) ?? sessions.set(key, []).get(key)).push(m);
+  }
+  const queues = [...sessions.values()];
+  const out = [];
+  for (let round = 0; out.length < messages.length; round++) for (const q of queues) if (round < q.length) out.push(q[round]);
+  return out;
+}
