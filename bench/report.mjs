@@ -189,6 +189,12 @@ export function rows(result, coreOnly) {
       `p99 ≤ ${TARGETS.latencyP99Ms}`,
       result.latencyMs.p99 <= TARGETS.latencyP99Ms,
     ],
+    [
+      "scaleOut: 3 vs 1 (commands, baselines, ledger)",
+      result.scaleOut ? `${result.scaleOut.commandsEqual} / ${result.scaleOut.baselinesEqual} / ${result.scaleOut.ledgerEqual}` : "not run",
+      "all true",
+      result.scaleOut ? result.scaleOut.commandsEqual && result.scaleOut.baselinesEqual && result.scaleOut.ledgerEqual : undefined,
+    ],
     ["latency floor at 100 events/s", `${result.latencyFloorMs.p50} / ${result.latencyFloorMs.p95} / ${result.latencyFloorMs.p99}`, "", undefined],
     [
       "batch ms at the floor",

@@ -66,8 +66,17 @@ const policyFile = arg("--policy", join(import.meta.dirname, "policies", "agentd
 const file = join(dir, input);
 const PARTITIONS = 6;
 const sizes = quick
-  ? { runs: 3, heapSessions: 20_000, liveEvents: 60_000, spreadEvents: 60_000, latencySeconds: 10, floorSeconds: 5, mcpCalls: 300 }
-  : { runs: 5, heapSessions: 100_000, liveEvents: 500_000, spreadEvents: 130_000, latencySeconds: 30, floorSeconds: 10, mcpCalls: 2000 };
+  ? { scaleOutEvents: 20_000, runs: 3, heapSessions: 20_000, liveEvents: 60_000, spreadEvents: 60_000, latencySeconds: 10, floorSeconds: 5, mcpCalls: 300 }
+  : {
+      scaleOutEvents: 60_000,
+      runs: 5,
+      heapSessions: 100_000,
+      liveEvents: 500_000,
+      spreadEvents: 130_000,
+      latencySeconds: 30,
+      floorSeconds: 10,
+      mcpCalls: 2000,
+    };
 
 const started = performance.now();
 const say = (msg) => process.stderr.write(`[bench] ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  ${msg}\n`);
@@ -235,7 +244,32 @@ if (!coreOnly) {
   const { mcpGatewayLatency } = await import("./mcp/latency.mjs");
   const mcpEnv = live.runEnv("mcp", policyFile, 1);
   result.mcpGatewayLatencyMs = await mcpGatewayLatency(mcpEnv, { calls: sizes.mcpCalls, rate: 100, warmup: 100 });
-  say("mcp gateway measured; cleaning up");
+  say("mcp gateway measured; scale-out: one processor against three with a kill and a stop");
+  // Many processors, as correct as one (bench/scale-out.mjs): the bench's own workload
+  // (principal-partitioned, an agent per principal), decided by one processor and by three
+  // in one group with one SIGKILLed and one SIGTERMed mid-run.
+  const { scaleOut } = await import("./scale-out.mjs");
+  const scaled = await scaleOut({
+    messages: workload(file, sizes.scaleOutEvents, PARTITIONS),
+    partitions: PARTITIONS,
+    policyFile,
+    instances: 3,
+    kills: 1,
+    log: say,
+  });
+  result.scaleOut = {
+    instances: scaled.instances,
+    events: scaled.events,
+    restarts: scaled.restarts,
+    commandsEqual: scaled.commandsEqual,
+    baselinesEqual: scaled.baselinesEqual,
+    ledgerEqual: scaled.ledgerEqual,
+    countsEqual: scaled.countsEqual,
+    commands: scaled.commands,
+    baselines: scaled.baselines,
+    ledgerKeys: scaled.ledgerKeys,
+  };
+  say("scale-out compared; cleaning up");
   await live.cleanup([...envs, lat.env, floor.env, mcpEnv]);
   say("done");
 }

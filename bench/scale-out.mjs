@@ -15,7 +15,7 @@
 //     between any two runs; these counts may not (docs/performance.md, "Many processors").
 // Used by `npm run bench` (the `scaleOut` key) and test/soak/scale-out.soak.ts.
 import { Redis } from "ioredis";
-import { freePort, kafka, readAll, redisUrl, runEnv, seed, startProcessor, stopProcessor } from "./live.mjs";
+import { cleanup, freePort, kafka, readAll, redisUrl, runEnv, seed, startProcessor, stopProcessor } from "./live.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -102,6 +102,7 @@ export async function scaleOut({ messages, partitions, policyFile = undefined, i
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   await redis.connect();
   const processes = [];
+  const envs = [];
   try {
     // One processor.
     const env = (name) => {
@@ -110,6 +111,7 @@ export async function scaleOut({ messages, partitions, policyFile = undefined, i
       return e;
     };
     const one = env("scale-1");
+    envs.push(one);
     const oneTopic = `${one.VIGIL_TOPIC_PREFIX}vigil.events`;
     await seed(oneTopic, messages, partitions);
     log(`scale-out: one processor over ${messages.length} events`);
@@ -120,6 +122,7 @@ export async function scaleOut({ messages, partitions, policyFile = undefined, i
 
     // Several in one group, with kills and clean stops during the run.
     const many = { ...env("scale-n"), VIGIL_KAFKA_SESSION_TIMEOUT_MS: "6000" };
+    envs.push(many);
     const manyTopic = `${many.VIGIL_TOPIC_PREFIX}vigil.events`;
     await seed(manyTopic, messages, partitions);
     log(`scale-out: ${instances} processors, ${kills} SIGKILL and ${kills} SIGTERM restarts`);
@@ -177,5 +180,7 @@ export async function scaleOut({ messages, partitions, policyFile = undefined, i
   } finally {
     for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
     await redis.quit();
+    // Their topics and Redis keys go (what they held is in the returned comparison).
+    await cleanup(envs).catch(() => undefined);
   }
 }

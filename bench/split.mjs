@@ -18,13 +18,13 @@ export const FILES = ["agentdojo-gpt-4o-v2", "agentdojo-gt", "injecagent"];
 
 /**
  * The folder of the public benchmark files: `VIGIL_BENCH_DIR` when set (and only it, so a
- * wrong value is an error rather than a silent fallback), else `../shared/bench` beside the
- * repository or beside its parent. Throws, naming where it looked, when none holds the data.
+ * wrong value is an error rather than a silent fallback), else `bench/data/` in this
+ * repository (git-ignored: put or link the files there). Throws, naming where it looked,
+ * when it does not hold the data.
  */
 export function benchDir() {
-  const root = join(import.meta.dirname, "..");
   const explicit = process.env.VIGIL_BENCH_DIR;
-  const candidates = explicit ? [explicit] : [join(root, "..", "shared", "bench"), join(root, "..", "..", "shared", "bench")];
+  const candidates = explicit ? [explicit] : [join(import.meta.dirname, "data")];
   const dir = candidates.find((d) => existsSync(join(d, "agentdojo-gpt-4o-v2.jsonl")));
   if (!dir) throw new Error(`benchmark data not found; set VIGIL_BENCH_DIR (looked in ${candidates.join(", ")})`);
   return dir;

@@ -72,8 +72,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
   async function start(): Promise<Running> {
     const registry = new Registry();
     // Scrape-time gauges read the processor and Redis, which exist a few lines below.
-    const sources = { reviews: async () => 0, activeSessions: () => 0 };
-    const metrics = promMetrics(registry, { reviews: () => sources.reviews(), activeSessions: () => sources.activeSessions() });
+    const gaugeReaders = { reviews: async () => 0, activeSessions: () => 0 };
+    const metrics = promMetrics(registry, { reviews: () => gaugeReaders.reviews(), activeSessions: () => gaugeReaders.activeSessions() });
     const signer = await recordSigner(config.signing, (path) =>
       log.warn("no signing key configured: generated a new Ed25519 key; enforcers must trust its public key (GET /.well-known/jwks.json)", { path }),
     );
@@ -178,8 +178,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
         fatal(e);
       },
     });
-    sources.reviews = () => state.pendingCount();
-    sources.activeSessions = () => processor.activeSessions();
+    gaugeReaders.reviews = () => state.pendingCount();
+    gaugeReaders.activeSessions = () => processor.activeSessions();
     // The processor's side consumers (acknowledgements, verdicts, SSF feed): their own groups,
     // the processor's session timeout, joined in the background (a restart must not wait on them).
     const sideConsumer = (suffix: string) =>

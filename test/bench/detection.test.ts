@@ -15,7 +15,7 @@ import { benchData } from "../support/bench-data.js";
 // the table in docs/detection.md (`npm run bench:detection -- --markdown`). The held-out
 // rows are computed by bench:detection and reported in the docs but not pinned: a ratchet on
 // them would make them select changes instead of measuring them.
-// Needs the benchmark data (../shared/bench or VIGIL_BENCH_DIR) and `npm run build`.
+// Needs the benchmark data (bench/data/ or VIGIL_BENCH_DIR) and `npm run build`.
 
 interface Row {
   file: string;

@@ -11,7 +11,7 @@ import { brokers, redisUrl } from "../support/stack-env.js";
 // like test/bench/detection.test.ts: skipped without it, except under CI=true.
 
 describe.runIf(haveData("test/live/bench-harness.e2e.test.ts"))("npm run bench --quick", () => {
-  it("measures core, heap, no-op and live consumers and latency, and the live commands equal the offline replay's", { timeout: 300_000 }, async () => {
+  it("measures core, heap, no-op and live consumers and latency, and the live commands equal the offline replay's", { timeout: 900_000 }, async () => {
     const child = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "bench", "run.mjs"), "--quick"], {
       env: { ...process.env, VIGIL_KAFKA_BROKERS: brokers.join(","), VIGIL_REDIS_URL: redisUrl },
       stdio: ["ignore", "pipe", "pipe"],
@@ -41,6 +41,9 @@ describe.runIf(haveData("test/live/bench-harness.e2e.test.ts"))("npm run bench -
       "liveEventsPerSec",
       "liveRatio",
       "commandsExpected",
+      "coreOverDecode",
+      "liveOverCore",
+      "liveCpuOverCore",
     ]) {
       expect(r[k], k).toBeGreaterThan(0);
     }
@@ -60,5 +63,7 @@ describe.runIf(haveData("test/live/bench-harness.e2e.test.ts"))("npm run bench -
     expect(mcp.gateway.p50).toBeGreaterThan(0);
     expect(mcp.added.p50).toBe(Math.round((mcp.gateway.p50 - mcp.direct.p50) * 100) / 100);
     expect(stderr).toContain("added by the gateway");
+    // Many processors: one against three with a kill and a stop, all equal.
+    expect(r.scaleOut).toMatchObject({ instances: 3, restarts: 2, commandsEqual: true, baselinesEqual: true, ledgerEqual: true, countsEqual: true });
   });
 });

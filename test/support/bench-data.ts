@@ -1,4 +1,4 @@
-// The one way a test finds the public benchmark files (../shared/bench or VIGIL_BENCH_DIR,
+// The one way a test finds the public benchmark files (bench/data/ or VIGIL_BENCH_DIR,
 // bench/split.mjs's benchDir). They live outside the repository: under CI=true they must be
 // there, and a missing folder fails the run; on a developer machine without them the tests
 // that need them skip, and say so once, naming the test file.
