@@ -186,7 +186,13 @@ export const CompleteScoring = z.strictObject({
     decision: z.enum(["step_up", "downgrade", "revoke"]),
   }),
   /** intent.unfamiliar_toolkit: nouns shared by many applications relate a goal to none of them. */
-  toolkits: z.strictObject({ minToolkits: Count, sharedFloor: Count, sharedShare: z.number().min(0).max(1) }),
+  toolkits: z.strictObject({
+    minToolkits: Count,
+    sharedFloor: Count,
+    sharedShare: z.number().min(0).max(1),
+    /** A goal mentions an application by its name or by the called tool's own nouns, not by a noun only another of its tools has. */
+    byTool: z.boolean(),
+  }),
   workingHours: z.strictObject({ start: z.number().int().min(0).max(23), end: z.number().int().min(1).max(24) }).optional(),
   grants: z.strictObject({ maxTtlSeconds: z.number().int().positive() }),
   /**

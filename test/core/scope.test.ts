@@ -238,6 +238,44 @@ tools:
         expect(codes).not.toContain("intent.unfamiliar_toolkit");
       }));
 
+  // scoring.toolkits.byTool: the goal mentions an application by its name or by the called
+  // tool's own nouns; a noun that only another tool of the application has does not count.
+  describe("a noun of another tool of the application", () => {
+    const catalog = `tools:
+  - { capability: list_events, description: List the events in the calendar, toolkit: calendar, kind: read }
+  - { capability: get_clinical_notes, description: List the clinical notes of a patient, toolkit: health records, kind: read }
+  - { capability: get_prescriptions, description: List the prescriptions of a patient, toolkit: health records, kind: read }
+`;
+    const byTool = (on: boolean) =>
+      specification(compilePolicy(`version: 1\nscoring:\n  baseline: { minSessions: 2, minActions: 2 }\n  toolkits: { byTool: ${on} }\n${catalog}`));
+    const notesGoal = now({ goal: "Find my latest note about the budget" });
+    const prescriptions = call("get_prescriptions", "read");
+
+    it("does not make the application familiar to a goal", () =>
+      byTool(true)
+        .given(...calendarHistory, notesGoal)
+        .when(prescriptions)
+        .then(({ codes }) => expect(codes).toContain("intent.unfamiliar_toolkit")));
+
+    it("did, with scoring.toolkits.byTool off", () =>
+      byTool(false)
+        .given(...calendarHistory, notesGoal)
+        .when(prescriptions)
+        .then(({ codes }) => expect(codes).not.toContain("intent.unfamiliar_toolkit")));
+
+    it("the called tool's own noun still counts", () =>
+      byTool(true)
+        .given(...calendarHistory, notesGoal)
+        .when(call("get_clinical_notes", "read"))
+        .then(({ codes }) => expect(codes).not.toContain("intent.unfamiliar_toolkit")));
+
+    it("the application's name still counts", () =>
+      byTool(true)
+        .given(...calendarHistory, now({ goal: "Check my health records" }))
+        .when(prescriptions)
+        .then(({ codes }) => expect(codes).not.toContain("intent.unfamiliar_toolkit")));
+  });
+
   describe("reads", () => {
     /** Earlier sessions in which alice's agents tried the lock status and the enforcement point denied it. */
     const deniedStatusSessions = (n: number): AgentEvent[] =>

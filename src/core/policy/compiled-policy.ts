@@ -56,8 +56,10 @@ export interface CompiledPolicy {
   readonly version: string;
   readonly source: string;
   readonly tools: ReadonlyMap<string, CatalogTool>;
-  /** Toolkit name → its tools and the object stems of all of them together (what the application is about). */
-  readonly toolkits: ReadonlyMap<string, { readonly tools: readonly string[]; readonly terms: ReadonlySet<string> }>;
+  /** Toolkit name → its tools, the object stems of all of them together (what the application is about) and of its name. */
+  readonly toolkits: ReadonlyMap<string, { readonly tools: readonly string[]; readonly terms: ReadonlySet<string>; readonly names: ReadonlySet<string> }>;
+  /** scoring.toolkits.byTool: a goal mentions an application by its name or the called tool's own nouns only. */
+  readonly toolkitsByTool: boolean;
   readonly separationOfDuties: readonly SodEntry[];
   readonly sequences: readonly (SequenceEntry & { first: readonly ActionMatcher[]; then: readonly ActionMatcher[] })[];
   readonly rules: readonly CompiledRule[];
@@ -188,11 +190,11 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   const tools = new Map<string, CatalogTool>();
   const textOf = (t: ToolEntry) => `${t.capability} ${t.description ?? ""} ${t.toolkit ?? ""}`;
   for (const t of effective.tools ?? []) tools.set(t.capability, { ...t, terms: objectTerms(textOf(t)) });
-  const toolkits = new Map<string, { tools: string[]; terms: Set<string> }>();
+  const toolkits = new Map<string, { tools: string[]; terms: Set<string>; names: ReadonlySet<string> }>();
   for (const t of tools.values()) {
     if (t.toolkit === undefined) continue;
     let kit = toolkits.get(t.toolkit);
-    if (!kit) toolkits.set(t.toolkit, (kit = { tools: [], terms: new Set() }));
+    if (!kit) toolkits.set(t.toolkit, (kit = { tools: [], terms: new Set(), names: objectTerms(t.toolkit) }));
     kit.tools.push(t.capability);
     for (const term of nounTerms(textOf(t))) kit.terms.add(term);
   }
@@ -212,6 +214,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     source: text === undefined ? "default" : source,
     tools,
     toolkits,
+    toolkitsByTool: scoring.toolkits.byTool,
     separationOfDuties: effective.separationOfDuties ?? [],
     sequences: (effective.sequences ?? []).map((s) => ({ ...s, first: asList(s.first), then: asList(s.then) })),
     rules,

@@ -90,7 +90,7 @@ scoring:
     lowSensitivityTag: 0.5
   baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
   burst: { windowSeconds: 60, minActions: 6, multiple: 3, decision: step_up }
-  toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125 }
+  toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125, byTool: true }
   grants: { maxTtlSeconds: 3600 }
   review:
     feedback: { step: 0.5, floor: 0.25, halfLifeSeconds: 2592000 }

@@ -31,6 +31,28 @@ export const kindFactor = (policy: ScoreInput["policy"], kind: string | undefine
 const attemptedSessions = (b: ScoreInput["principalBaseline"], capability: string): number =>
   b.attempted !== undefined && Object.hasOwn(b.attempted, capability) ? (b.attempted[capability] as number) : 0;
 
+/**
+ * Whether the goal mentions the application a tool belongs to. By default
+ * (scoring.toolkits.byTool) only by the application's name or by a noun of the called tool
+ * itself that the application does not share with many others: a noun that only another of
+ * its tools has ("note" of a clinical-notes tool, "review" of a product-review tool) says the
+ * goal is about that tool, not that this one belongs in the session. Measured on the
+ * InjecAgent oracle (tune): the first attacker read or change into an application was let
+ * through because the goal shared one noun with some other tool of it, and every later call
+ * into that application in the principal's sessions then passed as familiar.
+ */
+function goalMentionsToolkit(
+  policy: ScoreInput["policy"],
+  goal: string,
+  kit: { readonly terms: ReadonlySet<string>; readonly names: ReadonlySet<string> },
+  toolTerms: ReadonlySet<string>,
+): boolean {
+  const goalTerms = policy.lexicon.objectTerms(goal);
+  if (!policy.toolkitsByTool) return overlap(goalTerms, kit.terms).length > 0;
+  for (const t of goalTerms) if (kit.names.has(t) || (toolTerms.has(t) && kit.terms.has(t))) return true;
+  return false;
+}
+
 export function intentScorer(input: ScoreInput): Signal[] {
   const { event, before, policy } = input;
   if (event.type !== "action" && event.type !== "grant.requested") return [];
@@ -104,7 +126,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     if (
       kit !== undefined &&
       pb.sessions > 1 &&
-      overlap(policy.lexicon.objectTerms(intent.goal), kit.terms).length === 0 &&
+      !goalMentionsToolkit(policy, intent.goal, kit, tool.terms) &&
       !(before.ran ?? []).some((c) => kit.tools.includes(c)) &&
       !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) &&
       (kind !== "read" || attemptedSessions(pb, capability) < policy.baseline.repeatedReads)
