@@ -78,7 +78,8 @@ export async function noopConsumer(topic, total) {
   return { eventsPerSec: Math.round(seen / ((last - first) / 1000)), seconds: (last - first) / 1000 };
 }
 
-async function committed(groupId, topic) {
+/** How many events the group has committed on `topic`, over all partitions. */
+export async function committed(groupId, topic) {
   const admin = kafka.admin();
   await admin.connect();
   try {

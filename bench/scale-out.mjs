@@ -15,20 +15,9 @@
 //     between any two runs; these counts may not (docs/performance.md, "Many processors").
 // Used by `npm run bench` (the `scaleOut` key) and test/soak/scale-out.soak.ts.
 import { Redis } from "ioredis";
-import { cleanup, freePort, kafka, readAll, redisUrl, runEnv, seed, startProcessor, stopProcessor } from "./live.mjs";
+import { cleanup, committed, freePort, readAll, redisUrl, runEnv, seed, startProcessor, stopProcessor } from "./live.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function committed(groupId, topic) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** Waits until the group has committed `total` events, calling `during(fraction)` as it goes; throws after `timeoutMs`. */
 async function untilCommitted(env, topic, total, timeoutMs, during = async () => {}) {

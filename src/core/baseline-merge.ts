@@ -1,5 +1,5 @@
 import type { Baseline } from "./baseline.js";
-import { MAX_DESTINATIONS, MAX_FEEDBACK, MAX_TRANSITIONS } from "./baseline.js";
+import { MAX_DESTINATIONS, MAX_FEEDBACK, MAX_TRANSITIONS, emptyBaseline } from "./baseline.js";
 import { toMillis } from "./time.js";
 
 // Baselines as mergeable facts, so that many processors can add to one agent's or one
@@ -119,18 +119,6 @@ export function baselineDelta(before: Baseline | undefined, after: Baseline): Ba
   };
 }
 
-const emptyStored = (): Baseline => ({
-  sessions: 0,
-  actions: 0,
-  capabilities: {},
-  transitions: {},
-  destinations: {},
-  ips: {},
-  geos: {},
-  hours: Array.from({ length: 24 }, () => 0),
-  peakPerMinute: 0,
-});
-
 /** Instants that can be compared: an unreadable time counts as the earliest. */
 const instant = (time: string | undefined): number => {
   if (time === undefined) return -Infinity;
@@ -140,7 +128,7 @@ const instant = (time: string | undefined): number => {
 
 /** `stored` with `delta` merged in (a new object; `stored` is not changed). */
 export function mergeBaseline(stored: Baseline | undefined, delta: BaselineDelta): Baseline {
-  const b = cloneBaseline(stored ?? emptyStored());
+  const b = cloneBaseline(stored ?? emptyBaseline());
   const m = b as { -readonly [K in keyof Baseline]: Baseline[K] } & Record<CountMapName, Record<string, number>>;
   m.sessions += delta.sessions;
   m.actions += delta.actions;

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
+import { openPage } from "../support/browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpApp } from "../../src/adapters/http-app.js";
 import { startHttp } from "../../src/adapters/http-server.js";
@@ -23,7 +23,6 @@ import { validateEvent } from "../../src/protocol/index.js";
 // the goal and the evidence (for a self-approval, the submission in the other session).
 // No broker: the cases are built in memory, as the processor builds them.
 
-const CHROMIUM = process.env.VIGIL_CHROMIUM ?? "/usr/bin/chromium";
 const TOKEN = "fay-review-token-0123456789";
 const root = join(import.meta.dirname, "..", "..");
 
@@ -72,17 +71,11 @@ describe("the review page sorts, filters and explains (headless Chromium)", () =
     "sorts by severity and agent, filters by severity, agent and reason, and shows a case's explanation, goal and evidence",
     { timeout: 120_000 },
     async () => {
-      expect(existsSync(CHROMIUM), `${CHROMIUM} (apt-get install -y chromium, or set VIGIL_CHROMIUM)`).toBe(true);
       let browser: Browser | undefined;
       try {
-        browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
-        const page = await browser.newPage();
-        const problems: string[] = [];
-        page.on("pageerror", (e) => problems.push(String(e)));
-        page.on("console", (m) => {
-          if (m.type() === "error") problems.push(m.text());
-        });
-        await page.goto(`${base}/review`);
+        const opened = await openPage(`${base}/review`);
+        browser = opened.browser;
+        const { page, problems } = opened;
         await page.getByLabel("Reviewer token").fill(TOKEN);
         await page.getByLabel("Reviewer token").press("Enter");
         await expect.poll(() => page.getByRole("status").textContent()).toBe("4 case(s) waiting.");

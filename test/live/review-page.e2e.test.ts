@@ -1,6 +1,5 @@
-import { existsSync } from "node:fs";
-import { chromium } from "playwright-core";
 import type { Browser } from "playwright-core";
+import { openPage } from "../support/browser.js";
 import { describe, expect, it } from "vitest";
 import { heldExpenseStory } from "../support/review.js";
 import { waitFor } from "../support/live.js";
@@ -11,24 +10,17 @@ import { waitFor } from "../support/live.js";
 // allows the approval again. Keyboard only for the decisive steps, controls found by their
 // accessible names: a page usable this way is usable with a screen reader or without a mouse.
 
-const CHROMIUM = process.env.VIGIL_CHROMIUM ?? "/usr/bin/chromium";
 const TOKEN = "dana-review-token-0123456789";
 
 describe("the review page (live, headless Chromium)", () => {
   it("a reviewer sees the held session, overturns it, and the enforcer allows the capability again", { timeout: 120_000 }, async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} (apt-get install -y chromium, or set VIGIL_CHROMIUM)`).toBe(true);
     const held = await heldExpenseStory("review-page", "dana", TOKEN);
     const { running, enforcer } = held;
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on("pageerror", (e) => problems.push(String(e)));
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(m.text());
-      });
-      await page.goto(`http://127.0.0.1:${running.httpPort}/review`);
+      const opened = await openPage(`http://127.0.0.1:${running.httpPort}/review`);
+      browser = opened.browser;
+      const { page, problems } = opened;
       await expect.poll(() => page.getByRole("status").textContent()).toMatch(/token/);
       await page.getByLabel("Reviewer token").fill(TOKEN);
       await page.getByLabel("Reviewer token").press("Enter");
