@@ -51,7 +51,13 @@ export class BatchStore implements StateStore {
     return loaded;
   }
   putBaseline(kind: BaselineKind, id: string, baseline: Baseline): void {
-    this.baselines.set(baselineKey(kind, id), { kind, id, baseline });
+    const key = baselineKey(kind, id);
+    // A put without a read first: the loaded baseline was never handed out, so it is still the origin.
+    if (!this.origins.has(key)) {
+      const loaded = this.loaded.baselines.get(key);
+      this.origins.set(key, loaded && cloneBaseline(loaded));
+    }
+    this.baselines.set(key, { kind, id, baseline });
   }
   sodRecords(key: string): readonly SodRecord[] {
     const appended = this.sodAppends.filter((a) => a.key === key).map((a) => a.record);
