@@ -74,6 +74,17 @@ describe("the OTLP trace receiver", () => {
     expect(() => receiver.inflate(Buffer.from("not gzip"), "gzip")).toThrow(/^body: not gzip/);
   });
 
+  it("keys each event by its session and partitions it by its principal", async () => {
+    const sent: { key: string; partitionKey: string; value: string }[] = [];
+    const receiver = traceReceiver({ send: async (r) => void sent.push(...r), refused: () => undefined, defaultPrincipal: "p", maxInflated: 1024 * 1024 });
+    await receiver.accept(toolCall("s6"), "protobuf", "pep");
+    expect(sent.length).toBeGreaterThan(0);
+    for (const r of sent) {
+      const e = JSON.parse(r.value) as { sessionId: string; principal: { id: string } };
+      expect([r.key, r.partitionKey]).toEqual([e.sessionId, e.principal.id]);
+    }
+  });
+
   it("writes nothing of a request one of whose events the authenticity rule refuses", async () => {
     const sent: unknown[] = [];
     const receiver = traceReceiver({
