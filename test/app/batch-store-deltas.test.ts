@@ -1,28 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { BatchStore } from "../../src/app/batch-store.js";
-import { cloneBaseline, learn } from "../../src/core/index.js";
-import { learnedBaseline } from "../contract/fixtures.js";
+import { cloneBaseline } from "../../src/core/index.js";
+import { learnedBaseline, withSessionStart } from "../contract/fixtures.js";
 
 // A batch writes what it learned, not the baseline it loaded (core/baseline-merge.ts): the
 // delta is taken against the baseline as loaded, whether the batch read it first or not.
 
 const loadedWith = (b = learnedBaseline()) => ({ sessions: new Map(), baselines: new Map([["agent:a", b]]), sod: new Map() });
-const oneMoreSession = (b: ReturnType<typeof learnedBaseline>) =>
-  learn(b, {
-    event: {
-      type: "session.started",
-      eventId: "e2",
-      sessionId: "s2",
-      time: "2026-11-28T10:00:00Z",
-      agent: { id: "a" },
-      principal: { id: "p" },
-      intent: { goal: "g" },
-    },
-    ran: false,
-    newSession: true,
-    destinations: [],
-    actionsInLastMinute: 0,
-  });
+const oneMoreSession = (b: ReturnType<typeof learnedBaseline>) => withSessionStart(b, "s2", "2026-11-28T10:00:00Z");
 
 describe("a batch's baseline deltas", () => {
   it("read, learned in place, put back: the delta is the one session added, not the loaded two", () => {

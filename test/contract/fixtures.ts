@@ -3,14 +3,14 @@ import type { Baseline, BaselineDelta, SodRecord } from "../../src/core/index.js
 
 // Values the contract suites store and read back.
 
-/** A baseline that has learned one session start (not empty, so a lost write shows). */
-export const learnedBaseline = (): Baseline =>
-  learn(emptyBaseline(), {
+/** `b` having learned one more session start (in place, as `learn` does), of session `sessionId` at `time`. */
+export const withSessionStart = (b: Baseline, sessionId: string, time: string): Baseline =>
+  learn(b, {
     event: {
       type: "session.started",
-      eventId: "e",
-      sessionId: "s",
-      time: "2026-11-28T09:00:00Z",
+      eventId: `e-${sessionId}`,
+      sessionId,
+      time,
       agent: { id: "a" },
       principal: { id: "p" },
       intent: { goal: "g" },
@@ -20,6 +20,9 @@ export const learnedBaseline = (): Baseline =>
     destinations: [],
     actionsInLastMinute: 0,
   });
+
+/** A baseline that has learned one session start (not empty, so a lost write shows). */
+export const learnedBaseline = (): Baseline => withSessionStart(emptyBaseline(), "s", "2026-11-28T09:00:00Z");
 
 /** A separation-of-duties ledger record of principal p's first step, from event `eventId`. */
 export const sodRecord = (eventId: string): SodRecord => ({
