@@ -1,4 +1,5 @@
 import type { AgentEvent, EventRejection } from "../protocol/index.js";
+import { PRODUCER_HEADER } from "../protocol/signature.js";
 import { validateEvent } from "../protocol/index.js";
 import type { CompiledPolicy } from "../core/index.js";
 import { unauthenticated } from "./authenticity.js";
@@ -20,6 +21,18 @@ export interface IntakeRecord {
   readonly value: string;
   readonly headers: Readonly<Record<string, string>>;
 }
+
+/**
+ * The record of one event on the events topic, as every door writes it: keyed by session,
+ * partitioned by principal, the `vigil-producer` header naming who sent it. `body` is what
+ * goes on the wire (default: the event; the intake writes what the caller sent).
+ */
+export const eventRecord = (event: AgentEvent, producer: string, body: unknown = event): IntakeRecord => ({
+  key: event.sessionId,
+  partitionKey: event.principal.id,
+  value: JSON.stringify(body),
+  headers: { [PRODUCER_HEADER]: producer },
+});
 
 export interface IntakePorts {
   /** Writes the records to the events topic; resolves once Kafka has all of them. */
@@ -64,14 +77,7 @@ export function createIntake(ports: IntakePorts) {
         events.push({ event: v.value, raw: r });
       }
       // The topic gets what the caller sent (fields the schema does not know included), as a Kafka producer would have written it.
-      await ports.send(
-        events.map(({ event, raw: r }) => ({
-          key: event.sessionId,
-          partitionKey: event.principal.id,
-          value: JSON.stringify(r),
-          headers: { "vigil-producer": producer },
-        })),
-      );
+      await ports.send(events.map(({ event, raw: r }) => eventRecord(event, producer, r)));
       return { accepted: events.length, eventIds: events.map(({ event }) => event.eventId) };
     },
   };

@@ -10,7 +10,8 @@ import type { Jwks } from "../adapters/signing.js";
 import { DOOR_CAPS, doorsDoor } from "../adapters/doors-http.js";
 import { traceReceiver } from "../adapters/otel/trace-receiver.js";
 import { createAuthzen } from "../app/authzen.js";
-import { createIntake } from "../app/intake.js";
+import { createIntake, eventRecord } from "../app/intake.js";
+import type { IntakeRecord } from "../app/intake.js";
 import { unauthenticated } from "../app/authenticity.js";
 import { createEnforcer } from "../sdk/enforcer.js";
 import { eventPartitioner } from "../sdk/partitioner.js";
@@ -60,7 +61,7 @@ export async function openDoors(
   // In writes of at most SEND_CHUNK_BYTES: kafkajs sends a partition's records as one batch, which the broker refuses
   // whole past its message.max.bytes (1 MiB by default). A request is checked whole before its first write; a broker
   // failure between two writes leaves the first on the topic (the caller gets a 5xx; retrying is safe: event ids dedupe).
-  const send = async (records: readonly { key: string; partitionKey: string; value: string; headers: Readonly<Record<string, string>> }[]) => {
+  const send = async (records: readonly IntakeRecord[]) => {
     let chunk: PartitionedMessage[] = [];
     let bytes = 0;
     const flush = async () => {
@@ -79,8 +80,7 @@ export async function openDoors(
   const authzen = createAuthzen(
     { holdMs: config.peps.holdMs, failMode: config.peps.failMode },
     {
-      publish: (events, caller) =>
-        send(events.map((e) => ({ key: e.sessionId, partitionKey: e.principal.id, value: JSON.stringify(e), headers: { "vigil-producer": caller } }))),
+      publish: (events, caller) => send(events.map((e) => eventRecord(e, caller))),
       unauthenticated: (event, caller) => unauthenticated(policy(), event, { claimed: caller }),
       decided: (sessionId, time, timeoutMs) => enforcer.decided(sessionId, time, timeoutMs),
       check: (sessionId, capability, resourceId) => enforcer.check(sessionId, capability, resourceId),

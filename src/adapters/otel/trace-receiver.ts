@@ -1,6 +1,8 @@
 import { gunzipSync } from "node:zlib";
 import { mapSpans } from "../../app/otel-spans.js";
 import type { KnownSession } from "../../app/otel-spans.js";
+import { eventRecord } from "../../app/intake.js";
+import type { IntakeRecord } from "../../app/intake.js";
 import type { AgentEvent } from "../../protocol/index.js";
 import { HttpError } from "../http-app.js";
 import type { TraceReceiver } from "../doors-http.js";
@@ -35,8 +37,8 @@ function bounded<V>(max: number) {
 
 export interface TraceReceiverOptions {
   /** Writes events to the events topic, in order, with the caller as producer; resolves once Kafka has them. */
-  /** Writes the records to the events topic (partitioned by `partitionKey`, the principal: sdk/partitioner.ts). */
-  send(records: readonly { key: string; partitionKey: string; value: string; headers: Readonly<Record<string, string>> }[]): Promise<void>;
+  /** Writes the records to the events topic (app/intake.ts eventRecord: keyed by session, partitioned by principal). */
+  send(records: readonly IntakeRecord[]): Promise<void>;
   /** Why the policy's authenticity rule refuses `caller` as this event's producer, or undefined. */
   refused(event: AgentEvent, caller: string): string | undefined;
   /** The principal of spans that name none. */
@@ -73,9 +75,7 @@ export function traceReceiver(o: TraceReceiverOptions): TraceReceiver & { inflat
           const why = o.refused(e, caller);
           if (why !== undefined) throw new HttpError(403, why, { code: "unauthenticated" });
         }
-        await o.send(
-          r.events.map((e) => ({ key: e.sessionId, partitionKey: e.principal.id, value: JSON.stringify(e), headers: { "vigil-producer": caller } })),
-        );
+        await o.send(r.events.map((e) => eventRecord(e, caller)));
         for (const [id, s] of r.sessions) sessions.set(id, s);
         for (const [trace, session] of r.traces) traces.set(trace, session);
         return {
