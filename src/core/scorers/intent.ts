@@ -35,7 +35,7 @@ const attemptedSessions = (b: ScoreInput["principalBaseline"], capability: strin
  * Whether the goal mentions the application a tool belongs to. By default
  * (scoring.toolkits.byTool) only by the application's name or by a noun of the called tool
  * itself that the application does not share with many others: a noun that only another of
- * its tools has ("note" of a clinical-notes tool, "review" of a product-review tool) says the
+ * its tools has (say "invoice" of an application's billing tool, when the call is to its chat tool) says the
  * goal is about that tool, not that this one belongs in the session. Measured on the
  * InjecAgent oracle (tune): the first attacker read or change into an application was let
  * through because the goal shared one noun with some other tool of it, and every later call
