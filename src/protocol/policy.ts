@@ -157,6 +157,8 @@ export const CompleteScoring = z.strictObject({
     instructedRead: Factor,
     /** intent.instructed_value when the ordered value is only mentioned inside the call's free text. */
     instructedMention: Factor,
+    /** intent.instructed_value on a send or write when no value is an address only an order named (a bare name, a value the user's data lists too, one inferred after overflow): held, not strong. */
+    ambiguousOrder: Factor,
     /** intent.third_party_destination when the text that named the value also gave foreign orders. */
     suspectText: Factor,
     /** intent.instructed_call when the goal's verbs ask for the call's action and every value of the call is explained. */

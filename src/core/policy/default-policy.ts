@@ -84,6 +84,7 @@ scoring:
     repeat: 0.5
     instructedRead: 0.75
     instructedMention: 0.75
+    ambiguousOrder: 0.9
     suspectText: 1.5
     goalAction: 0
     restrictedCeiling: 1.25
