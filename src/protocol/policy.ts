@@ -243,6 +243,8 @@ export const CompleteScoring = z.strictObject({
     valueKeys: z.boolean(),
     /** The passage of an order written on a nested record's "key:" line is that field's value (its line and deeper lines), not the whole record. */
     inlinePassage: z.boolean(),
+    /** A call's value written as an address list ("Bob <bob@example.org>", "a@x, b@y", "mailto:a@x") names its addresses. */
+    addressLists: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */
