@@ -97,3 +97,36 @@ describe("baseline scorer", () => {
         .then(({ codes }) => expect(codes).toContain("baseline.new_capability")));
   });
 });
+
+describe("a new task brings its new tools together (issue 27)", () => {
+  // An honest agent on a task the principal never did (another application, another model's
+  // way of exploring) uses several tools for the first time in one session: one piece of
+  // news, not four independent ones. Each further first use counts factors.repeat as much.
+  const reads = ["docs.search", "docs.outline", "docs.history", "docs.stats"].map((c, i) => action(7210 + 10 * i, c, { session: "s3", kind: "read" }));
+  const newWeights = (o: {
+    history: readonly { decision?: { signals: readonly { code: string; weight: number }[] } }[];
+    decision: { signals: readonly { code: string; weight: number }[] };
+  }) => [...o.history.slice(-3), o].map((h) => h.decision?.signals.find((s) => s.code === "baseline.new_capability")?.weight);
+
+  it("given a mature baseline, when a session uses four tools it never used, then the first counts fully and the others as repeats, short of a step-up", () =>
+    specification(policy)
+      .given(...mature, s3, ...reads.slice(0, 3))
+      .when(reads[3] as AgentEvent)
+      .then((o) => {
+        const [a, b, c, d] = newWeights(o);
+        expect(a).toBeCloseTo(0.2, 6);
+        expect(b).toBeCloseTo(0.1, 6);
+        expect(c).toBeCloseTo(0.05, 6);
+        expect(d).toBeCloseTo(0.025, 6);
+        expect(o.decision.riskScore).toBeLessThan(policy.thresholds.step_up);
+      }));
+
+  it("given scoring.baseline.newToolsTogether false, when the same session uses them, then each counts fully", () =>
+    specification(compilePolicy("version: 1\nscoring:\n  baseline: { minSessions: 2, minActions: 2, newToolsTogether: false }\n"))
+      .given(...mature, s3, ...reads.slice(0, 3))
+      .when(reads[3] as AgentEvent)
+      .then((o) => {
+        for (const w of newWeights(o)) expect(w).toBeCloseTo(0.2, 6);
+        expect(o.decision.riskScore).toBeGreaterThanOrEqual(policy.thresholds.step_up);
+      }));
+});
