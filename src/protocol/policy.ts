@@ -225,7 +225,12 @@ export const CompleteScoring = z.strictObject({
    * sequences, bursts), a finding of a code in `strong` at its full base weight (not
    * weakened by a factor), a step-up the person declined, or a hold a reviewer confirmed.
    */
-  ladder: z.strictObject({ enabled: z.boolean(), strong: z.array(z.string().min(1).max(128)).max(64) }),
+  ladder: z.strictObject({
+    enabled: z.boolean(),
+    /** After a declined step-up, a revoke needs a finding of the call itself that could hold it alone (not the risk left from before). */
+    declineNeedsFinding: z.boolean(),
+    strong: z.array(z.string().min(1).max(128)).max(64),
+  }),
   /** How tool outputs (`action.result`) are read. */
   outputs: z.strictObject({
     /** Characters of each output read at most. */

@@ -77,7 +77,7 @@ export interface CompiledPolicy {
   readonly factors: CompleteScoring["factors"];
   readonly burst: CompleteScoring["burst"];
   /** The ladder of responses (scoring.ladder): the codes that are strong evidence at full weight. */
-  readonly ladder: { readonly enabled: boolean; readonly strong: ReadonlySet<string> };
+  readonly ladder: { readonly enabled: boolean; readonly declineNeedsFinding: boolean; readonly strong: ReadonlySet<string> };
   /** The words of `scoring.words`, with the memoised text functions built on them. */
   readonly lexicon: Lexicon;
   /** Who may publish which events (absent: anyone who can write to the topic). */
@@ -229,7 +229,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     outputs: scoring.outputs,
     factors: scoring.factors,
     burst: scoring.burst,
-    ladder: { enabled: scoring.ladder.enabled, strong: new Set(scoring.ladder.strong) },
+    ladder: { enabled: scoring.ladder.enabled, declineNeedsFinding: scoring.ladder.declineNeedsFinding, strong: new Set(scoring.ladder.strong) },
     lexicon,
     ...(effective.authenticity
       ? { authenticity: { require: effective.authenticity.require, producers: effective.authenticity.producers, types: new Set(effective.authenticity.types) } }

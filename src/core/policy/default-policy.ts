@@ -100,6 +100,7 @@ scoring:
   # Strong: a value only an order named, and a boundary the caller declared (scope, resources, ceiling, expiry).
   ladder:
     enabled: true
+    declineNeedsFinding: true
     strong: [intent.instructed_value, intent.out_of_scope, intent.resource_out_of_scope, sensitivity.above_ceiling, intent.expired]
   outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true, addressLists: true }
   words:
