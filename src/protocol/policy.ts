@@ -171,7 +171,7 @@ export const CompleteScoring = z.strictObject({
   baseline: z.strictObject({
     minSessions: Count,
     minActions: Count,
-    /** baseline.new_capability: a session's further first uses count as repeats of its first one (factors.repeat), not as independent findings. */
+    /** baseline.new_capability: a session's further first reads count as repeats of its first one (factors.repeat), not as independent findings. */
     newToolsTogether: z.boolean(),
     /** intent.unfamiliar_toolkit stops counting a read once the principal's sessions attempted it this often. */
     repeatedReads: Count,
