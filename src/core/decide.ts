@@ -47,11 +47,16 @@ function target(policy: CompiledPolicy, session: SessionState, score: number, si
 /**
  * Evidence that may revoke (scoring.ladder): a finding of a strong code at its full base
  * weight (a value only an order named, used where it leaves: not a read, not a mention),
- * a step-up the person declined, or a hold a reviewer confirmed. Findings with a decision
+ * a step-up the person declined followed by a call with a finding that could hold it alone,
+ * or a hold a reviewer confirmed. Findings with a decision
  * of their own (rules, separation of duties, sequences, bursts) impose it anyway.
  */
 function strongEvidence(policy: CompiledPolicy, session: SessionState, signals: readonly Signal[]): boolean {
-  if ((session.stepUps?.declined ?? 0) > 0 || session.enforcement.review?.status === "confirmed") return true;
+  if (session.enforcement.review?.status === "confirmed") return true;
+  // After a declined step-up the session must go on raising risk: with a finding of this call
+  // that could hold it alone (ladder.declineNeedsFinding), not the risk left from before or a
+  // weak first use — an honest agent told "no" tries another way to do the user's task.
+  if ((session.stepUps?.declined ?? 0) > 0 && (!policy.ladder.declineNeedsFinding || signals.some((s) => s.weight >= policy.thresholds.step_up))) return true;
   return signals.some((s) => policy.ladder.strong.has(s.code) && s.weight >= (policy.weights[s.code] ?? Infinity));
 }
 

@@ -158,7 +158,7 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
     const resource = event.resource?.destination ? normalizeDestination(event.resource.destination) : undefined;
     if (resource !== undefined && !named.includes(resource)) named = [...named, resource];
     destinations = [...named, ...call.mentioned.filter((d) => d !== resource)];
-    const values = argumentValues(event.args, policy.lexicon.notValues);
+    const values = argumentValues(event.args, policy.lexicon.notValues, policy.outputs.addressLists);
     const goal = before.intent?.goal;
     const namesGoalValue = goal !== undefined && [...named, ...values].some((v) => goalMentions(goal, v, policy.lexicon));
     facts = { ...actionFacts(policy, event), values, namesGoalValue };

@@ -1,6 +1,6 @@
 import type { Baseline } from "./baseline.js";
 import type { DestinationWords } from "./reading/destinations.js";
-import { goalMentions } from "./reading/destinations.js";
+import { goalMentions, isAddress } from "./reading/destinations.js";
 import type { SessionState } from "./session-state.js";
 import { SEEN, seenKey } from "./session-state.js";
 
@@ -28,6 +28,17 @@ const bitsOf = (session: SessionState, value: string): number => {
   const key = seenKey(value);
   return session.seen !== undefined && Object.hasOwn(session.seen, key) ? (session.seen[key] as number) : 0;
 };
+
+/**
+ * Whether an ordered value is the order's alone, the evidence a different model cannot
+ * produce honestly: an address (not a bare name an honest agent copies from the user's own
+ * channels, contacts or events), that an order in the session named (not inferred after
+ * orders overflowed), and that no record of the user's data listed as a field.
+ */
+export function orderedAddress(session: SessionState, value: string): boolean {
+  const bits = bitsOf(session, value);
+  return isAddress(value) && (bits & SEEN.instructed) !== 0 && (bits & SEEN.field) === 0;
+}
 
 /**
  * Where a value could have come from. `mentioned` is true for one written inside free text

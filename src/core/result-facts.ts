@@ -46,6 +46,7 @@ export function scanOptions(policy: CompiledPolicy): ScanOptions {
     keyChars: policy.outputs.keyChars,
     valueKeys: policy.outputs.valueKeys,
     inlinePassage: policy.outputs.inlinePassage,
+    addressLists: policy.outputs.addressLists,
     verbKinds: lex.kindOfWord,
     grammar: lex.grammar,
     notValues: lex.notValues,

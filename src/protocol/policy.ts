@@ -157,6 +157,8 @@ export const CompleteScoring = z.strictObject({
     instructedRead: Factor,
     /** intent.instructed_value when the ordered value is only mentioned inside the call's free text. */
     instructedMention: Factor,
+    /** intent.instructed_value on a send or write when no value is an address only an order named (a bare name, a value the user's data lists too, one inferred after overflow): held, not strong. */
+    ambiguousOrder: Factor,
     /** intent.third_party_destination when the text that named the value also gave foreign orders. */
     suspectText: Factor,
     /** intent.instructed_call when the goal's verbs ask for the call's action and every value of the call is explained. */
@@ -169,6 +171,8 @@ export const CompleteScoring = z.strictObject({
   baseline: z.strictObject({
     minSessions: Count,
     minActions: Count,
+    /** baseline.new_capability: a session's further first reads count as repeats of its first one (factors.repeat), not as independent findings. */
+    newToolsTogether: z.boolean(),
     /** intent.unfamiliar_toolkit stops counting a read once the principal's sessions attempted it this often. */
     repeatedReads: Count,
     /** baseline.rate_spike: more actions in a minute than max(floor, multiple × the agent's peak). */
@@ -221,7 +225,12 @@ export const CompleteScoring = z.strictObject({
    * sequences, bursts), a finding of a code in `strong` at its full base weight (not
    * weakened by a factor), a step-up the person declined, or a hold a reviewer confirmed.
    */
-  ladder: z.strictObject({ enabled: z.boolean(), strong: z.array(z.string().min(1).max(128)).max(64) }),
+  ladder: z.strictObject({
+    enabled: z.boolean(),
+    /** After a declined step-up, a revoke needs a finding of the call itself that could hold it alone (not the risk left from before). */
+    declineNeedsFinding: z.boolean(),
+    strong: z.array(z.string().min(1).max(128)).max(64),
+  }),
   /** How tool outputs (`action.result`) are read. */
   outputs: z.strictObject({
     /** Characters of each output read at most. */
@@ -241,6 +250,8 @@ export const CompleteScoring = z.strictObject({
     valueKeys: z.boolean(),
     /** The passage of an order written on a nested record's "key:" line is that field's value (its line and deeper lines), not the whole record. */
     inlinePassage: z.boolean(),
+    /** A call's value written as an address list ("Bob <bob@example.org>", "a@x, b@y", "mailto:a@x") names its addresses. */
+    addressLists: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */

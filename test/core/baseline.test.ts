@@ -97,3 +97,43 @@ describe("baseline scorer", () => {
         .then(({ codes }) => expect(codes).toContain("baseline.new_capability")));
   });
 });
+
+describe("a new task brings its new reads together (issue 27, scoring.baseline.newToolsTogether)", () => {
+  // An honest agent on a task the principal never did (another application, another model's
+  // way of exploring) reads with several tools for the first time in one session: one piece
+  // of news, not four independent ones. With the knob on, each further first read counts
+  // factors.repeat as much. Off by default (docs/detection.md: it costs the oracle a catch).
+  const together = compilePolicy("version: 1\nscoring:\n  baseline: { minSessions: 2, minActions: 2, newToolsTogether: true }\n");
+  const reads = ["docs.search", "docs.outline", "docs.history", "docs.stats"].map((c, i) => action(7210 + 10 * i, c, { session: "s3", kind: "read" }));
+  type Seen = { decision?: { signals: readonly { code: string; weight: number }[] } };
+  const newWeights = (o: { history: readonly Seen[]; decision: NonNullable<Seen["decision"]> }) =>
+    [...o.history.slice(-3), o].map((h) => h.decision?.signals.find((s) => s.code === "baseline.new_capability")?.weight);
+
+  it("given newToolsTogether, when a session reads with four tools it never used, then the first counts fully and the others as repeats, short of a step-up", () =>
+    specification(together)
+      .given(...mature, s3, ...reads.slice(0, 3))
+      .when(reads[3] as AgentEvent)
+      .then((o) => {
+        const [a, b, c, d] = newWeights(o);
+        expect(a).toBeCloseTo(0.2, 6);
+        expect(b).toBeCloseTo(0.1, 6);
+        expect(c).toBeCloseTo(0.05, 6);
+        expect(d).toBeCloseTo(0.025, 6);
+        expect(o.decision.riskScore).toBeLessThan(together.thresholds.step_up);
+      }));
+
+  it("given newToolsTogether, a first change after new reads is news of its own", () =>
+    specification(together)
+      .given(...mature, s3, ...reads.slice(0, 2))
+      .when(action(7300, "docs.delete", { session: "s3" }))
+      .then((o) => expect(o.decision.signals.find((s) => s.code === "baseline.new_capability")?.weight).toBeCloseTo(0.2, 6)));
+
+  it("by default (newToolsTogether off), when the same session reads with them, then each counts fully", () =>
+    specification(policy)
+      .given(...mature, s3, ...reads.slice(0, 3))
+      .when(reads[3] as AgentEvent)
+      .then((o) => {
+        for (const w of newWeights(o)) expect(w).toBeCloseTo(0.2, 6);
+        expect(o.decision.riskScore).toBeGreaterThanOrEqual(policy.thresholds.step_up);
+      }));
+});

@@ -50,4 +50,17 @@ describe("the ladder of responses", () => {
     const rule: Signal = { code: "rule.no-mail", message: "a rule", weight: 0, decision: "revoke" };
     expect(transition(policy, fresh(), call, 0.1, [rule]).draft?.type).toBe("revoke");
   });
+
+  it("after a declined step-up, a call with no finding that could hold it alone is not revoked, whatever risk is left", () => {
+    const declined = { ...fresh(), enforcement: { ...fresh().enforcement, stepUpRequired: true }, stepUps: { accepted: 0, declined: 1 } };
+    const weak: Signal = { code: "baseline.new_capability", message: "first use", weight: 0.2, capability: "mail.send" };
+    const next = transition(policy, declined, call, 0.95, [weak]);
+    expect(next.enforcement.revoked).toBe(false);
+    expect(transition(policy, declined, call, 0.95, []).enforcement.revoked).toBe(false);
+    // A finding that could hold the call alone still revokes.
+    expect(transition(policy, declined, call, 0.95, [medium]).draft?.type).toBe("revoke");
+    // Off: the risk left from before revokes.
+    const any = compilePolicy("version: 1\nscoring:\n  ladder: { enabled: true, declineNeedsFinding: false }\n");
+    expect(transition(any, declined, call, 0.95, [weak]).draft?.type).toBe("revoke");
+  });
 });

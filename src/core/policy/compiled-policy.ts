@@ -77,7 +77,7 @@ export interface CompiledPolicy {
   readonly factors: CompleteScoring["factors"];
   readonly burst: CompleteScoring["burst"];
   /** The ladder of responses (scoring.ladder): the codes that are strong evidence at full weight. */
-  readonly ladder: { readonly enabled: boolean; readonly strong: ReadonlySet<string> };
+  readonly ladder: { readonly enabled: boolean; readonly declineNeedsFinding: boolean; readonly strong: ReadonlySet<string> };
   /** The words of `scoring.words`, with the memoised text functions built on them. */
   readonly lexicon: Lexicon;
   /** Who may publish which events (absent: anyone who can write to the topic). */
@@ -185,7 +185,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     if (!Object.hasOwn(scoring.weights, code))
       problems.push({ line: 1, column: 1, field: `scoring.weights.${code}`, message: "missing: every reason code needs a weight" });
   if (problems.length > 0) throw new PolicyError(source, problems);
-  const lexicon = buildLexicon(scoring.words, looksLikeDestination, goalText);
+  const lexicon = buildLexicon(scoring.words, looksLikeDestination, goalText, scoring.outputs.addressLists);
   const { objectTerms, nounTerms } = lexicon;
   const tools = new Map<string, CatalogTool>();
   const textOf = (t: ToolEntry) => `${t.capability} ${t.description ?? ""} ${t.toolkit ?? ""}`;
@@ -229,7 +229,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     outputs: scoring.outputs,
     factors: scoring.factors,
     burst: scoring.burst,
-    ladder: { enabled: scoring.ladder.enabled, strong: new Set(scoring.ladder.strong) },
+    ladder: { enabled: scoring.ladder.enabled, declineNeedsFinding: scoring.ladder.declineNeedsFinding, strong: new Set(scoring.ladder.strong) },
     lexicon,
     ...(effective.authenticity
       ? { authenticity: { require: effective.authenticity.require, producers: effective.authenticity.producers, types: new Set(effective.authenticity.types) } }

@@ -84,11 +84,12 @@ scoring:
     repeat: 0.5
     instructedRead: 0.75
     instructedMention: 0.75
+    ambiguousOrder: 0.9
     suspectText: 1.5
     goalAction: 0
     restrictedCeiling: 1.25
     lowSensitivityTag: 0.5
-  baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
+  baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, newToolsTogether: false, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
   burst: { windowSeconds: 60, minActions: 6, multiple: 3, decision: step_up }
   toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125, byTool: true }
   grants: { maxTtlSeconds: 3600 }
@@ -99,8 +100,9 @@ scoring:
   # Strong: a value only an order named, and a boundary the caller declared (scope, resources, ceiling, expiry).
   ladder:
     enabled: true
+    declineNeedsFinding: true
     strong: [intent.instructed_value, intent.out_of_scope, intent.resource_out_of_scope, sensitivity.above_ceiling, intent.expired]
-  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true }
+  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true, addressLists: true }
   words:
     verbs:
       egress: [send, post, share, upload, transfer, email, mail, publish, forward, invite, pay, refund, reimburse, wire, export, notify, message, tweet, reply, sms]

@@ -14,6 +14,8 @@ export interface DestinationWords {
   readonly linkTlds: ReadonlySet<string>;
   /** Local parts of e-mail addresses that are no one's name. */
   readonly notNames: ReadonlySet<string>;
+  /** Whether a value written as an address list ("Bob <bob@example.org>", "a@x, b@y") names its addresses (scoring.outputs.addressLists). */
+  readonly addressLists?: boolean;
   /** goalText(), memoised: goals repeat on every event of a session. */
   goalText(goal: string): GoalText;
 }
@@ -44,6 +46,34 @@ export function normalizeDestination(value: string): string {
 /** A value that names a destination by its shape, whatever the argument is called. */
 export const looksLikeDestination = (value: string): boolean =>
   EMAIL.test(value.trim()) || IBAN.test(value.replace(/\s/g, "")) || (URL_LIKE.test(value.trim()) && /[a-z]/i.test(value) && value.includes("."));
+
+/** Addresses one string of a list holds at most (addressList). */
+const MAX_LISTED = 32;
+/** One entry of an address list: "addr", "mailto:addr", or "Display Name <addr>" (a quoted name or up to four capitalised words: not a sentence). */
+const LISTED = /^(?:(?:"[^"<>@]{0,64}"|[A-Z][^\s<>@"]{0,32}(?: [A-Z][^\s<>@"]{0,32}){0,3})? ?<\s*([^<>\s]+)\s*>|(?:mailto:)?([^\s<>]+))$/;
+
+/**
+ * The addresses of one string written the way agents and mail clients write recipients —
+ * "Bob <bob@example.org>", "mailto:bob@example.org", "bob@example.org, dave@example.org" —
+ * when every entry is one (else undefined: a name, a sentence). Without it such a value
+ * names no address at all: neither the user's data it came from nor the order it came from
+ * (`scoring.outputs.addressLists`).
+ */
+export function addressList(value: string): string[] | undefined {
+  if (value.length > 2048 || (!value.includes("<") && !value.includes(",") && !value.includes(";") && !/^mailto:/i.test(value.trim()))) return undefined;
+  const parts = value.split(/[,;]/, MAX_LISTED + 1);
+  if (parts.length > MAX_LISTED) return undefined;
+  const out: string[] = [];
+  for (const part of parts) {
+    const t = part.trim();
+    if (t === "") continue;
+    const m = LISTED.exec(t);
+    const address = m?.[1] ?? m?.[2];
+    if (address === undefined || !looksLikeDestination(address)) return undefined;
+    out.push(normalizeDestination(address));
+  }
+  return out.length > 0 ? out : undefined;
+}
 
 /** The top-level domain of a "host.tld[:port][/path]" word, lower-case, if it has one. */
 function tldOf(word: string): string | undefined {
@@ -132,7 +162,9 @@ export interface CallDestinations {
 function collect(value: unknown, byName: boolean, out: CallDestinations, budget: ScanBudget, depth: number, lex: DestinationWords): void {
   if (depth > 4) return;
   if (typeof value === "string") {
-    if (value.length > 0 && value.length <= 512 && (byName || looksLikeDestination(value))) out.named.push(normalizeDestination(value));
+    const listed = lex.addressLists === true ? addressList(value) : undefined;
+    if (listed !== undefined) out.named.push(...listed);
+    else if (value.length > 0 && value.length <= 512 && (byName || looksLikeDestination(value))) out.named.push(normalizeDestination(value));
     else if (value.length > 12) out.mentioned.push(...embeddedDestinations(value, lex, budget));
   } else if (typeof value === "number" && byName) {
     out.named.push(String(value));

@@ -31,6 +31,8 @@ export interface Lexicon {
   readonly linkTlds: ReadonlySet<string>;
   readonly notNames: ReadonlySet<string>;
   readonly notValues: ReadonlySet<string>;
+  /** scoring.outputs.addressLists: a value written as an address list names its addresses. */
+  readonly addressLists: boolean;
   /** Lower-case word stems of a text without stop words. */
   tokens(text: string): ReadonlySet<string>;
   /** What a text (a goal, a tool's name and description) is about: its stems without the words that say how. Memoised. */
@@ -61,7 +63,7 @@ const set = (list: readonly string[]) => new Set(list.map((w) => w.toLowerCase()
 /** Goals held by each goal-keyed memo at most (a goal is up to 16 KB: count bounds memory too). */
 const GOAL_MEMO = 256;
 
-export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boolean, goalText: (goal: string) => GoalText): Lexicon {
+export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boolean, goalText: (goal: string) => GoalText, addressLists = false): Lexicon {
   const verbTable = KIND_ORDER.map((k) => [k, w.verbs[k].map((x) => x.toLowerCase())] as const);
   const kindOfWord = new Map<string, ActionKind>();
   for (const [kind, list] of verbTable) for (const v of list) if (!kindOfWord.has(v)) kindOfWord.set(v, kind);
@@ -105,6 +107,7 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
     linkTlds: set(w.linkTlds),
     notNames: set(w.notNames),
     notValues: set(w.notValues),
+    addressLists,
     tokens: memoise(tokens, GOAL_MEMO),
     goalText: memoise(goalText, GOAL_MEMO),
     objectTerms,

@@ -1,6 +1,6 @@
 import type { ActionKind } from "../../protocol/index.js";
 import type { DestinationWords } from "./destinations.js";
-import { destinationsInCanonical, looksLikeDestination } from "./destinations.js";
+import { addressList, destinationsInCanonical, looksLikeDestination } from "./destinations.js";
 import type { Grammar } from "./mood.js";
 import { moodOf, obliges, wantsObject } from "./mood.js";
 import { asValue, MAX_VALUE_CHARS } from "./values.js";
@@ -72,6 +72,8 @@ export interface ScanOptions {
   readonly valueKeys: boolean;
   /** The passage of an order written on a nested record's "key:" line is that field's value, not the record. */
   readonly inlinePassage: boolean;
+  /** A cell written as an address list ("Bob <bob@example.org>", "a@x, b@y") carries its addresses as fields. */
+  readonly addressLists?: boolean;
   /** The policy's destination words (link TLDs, argument names). */
   readonly words: DestinationWords;
   /** Whether a token is a catalog capability (tool names quoted by an instruction). */
@@ -382,21 +384,34 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
     for (const cell of cells) {
       // Punctuation and numbers between structure (": 1, ") are neither a value nor prose.
       if (!/[a-z]/i.test(cell) && !/\d{2}/.test(cell)) continue;
-      const value = fieldValue(cell, o);
+      // "Bob <bob@example.org>", "a@x, b@y": a cell written as an address list carries its addresses.
+      // A display name that opens with a verb of the table or "please" ("Forward To <…>") is an order, not a name.
+      let listed = o.addressLists === true ? addressList(trimPunct(cell)) : undefined;
+      if (listed !== undefined) {
+        const w = trimPunct(cell).split(" ", 1)[0]?.toLowerCase() ?? "";
+        if (o.verbKinds.has(w) || o.grammar.politeness.has(w) || o.grammar.openers.has(w)) listed = undefined;
+      }
+      const value = listed === undefined ? fieldValue(cell, o) : (listed[0] as string);
       // A few words that go on an open order are its tail ("…to\nmallory@evil.example right now."), read as prose.
-      const tail = value !== undefined && value.includes(" ") && typeof open === "object";
-      if (value !== undefined && !tail && !(value.includes(" ") && moodOf(sentenceWords(cell.trim().split(/\s+/)), o.verbKinds, o.grammar).directive)) {
-        if (open === undefined || (open === "prose" && !looksLikeDestination(value))) {
-          if (scan.fields.length < o.maxItems) scan.fields.push({ value, line: l });
-          if (introduced !== undefined) {
-            if (introduced.attached.length < o.orderValues) introduced.attached.push(value);
-            else introduced.overflow = true;
+      const tail = listed === undefined && value !== undefined && value.includes(" ") && typeof open === "object";
+      if (
+        value !== undefined &&
+        !tail &&
+        !(listed === undefined && value.includes(" ") && moodOf(sentenceWords(cell.trim().split(/\s+/)), o.verbKinds, o.grammar).directive)
+      ) {
+        for (const v of listed ?? [value]) {
+          if (open === undefined || (open === "prose" && !looksLikeDestination(v))) {
+            if (scan.fields.length < o.maxItems) scan.fields.push({ value: v, line: l });
+            if (introduced !== undefined) {
+              if (introduced.attached.length < o.orderValues) introduced.attached.push(v);
+              else introduced.overflow = true;
+            }
+          } else if (open === "prose") {
+            if (scan.prose.size < o.maxItems) scan.prose.add(v);
+          } else {
+            addValues(open, [v], o.orderValues);
+            if (o.isTool(cell.trim())) open.tools.push(cell.trim());
           }
-        } else if (open === "prose") {
-          if (scan.prose.size < o.maxItems) scan.prose.add(value);
-        } else {
-          addValues(open, [value], o.orderValues);
-          if (o.isTool(cell.trim())) open.tools.push(cell.trim());
         }
         continue;
       }

@@ -1,4 +1,4 @@
-import { looksLikeDestination, normalizeDestination } from "./destinations.js";
+import { addressList, looksLikeDestination, normalizeDestination } from "./destinations.js";
 
 // Values as provenance compares them: a call's whole argument values and the fields of a
 // tool's output, in one normal form (addresses normalised like destinations, names
@@ -30,21 +30,27 @@ export function asValue(raw: string, notValues: ReadonlySet<string>): string | u
   return notValues.has(n) ? undefined : n;
 }
 
-function collect(value: unknown, out: Set<string>, depth: number, notValues: ReadonlySet<string>): void {
+function collect(value: unknown, out: Set<string>, depth: number, notValues: ReadonlySet<string>, lists: boolean): void {
   if (out.size >= MAX_VALUES_PER_CALL || depth > 3) return;
   if (typeof value === "string") {
+    // "Bob <bob@example.org>", "a@x, b@y": the addresses are the values.
+    const listed = lists ? addressList(value) : undefined;
+    if (listed !== undefined) {
+      for (const a of listed.slice(0, MAX_VALUES_PER_CALL - out.size)) out.add(a);
+      return;
+    }
     const v = asValue(value, notValues);
     if (v !== undefined) out.add(v);
   } else if (Array.isArray(value)) {
-    for (const x of value.slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1, notValues);
+    for (const x of value.slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1, notValues, lists);
   } else if (value !== null && typeof value === "object") {
-    for (const x of Object.values(value).slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1, notValues);
+    for (const x of Object.values(value).slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1, notValues, lists);
   }
 }
 
 /** The whole string values of a call's arguments that can name someone or something (bounded). */
-export function argumentValues(args: Readonly<Record<string, unknown>> | undefined, notValues: ReadonlySet<string>): string[] {
+export function argumentValues(args: Readonly<Record<string, unknown>> | undefined, notValues: ReadonlySet<string>, lists = false): string[] {
   const out = new Set<string>();
-  if (args !== undefined) collect(args, out, 0, notValues);
+  if (args !== undefined) collect(args, out, 0, notValues, lists);
   return [...out];
 }

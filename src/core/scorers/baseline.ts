@@ -41,6 +41,10 @@ export function baselineScorer(input: ScoreInput): Signal[] {
       message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}`,
       weight: weightOf(input, "baseline.new_capability"),
       capability,
+      // A new task brings its new reads together: the session's further first reads are
+      // correlated with its first one, not independent news (the repeat discount, per session).
+      // Reads only: a first change or send is news of its own.
+      ...repeatKeyed(policy.baseline.newToolsTogether && input.facts?.kind === "read" ? "baseline.new_capability|read" : undefined),
     });
   }
   if (principalMature && (input.facts?.egress || (input.facts?.kind !== undefined && input.facts.kind !== "read"))) {

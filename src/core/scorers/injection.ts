@@ -1,6 +1,6 @@
 import { isAddress, unexplainedWeight } from "../reading/destinations.js";
 import type { Provenance } from "../provenance.js";
-import { explains, provenanceOf } from "../provenance.js";
+import { explains, orderedAddress, provenanceOf } from "../provenance.js";
 import { goalAsksForAction, goalRelation, scopeTerms } from "../scope.js";
 import { overlap, stem } from "../reading/text.js";
 import type { Exposure } from "../session-state.js";
@@ -79,7 +79,11 @@ export function injectionScorer(input: ScoreInput): Signal[] {
   if (named.length > 0 || mentioned.length > 0) {
     const used = [...named, ...mentioned];
     const source = before.exposures?.find((e) => e.capability !== undefined && e.values.some((v) => used.includes(v)))?.capability;
-    const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? policy.factors.instructedRead : 1) : policy.factors.instructedMention);
+    // Strong (it may revoke, scoring.ladder) only at full weight: a value the order alone
+    // gave. A bare name, a value the user's data also lists, one inferred after orders
+    // overflowed: an honest agent of another model may use it too, so it is held, not revoked.
+    const own = named.some((v) => orderedAddress(before, v)) ? 1 : policy.factors.ambiguousOrder;
+    const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? policy.factors.instructedRead : own) : policy.factors.instructedMention);
     signals.push({
       code: "intent.instructed_value",
       message: `${capability} uses ${describe(used)}, which only an order inside a tool's output named`,
