@@ -31,13 +31,16 @@ const bitsOf = (session: SessionState, value: string): number => {
 
 /**
  * Whether an ordered value is the order's alone, the evidence a different model cannot
- * produce honestly: an address (not a bare name an honest agent copies from the user's own
- * channels, contacts or events), that an order in the session named (not inferred after
- * orders overflowed), and that no record of the user's data listed as a field.
+ * produce honestly: not a bare name (one word that is no address: a user, a channel, an id,
+ * which an honest agent copies from the user's own channels, contacts or events), that an
+ * order in the session named (not inferred after orders overflowed), and that no record of
+ * the user's data listed as a field. An address or a text of several words (a command line,
+ * a message the order dictated) is the order's own.
  */
-export function orderedAddress(session: SessionState, value: string): boolean {
+export function orderedAlone(session: SessionState, value: string): boolean {
   const bits = bitsOf(session, value);
-  return isAddress(value) && (bits & SEEN.instructed) !== 0 && (bits & SEEN.field) === 0;
+  const bareName = !isAddress(value) && !/\s/.test(value.trim());
+  return !bareName && (bits & SEEN.instructed) !== 0 && (bits & SEEN.field) === 0;
 }
 
 /**

@@ -157,7 +157,7 @@ export const CompleteScoring = z.strictObject({
     instructedRead: Factor,
     /** intent.instructed_value when the ordered value is only mentioned inside the call's free text. */
     instructedMention: Factor,
-    /** intent.instructed_value on a send or write when no value is an address only an order named (a bare name, a value the user's data lists too, one inferred after overflow): held, not strong. */
+    /** intent.instructed_value on a send or write when no value is the order's own, an address or a text of several words only an order named (a bare name, a value the user's data lists too, one inferred after overflow): held, not strong. */
     ambiguousOrder: Factor,
     /** intent.third_party_destination when the text that named the value also gave foreign orders. */
     suspectText: Factor,

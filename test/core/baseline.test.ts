@@ -102,8 +102,10 @@ describe("a new task brings its new reads together (issue 27, scoring.baseline.n
   // An honest agent on a task the principal never did (another application, another model's
   // way of exploring) reads with several tools for the first time in one session: one piece
   // of news, not four independent ones. With the knob on, each further first read counts
-  // factors.repeat as much. Off by default (docs/detection.md: it costs the oracle a catch).
+  // factors.repeat as much. On by default (docs/detection.md: it spares honest first reads on a
+  // new application at the cost of one catch of the oracle replay).
   const together = compilePolicy("version: 1\nscoring:\n  baseline: { minSessions: 2, minActions: 2, newToolsTogether: true }\n");
+  const apart = compilePolicy("version: 1\nscoring:\n  baseline: { minSessions: 2, minActions: 2, newToolsTogether: false }\n");
   const reads = ["docs.search", "docs.outline", "docs.history", "docs.stats"].map((c, i) => action(7210 + 10 * i, c, { session: "s3", kind: "read" }));
   type Seen = { decision?: { signals: readonly { code: string; weight: number }[] } };
   const newWeights = (o: { history: readonly Seen[]; decision: NonNullable<Seen["decision"]> }) =>
@@ -128,12 +130,14 @@ describe("a new task brings its new reads together (issue 27, scoring.baseline.n
       .when(action(7300, "docs.delete", { session: "s3" }))
       .then((o) => expect(o.decision.signals.find((s) => s.code === "baseline.new_capability")?.weight).toBeCloseTo(0.2, 6)));
 
-  it("by default (newToolsTogether off), when the same session reads with them, then each counts fully", () =>
-    specification(policy)
+  it("with newToolsTogether off, when the same session reads with them, then each counts fully", () =>
+    specification(apart)
       .given(...mature, s3, ...reads.slice(0, 3))
       .when(reads[3] as AgentEvent)
       .then((o) => {
         for (const w of newWeights(o)) expect(w).toBeCloseTo(0.2, 6);
-        expect(o.decision.riskScore).toBeGreaterThanOrEqual(policy.thresholds.step_up);
+        expect(o.decision.riskScore).toBeGreaterThanOrEqual(apart.thresholds.step_up);
       }));
+
+  it("the shipped policy brings them together", () => expect(policy.baseline.newToolsTogether).toBe(true));
 });

@@ -89,7 +89,7 @@ scoring:
     goalAction: 0
     restrictedCeiling: 1.25
     lowSensitivityTag: 0.5
-  baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, newToolsTogether: false, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
+  baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, newToolsTogether: true, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
   burst: { windowSeconds: 60, minActions: 6, multiple: 3, decision: step_up }
   toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125, byTool: true }
   grants: { maxTtlSeconds: 3600 }

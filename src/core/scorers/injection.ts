@@ -1,6 +1,6 @@
 import { isAddress, unexplainedWeight } from "../reading/destinations.js";
 import type { Provenance } from "../provenance.js";
-import { explains, orderedAddress, provenanceOf } from "../provenance.js";
+import { explains, orderedAlone, provenanceOf } from "../provenance.js";
 import { goalAsksForAction, goalRelation, scopeTerms } from "../scope.js";
 import { overlap, stem } from "../reading/text.js";
 import type { Exposure } from "../session-state.js";
@@ -82,7 +82,7 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     // Strong (it may revoke, scoring.ladder) only at full weight: a value the order alone
     // gave. A bare name, a value the user's data also lists, one inferred after orders
     // overflowed: an honest agent of another model may use it too, so it is held, not revoked.
-    const own = named.some((v) => orderedAddress(before, v)) ? 1 : policy.factors.ambiguousOrder;
+    const own = named.some((v) => orderedAlone(before, v)) ? 1 : policy.factors.ambiguousOrder;
     const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? policy.factors.instructedRead : own) : policy.factors.instructedMention);
     signals.push({
       code: "intent.instructed_value",
