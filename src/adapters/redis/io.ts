@@ -48,13 +48,13 @@ export const MERGE_BASELINE_SHA = createHash("sha1").update(MERGE_BASELINE).dige
  * script's SHA-1 (40 bytes instead of the script's 2.5 KB), unless `whole`: the caller makes
  * sure the server has the script (redisIo's transaction).
  */
-export function addOp(m: ChainableCommander, op: Op, whole = false): number {
+export function addOp(m: ChainableCommander, op: Joined, whole = false): number {
   switch (op.c) {
     case "set":
       m.set(op.key, op.value, "EX", op.ex);
       return 1;
     case "rpush":
-      m.rpush(op.key, op.value).ltrim(op.key, -op.keep, -1);
+      m.rpush(op.key, op.value, ...("more" in op && op.more ? op.more : [])).ltrim(op.key, -op.keep, -1);
       if (op.ex === undefined) return 2;
       m.expire(op.key, op.ex);
       return 3;
@@ -82,6 +82,42 @@ export function addOp(m: ChainableCommander, op: Op, whole = false): number {
       return _exhaustive;
     }
   }
+}
+
+type Append = Extract<Op, { c: "rpush" }>;
+/** Appends to one list joined (joinAppends): its first op's values and then `more`. Built for a MULTI, never journaled. */
+export type Joined = Exclude<Op, Append> | (Append & { readonly more?: readonly string[] });
+
+/**
+ * The writes' ops in order, but each list's appends joined into one RPUSH of all its values
+ * (in order, where its first append was), so a list gets one RPUSH, LTRIM and EXPIRE per
+ * MULTI instead of one of each per value: a review case's timeline gains several entries a
+ * batch. The list ends the same (the last `keep` of all its values); nothing else in a MULTI
+ * writes to a list.
+ */
+export function joinAppends(writes: readonly Write[]): Joined[] {
+  const out: Joined[] = [];
+  const open = new Map<string, { at: number; first: Append; more: string[] }>();
+  const close = (g: { at: number; first: Append; more: string[] }) => {
+    if (g.more.length > 0) out[g.at] = { ...g.first, more: g.more };
+  };
+  for (const w of writes)
+    for (const op of w.ops) {
+      if (op.c !== "rpush") {
+        out.push(op);
+        continue;
+      }
+      const g = open.get(op.key);
+      if (g && g.first.keep === op.keep && g.first.ex === op.ex) {
+        g.more.push(op.value);
+        continue;
+      }
+      if (g) close(g);
+      open.set(op.key, { at: out.length, first: op, more: [] });
+      out.push(op);
+    }
+  for (const g of open.values()) close(g);
+  return out;
 }
 
 const isNoScript = (e: Error | null): boolean => e !== null && e.message.startsWith("NOSCRIPT");
@@ -152,16 +188,15 @@ export function redisIo(redis: RedisClient) {
 
   async function transaction(writes: readonly Write[], extra?: (m: ChainableCommander) => void): Promise<void> {
     const m = redis.multi();
-    const merges: { at: number; op: Op }[] = [];
+    const merges: { at: number; op: Joined }[] = [];
     const connection = writes.some((w) => w.ops.some((op) => op.c === "merge")) ? connectionOf(writes[0]?.key) : undefined;
     const load = connection !== undefined && !loaded.has(connection);
     if (load) m.script("LOAD", MERGE_BASELINE);
     let at = load ? 1 : 0;
-    for (const w of writes)
-      for (const op of w.ops) {
-        if (op.c === "merge") merges.push({ at, op });
-        at += addOp(m, op, connection === undefined);
-      }
+    for (const op of joinAppends(writes)) {
+      if (op.c === "merge") merges.push({ at, op });
+      at += addOp(m, op, connection === undefined);
+    }
     extra?.(m);
     const results = await m.exec();
     if (results === null) throw new Error("redis persist failed: transaction aborted");
