@@ -173,10 +173,12 @@ export function redisIo(redis: RedisClient) {
   // address. A MULTI with a merge for a connection not in it loads the script first, in the
   // same MULTI (SCRIPT LOAD, not EVAL: Redis 7.4 evicts scripts loaded by EVAL, never those
   // loaded by SCRIPT LOAD). A reconnect is a new socket, a failover another master, so both
-  // load it again.
+  // load it again; while not connected, merges go whole.
   const loaded = new WeakSet<object>();
   const masters = new Map<string, object>();
   const connectionOf = (key: string | undefined): object | undefined => {
+    // Not connected: the MULTI would wait for a socket whose server may lack the script.
+    if ((redis as { status?: string }).status !== "ready") return undefined;
     if (!cluster) return (redis as { stream?: object }).stream;
     const slots = (redis as { slots?: readonly (readonly string[])[] }).slots;
     const master = key === undefined ? undefined : slots?.[calculateSlot(key)]?.[0];
@@ -200,8 +202,8 @@ export function redisIo(redis: RedisClient) {
     extra?.(m);
     const results = await m.exec();
     if (results === null) throw new Error("redis persist failed: transaction aborted");
-    // NOSCRIPT: the server lost the script since it was loaded (an operator's SCRIPT FLUSH;
-    // a restart is a new socket). Every other write of the MULTI is applied, so the merges are
+    // NOSCRIPT: the server lost the script since it was loaded (an operator's SCRIPT FLUSH, or
+    // a restart while this MULTI waited to be sent; else a restart is a new socket). Every other write of the MULTI is applied, so the merges are
     // sent again whole at once, each still marked with its offset: none is merged twice. A
     // crash between the two MULTIs would lose those merges (the position is written): the
     // one case where a single server's batch is not whole or nothing (docs/operations.md).
