@@ -1,6 +1,5 @@
 // The live processor's composition root: reads the environment once, wires Kafka, Redis,
 // the schema registry, metrics and HTTP, and returns a handle to stop it gracefully.
-import kafkajs from "kafkajs";
 import { Registry } from "prom-client";
 import { loadConfig } from "./config/config.js";
 import { registerSchemas, schemaRegistry } from "./adapters/schema-registry.js";
@@ -35,6 +34,7 @@ import { runSsfFeed } from "./adapters/kafka/ssf-feed.js";
 import { promSsfMetrics } from "./adapters/prom-metrics.js";
 import { doorsDoor } from "./adapters/doors-http.js";
 import { openDoors } from "./compose/doors.js";
+import { defaultPartitioner } from "./sdk/partitioner.js";
 import { loadBearerTokens } from "./adapters/http-auth.js";
 
 /** How often the SSF transmitter looks for SETs to push. */
@@ -147,7 +147,8 @@ export async function startVigil(env: Readonly<Record<string, string | undefined
     });
     // Idempotent producer: kafkajs requires unbounded retries for it; a broker outage stalls the batch (and /readyz) until it is back.
     const producer = kafka.producer({
-      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      // kafkajs's DefaultPartitioner, the same partitions without its Long arithmetic's garbage.
+      createPartitioner: defaultPartitioner,
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ChainableCommander } from "ioredis";
 import calculateSlot from "cluster-key-slot";
 import { MERGE_BASELINE } from "./baseline-merge.js";
@@ -39,39 +40,87 @@ export interface Write {
   readonly ops: readonly Op[];
 }
 
-export function addOp(m: ChainableCommander, op: Op): void {
+/** MERGE_BASELINE's SHA-1, what EVALSHA names it by. */
+export const MERGE_BASELINE_SHA = createHash("sha1").update(MERGE_BASELINE).digest("hex");
+
+/**
+ * Adds `op`'s commands to the MULTI; returns how many. A merge is sent as EVALSHA, by the
+ * script's SHA-1 (40 bytes instead of the script's 2.5 KB), unless `whole`: the caller makes
+ * sure the server has the script (redisIo's transaction).
+ */
+export function addOp(m: ChainableCommander, op: Joined, whole = false): number {
   switch (op.c) {
     case "set":
       m.set(op.key, op.value, "EX", op.ex);
-      return;
+      return 1;
     case "rpush":
-      m.rpush(op.key, op.value).ltrim(op.key, -op.keep, -1);
-      if (op.ex !== undefined) m.expire(op.key, op.ex);
-      return;
+      m.rpush(op.key, op.value, ...("more" in op && op.more ? op.more : [])).ltrim(op.key, -op.keep, -1);
+      if (op.ex === undefined) return 2;
+      m.expire(op.key, op.ex);
+      return 3;
     case "hset":
       m.hset(op.key, op.fields);
-      return;
+      return 1;
     case "expire":
       m.expire(op.key, op.seconds);
-      return;
+      return 1;
     case "zadd":
       m.zadd(op.key, op.score, op.member);
-      return;
+      return 1;
     case "zrem":
       m.zrem(op.key, op.member);
-      return;
+      return 1;
     case "zcut":
       m.zremrangebyscore(op.key, "-inf", op.below);
-      return;
+      return 1;
     case "merge":
-      m.eval(MERGE_BASELINE, 2, op.key, op.meta, op.delta, op.mark, op.through, op.ex);
-      return;
+      if (whole) m.eval(MERGE_BASELINE, 2, op.key, op.meta, op.delta, op.mark, op.through, op.ex);
+      else m.evalsha(MERGE_BASELINE_SHA, 2, op.key, op.meta, op.delta, op.mark, op.through, op.ex);
+      return 1;
     default: {
       const _exhaustive: never = op;
       return _exhaustive;
     }
   }
 }
+
+type Append = Extract<Op, { c: "rpush" }>;
+/** Appends to one list joined (joinAppends): its first op's values and then `more`. Built for a MULTI, never journaled. */
+export type Joined = Exclude<Op, Append> | (Append & { readonly more?: readonly string[] });
+
+/**
+ * The writes' ops in order, but each list's appends joined into one RPUSH of all its values
+ * (in order, where its first append was), so a list gets one RPUSH, LTRIM and EXPIRE per
+ * MULTI instead of one of each per value: a review case's timeline gains several entries a
+ * batch. The list ends the same (the last `keep` of all its values); nothing else in a MULTI
+ * writes to a list.
+ */
+export function joinAppends(writes: readonly Write[]): Joined[] {
+  const out: Joined[] = [];
+  const open = new Map<string, { at: number; first: Append; more: string[] }>();
+  const close = (g: { at: number; first: Append; more: string[] }) => {
+    if (g.more.length > 0) out[g.at] = { ...g.first, more: g.more };
+  };
+  for (const w of writes)
+    for (const op of w.ops) {
+      if (op.c !== "rpush") {
+        out.push(op);
+        continue;
+      }
+      const g = open.get(op.key);
+      if (g && g.first.keep === op.keep && g.first.ex === op.ex) {
+        g.more.push(op.value);
+        continue;
+      }
+      if (g) close(g);
+      open.set(op.key, { at: out.length, first: op, more: [] });
+      out.push(op);
+    }
+  for (const g of open.values()) close(g);
+  return out;
+}
+
+const isNoScript = (e: Error | null): boolean => e !== null && e.message.startsWith("NOSCRIPT");
 
 /** An append applied again only when the list's tail does not hold it already (a journal replayed after a crash). */
 export const RPUSH_ONCE = `
@@ -120,13 +169,55 @@ export function redisIo(redis: RedisClient) {
     return values;
   }
 
+  // The connections known to hold MERGE_BASELINE: one server's socket, or a cluster master's
+  // address. A MULTI with a merge for a connection not in it loads the script first, in the
+  // same MULTI (SCRIPT LOAD, not EVAL: Redis 7.4 evicts scripts loaded by EVAL, never those
+  // loaded by SCRIPT LOAD). A reconnect is a new socket, a failover another master, so both
+  // load it again; while not connected, merges go whole.
+  const loaded = new WeakSet<object>();
+  const masters = new Map<string, object>();
+  const connectionOf = (key: string | undefined): object | undefined => {
+    // Not connected: the MULTI would wait for a socket whose server may lack the script.
+    if ((redis as { status?: string }).status !== "ready") return undefined;
+    if (!cluster) return (redis as { stream?: object }).stream;
+    const slots = (redis as { slots?: readonly (readonly string[])[] }).slots;
+    const master = key === undefined ? undefined : slots?.[calculateSlot(key)]?.[0];
+    if (master === undefined) return undefined;
+    let known = masters.get(master);
+    if (known === undefined) masters.set(master, (known = { master }));
+    return known;
+  };
+
   async function transaction(writes: readonly Write[], extra?: (m: ChainableCommander) => void): Promise<void> {
     const m = redis.multi();
-    for (const w of writes) for (const op of w.ops) addOp(m, op);
+    const merges: { at: number; op: Joined }[] = [];
+    const connection = writes.some((w) => w.ops.some((op) => op.c === "merge")) ? connectionOf(writes[0]?.key) : undefined;
+    const load = connection !== undefined && !loaded.has(connection);
+    if (load) m.script("LOAD", MERGE_BASELINE);
+    let at = load ? 1 : 0;
+    for (const op of joinAppends(writes)) {
+      if (op.c === "merge") merges.push({ at, op });
+      at += addOp(m, op, connection === undefined);
+    }
     extra?.(m);
     const results = await m.exec();
-    const failed = results?.find(([err]) => err);
-    if (results === null || failed) throw new Error(`redis persist failed: ${failed?.[0]?.message ?? "transaction aborted"}`);
+    if (results === null) throw new Error("redis persist failed: transaction aborted");
+    // NOSCRIPT: the server lost the script since it was loaded (an operator's SCRIPT FLUSH, or
+    // a restart while this MULTI waited to be sent; else a restart is a new socket). Every other write of the MULTI is applied, so the merges are
+    // sent again whole at once, each still marked with its offset: none is merged twice. A
+    // crash between the two MULTIs would lose those merges (the position is written): the
+    // one case where a single server's batch is not whole or nothing (docs/operations.md).
+    const lost = merges.filter(({ at }) => isNoScript(results[at]?.[0] ?? null));
+    const failed = results.find(([err], i) => err && !lost.some((l) => l.at === i));
+    if (failed) throw new Error(`redis persist failed: ${failed[0]?.message ?? "unknown error"}`);
+    if (lost.length > 0) {
+      if (connection !== undefined) loaded.delete(connection);
+      const again = redis.multi();
+      for (const { op } of lost) addOp(again, op, true);
+      const retried = await again.exec();
+      const still = retried === null ? undefined : retried.find(([err]) => err);
+      if (retried === null || still) throw new Error(`redis persist failed: ${still?.[0]?.message ?? "transaction aborted"}`);
+    } else if (load && connection !== undefined) loaded.add(connection);
   }
 
   return { cluster, readAll, transaction };
