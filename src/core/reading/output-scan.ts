@@ -4,7 +4,7 @@ import { destinationsInCanonical, looksLikeDestination } from "./destinations.js
 import type { Grammar } from "./mood.js";
 import { moodOf, obliges, wantsObject } from "./mood.js";
 import { asValue, MAX_VALUE_CHARS } from "./values.js";
-import { canonicalText, trimWord } from "./text.js";
+import { canonicalText, isSpace, lowerCase, trimWord } from "./text.js";
 
 // Reading a tool's output as a gateway hands it over, in one linear pass: which values it
 // carries as whole structured fields (a transaction's recipient, a mail's sender, the
@@ -183,17 +183,12 @@ const unlisted = (key: string): string => (/^[-*•]\s/.test(key) ? key.slice(2)
 /** By character code: what trimPunct strips at a cell's start, and at its end. */
 const PUNCT_START = new Set([..."'\"`(),;:*-•"].map((c) => c.charCodeAt(0)));
 const PUNCT_END = new Set([..."'\"`(),;:*.!?"].map((c) => c.charCodeAt(0)));
-/** \s as a regex reads it, by character code (ASCII and the Unicode spaces). */
-const isSpaceCode = (c: number): boolean => (c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c >= 0xa0 && isWideSpace(c));
-/** The spaces above ASCII. */
-const isWideSpace = (c: number): boolean =>
-  c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 
 const trimPunct = (s: string): string => {
   let a = 0;
   let b = s.length;
-  while (a < b && (PUNCT_START.has(s.charCodeAt(a)) || isSpaceCode(s.charCodeAt(a)))) a++;
-  while (b > a && (PUNCT_END.has(s.charCodeAt(b - 1)) || isSpaceCode(s.charCodeAt(b - 1)))) b--;
+  while (a < b && (PUNCT_START.has(s.charCodeAt(a)) || isSpace(s.charCodeAt(a)))) a++;
+  while (b > a && (PUNCT_END.has(s.charCodeAt(b - 1)) || isSpace(s.charCodeAt(b - 1)))) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
 };
 
@@ -201,8 +196,8 @@ const trimPunct = (s: string): string => {
 function moreWordsThan(s: string, max: number): boolean {
   let words = 1;
   for (let i = 0; i < s.length; i++) {
-    if (!isSpaceCode(s.charCodeAt(i))) continue;
-    while (i + 1 < s.length && isSpaceCode(s.charCodeAt(i + 1))) i++;
+    if (!isSpace(s.charCodeAt(i))) continue;
+    while (i + 1 < s.length && isSpace(s.charCodeAt(i + 1))) i++;
     if (++words > max) return true;
   }
   return false;
@@ -218,10 +213,10 @@ export function splitSpace(s: string, limit: number): string[] {
   if (limit <= 0) return out;
   let start = 0;
   for (let i = 0; i < s.length; i++) {
-    if (!isSpaceCode(s.charCodeAt(i))) continue;
+    if (!isSpace(s.charCodeAt(i))) continue;
     out.push(s.slice(start, i));
     if (out.length >= limit) return out;
-    while (i + 1 < s.length && isSpaceCode(s.charCodeAt(i + 1))) i++;
+    while (i + 1 < s.length && isSpace(s.charCodeAt(i + 1))) i++;
     start = i + 1;
   }
   out.push(s.slice(start));
@@ -230,16 +225,16 @@ export function splitSpace(s: string, limit: number): string[] {
 
 /** `s.trim()`: the same white space (\s) stripped at both ends. */
 const trimSpace = (s: string, from: number, to: number): string => {
-  while (from < to && isSpaceCode(s.charCodeAt(from))) from++;
-  while (to > from && isSpaceCode(s.charCodeAt(to - 1))) to--;
+  while (from < to && isSpace(s.charCodeAt(from))) from++;
+  while (to > from && isSpace(s.charCodeAt(to - 1))) to--;
   return s.slice(from, to);
 };
 
 /** Whether trimPunct(s) is empty (no string cut to find out): what its start does not strip, its end does. */
 const onlyPunct = (s: string): boolean => {
   let a = 0;
-  while (a < s.length && (PUNCT_START.has(s.charCodeAt(a)) || isSpaceCode(s.charCodeAt(a)))) a++;
-  for (let i = a; i < s.length; i++) if (!PUNCT_END.has(s.charCodeAt(i)) && !isSpaceCode(s.charCodeAt(i))) return false;
+  while (a < s.length && (PUNCT_START.has(s.charCodeAt(a)) || isSpace(s.charCodeAt(a)))) a++;
+  for (let i = a; i < s.length; i++) if (!PUNCT_END.has(s.charCodeAt(i)) && !isSpace(s.charCodeAt(i))) return false;
   return true;
 };
 
@@ -248,8 +243,8 @@ function fieldValue(cell: string, o: ScanOptions): string | undefined {
   // The bounds trimPunct would cut at, first: a long cell (prose) is no value, and is not copied to find out.
   let a = 0;
   let b = cell.length;
-  while (a < b && (PUNCT_START.has(cell.charCodeAt(a)) || isSpaceCode(cell.charCodeAt(a)))) a++;
-  while (b > a && (PUNCT_END.has(cell.charCodeAt(b - 1)) || isSpaceCode(cell.charCodeAt(b - 1)))) b--;
+  while (a < b && (PUNCT_START.has(cell.charCodeAt(a)) || isSpace(cell.charCodeAt(a)))) a++;
+  while (b > a && (PUNCT_END.has(cell.charCodeAt(b - 1)) || isSpace(cell.charCodeAt(b - 1)))) b--;
   if (b - a > MAX_VALUE_CHARS) return undefined;
   const v = a === 0 && b === cell.length ? cell : cell.slice(a, b);
   if (moreWordsThan(v, o.fieldWords) || /[.!?]\s/.test(v)) return undefined;
@@ -310,7 +305,7 @@ function sentenceWords(rawWords: readonly string[]): string[] {
   for (let i = 0; i < Math.min(3, rawWords.length); i++) if ((rawWords[i] as string).endsWith(":")) from = i + 1;
   const out: string[] = [];
   for (let i = from; i < rawWords.length && out.length < MAX_SENTENCE_WORDS; i++) {
-    const w = trimWord((rawWords[i] as string).toLowerCase());
+    const w = trimWord(lowerCase(rawWords[i] as string));
     if (w !== "") out.push(w);
   }
   return out;
@@ -421,7 +416,7 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
     scan.line = l;
     // The line without the white space around it, as bounds (no copy): [first, end).
     let first = 0;
-    while (first < line.length && isSpaceCode(line.charCodeAt(first))) first++;
+    while (first < line.length && isSpace(line.charCodeAt(first))) first++;
     if (first === line.length) {
       indents[l] = -1;
       keyAt[l] = -1;
@@ -429,7 +424,7 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
       continue;
     }
     let end = line.length;
-    while (isSpaceCode(line.charCodeAt(end - 1))) end--;
+    while (isSpace(line.charCodeAt(end - 1))) end--;
     indents[l] = first;
     cells.length = 0;
     const structured = cellsOf(line, cells, o, shape);
@@ -592,7 +587,7 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
         continued.lastWord = trimWord((rawWords[rawWords.length - 1] as string).toLowerCase());
         for (const w of termWords(sentenceWords(rawWords))) if (continued.words.length < MAX_SENTENCE_WORDS) continued.words.push(w);
         for (const w of rawWords) {
-          const k = o.verbKinds.get(w.toLowerCase());
+          const k = o.verbKinds.get(lowerCase(w));
           if (k !== undefined && !continued.kinds.includes(k)) continued.kinds.push(k);
         }
       }
