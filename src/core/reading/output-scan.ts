@@ -181,14 +181,20 @@ function keyColumn(line: string): number {
 const unlisted = (key: string): string => (/^[-*•]\s/.test(key) ? key.slice(2).trimStart() : key);
 
 /** By character code: what trimPunct strips at a cell's start, and at its end. */
-const PUNCT_START = new Set([..."'\"`(),;:*-•"].map((c) => c.charCodeAt(0)));
-const PUNCT_END = new Set([..."'\"`(),;:*.!?"].map((c) => c.charCodeAt(0)));
+const PUNCT_START = "'\"`(),;:*-•";
+const PUNCT_END = "'\"`(),;:*.!?";
+/** By character code below 128: whether trimPunct strips it at a cell's start (punctuation or white space), and at its end. */
+const STRIP_START: readonly boolean[] = Array.from({ length: 128 }, (_, c) => PUNCT_START.includes(String.fromCharCode(c)) || isSpace(c));
+const STRIP_END: readonly boolean[] = Array.from({ length: 128 }, (_, c) => PUNCT_END.includes(String.fromCharCode(c)) || isSpace(c));
+/** A table lookup for ASCII, not a set's: these run on every character around every cell and word. */
+const stripsAtStart = (c: number): boolean => (c < 128 ? STRIP_START[c] === true : c === 0x2022 || isSpace(c));
+const stripsAtEnd = (c: number): boolean => (c < 128 ? STRIP_END[c] === true : isSpace(c));
 
 const trimPunct = (s: string): string => {
   let a = 0;
   let b = s.length;
-  while (a < b && (PUNCT_START.has(s.charCodeAt(a)) || isSpace(s.charCodeAt(a)))) a++;
-  while (b > a && (PUNCT_END.has(s.charCodeAt(b - 1)) || isSpace(s.charCodeAt(b - 1)))) b--;
+  while (a < b && stripsAtStart(s.charCodeAt(a))) a++;
+  while (b > a && stripsAtEnd(s.charCodeAt(b - 1))) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
 };
 
@@ -233,8 +239,8 @@ const trimSpace = (s: string, from: number, to: number): string => {
 /** Whether trimPunct(s) is empty (no string cut to find out): what its start does not strip, its end does. */
 const onlyPunct = (s: string): boolean => {
   let a = 0;
-  while (a < s.length && (PUNCT_START.has(s.charCodeAt(a)) || isSpace(s.charCodeAt(a)))) a++;
-  for (let i = a; i < s.length; i++) if (!PUNCT_END.has(s.charCodeAt(i)) && !isSpace(s.charCodeAt(i))) return false;
+  while (a < s.length && stripsAtStart(s.charCodeAt(a))) a++;
+  for (let i = a; i < s.length; i++) if (!stripsAtEnd(s.charCodeAt(i))) return false;
   return true;
 };
 
@@ -243,8 +249,8 @@ function fieldValue(cell: string, o: ScanOptions): string | undefined {
   // The bounds trimPunct would cut at, first: a long cell (prose) is no value, and is not copied to find out.
   let a = 0;
   let b = cell.length;
-  while (a < b && (PUNCT_START.has(cell.charCodeAt(a)) || isSpace(cell.charCodeAt(a)))) a++;
-  while (b > a && (PUNCT_END.has(cell.charCodeAt(b - 1)) || isSpace(cell.charCodeAt(b - 1)))) b--;
+  while (a < b && stripsAtStart(cell.charCodeAt(a))) a++;
+  while (b > a && stripsAtEnd(cell.charCodeAt(b - 1))) b--;
   if (b - a > MAX_VALUE_CHARS) return undefined;
   const v = a === 0 && b === cell.length ? cell : cell.slice(a, b);
   if (moreWordsThan(v, o.fieldWords) || /[.!?]\s/.test(v)) return undefined;
@@ -312,7 +318,17 @@ function sentenceWords(rawWords: readonly string[]): string[] {
 }
 
 /** Words that say what a sentence is about: not addresses, identifiers or numbers (those are values). */
-const isTermWord = (w: string): boolean => /^[a-z]+(-[a-z]+)?$/.test(w);
+const isTermWord = (w: string): boolean => {
+  // /^[a-z]+(-[a-z]+)?$/, one character at a time: letters, and at most one "-" between them.
+  let dash = -1;
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (c >= 97 && c <= 122) continue;
+    if (c !== 45 || dash !== -1 || i === 0) return false;
+    dash = i;
+  }
+  return w.length > 0 && dash !== w.length - 1;
+};
 /** Whether a word has a capital or "_" after its first character: a tool's name (`transfer_funds`, `sendMoney`), not a plain word. */
 const toolShaped = (w: string): boolean => {
   for (let i = 1; i < w.length; i++) {
