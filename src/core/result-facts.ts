@@ -34,8 +34,20 @@ function isForeign(d: Directive, goal: string, goalTerms: ReadonlySet<string>, t
   return d.values.some((v) => isAddress(v) && !goalMentions(goal, v, lex) && (changes || !pointed));
 }
 
+/** Scanner options by policy: built once per policy, not once per output. */
+const optionsByPolicy = new WeakMap<CompiledPolicy, ScanOptions>();
+
 /** How outputs are read under a policy (the scanner's options). */
 export function scanOptions(policy: CompiledPolicy): ScanOptions {
+  let options = optionsByPolicy.get(policy);
+  if (options === undefined) {
+    options = buildScanOptions(policy);
+    optionsByPolicy.set(policy, options);
+  }
+  return options;
+}
+
+function buildScanOptions(policy: CompiledPolicy): ScanOptions {
   const lex = policy.lexicon;
   return {
     maxChars: policy.outputs.maxScannedChars,
@@ -108,15 +120,18 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
     (inTainted(f.line) ? tainted : fields).push(f.value);
   }
   const prose = [...scan.prose, ...scan.directives.flatMap((d) => d.values)].filter((v) => !instructed.has(v));
+  // One literal of all its fields, in the order of `none` (a spread of `none` adding `instructed` grew it out of line).
   return {
-    ...none,
+    capability,
+    trust,
+    delegated,
     // A source that gives orders of its own is not what the user sent the agent to read.
     pointed: pointed && instructions.length === 0,
     fields: [...new Set(fields)],
     tainted: [...new Set(tainted)],
     prose: [...new Set(prose)],
     instructions,
-    instructed: [...instructed],
     overflow,
+    instructed: [...instructed],
   };
 }

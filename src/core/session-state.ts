@@ -147,6 +147,12 @@ const UNTOUCHED: SessionState["touched"] = Object.freeze({ tags: NONE, resources
 const NO_CONTEXT: SessionState["context"] = Object.freeze({ current: Object.freeze({}), ips: NONE, geos: NONE });
 const NO_RISK: SessionState["risk"] = Object.freeze({ score: 0 });
 const NO_VALUES: Readonly<Record<string, number>> = Object.freeze({});
+/** The keys of a record, counted without listing them (Object.keys allocates an array of up to MAX_SEEN_VALUES). */
+const countKeys = (record: object): number => {
+  let n = 0;
+  for (const _ in record) n++;
+  return n;
+};
 const isEmpty = (record: object): boolean => {
   for (const _ in record) return false;
   return true;
@@ -305,7 +311,7 @@ function markSeen(seen: Record<string, number>, values: readonly string[], bits:
       seen[key] = (seen[key] as number) | bits;
       continue;
     }
-    if (size < 0) size = Object.keys(seen).length;
+    if (size < 0) size = countKeys(seen);
     if (size >= MAX_SEEN_VALUES) {
       for (const oldest in seen) {
         if (((seen[oldest] as number) & SEEN.instructed) !== 0) lostOrder = true;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/core/index.js";
 import type { CompiledPolicy } from "../../src/core/index.js";
 import type { ScanOptions } from "../../src/core/reading/output-scan.js";
-import { scanOutput } from "../../src/core/reading/output-scan.js";
+import { scanOutput, splitSpace } from "../../src/core/reading/output-scan.js";
 import { SEEN, seenKey } from "../../src/core/session-state.js";
 import { scanOptions } from "../../src/core/result-facts.js";
 import { action, actionResult, given, sessionStarted, specification } from "../support/given-when-then.js";
@@ -270,4 +270,31 @@ tools:
         expect(codes).toEqual([]);
         expect(session.exposures ?? []).toEqual([]);
       }));
+});
+
+describe("splitSpace", () => {
+  it("cuts as split(/\\s+/, limit) does: empty pieces at a leading or trailing space, every kind of white space, the limit", () => {
+    const samples = [
+      "",
+      " ",
+      "a",
+      " a",
+      "a ",
+      "  a  b  ",
+      "a\tb\nc\u00a0d\u2028e\u3000f\ufeffg",
+      "a\u0085b",
+      "a,  b",
+      "\u2000\u200a x \u202f",
+      "one two three four",
+    ];
+    for (let n = 0; n < 200; n++) {
+      let s = "";
+      for (let k = 0; k < 12; k++) s += [" ", "\t", "\n", "\u00a0", "a", "B", ",", "\u205f", "x"][(n * 7 + k * k * 3 + k) % 9] as string;
+      samples.push(s);
+    }
+    for (const s of samples) {
+      for (const limit of [0, 1, 2, 3, 96]) expect(splitSpace(s, limit)).toEqual(s.split(/\s+/, limit));
+      expect(splitSpace(s, Infinity)).toEqual(s.split(/\s+/));
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/core/index.js";
-import { overlap, stem, words } from "../../src/core/reading/text.js";
+import { lowerCase, overlap, singleSpaced, stem, words } from "../../src/core/reading/text.js";
 
 // The lexical helpers scope inference rests on: words() splits identifiers and prose, and
 // the default policy's lexicon: tokens() drops stop words and stems, objectTerms() and
@@ -79,5 +79,34 @@ describe("object and noun terms", () => {
   it("object terms are computed once per text", () => {
     const goal = "Approve the pending invoices for the Berlin office";
     expect(objectTerms(goal)).toBe(objectTerms(goal));
+  });
+});
+
+describe("lowerCase and singleSpaced", () => {
+  it('equal toLowerCase() and replace(/\\s+/g, " ") on ASCII, Unicode and every kind of white space', () => {
+    const samples = [
+      "",
+      "a",
+      "A",
+      "abc",
+      "aBc",
+      "ÄÖÜ straße",
+      "İstanbul",
+      "ΣΑΣ",
+      "a b",
+      "a  b",
+      " a",
+      "a ",
+      "a\tb",
+      "a\u00a0b",
+      "a \u2028b",
+      "\ufeff",
+      "x\u3000\u3000y",
+      "a\u0085b",
+    ];
+    for (const s of samples) {
+      expect(lowerCase(s)).toBe(s.toLowerCase());
+      expect(singleSpaced(s)).toBe(s.replace(/\s+/g, " "));
+    }
   });
 });

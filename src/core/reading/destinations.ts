@@ -43,9 +43,15 @@ export function normalizeDestination(value: string): string {
     .replace(/^www\./, "");
 }
 
-/** A value that names a destination by its shape, whatever the argument is called. */
-export const looksLikeDestination = (value: string): boolean =>
-  EMAIL.test(value.trim()) || IBAN.test(value.replace(/\s/g, "")) || (URL_LIKE.test(value.trim()) && /[a-z]/i.test(value) && value.includes("."));
+/**
+ * A value that names a destination by its shape, whatever the argument is called. An address
+ * and a link hold a ".", an account number digits: a value with neither is not matched at all.
+ */
+export const looksLikeDestination = (value: string): boolean => {
+  if (!value.includes(".")) return HAS_DIGIT.test(value) && IBAN.test(value.replace(/\s/g, ""));
+  return EMAIL.test(value.trim()) || IBAN.test(value.replace(/\s/g, "")) || (URL_LIKE.test(value.trim()) && /[a-z]/i.test(value));
+};
+const HAS_DIGIT = /\d/;
 
 /** Addresses one string of a list holds at most (addressList). */
 const MAX_LISTED = 32;

@@ -4,7 +4,7 @@ import { addressList, destinationsInCanonical, looksLikeDestination } from "./de
 import type { Grammar } from "./mood.js";
 import { moodOf, obliges, wantsObject } from "./mood.js";
 import { asValue, MAX_VALUE_CHARS } from "./values.js";
-import { canonicalText, trimWord } from "./text.js";
+import { canonicalText, isSpace, lowerCase, trimWord } from "./text.js";
 
 // Reading a tool's output as a gateway hands it over, in one linear pass: which values it
 // carries as whole structured fields (a transaction's recipient, a mail's sender, the
@@ -136,15 +136,8 @@ function cellsOf(line: string, out: string[], o: ScanOptions, shape: { keyAt: nu
         keyable = false;
         continue;
       }
-      const keyWords = key.split(" ", o.keyWords + 1);
-      const plain = keyWords.length <= o.keyWords ? sentenceWords(keyWords) : [];
-      if (
-        key.length > 0 &&
-        key.length <= o.keyChars &&
-        keyWords.length <= o.keyWords &&
-        !/[.!?]/.test(key) &&
-        !(plain.length > 1 && moodOf(plain, o.verbKinds, o.grammar).directive)
-      ) {
+      // Cheapest test first: the words of a key too long or ending a sentence are not read.
+      if (key.length > 0 && key.length <= o.keyChars && !/[.!?]/.test(key) && isLabel(key, o)) {
         if (start === 0) {
           structured = true;
           shape.keyAt = keyColumn(line);
@@ -158,9 +151,19 @@ function cellsOf(line: string, out: string[], o: ScanOptions, shape: { keyAt: nu
   return structured;
 }
 
+/** Whether a short "key" (before its colon) is a label: a few words that give no order. */
+function isLabel(key: string, o: ScanOptions): boolean {
+  // One word: no order to give (moodOf reads two words at least).
+  if (!key.includes(" ")) return o.keyWords >= 1;
+  const keyWords = key.split(" ", o.keyWords + 1);
+  if (keyWords.length > o.keyWords) return false;
+  const plain = sentenceWords(keyWords);
+  return !(plain.length > 1 && moodOf(plain, o.verbKinds, o.grammar).directive);
+}
+
 /** Whether the rest of a "key:" line is a mapping's value: nothing, one word ("rw", "read", "editor"), or at most `fieldWords` words that give no order. */
 function mapsTo(rest: string, o: ScanOptions): boolean {
-  const words = rest.trim().split(/\s+/, o.fieldWords + 1);
+  const words = splitSpace(trimSpace(rest, 0, rest.length), o.fieldWords + 1);
   if (words.length === 1) return true;
   return words.length <= o.fieldWords && !moodOf(sentenceWords(words), o.verbKinds, o.grammar).directive;
 }
@@ -180,27 +183,20 @@ function keyColumn(line: string): number {
 const unlisted = (key: string): string => (/^[-*•]\s/.test(key) ? key.slice(2).trimStart() : key);
 
 /** By character code: what trimPunct strips at a cell's start, and at its end. */
-const PUNCT_START = new Set([..."'\"`(),;:*-•"].map((c) => c.charCodeAt(0)));
-const PUNCT_END = new Set([..."'\"`(),;:*.!?"].map((c) => c.charCodeAt(0)));
-/** \s as a regex reads it, by character code (ASCII and the Unicode spaces). */
-const isSpaceCode = (c: number): boolean =>
-  c === 32 ||
-  (c >= 9 && c <= 13) ||
-  c === 0xa0 ||
-  c === 0x1680 ||
-  (c >= 0x2000 && c <= 0x200a) ||
-  c === 0x2028 ||
-  c === 0x2029 ||
-  c === 0x202f ||
-  c === 0x205f ||
-  c === 0x3000 ||
-  c === 0xfeff;
+const PUNCT_START = "'\"`(),;:*-•";
+const PUNCT_END = "'\"`(),;:*.!?";
+/** By character code below 128: whether trimPunct strips it at a cell's start (punctuation or white space), and at its end. */
+const STRIP_START: readonly boolean[] = Array.from({ length: 128 }, (_, c) => PUNCT_START.includes(String.fromCharCode(c)) || isSpace(c));
+const STRIP_END: readonly boolean[] = Array.from({ length: 128 }, (_, c) => PUNCT_END.includes(String.fromCharCode(c)) || isSpace(c));
+/** A table lookup for ASCII, not a set's: these run on every character around every cell and word. */
+const stripsAtStart = (c: number): boolean => (c < 128 ? STRIP_START[c] === true : c === 0x2022 || isSpace(c));
+const stripsAtEnd = (c: number): boolean => (c < 128 ? STRIP_END[c] === true : isSpace(c));
 
 const trimPunct = (s: string): string => {
   let a = 0;
   let b = s.length;
-  while (a < b && (PUNCT_START.has(s.charCodeAt(a)) || isSpaceCode(s.charCodeAt(a)))) a++;
-  while (b > a && (PUNCT_END.has(s.charCodeAt(b - 1)) || isSpaceCode(s.charCodeAt(b - 1)))) b--;
+  while (a < b && stripsAtStart(s.charCodeAt(a))) a++;
+  while (b > a && stripsAtEnd(s.charCodeAt(b - 1))) b--;
   return a === 0 && b === s.length ? s : s.slice(a, b);
 };
 
@@ -208,21 +204,70 @@ const trimPunct = (s: string): string => {
 function moreWordsThan(s: string, max: number): boolean {
   let words = 1;
   for (let i = 0; i < s.length; i++) {
-    if (!isSpaceCode(s.charCodeAt(i))) continue;
-    while (i + 1 < s.length && isSpaceCode(s.charCodeAt(i + 1))) i++;
+    if (!isSpace(s.charCodeAt(i))) continue;
+    while (i + 1 < s.length && isSpace(s.charCodeAt(i + 1))) i++;
     if (++words > max) return true;
   }
   return false;
 }
 
+/**
+ * `s.split(/\s+/, limit)` without the regex: the pieces between runs of white space (an
+ * empty first one when `s` opens with a space, an empty last one when it ends with one), at
+ * most `limit` of them. One pass over `s`.
+ */
+export function splitSpace(s: string, limit: number): string[] {
+  const out: string[] = [];
+  if (limit <= 0) return out;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (!isSpace(s.charCodeAt(i))) continue;
+    out.push(s.slice(start, i));
+    if (out.length >= limit) return out;
+    while (i + 1 < s.length && isSpace(s.charCodeAt(i + 1))) i++;
+    start = i + 1;
+  }
+  out.push(s.slice(start));
+  return out;
+}
+
+/** `s.trim()`: the same white space (\s) stripped at both ends. */
+const trimSpace = (s: string, from: number, to: number): string => {
+  while (from < to && isSpace(s.charCodeAt(from))) from++;
+  while (to > from && isSpace(s.charCodeAt(to - 1))) to--;
+  return s.slice(from, to);
+};
+
+/** Whether trimPunct(s) is empty (no string cut to find out): what its start does not strip, its end does. */
+const onlyPunct = (s: string): boolean => {
+  let a = 0;
+  while (a < s.length && stripsAtStart(s.charCodeAt(a))) a++;
+  for (let i = a; i < s.length; i++) if (!stripsAtEnd(s.charCodeAt(i))) return false;
+  return true;
+};
+
 /** Whether a cell is a value (a name, an address, an identifier), and its normal form. */
 function fieldValue(cell: string, o: ScanOptions): string | undefined {
-  const v = trimPunct(cell);
-  if (v.length > MAX_VALUE_CHARS || moreWordsThan(v, o.fieldWords) || /[.!?]\s/.test(v)) return undefined;
+  // The bounds trimPunct would cut at, first: a long cell (prose) is no value, and is not copied to find out.
+  let a = 0;
+  let b = cell.length;
+  while (a < b && stripsAtStart(cell.charCodeAt(a))) a++;
+  while (b > a && stripsAtEnd(cell.charCodeAt(b - 1))) b--;
+  if (b - a > MAX_VALUE_CHARS) return undefined;
+  const v = a === 0 && b === cell.length ? cell : cell.slice(a, b);
+  if (moreWordsThan(v, o.fieldWords) || /[.!?]\s/.test(v)) return undefined;
   return asValue(v, o.notValues);
 }
 
 const IDENTIFIER = /^(?=.*[a-z])(?=.*[\d_])[a-z0-9_.-]{4,64}$/i;
+/** Both patterns above need a digit or an "_": words without one (most) are not matched. */
+const hasDigitOrUnderscore = (w: string): boolean => {
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (c === 95 || (c >= 48 && c <= 57)) return true;
+  }
+  return false;
+};
 /** A record id of digits ("Delete the file with ID 13"); amounts carry separators and dates dashes. */
 const DIGIT_ID = /^\d{2,12}$/;
 
@@ -254,7 +299,7 @@ function directiveValues(sentence: string, rawWords: readonly string[], budget: 
   };
   for (let i = 0; i < rawWords.length && out.size < cap; i++) {
     const w = trimPunct(rawWords[i] as string);
-    if (w.length <= 64 && (IDENTIFIER.test(w) || DIGIT_ID.test(w))) out.add(w.toLowerCase());
+    if (w.length <= 64 && hasDigitOrUnderscore(w) && (IDENTIFIER.test(w) || DIGIT_ID.test(w))) out.add(w.toLowerCase());
     if (i > 0 && /^[A-Z][a-zA-Z]+$/.test(w) && w !== "I") run.push(w);
     else flush();
   }
@@ -268,14 +313,32 @@ function sentenceWords(rawWords: readonly string[]): string[] {
   for (let i = 0; i < Math.min(3, rawWords.length); i++) if ((rawWords[i] as string).endsWith(":")) from = i + 1;
   const out: string[] = [];
   for (let i = from; i < rawWords.length && out.length < MAX_SENTENCE_WORDS; i++) {
-    const w = trimWord((rawWords[i] as string).toLowerCase());
+    const w = trimWord(lowerCase(rawWords[i] as string));
     if (w !== "") out.push(w);
   }
   return out;
 }
 
 /** Words that say what a sentence is about: not addresses, identifiers or numbers (those are values). */
-const isTermWord = (w: string): boolean => /^[a-z]+(-[a-z]+)?$/.test(w);
+const isTermWord = (w: string): boolean => {
+  // /^[a-z]+(-[a-z]+)?$/, one character at a time: letters, and at most one "-" between them.
+  let dash = -1;
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (c >= 97 && c <= 122) continue;
+    if (c !== 45 || dash !== -1 || i === 0) return false;
+    dash = i;
+  }
+  return w.length > 0 && dash !== w.length - 1;
+};
+/** Whether a word has a capital or "_" after its first character: a tool's name (`transfer_funds`, `sendMoney`), not a plain word. */
+const toolShaped = (w: string): boolean => {
+  for (let i = 1; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (c === 95 || (c >= 65 && c <= 90)) return true;
+  }
+  return false;
+};
 /** The longest word kept as a term: longer runs of letters are no word of any goal or catalog. */
 const MAX_TERM_CHARS = 32;
 /**
@@ -285,7 +348,13 @@ const MAX_TERM_CHARS = 32;
 const termWords = (words: readonly string[]): string[] => {
   const out: string[] = [];
   for (const w of words) {
-    for (const x of isTermWord(w) ? [w] : w.split(/[^a-z]+/, MAX_SENTENCE_WORDS).filter((y) => y.length > 3)) {
+    if (isTermWord(w)) {
+      if (w.length <= MAX_TERM_CHARS) out.push(w);
+      if (out.length >= MAX_SENTENCE_WORDS) return out;
+      continue;
+    }
+    for (const x of w.split(/[^a-z]+/, MAX_SENTENCE_WORDS)) {
+      if (x.length <= 3) continue;
       if (x.length <= MAX_TERM_CHARS) out.push(x);
       if (out.length >= MAX_SENTENCE_WORDS) return out;
     }
@@ -363,14 +432,18 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
   for (let l = 0; l < lines.length; l++) {
     const line = lines[l] as string;
     scan.line = l;
-    const trimmed = line.trim();
-    if (trimmed === "") {
+    // The line without the white space around it, as bounds (no copy): [first, end).
+    let first = 0;
+    while (first < line.length && isSpace(line.charCodeAt(first))) first++;
+    if (first === line.length) {
       indents[l] = -1;
       keyAt[l] = -1;
       open = introduced = undefined;
       continue;
     }
-    indents[l] = line.length - line.trimStart().length;
+    let end = line.length;
+    while (isSpace(line.charCodeAt(end - 1))) end--;
+    indents[l] = first;
     cells.length = 0;
     const structured = cellsOf(line, cells, o, shape);
     keyAt[l] = shape.keyAt;
@@ -379,8 +452,9 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
     // A wrapped sentence goes on in lower case, or after a word that wants what follows
     // ("…send the money to\nDE89…"); a capital, a colon before or structure starts anew.
     const dangling = typeof open === "object" && endsOpen(open);
-    if (structured || colon || (/^[A-Z]/.test(trimmed) && !dangling)) open = undefined;
-    colon = trimmed.endsWith(":");
+    const capital = line.charCodeAt(first) >= 65 && line.charCodeAt(first) <= 90;
+    if (structured || colon || (capital && !dangling)) open = undefined;
+    colon = line.charCodeAt(end - 1) === 58;
     for (const cell of cells) {
       // Punctuation and numbers between structure (": 1, ") are neither a value nor prose.
       if (!/[a-z]/i.test(cell) && !/\d{2}/.test(cell)) continue;
@@ -397,7 +471,7 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
       if (
         value !== undefined &&
         !tail &&
-        !(listed === undefined && value.includes(" ") && moodOf(sentenceWords(cell.trim().split(/\s+/)), o.verbKinds, o.grammar).directive)
+        !(listed === undefined && value.includes(" ") && moodOf(sentenceWords(splitSpace(trimSpace(cell, 0, cell.length), Infinity)), o.verbKinds, o.grammar).directive)
       ) {
         for (const v of listed ?? [value]) {
           if (open === undefined || (open === "prose" && !looksLikeDestination(v))) {
@@ -415,7 +489,7 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
         }
         continue;
       }
-      if (trimPunct(cell) === "") continue;
+      if (onlyPunct(cell)) continue;
       open = scanProse(cell, scan, open);
       introduced = undefined;
     }
@@ -482,14 +556,15 @@ function moodAfterClauses(sentence: string, words: readonly string[], o: ScanOpt
   const mood = moodOf(words, o.verbKinds, o.grammar);
   if (mood.directive || !sentence.includes(", ")) return mood;
   const clauses = sentence.split(", ", 4);
-  let offset = 0;
-  for (let k = 0; k < clauses.length; k++) {
-    const clauseWords = sentenceWords((clauses[k] as string).split(/\s+/, MAX_SENTENCE_WORDS));
-    if (k > 0) {
-      const m = moodOf(clauseWords, o.verbKinds, o.grammar);
-      if (m.directive && m.verbAt !== undefined) return { directive: true, verbAt: Math.min(words.length - 1, offset + m.verbAt) };
+  const wordsOf = (k: number): string[] => sentenceWords(splitSpace(clauses[k] as string, MAX_SENTENCE_WORDS));
+  for (let k = 1; k < clauses.length; k++) {
+    const m = moodOf(wordsOf(k), o.verbKinds, o.grammar);
+    if (m.directive && m.verbAt !== undefined) {
+      // The verb's index in the sentence's words: the clauses before it are counted only now.
+      let offset = 0;
+      for (let j = 0; j < k; j++) offset += wordsOf(j).length;
+      return { directive: true, verbAt: Math.min(words.length - 1, offset + m.verbAt) };
     }
-    offset += clauseWords.length;
   }
   return mood;
 }
@@ -526,7 +601,7 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     const clause = c === ":" && atBreak && /[A-Z]/.test(cell[i + 2] ?? "") && !wantsObject(trimWord(lastWordOf(cell, start, i).toLowerCase()));
     const end = last || ((SENTENCE_END.has(c) || clause) && atBreak);
     if (!end) continue;
-    const sentence = cell.slice(start, i).trim();
+    const sentence = trimSpace(cell, start, i);
     start = i + 1;
     open = undefined;
     if (continued !== undefined) {
@@ -534,12 +609,12 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
       if (continued === "prose") {
         if (scan.prose.size < o.maxItems) for (const destination of destinationsInCanonical(sentence, o.words, budget)) scan.prose.add(destination);
       } else {
-        const rawWords = [""].concat(sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2));
+        const rawWords = [""].concat(splitSpace(sentence, MAX_SENTENCE_WORDS * 2));
         addValues(continued, directiveValues(sentence, rawWords, budget, o), o.orderValues);
         continued.lastWord = trimWord((rawWords[rawWords.length - 1] as string).toLowerCase());
         for (const w of termWords(sentenceWords(rawWords))) if (continued.words.length < MAX_SENTENCE_WORDS) continued.words.push(w);
         for (const w of rawWords) {
-          const k = o.verbKinds.get(w.toLowerCase());
+          const k = o.verbKinds.get(lowerCase(w));
           if (k !== undefined && !continued.kinds.includes(k)) continued.kinds.push(k);
         }
       }
@@ -548,7 +623,7 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
       continue;
     }
     if (sentence.length < 4) continue;
-    const rawWords = sentence.split(/\s+/, MAX_SENTENCE_WORDS * 2);
+    const rawWords = splitSpace(sentence, MAX_SENTENCE_WORDS * 2);
     const words = sentenceWords(rawWords);
     // A question asks, it does not order ("Do you want …?").
     const mood = !last && c === "?" ? { directive: false } : moodAfterClauses(sentence, words, o);
@@ -568,7 +643,11 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
       const k = o.verbKinds.get(w);
       if (k !== undefined) kinds.add(k);
     }
-    const tools = rawWords.map((w) => trimPunct(w)).filter((w) => /[_A-Z]/.test(w.slice(1)) && o.isTool(w));
+    const tools: string[] = [];
+    for (const raw of rawWords) {
+      const w = trimPunct(raw);
+      if (toolShaped(w) && o.isTool(w)) tools.push(w);
+    }
     const draft: Draft = {
       values: [],
       overflow: false,

@@ -29,6 +29,37 @@ export const canonicalText = (text: string): string => (NON_ASCII.test(text) ? t
 /** ASCII is its own NFKC form and holds no invisible character: most text needs neither pass. */
 const NON_ASCII = /[\u0080-\uffff]/;
 
+/**
+ * `s.toLowerCase()`, without the copy V8 makes even when nothing changes: a string of ASCII
+ * without a capital is returned as it is.
+ */
+export function lowerCase(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c > 127) return s.toLowerCase();
+  }
+  return s;
+}
+
+/** Whether `s.replace(/\s+/g, " ")` would change it: white space other than one plain space between other characters. */
+function oddSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32) {
+      if (i + 1 < s.length && isSpace(s.charCodeAt(i + 1))) return true;
+    } else if (isSpace(c)) return true;
+  }
+  return false;
+}
+
+/** `s.replace(/\s+/g, " ")`: runs of white space made one space; the string itself when there is nothing to replace. */
+export const singleSpaced = (s: string): string => (oddSpace(s) ? s.replace(/\s+/g, " ") : s);
+
+/** \s as a regex reads it, by character code (ASCII and the Unicode spaces). */
+export const isSpace = (c: number): boolean => (c <= 32 ? c === 32 || (c >= 9 && c <= 13) : c >= 0xa0 && isWideSpace(c));
+const isWideSpace = (c: number): boolean =>
+  c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+
 const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /**

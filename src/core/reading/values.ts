@@ -1,4 +1,5 @@
 import { addressList, looksLikeDestination, normalizeDestination } from "./destinations.js";
+import { lowerCase, singleSpaced } from "./text.js";
 
 // Values as provenance compares them: a call's whole argument values and the fields of a
 // tool's output, in one normal form (addresses normalised like destinations, names
@@ -19,7 +20,7 @@ const mayBeAddress = (v: string): boolean => v.includes(".") || v.includes("@") 
 export function normalizeValue(raw: string): string {
   const v = raw.trim();
   if (mayBeAddress(v) && looksLikeDestination(v)) return normalizeDestination(v);
-  return v.toLowerCase().replace(/\s+/g, " ");
+  return singleSpaced(lowerCase(v));
 }
 
 /** The normal form of a string if it can name someone or something, else undefined. */
