@@ -471,7 +471,11 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
       if (
         value !== undefined &&
         !tail &&
-        !(listed === undefined && value.includes(" ") && moodOf(sentenceWords(splitSpace(trimSpace(cell, 0, cell.length), Infinity)), o.verbKinds, o.grammar).directive)
+        !(
+          listed === undefined &&
+          value.includes(" ") &&
+          moodOf(sentenceWords(splitSpace(trimSpace(cell, 0, cell.length), Infinity)), o.verbKinds, o.grammar).directive
+        )
       ) {
         for (const v of listed ?? [value]) {
           if (open === undefined || (open === "prose" && !looksLikeDestination(v))) {
