@@ -68,9 +68,13 @@ export const defaultPartitioner: ICustomPartitioner = () => {
   };
 };
 
-/** A kafkajs partitioner: the default partitioner over `partitionKey` when the message has one, else over its key. */
+/**
+ * A kafkajs partitioner: the default partitioner over `partitionKey` when the message has one,
+ * else over its key. kafkajs's own, not `defaultPartitioner` above: with that one the MCP
+ * gateway's sampling relay timed out under load in monitor mode (docs/performance.md), cause not found.
+ */
 export const eventPartitioner: ICustomPartitioner = () => {
-  const byKey = defaultPartitioner();
+  const byKey = kafkajs.Partitioners.DefaultPartitioner();
   return ({ topic, partitionMetadata, message }) => {
     const by = (message as PartitionedMessage).partitionKey;
     return byKey({ topic, partitionMetadata, message: by === undefined ? message : { ...message, key: by } });
