@@ -70,8 +70,8 @@ export const defaultPartitioner: ICustomPartitioner = () => {
 
 /**
  * A kafkajs partitioner: the default partitioner over `partitionKey` when the message has one,
- * else over its key. kafkajs's own, not `defaultPartitioner` above: with that one the MCP
- * gateway's sampling relay timed out under load in monitor mode (docs/performance.md), cause not found.
+ * else over its key. kafkajs's own for now (docs/performance.md): `defaultPartitioner` gives the
+ * same partitions and was wrongly suspected of an MCP sampling timeout under load.
  */
 export const eventPartitioner: ICustomPartitioner = () => {
   const byKey = kafkajs.Partitioners.DefaultPartitioner();
