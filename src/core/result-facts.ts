@@ -59,6 +59,7 @@ function buildScanOptions(policy: CompiledPolicy): ScanOptions {
     valueKeys: policy.outputs.valueKeys,
     inlinePassage: policy.outputs.inlinePassage,
     addressLists: policy.outputs.addressLists,
+    literalPassages: policy.outputs.literalPassages,
     verbKinds: lex.kindOfWord,
     grammar: lex.grammar,
     notValues: lex.notValues,

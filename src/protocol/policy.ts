@@ -252,6 +252,8 @@ export const CompleteScoring = z.strictObject({
     inlinePassage: z.boolean(),
     /** A call's value written as an address list ("Bob <bob@example.org>", "a@x, b@y", "mailto:a@x") names its addresses. */
     addressLists: z.boolean(),
+    /** An output written as a data literal (JSON, JSON lines, a Python repr) is read one field to a passage: an order in one record's string stands in that string, not in the line all records share. */
+    literalPassages: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */

@@ -3,6 +3,7 @@ import type { DestinationWords } from "./destinations.js";
 import { addressList, destinationsInCanonical, looksLikeDestination } from "./destinations.js";
 import type { Grammar } from "./mood.js";
 import { moodOf, obliges, wantsObject } from "./mood.js";
+import { layoutLiteral } from "./literal.js";
 import { asValue, MAX_VALUE_CHARS } from "./values.js";
 import { canonicalText, isSpace, lowerCase, trimWord } from "./text.js";
 
@@ -74,6 +75,8 @@ export interface ScanOptions {
   readonly inlinePassage: boolean;
   /** A cell written as an address list ("Bob <bob@example.org>", "a@x, b@y") carries its addresses as fields. */
   readonly addressLists?: boolean;
+  /** An output written as a data literal (JSON, JSON lines, a Python repr) is laid out one field to a passage first (literal.ts). */
+  readonly literalPassages?: boolean;
   /** The policy's destination words (link TLDs, argument names). */
   readonly words: DestinationWords;
   /** Whether a token is a catalog capability (tool names quoted by an instruction). */
@@ -411,10 +414,16 @@ function blockOf(indents: readonly number[], line: number): [number, number] {
  */
 export function scanOutput(text: string, o: ScanOptions): OutputScan {
   const scan: Scan = { o, fields: [], prose: new Set(), directives: [], budget: { left: o.maxChars }, line: 0 };
-  // Python and JSON literals escape the line breaks of their strings, YAML doubles its quotes: read them plainly.
-  let body = canonicalText(text.slice(0, o.maxChars));
-  if (body.includes("\\")) body = body.replaceAll("\\n", "\n").replaceAll("\\'", "'");
-  if (body.includes("''")) body = body.replaceAll("''", "'");
+  // A data literal is laid out one field to a passage, its strings read whole (their escapes
+  // too) before anything is canonical. Other text: Python and JSON literals within it escape
+  // the line breaks of their strings, YAML doubles its quotes: read them plainly.
+  const read = text.length > o.maxChars ? text.slice(0, o.maxChars) : text;
+  const laid = o.literalPassages === true ? layoutLiteral(read, read.length < text.length) : undefined;
+  let body = canonicalText(laid ?? read);
+  if (laid === undefined) {
+    if (body.includes("\\")) body = body.replaceAll("\\n", "\n").replaceAll("\\'", "'");
+    if (body.includes("''")) body = body.replaceAll("''", "'");
+  }
   const lines = body.split("\n");
   /** Indentation of each line; -1 for a blank one. */
   const indents: number[] = new Array<number>(lines.length);
