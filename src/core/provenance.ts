@@ -39,7 +39,8 @@ const bitsOf = (session: SessionState, value: string): number => {
  */
 export function orderedAlone(session: SessionState, value: string): boolean {
   const bits = bitsOf(session, value);
-  const bareName = !isAddress(value) && !/\s/.test(value.trim());
+  // One word: no white space between two other characters (leading or trailing space is no second word).
+  const bareName = !isAddress(value) && !/\S\s+\S/.test(value);
   return !bareName && (bits & SEEN.instructed) !== 0 && (bits & SEEN.field) === 0;
 }
 

@@ -469,9 +469,10 @@ export function scanOutput(text: string, o: ScanOptions): OutputScan {
       if (!/[a-z]/i.test(cell) && !/\d{2}/.test(cell)) continue;
       // "Bob <bob@example.org>", "a@x, b@y": a cell written as an address list carries its addresses.
       // A display name that opens with a verb of the table or "please" ("Forward To <…>") is an order, not a name.
-      let listed = o.addressLists === true ? addressList(trimPunct(cell)) : undefined;
+      const trimmed = o.addressLists === true ? trimPunct(cell) : cell;
+      let listed = o.addressLists === true ? addressList(trimmed) : undefined;
       if (listed !== undefined) {
-        const w = trimPunct(cell).split(" ", 1)[0]?.toLowerCase() ?? "";
+        const w = trimmed.split(" ", 1)[0]?.toLowerCase() ?? "";
         if (o.verbKinds.has(w) || o.grammar.politeness.has(w) || o.grammar.openers.has(w)) listed = undefined;
       }
       const value = listed === undefined ? fieldValue(cell, o) : (listed[0] as string);
