@@ -160,8 +160,16 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
     destinations = [...named, ...call.mentioned.filter((d) => d !== resource)];
     const values = argumentValues(event.args, policy.lexicon.notValues, policy.outputs.addressLists);
     const goal = before.intent?.goal;
-    const namesGoalValue = goal !== undefined && [...named, ...values].some((v) => goalMentions(goal, v, policy.lexicon));
-    facts = { ...actionFacts(policy, event), values, namesGoalValue };
+    // The goal's values the call names; an address among them: the user pointed at this very page, file or account.
+    let namesGoalValue = false;
+    let namesGoalAddress = false;
+    if (goal !== undefined)
+      for (const v of [...named, ...values])
+        if (goalMentions(goal, v, policy.lexicon)) {
+          namesGoalValue = true;
+          if (isAddress(v)) namesGoalAddress = true;
+        }
+    facts = { ...actionFacts(policy, event), values, namesGoalValue, ...(namesGoalAddress ? { namesGoalAddress } : {}) };
   } else if (event.type === "action.result") {
     result = resultFacts(policy, before, event);
   } else if (event.type === "tools.listed") {

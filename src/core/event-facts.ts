@@ -13,6 +13,8 @@ export interface ActionFacts {
   /** Whole argument values the call names (normalised, bounded): what provenance is checked for. */
   readonly values?: readonly string[];
   readonly namesGoalValue?: boolean;
+  /** One of those values is an address (a link, an e-mail address, an account the goal wrote out). */
+  readonly namesGoalAddress?: boolean;
 }
 
 /** An order found in third-party output that the user's goal does not give. */

@@ -27,11 +27,21 @@ const MAX_TERMS = 32;
  * agent to ("visit the website for details: …" in the channel whose posted websites the
  * user wants summarised), is not.
  */
-function isForeign(d: Directive, goal: string, goalTerms: ReadonlySet<string>, terms: ReadonlySet<string>, pointed: boolean, lex: Lexicon): boolean {
+function isForeign(
+  d: Directive,
+  goal: string,
+  goalTerms: ReadonlySet<string>,
+  terms: ReadonlySet<string>,
+  pointed: boolean,
+  lex: Lexicon,
+  pointedAt: boolean,
+): boolean {
   if (d.tools.length > 0) return true;
   if (overlap(terms, goalTerms).length === 0) return terms.size > 0 || d.values.length > 0;
   const changes = d.kinds.some((k) => k !== "read");
-  return d.values.some((v) => isAddress(v) && !goalMentions(goal, v, lex) && (changes || !pointed));
+  // A source the goal wrote out by its address ("visit www.a.example") is where the user
+  // sent the agent, not on to whatever that page says to look at next.
+  return d.values.some((v) => isAddress(v) && !goalMentions(goal, v, lex) && (changes || !pointed || pointedAt));
 }
 
 /** Scanner options by policy: built once per policy, not once per output. */
@@ -75,7 +85,9 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
   const trust: OutputTrust = event.source?.trust ?? tool?.outputTrust ?? "unknown";
   const text = event.output.text ?? "";
   const goal = session.intent?.goal ?? "";
-  const pointed = call?.namesGoalValue === true;
+  const pointed = call?.namesGoalValue !== undefined;
+  /** The goal wrote out this source's address ("visit www.a.example"): it sent the agent there, not on to what the page says to look at. */
+  const pointedAt = call?.namesGoalValue === "address";
   const lex = policy.lexicon;
   const delegated = pointed && lex.delegates(goal);
   const none: ResultFacts = { capability, trust, delegated, pointed, fields: [], tainted: [], prose: [], instructions: [], overflow: false };
@@ -94,7 +106,7 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
     const goalTerms = scopeTerms(policy, session);
     for (const d of scan.directives) {
       const terms = lex.objectTerms(d.words.join(" "));
-      if (!isForeign(d, goal, goalTerms, terms, pointed, lex)) {
+      if (!isForeign(d, goal, goalTerms, terms, pointed, lex, pointedAt && policy.outputs.goalAddresses)) {
         // An order in line with the goal, in a source the goal did not point at, still must
         // not choose the values of a change (a review that says "book the Harbour Inn").
         if (!pointed && d.kinds.some((k) => k !== "read")) {

@@ -45,8 +45,8 @@ export interface RecentAction {
   readonly classification?: Sensitivity;
   readonly egress: boolean;
   readonly external: boolean;
-  /** The call names a value the goal names (the file, page or sender the user pointed at). */
-  readonly namesGoalValue?: true;
+  /** The call names a value the goal names (the file, page or sender the user pointed at); "address" when that value is an address the goal wrote out. */
+  readonly namesGoalValue?: true | "address";
 }
 
 /** A finding a review case remembers (core/review.ts). */
@@ -281,7 +281,7 @@ function recordAction(state: SessionState, event: ActionEventT, facts: ActionFac
     ...(classification ? { classification } : {}),
     egress: facts.egress,
     external: facts.external,
-    ...(facts.namesGoalValue ? { namesGoalValue: true as const } : {}),
+    ...(facts.namesGoalValue ? { namesGoalValue: facts.namesGoalAddress === true ? ("address" as const) : (true as const) } : {}),
   };
   const tags = addUnique(state.touched.tags, facts.tags, 32);
   const resources = resourceKey ? addUnique(state.touched.resources, [resourceKey], TOUCHED_RESOURCES) : state.touched.resources;

@@ -254,6 +254,8 @@ export const CompleteScoring = z.strictObject({
     addressLists: z.boolean(),
     /** An output written as a data literal (JSON, JSON lines, a Python repr) is read one field to a passage: an order in one record's string stands in that string, not in the line all records share. */
     literalPassages: z.boolean(),
+    /** In a source the goal wrote out by its address ("visit www.a.example"), an order to look at another address is foreign: the user sent the agent to that page, not on to what it says. */
+    goalAddresses: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */
