@@ -163,6 +163,8 @@ export const CompleteScoring = z.strictObject({
     suspectText: Factor,
     /** intent.instructed_call when the goal's verbs ask for the call's action and every value of the call is explained. */
     goalAction: Factor,
+    /** intent.unrelated_capability and intent.instructed_call for a write that stays with the user: a tool with egress arguments, none filled, no destination, no value an order or third-party text gave. */
+    keptWrite: Factor,
     /** sensitivity.above_ceiling for restricted data. */
     restrictedCeiling: Factor,
     /** sensitivity.unexpected_tag for a tag not in words.highSensitivity. */

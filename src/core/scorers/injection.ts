@@ -7,6 +7,7 @@ import type { Exposure } from "../session-state.js";
 import { callKey } from "../session-state.js";
 import type { ScoreInput, Signal } from "./scorer.js";
 import { weightOf } from "./scorer.js";
+import { keptWrite } from "./kept-write.js";
 
 // Indirect prompt injection (OWASP LLM01; Greshake et al. 2023, "Not what you've signed up
 // for"): third-party content a tool returned — a mail, a web page, a file, someone else's
@@ -141,11 +142,13 @@ export function injectionScorer(input: ScoreInput): Signal[] {
       // session. The order shares the words; the goal asked for the action.
       const ownAction =
         goalAsksForAction(policy, before, capability, kind) && [...origin].every(([v, p]) => (p === undefined ? !input.destinations.includes(v) : explains(p)));
-      const w = weightOf(input, "intent.instructed_call") * (ownAction ? policy.factors.goalAction : 1);
+      // A write that stays with the user, whose values no order gave, does nothing for an attacker the order's words could ask for.
+      const kept = !ownAction && keptWrite(input);
+      const w = weightOf(input, "intent.instructed_call") * (ownAction ? policy.factors.goalAction : 1) * (kept ? policy.factors.keptWrite : 1);
       if (w > 0) {
         signals.push({
           code: "intent.instructed_call",
-          message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks${ownAction ? " (though the goal asks for this action)" : ""}`,
+          message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks${ownAction ? " (though the goal asks for this action)" : kept ? " (a write that reaches no one)" : ""}`,
           weight: Math.min(1, w),
           capability,
           ...(asked.capability !== undefined ? { facts: { source: asked.capability } } : {}),
