@@ -165,6 +165,8 @@ export const CompleteScoring = z.strictObject({
     goalAction: Factor,
     /** intent.unrelated_capability and intent.instructed_call for a write that stays with the user: a tool with egress arguments, none filled, no destination, no value an order or third-party text gave. */
     keptWrite: Factor,
+    /** baseline.new_capability for a first read the goal relates to (they share object words). */
+    goalNewTool: Factor,
     /** sensitivity.above_ceiling for restricted data. */
     restrictedCeiling: Factor,
     /** sensitivity.unexpected_tag for a tag not in words.highSensitivity. */
