@@ -142,8 +142,9 @@ export function injectionScorer(input: ScoreInput): Signal[] {
       // session. The order shares the words; the goal asked for the action.
       const ownAction =
         goalAsksForAction(policy, before, capability, kind) && [...origin].every(([v, p]) => (p === undefined ? !input.destinations.includes(v) : explains(p)));
-      // A write that stays with the user, whose values no order gave, does nothing for an attacker the order's words could ask for.
-      const kept = !ownAction && keptWrite(input);
+      // A write that stays with the user, whose values no order gave, does little for an
+      // attacker whose order merely shares words with the tool; one the order names is the order's.
+      const kept = !ownAction && !asked.tools.includes(capability) && keptWrite(input);
       const w = weightOf(input, "intent.instructed_call") * (ownAction ? policy.factors.goalAction : 1) * (kept ? policy.factors.keptWrite : 1);
       if (w > 0) {
         signals.push({
