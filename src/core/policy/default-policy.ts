@@ -84,6 +84,7 @@ scoring:
     repeat: 0.5
     instructedRead: 0.75
     instructedMention: 0.75
+    mentionInName: 0
     ambiguousOrder: 0.9
     suspectText: 1.5
     goalAction: 0

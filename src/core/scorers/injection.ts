@@ -84,14 +84,21 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     // gave. A bare name, a value the user's data also lists, one inferred after orders
     // overflowed: an honest agent of another model may use it too, so it is held, not revoked.
     const own = named.some((v) => orderedAlone(before, v)) ? 1 : policy.factors.ambiguousOrder;
-    const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? policy.factors.instructedRead : own) : policy.factors.instructedMention);
-    signals.push({
-      code: "intent.instructed_value",
-      message: `${capability} uses ${describe(used)}, which only an order inside a tool's output named`,
-      weight: Math.min(1, w),
-      capability,
-      facts: { values: used, ...(source !== undefined ? { source } : {}) },
-    });
+    // A value mentioned only inside a destination argument's text (a channel's name that
+    // carries the injected passage, copied whole) names where the call goes: it sends nothing.
+    const inNames = input.mentionedInNames ?? [];
+    const onlyInNames = named.length === 0 && inNames.length > 0 && mentioned.every((v) => inNames.includes(v));
+    const w =
+      weightOf(input, "intent.instructed_value") *
+      (named.length > 0 ? (read ? policy.factors.instructedRead : own) : policy.factors.instructedMention * (onlyInNames ? policy.factors.mentionInName : 1));
+    if (w > 0)
+      signals.push({
+        code: "intent.instructed_value",
+        message: `${capability} uses ${describe(used)}, which only an order inside a tool's output named`,
+        weight: Math.min(1, w),
+        capability,
+        facts: { values: used, ...(source !== undefined ? { source } : {}) },
+      });
   }
   if (!read && input.facts.kind !== undefined) {
     const thirdParty = input.namedDestinations.filter((d) => origin.get(d) === "third_party" || origin.get(d) === "suspect");
