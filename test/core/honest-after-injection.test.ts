@@ -406,6 +406,21 @@ tools:
         expect(held(o)).toBe(true);
       }));
 
+  it("given the user's own address from trusted output, when the entry invites only the user, then it goes through", () => {
+    const withProfile = compilePolicy(
+      `${catalog}  - { capability: get_user_profile, description: Get the name and e-mail address of the user, kind: read, risk: low, outputTrust: trusted }\n`,
+    );
+    const profile = action(14, "get_user_profile");
+    return specification(withProfile)
+      .given(goal, list, listed, reviews, read, profile, actionResult(15, profile, "name: Dana Reyes\nemail: dana.reyes@example.org"))
+      .when(
+        action(20, "create_calendar_event", {
+          args: { title: "Bread at North Loaf", start_time: "2024-05-18 09:00", participants: ["dana.reyes@example.org"] },
+        }),
+      )
+      .then((o) => expect(held(o)).toBe(false));
+  });
+
   it("given the same reviews, when the entry invites someone, then it is held", () =>
     specification(compilePolicy(catalog))
       .given(goal, list, listed, reviews, read)
