@@ -6,7 +6,10 @@
 // (bench/split.mjs): `tune` is what the weights were chosen on, `holdout` is reported, not
 // pinned (docs/detection.md tells how far it was kept clean). Rows:
 // - agentdojo-gpt-4o-v2 (real GPT-4o traces with every tool's output): all, tune, holdout,
-//   and the `important_instructions` attack alone (the one with published anchors);
+//   and the `important_instructions` attack alone (the one with published anchors); and
+//   per suite (`suite:<banking|slack|travel>/<all|tune>`: the sessions of one suite, counted
+//   in the same replay as the whole, so a suite whose honest work is held far more often
+//   shows);
 // - the same runs with every injected block restyled in the other published injection
 //   styles (bench/style-shift.mjs): the agent's calls as recorded, the text Vigil reads
 //   changed;
@@ -35,10 +38,42 @@ function outcomes(dir) {
   return map;
 }
 
-async function evaluate(path, policy, sidecar) {
+/**
+ * Replays one file once; returns the report of the whole and, when `sliceOf` is given (a
+ * session id to its slice's name, or undefined), one report per slice of the same replay
+ * (each session in the same stream, with the same history, as in the whole).
+ */
+async function evaluate(path, policy, sidecar, sliceOf) {
   const ev = new Evaluator();
-  await runReplay([path], policy, { onCommand: (c) => ev.onCommand(c), onDecision: (d, raw) => ev.onDecision(d, raw) });
-  return ev.report(sidecar);
+  const slices = new Map();
+  const sliceFor = (sessionId) => {
+    const name = sliceOf?.(sessionId);
+    if (name === undefined) return undefined;
+    if (!slices.has(name)) slices.set(name, new Evaluator());
+    return slices.get(name);
+  };
+  await runReplay([path], policy, {
+    onCommand: (c) => {
+      ev.onCommand(c);
+      sliceFor(c.sessionId)?.onCommand(c);
+    },
+    onDecision: (d, raw) => {
+      ev.onDecision(d, raw);
+      sliceFor(d.sessionId)?.onDecision(d, raw);
+    },
+  });
+  const bySlice = [...slices.keys()].sort().map((name) => [name, slices.get(name).report(sidecar)]);
+  return { whole: ev.report(sidecar), bySlice };
+}
+
+/** The suite of each session (the first part of its `case`), for the per-suite rows. */
+function suites(lines) {
+  const map = new Map();
+  for (const line of lines) {
+    const e = JSON.parse(line);
+    if (e.type === "session.started" && typeof e.case === "string") map.set(e.sessionId, e.case.split("/")[0]);
+  }
+  return map;
 }
 
 /** Keeps whole sessions whose started event satisfies `keep`. */
@@ -99,8 +134,13 @@ export async function detectionFigures() {
       for (const [part, ls] of Object.entries(partsOf(name, lines))) {
         const path = join(tmp, `${name}.${part.replace(/[/:]/g, "-")}.jsonl`);
         writeFileSync(path, `${ls.join("\n")}\n`);
-        const r = await evaluate(path, policy, name === RUNS ? sidecar : undefined);
-        rows.push({ file: name, part, policy: `bench/policies/${policyName}.yaml`, ...figures(r) });
+        // Per-suite rows (the v2 runs, whole and tuning half): one suite's honest work held far
+        // more often than the others' is what would generalise badly to a suite not in the data.
+        const bySuite = name === RUNS && (part === "all" || part === "tune") ? suites(ls) : undefined;
+        const r = await evaluate(path, policy, name === RUNS ? sidecar : undefined, bySuite && ((id) => bySuite.get(id)));
+        rows.push({ file: name, part, policy: `bench/policies/${policyName}.yaml`, ...figures(r.whole) });
+        for (const [suite, rs] of r.bySlice)
+          rows.push({ file: name, part: `suite:${suite}/${part}`, policy: `bench/policies/${policyName}.yaml`, ...figures(rs) });
       }
     }
   } finally {

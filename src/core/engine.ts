@@ -151,6 +151,7 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
   let listing: ListingFacts | undefined;
   let destinations: string[] = [];
   let named: string[] = [];
+  let inNames: readonly string[] = NONE;
   if (event.type === "action") {
     const tool = policy.tools.get(event.action.capability);
     const call = callDestinations(event.args, policy.lexicon, tool?.egressArgs);
@@ -158,6 +159,7 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
     const resource = event.resource?.destination ? normalizeDestination(event.resource.destination) : undefined;
     if (resource !== undefined && !named.includes(resource)) named = [...named, resource];
     destinations = [...named, ...call.mentioned.filter((d) => d !== resource)];
+    inNames = call.inNames;
     const values = argumentValues(event.args, policy.lexicon.notValues, policy.outputs.addressLists);
     const goal = before.intent?.goal;
     // The goal's values the call names; an address among them: the user pointed at this very page, file or account.
@@ -186,6 +188,7 @@ function assess(policy: CompiledPolicy, input: StepInput, event: AgentEvent): As
     ...(listing ? { listing } : {}),
     destinations,
     namedDestinations: named,
+    mentionedInNames: inNames,
     agentBaseline: input.agentBaseline,
     principalBaseline: input.principalBaseline,
     sod: input.sod,

@@ -30,6 +30,16 @@ const bitsOf = (session: SessionState, value: string): number => {
 };
 
 /**
+ * Whether the user vouches for a value: the goal names it, or trusted output (the user's
+ * own account, as the catalog says) carried it and no order named it.
+ */
+export function vouchedByUser(session: SessionState, value: string, lex: DestinationWords): boolean {
+  if (session.intent !== undefined && goalMentions(session.intent.goal, value, lex)) return true;
+  const bits = bitsOf(session, value);
+  return (bits & SEEN.trusted) !== 0 && (bits & SEEN.instructed) === 0;
+}
+
+/**
  * Whether an ordered value is the order's alone, the evidence a different model cannot
  * produce honestly: not a bare name (one word that is no address: a user, a channel, an id,
  * which an honest agent copies from the user's own channels, contacts or events), that an

@@ -157,12 +157,18 @@ export const CompleteScoring = z.strictObject({
     instructedRead: Factor,
     /** intent.instructed_value when the ordered value is only mentioned inside the call's free text. */
     instructedMention: Factor,
+    /** … and × this when every such mention is written only inside a destination argument's text (a name too long to be an address, copied with the passage it carries): it names where, it sends nothing. */
+    mentionInName: Factor,
     /** intent.instructed_value on a send or write when no value is the order's own, an address or a text of several words only an order named (a bare name, a value the user's data lists too, one inferred after overflow): held, not strong. */
     ambiguousOrder: Factor,
     /** intent.third_party_destination when the text that named the value also gave foreign orders. */
     suspectText: Factor,
     /** intent.instructed_call when the goal's verbs ask for the call's action and every value of the call is explained. */
     goalAction: Factor,
+    /** intent.unrelated_capability and intent.instructed_call for a write that stays with the user: a tool with egress arguments, none filled, no destination, no value an order or third-party text gave. */
+    keptWrite: Factor,
+    /** baseline.new_capability for a first read the goal relates to (they share object words). */
+    goalNewTool: Factor,
     /** sensitivity.above_ceiling for restricted data. */
     restrictedCeiling: Factor,
     /** sensitivity.unexpected_tag for a tag not in words.highSensitivity. */

@@ -141,3 +141,54 @@ describe("a new task brings its new reads together (issue 27, scoring.baseline.n
 
   it("the shipped policy brings them together", () => expect(policy.baseline.newToolsTogether).toBe(true));
 });
+
+describe("a first read the goal relates to is the new task's (issue 27, scoring.factors.goalNewTool)", () => {
+  // A principal whose sessions so far only read documents starts a task about flights: its
+  // first flight search is new to the baseline, and the goal says why. A first read the goal
+  // does not relate to is news as before; so is a first change, whatever the goal says.
+  const catalog = `version: 1
+tools:
+  - { capability: docs.read, description: Read a document, kind: read, risk: low }
+  - { capability: flights.search, description: Search the flights between two airports, kind: read, risk: low }
+  - { capability: weather.forecast, description: Get the weather forecast of a town, kind: read, risk: low }
+  - { capability: flights.book, description: Book a seat on a flight, kind: write, risk: medium }
+scoring:
+  baseline: { minSessions: 2, minActions: 2 }
+`;
+  const shipped = compilePolicy(catalog);
+  const off = compilePolicy(`${catalog}  factors: { goalNewTool: 1 }\n`);
+  const routine = (session: string, t: number): AgentEvent[] => [
+    sessionStarted(t, { goal: "Summarise the project documents" }, { session }),
+    action(t + 10, "docs.read", { session }),
+    action(t + 20, "docs.read", { session, args: { id: "2" } }),
+    sessionEnded(t + 30, { session }),
+  ];
+  const history = [...routine("s1", 0), ...routine("s2", 3600)];
+  const s3 = sessionStarted(7200, { goal: "Which flights from Lisbon to Oslo leave on Friday?" }, { session: "s3" });
+  const newWeight = (o: { decision: { signals: readonly { code: string; weight: number }[] } }) =>
+    o.decision.signals.find((s) => s.code === "baseline.new_capability")?.weight;
+
+  it("given a goal about flights, when the session first searches flights, then the novelty counts half", () =>
+    specification(shipped)
+      .given(...history, s3)
+      .when(action(7210, "flights.search", { session: "s3", args: { from: "LIS", to: "OSL" } }))
+      .then((o) => expect(newWeight(o)).toBeCloseTo(0.1, 6)));
+
+  it("given scoring.factors.goalNewTool 1, when the session first searches flights, then it counts fully", () =>
+    specification(off)
+      .given(...history, s3)
+      .when(action(7210, "flights.search", { session: "s3", args: { from: "LIS", to: "OSL" } }))
+      .then((o) => expect(newWeight(o)).toBeCloseTo(0.2, 6)));
+
+  it("given the same goal, a first read it does not relate to counts fully", () =>
+    specification(shipped)
+      .given(...history, s3)
+      .when(action(7210, "weather.forecast", { session: "s3", args: { town: "Oslo" } }))
+      .then((o) => expect(newWeight(o)).toBeCloseTo(0.2, 6)));
+
+  it("given the same goal, a first change counts fully", () =>
+    specification(shipped)
+      .given(...history, s3)
+      .when(action(7210, "flights.book", { session: "s3", args: { flight: "TP123" } }))
+      .then((o) => expect(newWeight(o)).toBeCloseTo(0.2, 6)));
+});

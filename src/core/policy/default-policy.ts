@@ -84,9 +84,12 @@ scoring:
     repeat: 0.5
     instructedRead: 0.75
     instructedMention: 0.75
+    mentionInName: 0
     ambiguousOrder: 0.9
     suspectText: 1.5
     goalAction: 0
+    keptWrite: 0.25
+    goalNewTool: 0.5
     restrictedCeiling: 1.25
     lowSensitivityTag: 0.5
   baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, newToolsTogether: true, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }

@@ -159,19 +159,32 @@ function destinationsIn(text: string, lex: DestinationWords): string[] {
   return out;
 }
 
+const NO_NAMES: string[] = [];
+
 /** The destinations of one call: those it names (by argument, or a whole value shaped like one) and those merely mentioned in its free text. */
 export interface CallDestinations {
   readonly named: string[];
   readonly mentioned: string[];
+  /** Of `mentioned`, those written only inside a destination argument's text (a name too long to be an address): it names where, it sends nothing. */
+  readonly inNames: string[];
 }
 
-function collect(value: unknown, byName: boolean, out: CallDestinations, budget: ScanBudget, depth: number, lex: DestinationWords): void {
+/** What collect() gathers: the call's destinations, and where each mention was written. */
+interface Collected extends CallDestinations {
+  readonly inText: string[];
+}
+
+function collect(value: unknown, byName: boolean, out: Collected, budget: ScanBudget, depth: number, lex: DestinationWords): void {
   if (depth > 4) return;
   if (typeof value === "string") {
     const listed = lex.addressLists === true ? addressList(value) : undefined;
     if (listed !== undefined) out.named.push(...listed);
     else if (value.length > 0 && value.length <= 512 && (byName || looksLikeDestination(value))) out.named.push(normalizeDestination(value));
-    else if (value.length > 12) out.mentioned.push(...embeddedDestinations(value, lex, budget));
+    else if (value.length > 12) {
+      const found = embeddedDestinations(value, lex, budget);
+      out.mentioned.push(...found);
+      (byName ? out.inNames : out.inText).push(...found);
+    }
   } else if (typeof value === "number" && byName) {
     out.named.push(String(value));
   } else if (Array.isArray(value)) {
@@ -187,14 +200,16 @@ export function callDestinations(
   lex: DestinationWords,
   egressArgs: readonly string[] = [],
 ): CallDestinations {
-  const out: CallDestinations = { named: [], mentioned: [] };
+  const out: Collected = { named: [], mentioned: [], inNames: [], inText: [] };
   if (!args) return out;
   const budget = { left: MAX_TEXT_SCANNED_PER_EVENT };
   for (const [k, v] of Object.entries(args)) collect(v, egressArgs.includes(k) || lex.isDestinationArg(k), out, budget, 0, lex);
   // Bounded: an event naming thousands of recipients is scored on the first ones.
   const named = [...new Set(out.named)].slice(0, MAX_DESTINATIONS_PER_EVENT);
   const mentioned = [...new Set(out.mentioned)].filter((d) => !named.includes(d)).slice(0, MAX_DESTINATIONS_PER_EVENT);
-  return { named, mentioned };
+  // A value also mentioned in free text (a message body) is sent: only those written in names alone.
+  const inNames = out.inNames.length === 0 ? NO_NAMES : mentioned.filter((d) => out.inNames.includes(d) && !out.inText.includes(d));
+  return { named, mentioned, inNames };
 }
 
 /** Every destination in the arguments: named ones first, then those mentioned in free text. */

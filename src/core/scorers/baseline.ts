@@ -1,6 +1,7 @@
 import { isMature } from "../baseline.js";
 import { destinationRepeatKey, unexplainedWeight } from "../reading/destinations.js";
 import { provenanceOf } from "../provenance.js";
+import { goalRelation } from "../scope.js";
 import { toMillis } from "../time.js";
 import type { SessionState } from "../session-state.js";
 import { RECENT_ACTIONS } from "../session-state.js";
@@ -36,10 +37,15 @@ export function baselineScorer(input: ScoreInput): Signal[] {
   const agentMature = isMature(ab, policy.baseline);
   const principalMature = isMature(pb, policy.baseline);
   if (agentMature && principalMature && !Object.hasOwn(ab.capabilities, capability) && !Object.hasOwn(pb.capabilities, capability)) {
+    // A first read the goal relates to (shares object words with it) is the new task bringing
+    // its tools: the goal explains the novelty the baseline sees. Reads only: a first change
+    // or send is news of its own, whatever the goal says.
+    const explained =
+      input.facts?.kind === "read" && before.intent?.capabilities === undefined && goalRelation(policy, before, capability, "read") !== undefined;
     signals.push({
       code: "baseline.new_capability",
-      message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}`,
-      weight: weightOf(input, "baseline.new_capability"),
+      message: `${capability} never used by agent ${after.agentId} nor principal ${after.principalId}${explained ? " (the goal relates to it)" : ""}`,
+      weight: weightOf(input, "baseline.new_capability") * (explained ? policy.factors.goalNewTool : 1),
       capability,
       // A new task brings its new reads together: the session's further first reads are
       // correlated with its first one, not independent news (the repeat discount, per session).

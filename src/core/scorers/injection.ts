@@ -7,6 +7,7 @@ import type { Exposure } from "../session-state.js";
 import { callKey } from "../session-state.js";
 import type { ScoreInput, Signal } from "./scorer.js";
 import { weightOf } from "./scorer.js";
+import { keptWrite } from "./kept-write.js";
 
 // Indirect prompt injection (OWASP LLM01; Greshake et al. 2023, "Not what you've signed up
 // for"): third-party content a tool returned — a mail, a web page, a file, someone else's
@@ -83,14 +84,21 @@ export function injectionScorer(input: ScoreInput): Signal[] {
     // gave. A bare name, a value the user's data also lists, one inferred after orders
     // overflowed: an honest agent of another model may use it too, so it is held, not revoked.
     const own = named.some((v) => orderedAlone(before, v)) ? 1 : policy.factors.ambiguousOrder;
-    const w = weightOf(input, "intent.instructed_value") * (named.length > 0 ? (read ? policy.factors.instructedRead : own) : policy.factors.instructedMention);
-    signals.push({
-      code: "intent.instructed_value",
-      message: `${capability} uses ${describe(used)}, which only an order inside a tool's output named`,
-      weight: Math.min(1, w),
-      capability,
-      facts: { values: used, ...(source !== undefined ? { source } : {}) },
-    });
+    // A value mentioned only inside a destination argument's text (a channel's name that
+    // carries the injected passage, copied whole) names where the call goes: it sends nothing.
+    const inNames = input.mentionedInNames ?? [];
+    const onlyInNames = named.length === 0 && inNames.length > 0 && mentioned.every((v) => inNames.includes(v));
+    const w =
+      weightOf(input, "intent.instructed_value") *
+      (named.length > 0 ? (read ? policy.factors.instructedRead : own) : policy.factors.instructedMention * (onlyInNames ? policy.factors.mentionInName : 1));
+    if (w > 0)
+      signals.push({
+        code: "intent.instructed_value",
+        message: `${capability} uses ${describe(used)}, which only an order inside a tool's output named`,
+        weight: Math.min(1, w),
+        capability,
+        facts: { values: used, ...(source !== undefined ? { source } : {}) },
+      });
   }
   if (!read && input.facts.kind !== undefined) {
     const thirdParty = input.namedDestinations.filter((d) => origin.get(d) === "third_party" || origin.get(d) === "suspect");
@@ -141,11 +149,14 @@ export function injectionScorer(input: ScoreInput): Signal[] {
       // session. The order shares the words; the goal asked for the action.
       const ownAction =
         goalAsksForAction(policy, before, capability, kind) && [...origin].every(([v, p]) => (p === undefined ? !input.destinations.includes(v) : explains(p)));
-      const w = weightOf(input, "intent.instructed_call") * (ownAction ? policy.factors.goalAction : 1);
+      // A write that stays with the user, whose values no order gave, does little for an
+      // attacker whose order merely shares words with the tool; one the order names is the order's.
+      const kept = !ownAction && !asked.tools.includes(capability) && keptWrite(input);
+      const w = weightOf(input, "intent.instructed_call") * (ownAction ? policy.factors.goalAction : 1) * (kept ? policy.factors.keptWrite : 1);
       if (w > 0) {
         signals.push({
           code: "intent.instructed_call",
-          message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks${ownAction ? " (though the goal asks for this action)" : ""}`,
+          message: `${capability} does what an order in the output of ${asked.capability ?? "a tool"} asks, not what the goal asks${ownAction ? " (though the goal asks for this action)" : kept ? " (a write that reaches no one)" : ""}`,
           weight: Math.min(1, w),
           capability,
           ...(asked.capability !== undefined ? { facts: { source: asked.capability } } : {}),

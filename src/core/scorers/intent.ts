@@ -8,6 +8,7 @@ import { goalRelation } from "../scope.js";
 import type { ScoreInput, Signal } from "./scorer.js";
 import { repeatKeyed, weightOf } from "./scorer.js";
 import { firstEvent } from "../session-state.js";
+import { keptWrite } from "./kept-write.js";
 
 // Intent drift (OWASP LLM08 "excessive agency"; the confused deputy of the README's expense story): the
 // agent does something its principal did not ask for. Declared scope (capabilities and
@@ -107,10 +108,15 @@ export function intentScorer(input: ScoreInput): Signal[] {
         kind === "read" &&
         isMature(input.principalBaseline, policy.baseline) &&
         (input.principalBaseline.capabilities[capability] ?? 0) >= policy.baseline.minSessions;
+      // A write that stays with the user (no one invited or paid, no ordered value) serves the task more often than it drifts from it.
+      const kept = keptWrite(input);
       signals.push({
         code: "intent.unrelated_capability",
-        message: `${capability} shares nothing with the goal`,
-        weight: Math.min(1, weightOf(input, "intent.unrelated_capability") * factor * (familiar ? policy.factors.familiarRead : 1)),
+        message: `${capability} shares nothing with the goal${kept ? " (a write that reaches no one)" : ""}`,
+        weight: Math.min(
+          1,
+          weightOf(input, "intent.unrelated_capability") * factor * (familiar ? policy.factors.familiarRead : 1) * (kept ? policy.factors.keptWrite : 1),
+        ),
         capability,
       });
     }

@@ -69,6 +69,8 @@ export interface ScoreInput {
   readonly destinations: readonly string[];
   /** The destinations the call names (not those merely mentioned in its free text). */
   readonly namedDestinations: readonly string[];
+  /** Of the mentioned destinations, those written only inside a destination argument's text (a name too long to be an address), not in anything the call sends. */
+  readonly mentionedInNames?: readonly string[];
   readonly agentBaseline: Baseline;
   readonly principalBaseline: Baseline;
   readonly sod: SodView;
