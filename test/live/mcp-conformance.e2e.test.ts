@@ -27,7 +27,7 @@ import { freePort, isolatedEnv, waitFor } from "../support/live.js";
 // client and the reference server, outside Vigil. Through the gateway the suite's client gets
 // the question on its tools/call's POST stream (the relay relates it to the call), and the
 // gateway's own upstream session has the server's answer to its GET before it sends a request
-// (src/adapters/mcp/http-upstream.ts; test/adapters/mcp-http-upstream.test.ts): no retry.
+// (src/adapters/mcp/http-upstream.ts; test/adapters/mcp-relay-http.test.ts): no retry.
 
 const folder = join(import.meta.dirname, "..", "mcp-conformance");
 const modules = join(folder, "node_modules");
