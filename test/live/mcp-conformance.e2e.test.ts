@@ -13,12 +13,21 @@ import { freePort, isolatedEnv, waitFor } from "../support/live.js";
 // first against its reference server directly (what the server passes), then against the
 // gateway in front of it, in enforce mode with the live processor deciding every call, and in
 // monitor mode. The gateway must pass every scenario the server passes, with the same count.
-// Each pass gets a fresh reference server. On a loaded machine the reference server itself
-// sometimes misses a sampling or elicitation scenario (its 60 s timeout; seen against it
-// directly, without the gateway; in a CI run under full load, twice in a row through the
-// gateway in monitor mode, which only relays): a pass that fails is run again on a fresh
-// server, up to three attempts, and each failed attempt prints the suite's error messages
+// Each pass gets a fresh reference server; a failed attempt prints the suite's error messages
 // and the gateway's log.
+//
+// The direct pass may take up to three attempts, the passes through the gateway only one. The
+// reference server asks for sampling and elicitation from inside a tool call with
+// `mcpServer.server.request()`, related to no request, so the SDK's server transport sends the
+// question on the session's standalone SSE stream (the client's GET); when that GET has not
+// reached the server yet, the transport only stores the question for a replay no one asks for,
+// and the scenario times out (60 s). The suite's client (the SDK's StreamableHTTPClientTransport)
+// opens that GET without waiting for it once `initialized` is accepted and sends its tools/call
+// right after, so on a loaded machine the POST can overtake the GET: a race between the suite's
+// client and the reference server, outside Vigil. Through the gateway the suite's client gets
+// the question on its tools/call's POST stream (the relay relates it to the call), and the
+// gateway's own upstream session has the server's answer to its GET before it sends a request
+// (src/adapters/mcp/http-upstream.ts; test/adapters/mcp-relay-http.test.ts): no retry.
 
 const folder = join(import.meta.dirname, "..", "mcp-conformance");
 const modules = join(folder, "node_modules");
@@ -127,10 +136,11 @@ describe("the MCP conformance suite through vigil mcp", () => {
     return { url: `http://localhost:${port}/mcp`, child, log };
   };
 
-  /** One pass of the suite (directly, or through a gateway in `mode`) on a fresh reference server; up to twice more if it fails. */
+  /** One pass of the suite (directly, or through a gateway in `mode`) on a fresh reference server; directly, up to twice more if it fails (above). */
   const pass = async (mode: "direct" | "enforce" | "monitor") => {
     let result = { passed: -1, failed: -1, output: "", code: null as number | null };
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    const attempts = mode === "direct" ? 3 : 1;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       const reference = await referenceServer();
       const front = mode === "direct" ? undefined : await gateway(mode, reference.url);
       result = await runSuite(front?.url ?? reference.url);

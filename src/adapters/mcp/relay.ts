@@ -81,11 +81,17 @@ export async function relay(
         );
       }
     });
-  /** The one client request in flight, if exactly one: where an upstream message with no id of its own most likely belongs. */
-  const soleRequest = (): RequestId | undefined => {
-    if (inFlight.size + held.size !== 1) return undefined;
+  /**
+   * The client request an upstream message with no id of its own most likely belongs to: the
+   * one request forwarded upstream, if exactly one (a call the guard holds has not reached the
+   * server, so nothing the server sends is about it). A server's request to the client, which
+   * must be answered, goes with several in flight on the stream of the oldest of them: on the
+   * standalone stream it would be lost when the client has not opened one (the transport only
+   * stores it) and the server's tool call would wait for an answer that never comes.
+   */
+  const relatedRequest = (answerable: boolean): RequestId | undefined => {
+    if (inFlight.size !== 1 && !answerable) return undefined;
     for (const r of inFlight.values()) return r.id;
-    for (const k of held.keys()) return parseId(k);
     return undefined;
   };
 
@@ -275,12 +281,12 @@ export async function relay(
     if (isJSONRPCNotification(message) && message.method === "notifications/progress") {
       const token = isObject(message.params) ? message.params.progressToken : undefined;
       const related = typeof token === "string" || typeof token === "number" ? progress.get(key(token)) : undefined;
-      void toClient(message, related ?? soleRequest());
+      void toClient(message, related ?? relatedRequest(false));
       return;
     }
     // A server-to-client request (sampling, elicitation, roots, ping) or another notification:
     // on the stream of the client's request it belongs to when that can be told.
-    void toClient(message, soleRequest());
+    void toClient(message, relatedRequest(isJSONRPCRequest(message)));
   };
 
   const shutDown = async () => {
@@ -310,10 +316,4 @@ export async function relay(
   await upstream.start();
   await client.start();
   return { closed, close: shutDown };
-}
-
-/** The RequestId a map key was made from. */
-function parseId(k: string): RequestId {
-  const at = k.indexOf(":");
-  return k.slice(0, at) === "number" ? Number(k.slice(at + 1)) : k.slice(at + 1);
 }

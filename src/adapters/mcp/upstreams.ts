@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { z } from "zod";
+import { HttpUpstreamTransport } from "./http-upstream.js";
 import { MultiplexTransport } from "./multiplex.js";
 
 // The gateway's upstream MCP servers, from a file in the shape MCP clients already use
@@ -117,10 +117,11 @@ export function upstreamsTransport(specs: readonly UpstreamSpec[]): Transport {
 /**
  * A new client transport to the server (not started). A stdio server gets the few variables
  * the SDK passes by default (HOME, PATH, SHELL, TERM, USER, LOGNAME), plus its `env`; its
- * stderr goes to the gateway's.
+ * stderr goes to the gateway's. An HTTP server's standalone stream is open before the
+ * session's first request goes to it (http-upstream.ts).
  */
 export function upstreamTransport(spec: UpstreamSpec): Transport {
-  if (spec.kind === "http") return new StreamableHTTPClientTransport(new URL(spec.url), { requestInit: { headers: { ...spec.headers } } });
+  if (spec.kind === "http") return new HttpUpstreamTransport(new URL(spec.url), spec.headers ? { headers: spec.headers } : {});
   return new StdioClientTransport({
     command: spec.command,
     args: [...spec.args],
