@@ -70,11 +70,10 @@ export const defaultPartitioner: ICustomPartitioner = () => {
 
 /**
  * A kafkajs partitioner: the default partitioner over `partitionKey` when the message has one,
- * else over its key. kafkajs's own for now (docs/performance.md): `defaultPartitioner` gives the
- * same partitions and was wrongly suspected of an MCP sampling timeout under load.
+ * else over its key (`defaultPartitioner`: kafkajs's partitions without its garbage).
  */
 export const eventPartitioner: ICustomPartitioner = () => {
-  const byKey = kafkajs.Partitioners.DefaultPartitioner();
+  const byKey = defaultPartitioner();
   return ({ topic, partitionMetadata, message }) => {
     const by = (message as PartitionedMessage).partitionKey;
     return byKey({ topic, partitionMetadata, message: by === undefined ? message : { ...message, key: by } });
