@@ -34,12 +34,32 @@ export type GoalRelation = "objects" | "verb" | "kind";
 export function goalRelation(policy: CompiledPolicy, session: Scope, capability: string, kind: string | undefined): GoalRelation | undefined {
   const lex = policy.lexicon;
   const tool = policy.tools.get(capability);
-  if (overlap(scopeTerms(policy, session), tool?.terms ?? lex.objectTerms(capability)).length > 0) {
+  if (
+    !namesOtherApplications(policy, session.intent?.goal ?? "", tool?.toolkit) &&
+    overlap(scopeTerms(policy, session), tool?.terms ?? lex.objectTerms(capability)).length > 0
+  ) {
     return (kind === "delete" || kind === "admin" || kind === "execute") && (session.delegatedTerms?.length ?? 0) === 0
       ? goalAsksTo(policy, session, capability, kind)
       : "objects";
   }
   return goalAsksTo(policy, session, capability, kind);
+}
+
+/**
+ * scoring.toolkits.namedOnly: whether the goal names applications by words of their names no
+ * other application's tools have ("my profile on Twitter"), none of them `toolkit`. Such a
+ * goal is about the applications it names: a tool of another one relates to it only by what
+ * the goal asks to do, not by an object the two share ("profile").
+ */
+export function namesOtherApplications(policy: CompiledPolicy, goal: string, toolkit: string | undefined): boolean {
+  if (policy.toolkitOwnNames.size === 0 || toolkit === undefined) return false;
+  let other = false;
+  for (const t of policy.lexicon.goalTerms(goal)) {
+    const kit = policy.toolkitOwnNames.get(t);
+    if (kit === toolkit) return false;
+    if (kit !== undefined) other = true;
+  }
+  return other;
 }
 
 /**

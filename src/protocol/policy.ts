@@ -202,6 +202,15 @@ export const CompleteScoring = z.strictObject({
     sharedShare: z.number().min(0).max(1),
     /** A goal mentions an application by its name or by the called tool's own nouns, not by a noun only another of its tools has. */
     byTool: z.boolean(),
+    /** A goal that names an application by a word of its name no other application's tools have ("on Twitter") is about it: a tool of another application it does not name relates to the goal only by what the goal asks to do, not by shared objects ("profile"). */
+    namedOnly: z.boolean(),
+  }),
+  /** How a tool's catalog entry (its name and description) is read. */
+  catalog: z.strictObject({
+    /** The verb a tool's description opens with in the third person ("Gives priority…") is a verb wherever the tool's name has it: when the verb table does not know it (its verbs have their own handling), not one of the tool's objects. */
+    ownVerb: z.boolean(),
+    /** `vigil policy from-catalog`: a description that opens with a list of verbs ("List, create, update, and delete…") is of the most dangerous kind among them, not of the first. */
+    verbLists: z.boolean(),
   }),
   workingHours: z.strictObject({ start: z.number().int().min(0).max(23), end: z.number().int().min(1).max(24) }).optional(),
   grants: z.strictObject({ maxTtlSeconds: z.number().int().positive() }),

@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import type { ActionKind, OutputTrust, ToolEntry, ToolRisk } from "../protocol/index.js";
 import { compilePolicy, words } from "../core/index.js";
-import type { Lexicon } from "../core/index.js";
+import type { CompiledPolicy, Lexicon } from "../core/index.js";
 
 // `vigil policy from-catalog`: turns a tool catalog (a JSON list of tools with names,
 // descriptions and parameters, as MCP servers and agent frameworks publish them) into the
@@ -63,9 +63,10 @@ const EGRESS_PARAM =
   /(^|_)(to|cc|bcc|recipients?|emails?|address(es)?|urls?|links?|iban|account|destination|dest|target|webhook|endpoint|host|domain|phone|participants?|attendees?|user|channel)($|_)/i;
 const EGRESS_DESC = /\b(recipient|e-?mail address|url|iban|account number|destination|phone number|send to|webhook)\b/i;
 
-/** The default policy's words: the catalog step reads tools with the verb table the scorers use (compiled on first use, not when the CLI loads). */
-let defaultLexicon: Lexicon | undefined;
-const lexicon = (): Lexicon => (defaultLexicon ??= compilePolicy().lexicon);
+/** The default policy: the catalog step reads tools with the verb table the scorers use and its scoring.catalog knobs (compiled on first use, not when the CLI loads). */
+let defaultPolicy: CompiledPolicy | undefined;
+const policy = (): CompiledPolicy => (defaultPolicy ??= compilePolicy());
+const lexicon = (): Lexicon => policy().lexicon;
 
 /**
  * The kind of a tool: `read` when MCP's `readOnlyHint` says it changes nothing; else the kind
@@ -76,7 +77,9 @@ const lexicon = (): Lexicon => (defaultLexicon ??= compilePolicy().lexicon);
 export function kindOf(t: CatalogTool): ActionKind | undefined {
   const a = t.annotations;
   if (a?.readOnlyHint === true) return "read";
-  const verb = lexicon().leadingVerbKind(t.tool) ?? lexicon().leadingVerbKind(t.description ?? "");
+  // scoring.catalog.verbLists: "List, create, update, and delete…" is a delete tool, not a read.
+  const lead = (text: string) => (policy().catalog.verbLists ? lexicon().leadingVerbListKind(text) : lexicon().leadingVerbKind(text));
+  const verb = lead(t.tool) ?? lead(t.description ?? "");
   if (verb !== undefined || a === undefined) return verb;
   if (a.destructiveHint === true) return "delete";
   if (a.openWorldHint === true && a.readOnlyHint === false) return "egress";

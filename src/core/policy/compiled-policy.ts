@@ -6,6 +6,7 @@ import { goalText, looksLikeDestination } from "../reading/destinations.js";
 import type { Lexicon } from "../reading/lexicon.js";
 import { buildLexicon } from "../reading/lexicon.js";
 import { WEIGHTED_CODES } from "../reason-codes.js";
+import { stem, words } from "../reading/text.js";
 import type { Condition } from "./cel.js";
 import { compileCondition } from "./cel.js";
 import { DEFAULT_POLICY_YAML } from "./default-policy.js";
@@ -60,6 +61,11 @@ export interface CompiledPolicy {
   readonly toolkits: ReadonlyMap<string, { readonly tools: readonly string[]; readonly terms: ReadonlySet<string>; readonly names: ReadonlySet<string> }>;
   /** scoring.toolkits.byTool: a goal mentions an application by its name or the called tool's own nouns only. */
   readonly toolkitsByTool: boolean;
+  /**
+   * scoring.toolkits.namedOnly: the stems of applications' names that no other application's
+   * tools have, each to its application (empty when the knob is off).
+   */
+  readonly toolkitOwnNames: ReadonlyMap<string, string>;
   readonly separationOfDuties: readonly SodEntry[];
   readonly sequences: readonly (SequenceEntry & { first: readonly ActionMatcher[]; then: readonly ActionMatcher[] })[];
   readonly rules: readonly CompiledRule[];
@@ -78,6 +84,8 @@ export interface CompiledPolicy {
   readonly burst: CompleteScoring["burst"];
   /** The ladder of responses (scoring.ladder): the codes that are strong evidence at full weight. */
   readonly ladder: { readonly enabled: boolean; readonly declineNeedsFinding: boolean; readonly strong: ReadonlySet<string> };
+  /** How catalog entries are read (scoring.catalog). */
+  readonly catalog: CompleteScoring["catalog"];
   /** The words of `scoring.words`, with the memoised text functions built on them. */
   readonly lexicon: Lexicon;
   /** Who may publish which events (absent: anyone who can write to the topic). */
@@ -161,6 +169,24 @@ function parseOrThrow(text: string, source: string): PolicyFile {
   return parsed.value;
 }
 
+/**
+ * scoring.catalog.ownVerb: the stem of the verb a tool's description opens with in the third
+ * person ("Gives priority to…") when the tool's name has it too (a word of the name that is
+ * not its application's): that word says what the tool does, not what it is about, even when
+ * the verb table does not know it ("give" would otherwise relate "give me a summary" to it).
+ * Only verbs the table does not know: its own verbs relate a goal through goalAsksTo.
+ * Noun-verbs ("message", "tweet") stay objects.
+ */
+function ownVerb(lexicon: Lexicon, t: ToolEntry): string | undefined {
+  const first = words(t.description ?? "")[0];
+  if (first === undefined || first.length < 4 || !first.endsWith("s")) return undefined;
+  const base = [first.slice(0, -1), ...(first.endsWith("es") ? [first.slice(0, -2)] : [])];
+  const app = new Set(words(t.toolkit ?? ""));
+  const name = words(t.capability).filter((w) => !app.has(w));
+  const verb = base.find((b) => name.includes(b) && !lexicon.isNounVerb(b) && lexicon.leadingVerbKind(b) === undefined);
+  return verb === undefined ? undefined : stem(verb);
+}
+
 /** Compiles a policy text (or the default with none). Throws PolicyError with line-precise problems. */
 export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPolicy {
   const base = parseOrThrow(DEFAULT_POLICY_YAML, "default-policy");
@@ -189,7 +215,11 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   const { objectTerms, nounTerms } = lexicon;
   const tools = new Map<string, CatalogTool>();
   const textOf = (t: ToolEntry) => `${t.capability} ${t.description ?? ""} ${t.toolkit ?? ""}`;
-  for (const t of effective.tools ?? []) tools.set(t.capability, { ...t, terms: objectTerms(textOf(t)) });
+  for (const t of effective.tools ?? []) {
+    const terms = objectTerms(textOf(t));
+    const verb = scoring.catalog.ownVerb ? ownVerb(lexicon, t) : undefined;
+    tools.set(t.capability, { ...t, terms: verb === undefined || !terms.has(verb) ? terms : new Set([...terms].filter((x) => x !== verb)) });
+  }
   const toolkits = new Map<string, { tools: string[]; terms: Set<string>; names: ReadonlySet<string> }>();
   for (const t of tools.values()) {
     if (t.toolkit === undefined) continue;
@@ -209,12 +239,19 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     for (const kit of toolkits.values())
       for (const term of kit.terms) if ((df.get(term) ?? 0) > Math.max(k.sharedFloor, toolkits.size * k.sharedShare)) kit.terms.delete(term);
   }
+  const toolkitOwnNames = new Map<string, string>();
+  if (k.namedOnly)
+    for (const [name, kit] of toolkits)
+      for (const term of kit.names)
+        if (![...tools.values()].some((t) => t.toolkit !== name && t.terms.has(term)) && ![...toolkits].some(([n, o]) => n !== name && o.names.has(term)))
+          toolkitOwnNames.set(term, name);
   return {
     version: deriveId("pol", [JSON.stringify(effective)]).slice(0, 16),
     source: text === undefined ? "default" : source,
     tools,
     toolkits,
     toolkitsByTool: scoring.toolkits.byTool,
+    toolkitOwnNames,
     separationOfDuties: effective.separationOfDuties ?? [],
     sequences: (effective.sequences ?? []).map((s) => ({ ...s, first: asList(s.first), then: asList(s.then) })),
     rules,
@@ -230,6 +267,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     factors: scoring.factors,
     burst: scoring.burst,
     ladder: { enabled: scoring.ladder.enabled, declineNeedsFinding: scoring.ladder.declineNeedsFinding, strong: new Set(scoring.ladder.strong) },
+    catalog: scoring.catalog,
     lexicon,
     ...(effective.authenticity
       ? { authenticity: { require: effective.authenticity.require, producers: effective.authenticity.producers, types: new Set(effective.authenticity.types) } }

@@ -94,7 +94,8 @@ scoring:
     lowSensitivityTag: 0.5
   baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, newToolsTogether: true, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
   burst: { windowSeconds: 60, minActions: 6, multiple: 3, decision: step_up }
-  toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125, byTool: true }
+  toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125, byTool: true, namedOnly: true }
+  catalog: { ownVerb: true, verbLists: true }
   grants: { maxTtlSeconds: 3600 }
   review:
     feedback: { step: 0.5, floor: 0.25, halfLifeSeconds: 2592000 }

@@ -12,6 +12,8 @@ import type { GoalText } from "./destinations.js";
 export type Words = CompleteScoring["words"];
 
 const KIND_ORDER: readonly ActionKind[] = ["egress", "delete", "admin", "execute", "write", "read"];
+/** The words that join the verbs of a list ("create, update, and delete", "AddOrUpdate"). */
+const LIST_JOINS: ReadonlySet<string> = new Set([",", "and", "or"]);
 
 export interface GoalVerbs {
   /** Stems of the goal's verbs of change. */
@@ -39,6 +41,8 @@ export interface Lexicon {
   objectTerms(text: string): ReadonlySet<string>;
   /** Its nouns: object terms without any verb of the table. */
   nounTerms(text: string): ReadonlySet<string>;
+  /** Whether a word is a noun as much as a verb (words.nounVerbs: "message", "tweet"). */
+  isNounVerb(word: string): boolean;
   /** Whether a stem is a verb of the table (not one of its nouns, "message") or a word that says how. */
   isVerbStem(term: string): boolean;
   /** A goal's object terms with its addresses left out (an address is one value, matched whole). Memoised. */
@@ -51,6 +55,12 @@ export interface Lexicon {
   inferKind(capability: string): ActionKind | undefined;
   /** For a catalog entry: the kind of the first word that is a known verb, also in the third person ("Sends…"). */
   leadingVerbKind(text: string): ActionKind | undefined;
+  /**
+   * For a catalog entry whose text opens with a list of verbs ("List, create, update, and
+   * delete…", "AddOrUpdate…"): the most dangerous kind among the verbs of that list; else as
+   * leadingVerbKind.
+   */
+  leadingVerbListKind(text: string): ActionKind | undefined;
   /** Whether an argument name carries a destination (matched without "_"/"-" and a plural "s"/"es"). */
   isDestinationArg(name: string): boolean;
   /** Whether the goal hands the agent the orders of a source it names (see delegation). Memoised. */
@@ -113,6 +123,7 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
     objectTerms,
     nounTerms: (text) => without(text, verbStems),
     isVerbStem: (term) => verbStems.has(term),
+    isNounVerb: (word) => nounVerbs.has(word.toLowerCase()),
     goalTerms: memoise(
       (goal) =>
         objectTerms(
@@ -154,6 +165,26 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
         if (kind) return kind;
       }
       return undefined;
+    },
+    leadingVerbListKind(text) {
+      const kindOf = (x: string) => verbKind(x) ?? (x.endsWith("s") ? verbKind(x.slice(0, -1)) : undefined);
+      // Words with the commas kept: a list's verbs are joined by a comma, "and" or "or".
+      const ws = words(text.slice(0, MAX_TEXT_WORDS).replace(/,/g, " zzcomma ")).map((x) => (x === "zzcomma" ? "," : x));
+      const start = ws.findIndex((x) => kindOf(x) !== undefined);
+      if (start < 0) return undefined;
+      const kinds = new Set<ActionKind>([kindOf(ws[start] as string) as ActionKind]);
+      let joined = false;
+      for (const x of ws.slice(start + 1)) {
+        if (LIST_JOINS.has(x)) joined = true;
+        else if (!joined || nounVerbs.has(x)) break;
+        else {
+          const kind = kindOf(x);
+          if (kind === undefined) break;
+          kinds.add(kind);
+          joined = false;
+        }
+      }
+      return KIND_ORDER.find((k) => kinds.has(k));
     },
     isDestinationArg(name) {
       const n = name.toLowerCase().replace(/[_-]/g, "");

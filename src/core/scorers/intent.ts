@@ -4,7 +4,7 @@ import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from
 import { isMature } from "../baseline.js";
 import { provenanceOf } from "../provenance.js";
 import { overlap } from "../reading/text.js";
-import { goalRelation } from "../scope.js";
+import { goalRelation, namesOtherApplications } from "../scope.js";
 import type { ScoreInput, Signal } from "./scorer.js";
 import { repeatKeyed, weightOf } from "./scorer.js";
 import { firstEvent } from "../session-state.js";
@@ -47,7 +47,9 @@ function goalMentionsToolkit(
   goal: string,
   kit: { readonly terms: ReadonlySet<string>; readonly names: ReadonlySet<string> },
   toolTerms: ReadonlySet<string>,
+  kitName: string,
 ): boolean {
+  if (namesOtherApplications(policy, goal, kitName)) return false;
   const goalTerms = policy.lexicon.objectTerms(goal);
   if (!policy.toolkitsByTool) return overlap(goalTerms, kit.terms).length > 0;
   for (const t of goalTerms) if (kit.names.has(t) || (toolTerms.has(t) && kit.terms.has(t))) return true;
@@ -132,7 +134,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     if (
       kit !== undefined &&
       pb.sessions > 1 &&
-      !goalMentionsToolkit(policy, intent.goal, kit, tool.terms) &&
+      !goalMentionsToolkit(policy, intent.goal, kit, tool.terms, tool.toolkit) &&
       !(before.ran ?? []).some((c) => kit.tools.includes(c)) &&
       !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) &&
       (kind !== "read" || attemptedSessions(pb, capability) < policy.baseline.repeatedReads)
