@@ -70,6 +70,7 @@ function buildScanOptions(policy: CompiledPolicy): ScanOptions {
     inlinePassage: policy.outputs.inlinePassage,
     addressLists: policy.outputs.addressLists,
     literalPassages: policy.outputs.literalPassages,
+    toolObjects: policy.outputs.toolObjects,
     verbKinds: lex.kindOfWord,
     grammar: lex.grammar,
     notValues: lex.notValues,

@@ -269,6 +269,8 @@ export const CompleteScoring = z.strictObject({
     addressLists: z.boolean(),
     /** An output written as a data literal (JSON, JSON lines, a Python repr) is read one field to a passage: an order in one record's string stands in that string, not in the line all records share. */
     literalPassages: z.boolean(),
+    /** A catalog tool's name after a verb is its object ("Please use sendMoney"): the sentence is an order, as with a determiner ("use the sendMoney tool"). */
+    toolObjects: z.boolean(),
     /** In a source the goal wrote out by its address ("visit www.a.example"), an order to look at another address is foreign: the user sent the agent to that page, not on to what it says. */
     goalAddresses: z.boolean(),
   }),

@@ -68,7 +68,7 @@ const opensObject = (next: string | undefined): boolean =>
  * opens after it ("book a room", "post them", but not "bill for the month", "room service
  * was slow", "last month"); a word the lexicon does not know with a verb's ending.
  */
-export function isBaseVerb(word: string, verbs: WordSet, next?: string, after?: string): boolean {
+export function isBaseVerb(word: string, verbs: WordSet, next?: string, after?: string, tools?: ReadonlySet<string>): boolean {
   const tags = tagsOf(word);
   if (tags === "") return verbs.has(word) || (word.length > 5 && VERB_ENDING.test(word));
   const first = firstOf(tags);
@@ -85,7 +85,8 @@ export function isBaseVerb(word: string, verbs: WordSet, next?: string, after?: 
     return !NOT_AN_OBJECT.has(nextTag);
   }
   const canBeVerb = tags.includes("|VB|") || tags.endsWith("|VB") || tags.includes("|VBP");
-  return canBeVerb && opensObject(next);
+  // A catalog tool's name is an object ("use send_money"): no determiner needs to open it.
+  return canBeVerb && (opensObject(next) || (next !== undefined && tools?.has(next) === true));
 }
 /** Tags after which a word of the verb table was a noun, not an order ("post office", "share of", "email was"). */
 const NOT_AN_OBJECT = new Set(["IN", "VBZ", "VBD", "VBN", "MD", "CC", "POS", "NN", "NNS"]);
@@ -110,18 +111,22 @@ export interface Mood {
  * The mood of one sentence given as lower-case words (punctuation stripped, at most a few
  * dozen words: callers cut long sentences, and remove a label such as "todo:").
  */
-export function moodOf(words: readonly string[], verbs: WordSet, g: Grammar): Mood {
+export function moodOf(words: readonly string[], verbs: WordSet, g: Grammar, tools?: ReadonlySet<string>): Mood {
   let i = 0;
   while (i < words.length && g.openers.has(words[i] as string)) i++;
   // A prohibition is no order to act: "do not email bob…", "never share …".
   if (g.negators.has(words[i] ?? "") || (words[i] === "do" && g.negators.has(words[i + 1] ?? ""))) return { directive: false };
   const first = words[i];
-  if (first !== undefined && !g.courtesy.has(first) && isBaseVerb(first, verbs, words[i + 1], words[i + 2]) && !g.auxiliaries.has(words[i + 1] ?? "")) {
+  if (first !== undefined && !g.courtesy.has(first) && isBaseVerb(first, verbs, words[i + 1], words[i + 2], tools) && !g.auxiliaries.has(words[i + 1] ?? "")) {
     return { directive: true, verbAt: i };
   }
   // Politeness before a verb gives an order wherever it stands ("Before you start, please send …").
   for (let j = 1; j + 1 < words.length; j++) {
-    if (g.politeness.has(words[j] as string) && isBaseVerb(words[j + 1] as string, verbs, words[j + 2], words[j + 3]) && !g.auxiliaries.has(words[j + 2] ?? ""))
+    if (
+      g.politeness.has(words[j] as string) &&
+      isBaseVerb(words[j + 1] as string, verbs, words[j + 2], words[j + 3], tools) &&
+      !g.auxiliaries.has(words[j + 2] ?? "")
+    )
       return { directive: true, verbAt: j + 1 };
   }
   for (let j = 0; j < words.length; j++) {

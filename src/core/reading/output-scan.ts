@@ -81,6 +81,8 @@ export interface ScanOptions {
   readonly words: DestinationWords;
   /** Whether a token is a catalog capability (tool names quoted by an instruction). */
   readonly isTool: (token: string) => boolean;
+  /** outputs.toolObjects: a catalog tool's name after a verb is an object of it. */
+  readonly toolObjects: boolean;
 }
 
 export const MAX_SENTENCE_WORDS = 48;
@@ -566,13 +568,13 @@ function lastWordOf(cell: string, start: number, end: number): string {
  * The mood of a sentence, also after a fronted clause: "Before paying, send the money to …"
  * gives an order in its second clause. Clauses are cut at commas (at most a few).
  */
-function moodAfterClauses(sentence: string, words: readonly string[], o: ScanOptions): ReturnType<typeof moodOf> {
-  const mood = moodOf(words, o.verbKinds, o.grammar);
+function moodAfterClauses(sentence: string, words: readonly string[], o: ScanOptions, tools?: ReadonlySet<string>): ReturnType<typeof moodOf> {
+  const mood = moodOf(words, o.verbKinds, o.grammar, tools);
   if (mood.directive || !sentence.includes(", ")) return mood;
   const clauses = sentence.split(", ", 4);
   const wordsOf = (k: number): string[] => sentenceWords(splitSpace(clauses[k] as string, MAX_SENTENCE_WORDS));
   for (let k = 1; k < clauses.length; k++) {
-    const m = moodOf(wordsOf(k), o.verbKinds, o.grammar);
+    const m = moodOf(wordsOf(k), o.verbKinds, o.grammar, tools);
     if (m.directive && m.verbAt !== undefined) {
       // The verb's index in the sentence's words: the clauses before it are counted only now.
       let offset = 0;
@@ -639,8 +641,15 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     if (sentence.length < 4) continue;
     const rawWords = splitSpace(sentence, MAX_SENTENCE_WORDS * 2);
     const words = sentenceWords(rawWords);
+    const tools: string[] = [];
+    for (const raw of rawWords) {
+      const w = trimPunct(raw);
+      if (toolShaped(w) && o.isTool(w)) tools.push(w);
+    }
+    // outputs.toolObjects: a catalog tool's name after a verb is its object ("Please use sendMoney").
+    const toolWords = o.toolObjects && tools.length > 0 ? new Set(tools.map((t) => trimWord(lowerCase(t)))) : undefined;
     // A question asks, it does not order ("Do you want …?").
-    const mood = !last && c === "?" ? { directive: false } : moodAfterClauses(sentence, words, o);
+    const mood = !last && c === "?" ? { directive: false } : moodAfterClauses(sentence, words, o, toolWords);
     const follows = previous !== undefined && !mood.directive && obliges(words, o.grammar) ? previous : undefined;
     const directive = mood.directive || follows !== undefined;
     previous = undefined;
@@ -656,11 +665,6 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     for (const w of words) {
       const k = o.verbKinds.get(w);
       if (k !== undefined) kinds.add(k);
-    }
-    const tools: string[] = [];
-    for (const raw of rawWords) {
-      const w = trimPunct(raw);
-      if (toolShaped(w) && o.isTool(w)) tools.push(w);
     }
     const draft: Draft = {
       values: [],
