@@ -94,8 +94,8 @@ scoring:
     lowSensitivityTag: 0.5
   baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, newToolsTogether: true, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
   burst: { windowSeconds: 60, minActions: 6, multiple: 3, decision: step_up }
-  toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125, byTool: true, namedOnly: true }
-  catalog: { ownVerb: true, verbLists: true }
+  toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125, byTool: true, namedOnly: true, goalValueRead: true }
+  catalog: { ownVerb: true, ownVerbRelates: true, verbLists: true }
   grants: { maxTtlSeconds: 3600 }
   review:
     feedback: { step: 0.5, floor: 0.25, halfLifeSeconds: 2592000 }
@@ -138,6 +138,7 @@ scoring:
       obligation: [must, should, need, needs, shall, ought, required, want, wants]
       haveTo: [have, has, need, needs]
       negators: [not, never, "don't", dont, "do not"]
+      toUser: [me, us]
       you: [you, your, yourself, u]
       modals: [should, must, shall]
     delegation:

@@ -268,6 +268,9 @@ const MAX_NEEDLE = 256;
 const MAX_OCCURRENCES = 64;
 
 /** Whether a (normalised) destination is an address by its shape (e-mail, link, account number), not a bare name. */
+/** An e-mail address or an account number (IBAN): a person's or an account's address, not a page's or a file's. */
+export const isPersonAddress = (destination: string): boolean => EMAIL.test(destination) || IBAN.test(destination.toUpperCase().replace(/\s/g, ""));
+
 export const isAddress = (destination: string): boolean =>
   EMAIL.test(destination) || IBAN.test(destination.toUpperCase().replace(/\s/g, "")) || (URL_LIKE.test(destination) && destination.includes("."));
 

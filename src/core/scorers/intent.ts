@@ -1,6 +1,6 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
-import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from "../reading/destinations.js";
+import { destinationRepeatKey, goalMentions, isAddress, isPersonAddress, unexplainedWeight } from "../reading/destinations.js";
 import { isMature } from "../baseline.js";
 import { provenanceOf } from "../provenance.js";
 import { overlap } from "../reading/text.js";
@@ -53,6 +53,27 @@ function goalMentionsToolkit(
   const goalTerms = policy.lexicon.objectTerms(goal);
   if (!policy.toolkitsByTool) return overlap(goalTerms, kit.terms).length > 0;
   for (const t of goalTerms) if (kit.names.has(t) || (toolTerms.has(t) && kit.terms.has(t))) return true;
+  return false;
+}
+
+/**
+ * scoring.toolkits.goalValueRead: whether a read looks up what the goal names — an argument
+ * value the goal gives that is no person's or account's address (that is how an order gathers
+ * what another application holds about them; a file's or a page's name counts), not one of the tool's own catalog
+ * words (a mode such as "email", which a goal may happen to use) and not one an earlier call
+ * of the session already used (the same value carried on into another application is the
+ * agent's step, not the user's lookup).
+ */
+function goalLookup(input: ScoreInput, goal: string, toolTerms: ReadonlySet<string>): boolean {
+  const lex = input.policy.lexicon;
+  const earlier = input.before.ranCalls ?? [];
+  for (const v of input.facts?.values ?? []) {
+    if (isPersonAddress(v) || !goalMentions(goal, v, lex)) continue;
+    const stems = lex.tokens(v);
+    if (stems.size === 0 || [...stems].every((t) => toolTerms.has(t) || lex.isVerbStem(t))) continue;
+    if (earlier.some((k) => k.split("|").includes(v))) continue;
+    return true;
+  }
   return false;
 }
 
@@ -127,8 +148,12 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // An application (the catalog's toolkit) that the request does not mention and its
     // principal has never used: an agent that wanders into it is acting on someone else's
     // instructions. Abstains in a principal's first session (everything is new to a new
-    // principal), once the application ran in this session, and for a read the principal's
-    // sessions already attempted scoring.baseline.repeatedReads times.
+    // principal), once the application ran in this session, for a read the principal's
+    // sessions already attempted scoring.baseline.repeatedReads times, and for a read that
+    // names a value the goal gives other than an address (scoring.toolkits.goalValueRead: the
+    // user's own lookup — "where is the dinner with Lotte?" searching the calendar for
+    // "Lotte"). An address the goal names still counts: reading what another application
+    // holds about a person or account is how an order gathers data to steal.
     const kit = policy.toolkits.get(tool.toolkit);
     const pb = input.principalBaseline;
     if (
@@ -136,6 +161,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
       pb.sessions > 1 &&
       !goalMentionsToolkit(policy, intent.goal, kit, tool.terms, tool.toolkit) &&
       !(before.ran ?? []).some((c) => kit.tools.includes(c)) &&
+      !(kind === "read" && policy.toolkitsGoalValueRead && goalLookup(input, intent.goal, tool.terms)) &&
       !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) &&
       (kind !== "read" || attemptedSessions(pb, capability) < policy.baseline.repeatedReads)
     ) {
