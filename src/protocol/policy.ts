@@ -275,6 +275,8 @@ export const CompleteScoring = z.strictObject({
     literalPassages: z.boolean(),
     /** In a source the goal wrote out by its address ("visit www.a.example"), an order to look at another address is foreign: the user sent the agent to that page, not on to what it says. */
     goalAddresses: z.boolean(),
+    /** A change that names a field of a record a goal-pointed read returned (the id of the meeting or file the goal named) acts on what the user asked about: it is not unrelated to the goal (`intent.unrelated_capability`). Deleting, granting and running still need the goal's verb. */
+    goalRecords: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */

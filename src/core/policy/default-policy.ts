@@ -106,7 +106,7 @@ scoring:
     enabled: true
     declineNeedsFinding: true
     strong: [intent.instructed_value, intent.out_of_scope, intent.resource_out_of_scope, sensitivity.above_ceiling, intent.expired]
-  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true, addressLists: true, literalPassages: true, goalAddresses: true }
+  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true, addressLists: true, literalPassages: true, goalAddresses: true, goalRecords: true }
   words:
     verbs:
       egress: [send, post, share, upload, transfer, email, mail, publish, forward, invite, pay, refund, reimburse, wire, export, notify, message, tweet, reply, sms]

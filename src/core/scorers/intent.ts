@@ -2,7 +2,7 @@ import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
 import { destinationRepeatKey, goalMentions, isAddress, isPersonAddress, unexplainedWeight } from "../reading/destinations.js";
 import { isMature } from "../baseline.js";
-import { provenanceOf } from "../provenance.js";
+import { onGoalRecord, provenanceOf } from "../provenance.js";
 import { overlap } from "../reading/text.js";
 import { goalRelation, namesOtherApplications } from "../scope.js";
 import type { ScoreInput, Signal } from "./scorer.js";
@@ -77,6 +77,25 @@ function goalLookup(input: ScoreInput, goal: string, toolTerms: ReadonlySet<stri
   return false;
 }
 
+/** An argument that identifies a record: `id`, `event_id`, `fileId`, `ids`. */
+const ID_ARG = /(^|[_-])ids?$|[a-z]Ids?$/;
+
+/**
+ * scoring.outputs.goalRecords: a change (not a delete, grant or run: those need the goal's
+ * verb) whose identifier argument is a field of a record a goal-pointed read returned — "move
+ * Friday's retro" and the id of the event the search for "retro" found — acts on what the
+ * user named. Only identifiers: a name or a place from such a list (a restaurant a search
+ * for the goal's city listed) is what the agent chose, not the record the user named.
+ */
+function actsOnGoalRecord(input: ScoreInput, kind: string | undefined): boolean {
+  const { event, policy, before } = input;
+  if (!policy.outputs.goalRecords || event.type !== "action" || event.args === undefined) return false;
+  if (kind === undefined || kind === "read" || kind === "delete" || kind === "admin" || kind === "execute") return false;
+  for (const [key, value] of Object.entries(event.args))
+    if (ID_ARG.test(key) && (typeof value === "string" || typeof value === "number") && onGoalRecord(before, String(value).trim().toLowerCase())) return true;
+  return false;
+}
+
 export function intentScorer(input: ScoreInput): Signal[] {
   const { event, before, policy } = input;
   if (event.type !== "action" && event.type !== "grant.requested") return [];
@@ -124,7 +143,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // A call whose every named destination is an address the goal names ("refund
     // GB29…") is in scope whatever its verb; bare names and text that merely mentions
     // an address do not count.
-    if (goalRelation(policy, before, capability, kind) === undefined) {
+    if (goalRelation(policy, before, capability, kind) === undefined && !actsOnGoalRecord(input, kind)) {
       // Reads are how an agent gathers context; a read its principal routinely runs is
       // weak evidence on its own.
       const familiar =
