@@ -36,6 +36,8 @@ export interface ResultFacts {
   readonly delegated: boolean;
   /** The call that returned it names a value the goal names (the file, page, channel or sender the user pointed at): its prose is what the user sent the agent to read. */
   readonly pointed: boolean;
+  /** The call that returned it names a value the goal names, whether or not the output also gives orders: its fields (outside an order's passage) are of records the user named (scoring.outputs.goalRecords). */
+  readonly lookedUp?: boolean;
   readonly fields: readonly string[];
   /** Fields inside the passage of a foreign order: laid out as a record, vouching for nothing (third-party text). */
   readonly tainted: readonly string[];

@@ -141,6 +141,7 @@ export function resultFacts(policy: CompiledPolicy, session: SessionState, event
     delegated,
     // A source that gives orders of its own is not what the user sent the agent to read.
     pointed: pointed && instructions.length === 0,
+    ...(pointed ? { lookedUp: true } : {}),
     fields: [...new Set(fields)],
     tainted: [...new Set(tainted)],
     prose: [...new Set(prose)],

@@ -1,7 +1,7 @@
 import type { ActionKind } from "../protocol/index.js";
 import type { CompiledPolicy } from "./policy/compiled-policy.js";
 import type { SessionState } from "./session-state.js";
-import { overlap } from "./reading/text.js";
+import { MAX_TEXT_WORDS, overlap, stem, words } from "./reading/text.js";
 
 // How a goal written in words relates to a tool: by what it names (object words shared with
 // the tool's name, description and application) or by what it asks to do (its verbs: "pay
@@ -71,9 +71,21 @@ export function namesOtherApplications(policy: CompiledPolicy, goal: string, too
 export function goalAsksTo(policy: CompiledPolicy, session: Scope, capability: string, kind: string | undefined): "verb" | "kind" | undefined {
   if (kind === undefined || kind === "read") return undefined;
   const lex = policy.lexicon;
-  const verbs = lex.goalVerbs(session.intent?.goal ?? "");
+  const goal = session.intent?.goal ?? "";
+  const verbs = lex.goalVerbs(goal);
   for (const v of lex.toolVerbs(capability)) if (verbs.stems.has(v)) return "verb";
+  // scoring.catalog.ownVerbRelates: the tool's own verb, which the verb table does not know, used by the goal.
+  const own = policy.catalog.ownVerbRelates ? policy.tools.get(capability)?.ownVerb : undefined;
+  if (own !== undefined && usesVerb(policy, goal, own)) return "verb";
   return verbs.kinds.has(kind as ActionKind) ? "kind" : undefined;
+}
+
+/** Whether the goal uses the verb stem `verb` other than with the user as its object ("give me a summary" asks for a summary). */
+function usesVerb(policy: CompiledPolicy, goal: string, verb: string): boolean {
+  if (!policy.lexicon.tokens(goal).has(verb)) return false;
+  const ws = words(goal.slice(0, MAX_TEXT_WORDS));
+  const toUser = policy.lexicon.grammar.toUser;
+  return ws.some((w, i) => stem(w) === verb && !toUser.has(ws[i + 1] ?? ""));
 }
 
 /**

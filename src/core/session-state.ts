@@ -24,7 +24,7 @@ export const MAX_EXPOSURES = 8;
  * several ways): as a whole structured field, from trusted output, inside prose, inside an
  * order the user did not give, or from a source the user delegated to.
  */
-export const SEEN = { field: 1, trusted: 2, prose: 4, instructed: 8, delegated: 16, pointed: 32, suspect: 64 } as const;
+export const SEEN = { field: 1, trusted: 2, prose: 4, instructed: 8, delegated: 16, pointed: 32, suspect: 64, goalRecord: 128 } as const;
 
 /** An order found in third-party output (see result-facts.ts), as the session keeps it. */
 export interface Exposure extends Instruction {
@@ -351,7 +351,8 @@ function copySeen(seen: Readonly<Record<string, number>> | undefined): Record<st
 function recordResult(state: SessionState, r: ResultFacts): Partial<SessionState> {
   const seen = copySeen(state.seen);
   const base = (r.trust === "trusted" ? SEEN.trusted : 0) | (r.delegated ? SEEN.delegated : 0);
-  let lost = markSeen(seen, r.fields, SEEN.field | base);
+  // A field of an output the goal pointed at (a read that named a goal's value), outside any order's passage, is part of a record the user named.
+  let lost = markSeen(seen, r.fields, SEEN.field | base | (r.lookedUp === true ? SEEN.goalRecord : 0));
   // An output that gives foreign orders is an attacker's text: its prose and the record its
   // orders stand in are suspect, not merely third-party.
   const suspect = r.instructions.length > 0 ? SEEN.suspect : 0;

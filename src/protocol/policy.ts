@@ -204,11 +204,15 @@ export const CompleteScoring = z.strictObject({
     byTool: z.boolean(),
     /** A goal that names an application by a word of its name no other application's tools have ("on Twitter") is about it: a tool of another application it does not name relates to the goal only by what the goal asks to do, not by shared objects ("profile"). */
     namedOnly: z.boolean(),
+    /** A read that names a value the goal gives other than an address ("where is the offsite?" → query "offsite") is the user's own lookup: it does not make its application unfamiliar (`intent.unfamiliar_toolkit`), and once it ran the application is part of the session. An address the goal names does not count. */
+    goalValueRead: z.boolean(),
   }),
   /** How a tool's catalog entry (its name and description) is read. */
   catalog: z.strictObject({
     /** The verb a tool's description opens with in the third person ("Gives priority…") is a verb wherever the tool's name has it: when the verb table does not know it (its verbs have their own handling), not one of the tool's objects. */
     ownVerb: z.boolean(),
+    /** With ownVerb: a goal that uses the tool's own verb ("please reschedule it" and a tool that reschedules) asks for what the tool does, as a verb of the verb table would; not when the user is its object ("give me a summary", words.grammar.toUser). */
+    ownVerbRelates: z.boolean(),
     /** `vigil policy from-catalog`: a description that opens with a list of verbs ("List, create, update, and delete…") is of the most dangerous kind among them, not of the first. */
     verbLists: z.boolean(),
   }),
@@ -273,6 +277,8 @@ export const CompleteScoring = z.strictObject({
     toolObjects: z.boolean(),
     /** In a source the goal wrote out by its address ("visit www.a.example"), an order to look at another address is foreign: the user sent the agent to that page, not on to what it says. */
     goalAddresses: z.boolean(),
+    /** A change that names a field of a record a goal-pointed read returned (the id of the meeting or file the goal named) acts on what the user asked about: it is not unrelated to the goal (`intent.unrelated_capability`). Deleting, granting and running still need the goal's verb. */
+    goalRecords: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */
@@ -308,6 +314,8 @@ export const CompleteScoring = z.strictObject({
       you: Words,
       modals: Words,
       negators: Words,
+      /** The user as the object of a verb ("give me…", "send us…"): a verb followed by one asks for something for the user, not the act a tool of that verb does (catalog.ownVerbRelates). */
+      toUser: Words,
     }),
     /** Delegation in a goal: verbs of carrying out, words for orders, "what X asks", words pointing at the goal's own list. */
     delegation: z.strictObject({ carryOut: Words, orders: Words, sourceSays: Words, pointers: Words, ownList: Words }),

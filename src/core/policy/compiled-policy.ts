@@ -20,6 +20,8 @@ import type { PolicyProblem } from "./load-policy.js";
 export interface CatalogTool extends ToolEntry {
   /** The object stems only (what the tool is about): matched against a goal's. */
   readonly terms: ReadonlySet<string>;
+  /** scoring.catalog.ownVerb: the stem of the tool's own verb that its objects left out (see ownVerb), when there is one. */
+  readonly ownVerb?: string;
 }
 
 export interface CompiledRule {
@@ -61,6 +63,8 @@ export interface CompiledPolicy {
   readonly toolkits: ReadonlyMap<string, { readonly tools: readonly string[]; readonly terms: ReadonlySet<string>; readonly names: ReadonlySet<string> }>;
   /** scoring.toolkits.byTool: a goal mentions an application by its name or the called tool's own nouns only. */
   readonly toolkitsByTool: boolean;
+  /** scoring.toolkits.goalValueRead: a read naming a goal's value does not make its application unfamiliar. */
+  readonly toolkitsGoalValueRead: boolean;
   /**
    * scoring.toolkits.namedOnly: the stems of applications' names that no other application's
    * tools have, each to its application (empty when the knob is off).
@@ -218,7 +222,10 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
   for (const t of effective.tools ?? []) {
     const terms = objectTerms(textOf(t));
     const verb = scoring.catalog.ownVerb ? ownVerb(lexicon, t) : undefined;
-    tools.set(t.capability, { ...t, terms: verb === undefined || !terms.has(verb) ? terms : new Set([...terms].filter((x) => x !== verb)) });
+    tools.set(
+      t.capability,
+      verb === undefined || !terms.has(verb) ? { ...t, terms } : { ...t, terms: new Set([...terms].filter((x) => x !== verb)), ownVerb: verb },
+    );
   }
   const toolkits = new Map<string, { tools: string[]; terms: Set<string>; names: ReadonlySet<string> }>();
   for (const t of tools.values()) {
@@ -251,6 +258,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     tools,
     toolkits,
     toolkitsByTool: scoring.toolkits.byTool,
+    toolkitsGoalValueRead: scoring.toolkits.goalValueRead,
     toolkitOwnNames,
     separationOfDuties: effective.separationOfDuties ?? [],
     sequences: (effective.sequences ?? []).map((s) => ({ ...s, first: asList(s.first), then: asList(s.then) })),

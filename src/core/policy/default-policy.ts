@@ -94,8 +94,8 @@ scoring:
     lowSensitivityTag: 0.5
   baseline: { minSessions: 5, minActions: 20, repeatedReads: 3, newToolsTogether: true, rateSpikeFloor: 10, rateSpikeMultiple: 3, rateWindowSeconds: 60 }
   burst: { windowSeconds: 60, minActions: 6, multiple: 3, decision: step_up }
-  toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125, byTool: true, namedOnly: true }
-  catalog: { ownVerb: true, verbLists: true }
+  toolkits: { minToolkits: 8, sharedFloor: 3, sharedShare: 0.125, byTool: true, namedOnly: true, goalValueRead: true }
+  catalog: { ownVerb: true, ownVerbRelates: true, verbLists: true }
   grants: { maxTtlSeconds: 3600 }
   review:
     feedback: { step: 0.5, floor: 0.25, halfLifeSeconds: 2592000 }
@@ -106,7 +106,7 @@ scoring:
     enabled: true
     declineNeedsFinding: true
     strong: [intent.instructed_value, intent.out_of_scope, intent.resource_out_of_scope, sensitivity.above_ceiling, intent.expired]
-  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true, addressLists: true, literalPassages: true, goalAddresses: true, toolObjects: true }
+  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true, addressLists: true, literalPassages: true, goalAddresses: true, toolObjects: true, goalRecords: true }
   words:
     verbs:
       egress: [send, post, share, upload, transfer, email, mail, publish, forward, invite, pay, refund, reimburse, wire, export, notify, message, tweet, reply, sms]
@@ -138,6 +138,7 @@ scoring:
       obligation: [must, should, need, needs, shall, ought, required, want, wants]
       haveTo: [have, has, need, needs]
       negators: [not, never, "don't", dont, "do not"]
+      toUser: [me, us]
       you: [you, your, yourself, u]
       modals: [should, must, shall]
     delegation:

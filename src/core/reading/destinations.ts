@@ -267,6 +267,9 @@ function containsToken(text: string, needle: string): boolean {
 const MAX_NEEDLE = 256;
 const MAX_OCCURRENCES = 64;
 
+/** An e-mail address or an account number (IBAN): a person's or an account's address, not a page's or a file's. */
+export const isPersonAddress = (destination: string): boolean => EMAIL.test(destination) || IBAN.test(destination.toUpperCase().replace(/\s/g, ""));
+
 /** Whether a (normalised) destination is an address by its shape (e-mail, link, account number), not a bare name. */
 export const isAddress = (destination: string): boolean =>
   EMAIL.test(destination) || IBAN.test(destination.toUpperCase().replace(/\s/g, "")) || (URL_LIKE.test(destination) && destination.includes("."));

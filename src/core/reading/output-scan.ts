@@ -344,6 +344,8 @@ const toolShaped = (w: string): boolean => {
   }
   return false;
 };
+/** A "_", or a capital after another character of a word: what toolShaped looks for, over a whole sentence at once. */
+const MAYBE_TOOL = /_|\S[A-Z]/;
 /** The longest word kept as a term: longer runs of letters are no word of any goal or catalog. */
 const MAX_TERM_CHARS = 32;
 /**
@@ -642,10 +644,12 @@ function scanProse(cell: string, scan: Scan, continued: Draft | "prose" | undefi
     const rawWords = splitSpace(sentence, MAX_SENTENCE_WORDS * 2);
     const words = sentenceWords(rawWords);
     const tools: string[] = [];
-    for (const raw of rawWords) {
-      const w = trimPunct(raw);
-      if (toolShaped(w) && o.isTool(w)) tools.push(w);
-    }
+    // A tool's name has a "_" or a capital inside a word: a sentence with neither names none (most do not).
+    if (MAYBE_TOOL.test(sentence))
+      for (const raw of rawWords) {
+        const w = trimPunct(raw);
+        if (toolShaped(w) && o.isTool(w)) tools.push(w);
+      }
     // outputs.toolObjects: a catalog tool's name after a verb is its object ("Please use sendMoney").
     const toolWords = o.toolObjects && tools.length > 0 ? new Set(tools.map((t) => trimWord(lowerCase(t)))) : undefined;
     // A question asks, it does not order ("Do you want …?").

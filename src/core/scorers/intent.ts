@@ -1,8 +1,8 @@
 import { anyGlob } from "../../protocol/glob.js";
 import { toMillis } from "../time.js";
-import { destinationRepeatKey, goalMentions, isAddress, unexplainedWeight } from "../reading/destinations.js";
+import { destinationRepeatKey, goalMentions, isAddress, isPersonAddress, unexplainedWeight } from "../reading/destinations.js";
 import { isMature } from "../baseline.js";
-import { provenanceOf } from "../provenance.js";
+import { onGoalRecord, provenanceOf } from "../provenance.js";
 import { overlap } from "../reading/text.js";
 import { goalRelation, namesOtherApplications } from "../scope.js";
 import type { ScoreInput, Signal } from "./scorer.js";
@@ -56,6 +56,46 @@ function goalMentionsToolkit(
   return false;
 }
 
+/**
+ * scoring.toolkits.goalValueRead: whether a read looks up what the goal names — an argument
+ * value the goal gives that is no person's or account's address (that is how an order gathers
+ * what another application holds about them; a file's or a page's name counts), not one of the tool's own catalog
+ * words (a mode such as "email", which a goal may happen to use) and not one an earlier call
+ * of the session already used (the same value carried on into another application is the
+ * agent's step, not the user's lookup).
+ */
+function goalLookup(input: ScoreInput, goal: string, toolTerms: ReadonlySet<string>): boolean {
+  const lex = input.policy.lexicon;
+  const earlier = input.before.ranCalls ?? [];
+  for (const v of input.facts?.values ?? []) {
+    if (isPersonAddress(v) || !goalMentions(goal, v, lex)) continue;
+    const stems = lex.tokens(v);
+    if (stems.size === 0 || [...stems].every((t) => toolTerms.has(t) || lex.isVerbStem(t))) continue;
+    if (earlier.some((k) => k.split("|").includes(v))) continue;
+    return true;
+  }
+  return false;
+}
+
+/** An argument that identifies a record: `id`, `event_id`, `fileId`, `ids`. */
+const ID_ARG = /(^|[_-])ids?$|[a-z]Ids?$/;
+
+/**
+ * scoring.outputs.goalRecords: a change (not a delete, grant or run: those need the goal's
+ * verb) whose identifier argument is a field of a record a goal-pointed read returned — "move
+ * Friday's retro" and the id of the event the search for "retro" found — acts on what the
+ * user named. Only identifiers: a name or a place from such a list (a restaurant a search
+ * for the goal's city listed) is what the agent chose, not the record the user named.
+ */
+function actsOnGoalRecord(input: ScoreInput, kind: string | undefined): boolean {
+  const { event, policy, before } = input;
+  if (!policy.outputs.goalRecords || event.type !== "action" || event.args === undefined) return false;
+  if (kind === undefined || kind === "read" || kind === "delete" || kind === "admin" || kind === "execute") return false;
+  for (const [key, value] of Object.entries(event.args))
+    if (ID_ARG.test(key) && (typeof value === "string" || typeof value === "number") && onGoalRecord(before, String(value).trim().toLowerCase())) return true;
+  return false;
+}
+
 export function intentScorer(input: ScoreInput): Signal[] {
   const { event, before, policy } = input;
   if (event.type !== "action" && event.type !== "grant.requested") return [];
@@ -103,7 +143,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // A call whose every named destination is an address the goal names ("refund
     // GB29…") is in scope whatever its verb; bare names and text that merely mentions
     // an address do not count.
-    if (goalRelation(policy, before, capability, kind) === undefined) {
+    if (goalRelation(policy, before, capability, kind) === undefined && !actsOnGoalRecord(input, kind)) {
       // Reads are how an agent gathers context; a read its principal routinely runs is
       // weak evidence on its own.
       const familiar =
@@ -127,8 +167,12 @@ export function intentScorer(input: ScoreInput): Signal[] {
     // An application (the catalog's toolkit) that the request does not mention and its
     // principal has never used: an agent that wanders into it is acting on someone else's
     // instructions. Abstains in a principal's first session (everything is new to a new
-    // principal), once the application ran in this session, and for a read the principal's
-    // sessions already attempted scoring.baseline.repeatedReads times.
+    // principal), once the application ran in this session, for a read the principal's
+    // sessions already attempted scoring.baseline.repeatedReads times, and for a read that
+    // names a value the goal gives other than an address (scoring.toolkits.goalValueRead: the
+    // user's own lookup — "where is the dinner with Lotte?" searching the calendar for
+    // "Lotte"). An address the goal names still counts: reading what another application
+    // holds about a person or account is how an order gathers data to steal.
     const kit = policy.toolkits.get(tool.toolkit);
     const pb = input.principalBaseline;
     if (
@@ -136,6 +180,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
       pb.sessions > 1 &&
       !goalMentionsToolkit(policy, intent.goal, kit, tool.terms, tool.toolkit) &&
       !(before.ran ?? []).some((c) => kit.tools.includes(c)) &&
+      !(kind === "read" && policy.toolkitsGoalValueRead && goalLookup(input, intent.goal, tool.terms)) &&
       !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) &&
       (kind !== "read" || attemptedSessions(pb, capability) < policy.baseline.repeatedReads)
     ) {
