@@ -279,6 +279,8 @@ export const CompleteScoring = z.strictObject({
     goalAddresses: z.boolean(),
     /** A change that names a field of a record a goal-pointed read returned (the id of the meeting or file the goal named) acts on what the user asked about: it is not unrelated to the goal (`intent.unrelated_capability`). Deleting, granting and running still need the goal's verb. */
     goalRecords: z.boolean(),
+    /** A calendar date the goal writes in words ("May 29", "the 29th of May 2024") is the same value as that date in ISO form in a call's argument ("2024-05-29 10:00"), and the reverse; a missing year matches any year (month names: `words.months`). */
+    dates: z.boolean(),
   }),
   words: z.strictObject({
     /** The verb table: words that name an action's kind (tool names, goals, orders). */
@@ -303,6 +305,8 @@ export const CompleteScoring = z.strictObject({
     notNames: Words,
     /** Values that name no one (booleans, empty literals). */
     notValues: Words,
+    /** Month names, January to December, then abbreviations (each of the month whose name it begins): how dates are written in words (`outputs.dates`). */
+    months: Words,
     /** Closed word classes the reading of tool outputs uses to tell orders from statements. */
     grammar: z.strictObject({
       courtesy: Words,

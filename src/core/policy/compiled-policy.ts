@@ -215,7 +215,7 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     if (!Object.hasOwn(scoring.weights, code))
       problems.push({ line: 1, column: 1, field: `scoring.weights.${code}`, message: "missing: every reason code needs a weight" });
   if (problems.length > 0) throw new PolicyError(source, problems);
-  const lexicon = buildLexicon(scoring.words, looksLikeDestination, goalText, scoring.outputs.addressLists);
+  const lexicon = buildLexicon(scoring.words, looksLikeDestination, goalText, scoring.outputs.addressLists, scoring.outputs.dates);
   const { objectTerms, nounTerms } = lexicon;
   const tools = new Map<string, CatalogTool>();
   const textOf = (t: ToolEntry) => `${t.capability} ${t.description ?? ""} ${t.toolkit ?? ""}`;

@@ -106,7 +106,7 @@ scoring:
     enabled: true
     declineNeedsFinding: true
     strong: [intent.instructed_value, intent.out_of_scope, intent.resource_out_of_scope, sensitivity.above_ceiling, intent.expired]
-  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true, addressLists: true, literalPassages: true, goalAddresses: true, toolObjects: true, goalRecords: true }
+  outputs: { maxScannedChars: 65536, maxValues: 128, fieldWords: 5, readTerms: 2, orderValues: 16, keyWords: 4, keyChars: 40, valueKeys: true, inlinePassage: true, addressLists: true, literalPassages: true, goalAddresses: true, toolObjects: true, goalRecords: true, dates: true }
   words:
     verbs:
       egress: [send, post, share, upload, transfer, email, mail, publish, forward, invite, pay, refund, reimburse, wire, export, notify, message, tweet, reply, sms]
@@ -130,6 +130,7 @@ scoring:
     linkTlds: [com, org, net, io, dev, app, info, biz, co, uk, de, fr, ru, cn, xyz, site, online, top, me, ly, gl, to, us, ca, au, eu, nl, es, it, ch, se, dk, fi, ie, at, be, pt, cz, gr, hu, ro, ua, il, tr, za, nz, sg, hk, tw, jp, kr, br, mx, ar, cl, tv, cc, ws, pro, shop, store, club, live, link, tech, cloud, ai, vip, click, work, space, website, fun, icu, buzz, best, life, world, today, news, email, digital, network, page, blog, gov, edu, mil, int, ru, su, cn, ir, kp, in, id, my, ph, th, vn]
     notNames: [the, and, for, you, your, our, all, any, this, that, with, from, info, admin, support, contact, team, sales, hello, mail, noreply, user]
     notValues: ["true", "false", none, "null", undefined, nan, "yes", "no", n/a, me]
+    months: [january, february, march, april, may, june, july, august, september, october, november, december, jan, feb, mar, apr, jun, jul, aug, sep, sept, oct, nov, dec]
     grammar:
       courtesy: [thank, thanks, sorry, welcome, regards, cheers, congratulations, greetings, bye]
       politeness: [please, kindly, pls, plz]

@@ -18,6 +18,8 @@ export interface DestinationWords {
   readonly addressLists?: boolean;
   /** goalText(), memoised: goals repeat on every event of a session. */
   goalText(goal: string): GoalText;
+  /** Whether a whole value is a calendar date the goal writes, however written (scoring.outputs.dates). */
+  goalDate?(goal: string, value: string): boolean;
 }
 
 export const MAX_DESTINATIONS_PER_EVENT = 32;
@@ -220,14 +222,16 @@ export function extractDestinations(args: Readonly<Record<string, unknown>> | un
 
 /**
  * Whether the goal names this destination: literally (case-insensitive, spaces ignored),
- * or, for an e-mail address, by the person's name in its local part ("Frank" names
+ * as the same calendar date (scoring.outputs.dates), or, for an e-mail address, by the person's name in its local part ("Frank" names
  * frank@corp.example and frank.miller@corp.example).
  */
-export const goalMentions = (goal: string, destination: string, lex: Pick<DestinationWords, "notNames" | "goalText">): boolean => {
+export const goalMentions = (goal: string, destination: string, lex: Pick<DestinationWords, "notNames" | "goalText" | "goalDate">): boolean => {
   // Too short to be named by anything but chance ("e", "" from a blank value).
   if (destination.length < 3) return false;
   const g = lex.goalText(goal);
   if (containsToken(g.lower, destination)) return true;
+  // A date, however either writes it ("May 29" and "2024-05-29 10:00").
+  if (lex.goalDate?.(goal, destination) === true) return true;
   // Account numbers are written in groups ("DE89 3704 0044 ...").
   if (destination.length >= 12 && /\d/.test(destination) && g.compact.includes(destination.replace(/\s/g, ""))) return true;
   const at = destination.indexOf("@");

@@ -2,6 +2,7 @@ import { eng } from "stopword";
 import type { ActionKind, CompleteScoring } from "../../protocol/index.js";
 import { MAX_TEXT_WORDS, memoise, stem, trimWord, words } from "./text.js";
 import type { GoalText } from "./destinations.js";
+import { type CalendarDate, dateValue, datesIn, monthTable, sameDate } from "./dates.js";
 
 // The words Vigil reads goals, tool names, arguments and tool outputs with, built once per
 // policy from `scoring.words` (the default policy holds every list; docs/policy.md). Word
@@ -67,13 +68,21 @@ export interface Lexicon {
   delegates(goal: string): boolean;
   /** A goal lower-cased, compacted and split, for goalMentions. Memoised. */
   goalText(goal: string): GoalText;
+  /** scoring.outputs.dates: whether a whole value is a calendar date the goal writes, in words or in ISO form (false with the knob off). */
+  goalDate(goal: string, value: string): boolean;
 }
 
 const set = (list: readonly string[]) => new Set(list.map((w) => w.toLowerCase()));
 /** Goals held by each goal-keyed memo at most (a goal is up to 16 KB: count bounds memory too). */
 const GOAL_MEMO = 256;
 
-export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boolean, goalText: (goal: string) => GoalText, addressLists = false): Lexicon {
+export function buildLexicon(
+  w: Words,
+  looksLikeAddress: (word: string) => boolean,
+  goalText: (goal: string) => GoalText,
+  addressLists = false,
+  dates = false,
+): Lexicon {
   const verbTable = KIND_ORDER.map((k) => [k, w.verbs[k].map((x) => x.toLowerCase())] as const);
   const kindOfWord = new Map<string, ActionKind>();
   for (const [kind, list] of verbTable) for (const v of list) if (!kindOfWord.has(v)) kindOfWord.set(v, kind);
@@ -108,6 +117,9 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
   };
   const verbKind = (x: string): ActionKind | undefined => kindOfWord.get(x) ?? catalogVerbs.get(x);
   const objectTerms = memoise((text: string) => without(text, how));
+  const months = monthTable(w.months);
+  const memoGoalText = memoise(goalText, GOAL_MEMO);
+  const goalDates = memoise((goal: string): readonly CalendarDate[] => datesIn(memoGoalText(goal).lower, months), GOAL_MEMO);
   const lexicon: Lexicon = {
     verbTable,
     kindOfWord,
@@ -119,7 +131,12 @@ export function buildLexicon(w: Words, looksLikeAddress: (word: string) => boole
     notValues: set(w.notValues),
     addressLists,
     tokens: memoise(tokens, GOAL_MEMO),
-    goalText: memoise(goalText, GOAL_MEMO),
+    goalText: memoGoalText,
+    goalDate: (goal, value) => {
+      if (!dates || !/\d/.test(value)) return false;
+      const d = dateValue(value, months);
+      return d !== undefined && goalDates(goal).some((g) => sameDate(g, d));
+    },
     objectTerms,
     nounTerms: (text) => without(text, verbStems),
     isVerbStem: (term) => verbStems.has(term),

@@ -55,3 +55,16 @@ export function argumentValues(args: Readonly<Record<string, unknown>> | undefin
   if (args !== undefined) collect(args, out, 0, notValues, lists);
   return [...out];
 }
+
+/** The string values of a call's arguments as written (bounded like argumentValues): where dates are looked for, which are no values (isNumberish). */
+export function argumentStrings(args: Readonly<Record<string, unknown>> | undefined): string[] {
+  const out: string[] = [];
+  const walk = (value: unknown, depth: number): void => {
+    if (out.length >= MAX_VALUES_PER_CALL || depth > 3) return;
+    if (typeof value === "string") out.push(value);
+    else if (Array.isArray(value)) for (const x of value.slice(0, MAX_VALUES_PER_CALL)) walk(x, depth + 1);
+    else if (value !== null && typeof value === "object") for (const x of Object.values(value).slice(0, MAX_VALUES_PER_CALL)) walk(x, depth + 1);
+  };
+  if (args !== undefined) walk(args, 0);
+  return out;
+}

@@ -4,6 +4,7 @@ import { destinationRepeatKey, goalMentions, isAddress, isPersonAddress, unexpla
 import { isMature } from "../baseline.js";
 import { onGoalRecord, provenanceOf } from "../provenance.js";
 import { overlap } from "../reading/text.js";
+import { argumentStrings } from "../reading/values.js";
 import { goalRelation, namesOtherApplications } from "../scope.js";
 import type { ScoreInput, Signal } from "./scorer.js";
 import { repeatKeyed, weightOf } from "./scorer.js";
@@ -62,9 +63,10 @@ function goalMentionsToolkit(
  * what another application holds about them; a file's or a page's name counts), not one of the tool's own catalog
  * words (a mode such as "email", which a goal may happen to use) and not one an earlier call
  * of the session already used (the same value carried on into another application is the
- * agent's step, not the user's lookup).
+ * agent's step, not the user's lookup); or a whole argument that is a calendar date the goal
+ * writes, in either form (scoring.outputs.dates).
  */
-function goalLookup(input: ScoreInput, goal: string, toolTerms: ReadonlySet<string>): boolean {
+function goalLookup(input: ScoreInput, goal: string, toolTerms: ReadonlySet<string>, args: Readonly<Record<string, unknown>> | undefined): boolean {
   const lex = input.policy.lexicon;
   const earlier = input.before.ranCalls ?? [];
   for (const v of input.facts?.values ?? []) {
@@ -74,7 +76,9 @@ function goalLookup(input: ScoreInput, goal: string, toolTerms: ReadonlySet<stri
     if (earlier.some((k) => k.split("|").includes(v))) continue;
     return true;
   }
-  return false;
+  // A date the goal writes, in the call's own form ("am I free on May 29?" and day: "2024-05-29";
+  // scoring.outputs.dates): dates are no values (numbers name no one), so they are read apart.
+  return argumentStrings(args).some((v) => lex.goalDate(goal, v));
 }
 
 /** An argument that identifies a record: `id`, `event_id`, `fileId`, `ids`. */
@@ -180,7 +184,7 @@ export function intentScorer(input: ScoreInput): Signal[] {
       pb.sessions > 1 &&
       !goalMentionsToolkit(policy, intent.goal, kit, tool.terms, tool.toolkit) &&
       !(before.ran ?? []).some((c) => kit.tools.includes(c)) &&
-      !(kind === "read" && policy.toolkitsGoalValueRead && goalLookup(input, intent.goal, tool.terms)) &&
+      !(kind === "read" && policy.toolkitsGoalValueRead && goalLookup(input, intent.goal, tool.terms, event.args)) &&
       !kit.tools.some((c) => Object.hasOwn(pb.capabilities, c)) &&
       (kind !== "read" || attemptedSessions(pb, capability) < policy.baseline.repeatedReads)
     ) {
