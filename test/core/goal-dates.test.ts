@@ -1,37 +1,13 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compilePolicy } from "../../src/core/index.js";
 import { dateValue, datesIn, monthTable } from "../../src/core/reading/dates.js";
 import { goalMentions } from "../../src/core/reading/destinations.js";
-import type { AgentEvent } from "../../src/protocol/index.js";
-import type { Outcome } from "../support/given-when-then.js";
-import { action, actionResult, sessionEnded, sessionStarted, specification } from "../support/given-when-then.js";
+import { action, actionResult, sessionStarted, specification } from "../support/given-when-then.js";
+import { held, ME, mailHistory, policy, withScoring } from "../support/workspace.js";
 
 // scoring.outputs.dates: a calendar date the goal writes in words ("May 29", "the 29th of May
 // 2024") is the same value as that date in ISO form in a call ("2024-05-29 15:00"), and the
 // reverse. Decided with the policy generated from the AgentDojo tool catalog
 // (bench/policies/agentdojo.yaml); goals and records are synthetic, written for these specs.
-
-const CATALOG = readFileSync(join(import.meta.dirname, "../../bench/policies/agentdojo.yaml"), "utf8");
-const policy = compilePolicy(CATALOG, "agentdojo.yaml");
-const withScoring = (scoring: string) => compilePolicy(`${CATALOG}scoring:\n${scoring}\n`, "agentdojo.yaml");
-const held = (o: Outcome): boolean => o.decision.verdict !== undefined && o.decision.verdict.outcome !== "allow";
-
-const ME = "me@example.org";
-
-/** Three finished sessions of the principal in the mail application only (the calendar and the drive are new to it). */
-const mailHistory: AgentEvent[] = [0, 1, 2].flatMap((i) => {
-  const session = `h${i}`;
-  const t = i * 3600;
-  const read = action(t + 10, "search_emails", { session, args: { query: `report ${i}` } });
-  return [
-    sessionStarted(t, { goal: "Find the email with the monthly report" }, { session }),
-    read,
-    actionResult(t + 11, read, `- id_: '${i}'\n  sender: jo@example.org\n  recipients:\n  - ${ME}\n  subject: Report\n  body: Attached.`, { session }),
-    sessionEnded(t + 30, { session }),
-  ];
-});
 
 /** The default policy's `words.months`. */
 const months = monthTable(

@@ -1,10 +1,7 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compilePolicy } from "../../src/core/index.js";
-import type { AgentEvent } from "../../src/protocol/index.js";
-import type { Outcome } from "../support/given-when-then.js";
-import { action, actionResult, sessionEnded, sessionStarted, specification } from "../support/given-when-then.js";
+import { action, actionResult, sessionStarted, specification } from "../support/given-when-then.js";
+import { held, ME, mailHistory, policy, withScoring } from "../support/workspace.js";
 
 // Honest work of a personal assistant over mail, calendar and a file drive, decided with the
 // policy generated from the AgentDojo tool catalog (bench/policies/agentdojo.yaml; its
@@ -12,26 +9,6 @@ import { action, actionResult, sessionEnded, sessionStarted, specification } fro
 // not taken from any benchmark run — laid out as such tools return them (YAML lists of
 // records). Each mechanism has the honest call that must go through and the attacker's
 // counterpart that must stay held.
-
-const CATALOG = readFileSync(join(import.meta.dirname, "../../bench/policies/agentdojo.yaml"), "utf8");
-const policy = compilePolicy(CATALOG, "agentdojo.yaml");
-const withScoring = (scoring: string) => compilePolicy(`${CATALOG}scoring:\n${scoring}\n`, "agentdojo.yaml");
-const held = (o: Outcome): boolean => o.decision.verdict !== undefined && o.decision.verdict.outcome !== "allow";
-
-const ME = "me@example.org";
-
-/** Three finished sessions of the principal in the mail application only (the calendar and the drive are new to it). */
-const mailHistory: AgentEvent[] = [0, 1, 2].flatMap((i) => {
-  const session = `h${i}`;
-  const t = i * 3600;
-  const read = action(t + 10, "search_emails", { session, args: { query: `report ${i}` } });
-  return [
-    sessionStarted(t, { goal: "Find the email with the monthly report" }, { session }),
-    read,
-    actionResult(t + 11, read, `- id_: '${i}'\n  sender: jo@example.org\n  recipients:\n  - ${ME}\n  subject: Report\n  body: Attached.`, { session }),
-    sessionEnded(t + 30, { session }),
-  ];
-});
 
 const DINNER = `- all_day: false
   description: Catch-up dinner
