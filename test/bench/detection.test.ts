@@ -40,7 +40,7 @@ interface Row {
 // findings adding up to 0.52 against a step-up at 0.5 (docs/scorers.md). The per-suite rows
 // of the tuning half are pinned from then on: a suite whose honest work is held more often
 // is what would generalise badly to a suite not in the data.
-// 2026-12-07 (session 15): scoring.outputs.goalAddresses on: residual 4.55 -> 4.08 % (tune
+// 2026-12-07, later: scoring.outputs.goalAddresses on: residual 4.55 -> 4.08 % (tune
 // 4.95 -> 4.57 %). Aligned calls blocked rose with it, only in attack sessions after the newly
 // held drift call (the session waits for its step-up); keptWrite brought them back below
 // their earlier pin (docs/detection.md).
