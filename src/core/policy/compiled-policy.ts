@@ -246,12 +246,20 @@ export function compilePolicy(text?: string, source = "policy.yaml"): CompiledPo
     for (const kit of toolkits.values())
       for (const term of kit.terms) if ((df.get(term) ?? 0) > Math.max(k.sharedFloor, toolkits.size * k.sharedShare)) kit.terms.delete(term);
   }
+  // scoring.toolkits.namedOnly: a word of an application's name that no other application's tools or name have.
   const toolkitOwnNames = new Map<string, string>();
-  if (k.namedOnly)
+  if (k.namedOnly) {
+    const owners = new Map<string, Set<string | undefined>>();
+    const own = (term: string, kit: string | undefined) => {
+      const of = owners.get(term);
+      if (of === undefined) owners.set(term, new Set([kit]));
+      else of.add(kit);
+    };
+    for (const t of tools.values()) for (const term of t.terms) own(term, t.toolkit);
+    for (const [name, kit] of toolkits) for (const term of kit.names) own(term, name);
     for (const [name, kit] of toolkits)
-      for (const term of kit.names)
-        if (![...tools.values()].some((t) => t.toolkit !== name && t.terms.has(term)) && ![...toolkits].some(([n, o]) => n !== name && o.names.has(term)))
-          toolkitOwnNames.set(term, name);
+      for (const term of kit.names) if ((owners.get(term) as Set<string | undefined>).size === 1) toolkitOwnNames.set(term, name);
+  }
   return {
     version: deriveId("pol", [JSON.stringify(effective)]).slice(0, 16),
     source: text === undefined ? "default" : source,

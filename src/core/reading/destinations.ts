@@ -275,8 +275,7 @@ const MAX_OCCURRENCES = 64;
 export const isPersonAddress = (destination: string): boolean => EMAIL.test(destination) || IBAN.test(destination.toUpperCase().replace(/\s/g, ""));
 
 /** Whether a (normalised) destination is an address by its shape (e-mail, link, account number), not a bare name. */
-export const isAddress = (destination: string): boolean =>
-  EMAIL.test(destination) || IBAN.test(destination.toUpperCase().replace(/\s/g, "")) || (URL_LIKE.test(destination) && destination.includes("."));
+export const isAddress = (destination: string): boolean => isPersonAddress(destination) || (URL_LIKE.test(destination) && destination.includes("."));
 
 /**
  * How much unexplained destinations weigh: fully when one is an address, half when all are

@@ -185,8 +185,11 @@ export function buildLexicon(
     },
     leadingVerbListKind(text) {
       const kindOf = (x: string) => verbKind(x) ?? (x.endsWith("s") ? verbKind(x.slice(0, -1)) : undefined);
-      // Words with the commas kept: a list's verbs are joined by a comma, "and" or "or".
-      const ws = words(text.slice(0, MAX_TEXT_WORDS).replace(/,/g, " zzcomma ")).map((x) => (x === "zzcomma" ? "," : x));
+      // Words with the commas kept between them: a list's verbs are joined by a comma, "and" or "or".
+      const ws = text
+        .slice(0, MAX_TEXT_WORDS)
+        .split(",")
+        .flatMap((part, k) => (k === 0 ? words(part) : [",", ...words(part)]));
       const start = ws.findIndex((x) => kindOf(x) !== undefined);
       if (start < 0) return undefined;
       const kinds = new Set<ActionKind>([kindOf(ws[start] as string) as ActionKind]);

@@ -33,10 +33,10 @@ interface Frame {
   readonly level: number;
 }
 
+/** The number the `n` hex digits at `from` write, or undefined when they are not all hex digits. */
 const hexAt = (s: string, from: number, n: number): number | undefined => {
-  if (from + n > s.length) return undefined;
-  const v = Number.parseInt(s.slice(from, from + n), 16);
-  return /^[0-9a-fA-F]+$/.test(s.slice(from, from + n)) ? v : undefined;
+  const digits = s.slice(from, from + n);
+  return digits.length === n && /^[0-9a-fA-F]+$/.test(digits) ? Number.parseInt(digits, 16) : undefined;
 };
 
 /** A string's content, its escapes read (JSON's and Python's): \n a line break, \' a quote, \u0041 a letter. */

@@ -31,40 +31,48 @@ export function asValue(raw: string, notValues: ReadonlySet<string>): string | u
   return notValues.has(n) ? undefined : n;
 }
 
-function collect(value: unknown, out: Set<string>, depth: number, notValues: ReadonlySet<string>, lists: boolean): void {
-  if (out.size >= MAX_VALUES_PER_CALL || depth > 3) return;
-  if (typeof value === "string") {
-    // "Bob <bob@example.org>", "a@x, b@y": the addresses are the values.
-    const listed = lists ? addressList(value) : undefined;
-    if (listed !== undefined) {
-      for (const a of listed.slice(0, MAX_VALUES_PER_CALL - out.size)) out.add(a);
-      return;
-    }
-    const v = asValue(value, notValues);
-    if (v !== undefined) out.add(v);
-  } else if (Array.isArray(value)) {
-    for (const x of value.slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1, notValues, lists);
-  } else if (value !== null && typeof value === "object") {
-    for (const x of Object.values(value).slice(0, MAX_VALUES_PER_CALL)) collect(x, out, depth + 1, notValues, lists);
-  }
+/**
+ * Visits the string values of a call's arguments, nested at most three deep, at most
+ * MAX_VALUES_PER_CALL items of a list or record each, while `more()` holds.
+ */
+function eachString(value: unknown, visit: (s: string) => void, more: () => boolean, depth = 0): void {
+  if (!more() || depth > 3) return;
+  if (typeof value === "string") visit(value);
+  else if (Array.isArray(value)) for (const x of value.slice(0, MAX_VALUES_PER_CALL)) eachString(x, visit, more, depth + 1);
+  else if (value !== null && typeof value === "object")
+    for (const x of Object.values(value).slice(0, MAX_VALUES_PER_CALL)) eachString(x, visit, more, depth + 1);
 }
 
 /** The whole string values of a call's arguments that can name someone or something (bounded). */
 export function argumentValues(args: Readonly<Record<string, unknown>> | undefined, notValues: ReadonlySet<string>, lists = false): string[] {
   const out = new Set<string>();
-  if (args !== undefined) collect(args, out, 0, notValues, lists);
+  const more = () => out.size < MAX_VALUES_PER_CALL;
+  if (args !== undefined)
+    eachString(
+      args,
+      (value) => {
+        // "Bob <bob@example.org>", "a@x, b@y": the addresses are the values.
+        const listed = lists ? addressList(value) : undefined;
+        if (listed !== undefined) {
+          for (const a of listed.slice(0, MAX_VALUES_PER_CALL - out.size)) out.add(a);
+          return;
+        }
+        const v = asValue(value, notValues);
+        if (v !== undefined) out.add(v);
+      },
+      more,
+    );
   return [...out];
 }
 
 /** The string values of a call's arguments as written (bounded like argumentValues): where dates are looked for, which are no values (isNumberish). */
 export function argumentStrings(args: Readonly<Record<string, unknown>> | undefined): string[] {
   const out: string[] = [];
-  const walk = (value: unknown, depth: number): void => {
-    if (out.length >= MAX_VALUES_PER_CALL || depth > 3) return;
-    if (typeof value === "string") out.push(value);
-    else if (Array.isArray(value)) for (const x of value.slice(0, MAX_VALUES_PER_CALL)) walk(x, depth + 1);
-    else if (value !== null && typeof value === "object") for (const x of Object.values(value).slice(0, MAX_VALUES_PER_CALL)) walk(x, depth + 1);
-  };
-  if (args !== undefined) walk(args, 0);
+  if (args !== undefined)
+    eachString(
+      args,
+      (s) => out.push(s),
+      () => out.length < MAX_VALUES_PER_CALL,
+    );
   return out;
 }
